@@ -1,0 +1,189 @@
+/*
+ * decode.c - runs -> array, for any output layout.
+ *
+ *   column: runs are laid down each column (axis 0) in turn; a Fortran-ordered
+ *           output is one contiguous column, so this is a memset per run.
+ *   slab:   C-ordered output (2+ dims). Writing down columns would touch one
+ *           cache line per element, so instead slab 0 is written from the
+ *           runs that cover it, and every later slab is a memcpy of the one
+ *           above it, patched where a run starts in that slab. Those run
+ *           starts are bucketed by slab with a counting sort, O(runs + rows).
+ * The counts are fully validated before the first byte of out is written.
+ */
+#include "internal.h"
+
+mcrle_result mcrle_check_counts(const uint64_t *counts, size_t n_runs, uint64_t size,
+                                mcrle_error_info *info)
+{
+    uint64_t sum = 0;
+    SAFETY_CHECK(n_runs == 0 || counts != NULL, MCRLE_ERR_ARG);
+    for (size_t i = 0; i < n_runs; i++) {
+        uint64_t c = counts[i];
+        if (MCRLE_UNLIKELY(c == 0)) {
+            if (info) { info->index = i; info->sum = sum; }
+            return MCRLE_ERR_ZERO_COUNT;
+        }
+        if (MCRLE_UNLIKELY(c > size - sum)) {   /* sum <= size always holds here */
+            if (info) {
+                info->index = i;
+                info->sum = c > UINT64_MAX - sum ? UINT64_MAX : sum + c;
+                /* report the full (saturated) sum: more useful in messages */
+                for (size_t k = i + 1; k < n_runs && info->sum != UINT64_MAX; k++)
+                    info->sum = counts[k] > UINT64_MAX - info->sum ? UINT64_MAX
+                                                                    : info->sum + counts[k];
+            }
+            return MCRLE_ERR_COUNTS_LONG;
+        }
+        sum += c;
+    }
+    if (sum != size) {
+        if (info) { info->index = n_runs; info->sum = sum; }
+        return MCRLE_ERR_COUNTS_SHORT;
+    }
+    return MCRLE_OK;
+}
+
+/* Fills n elements from p with byte stride s. */
+MCRLE_INLINE void fill(unsigned char *p, size_t n, ptrdiff_t s, uint64_t v, size_t E)
+{
+    if (s == (ptrdiff_t)E) {
+        switch (E) {
+        case 1: memset(p, (int)v, n); break;
+        case 2: { uint16_t x = (uint16_t)v, *q = (uint16_t *)(void *)p;
+                  if (((uintptr_t)p & 1) == 0) { for (size_t i = 0; i < n; i++) q[i] = x; break; }
+                  for (size_t i = 0; i < n; i++) memcpy(p + 2 * i, &x, 2);
+                  break; }
+        case 4: { uint32_t x = (uint32_t)v, *q = (uint32_t *)(void *)p;
+                  if (((uintptr_t)p & 3) == 0) { for (size_t i = 0; i < n; i++) q[i] = x; break; }
+                  for (size_t i = 0; i < n; i++) memcpy(p + 4 * i, &x, 4);
+                  break; }
+        default: { uint64_t *q = (uint64_t *)(void *)p;
+                   if (((uintptr_t)p & 7) == 0) { for (size_t i = 0; i < n; i++) q[i] = v; break; }
+                   for (size_t i = 0; i < n; i++) memcpy(p + 8 * i, &v, 8);
+                   break; }
+        }
+        return;
+    }
+    for (size_t i = 0; i < n; i++, p += s) mcrle_store(p, v, E);
+}
+
+MCRLE_INLINE void column_decode(const unsigned char *values, const uint64_t *counts,
+                                size_t n_runs, const mcrle_layout *L, unsigned char *out,
+                                size_t E)
+{
+    mcrle_odometer o;
+    mcrle_odometer_init(&o, L, 0);
+    size_t H = L->shape[0], r = 0;
+    ptrdiff_t s = L->strides[0];
+    for (size_t k = 0; k < n_runs; k++) {
+        uint64_t v = mcrle_load(values + k * E, E), c = counts[k];
+        while (c) {   /* counts were validated: they end exactly at the last column */
+            size_t take = (uint64_t)(H - r) < c ? H - r : (size_t)c;
+            fill(out + o.offset + (ptrdiff_t)r * s, take, s, v, E);
+            c -= take;
+            r += take;
+            if (r == H) { r = 0; mcrle_odometer_next(&o); }
+        }
+    }
+}
+
+/* Scratch: row starts (H+1), event column offsets (n), event run indices (n). */
+static size_t slab_scratch(const mcrle_layout *L, size_t n_runs)
+{
+    size_t H = L->shape[0];
+    if (n_runs > SIZE_MAX / 32 || H > SIZE_MAX / 32) return SIZE_MAX;
+    return (H + 1 + 2 * n_runs) * sizeof(size_t);
+}
+
+/*
+ * Walks the runs over the slab grid, calling TOP(col, k) for each column
+ * whose top element run k covers and START(row, col, k) for each run k
+ * starting below the top. col is the element offset inside a slab.
+ */
+#define WALK_RUNS(TOP, START)                                                  \
+    do {                                                                       \
+        mcrle_odometer o_;                                                     \
+        mcrle_odometer_init(&o_, L, 1);                                        \
+        size_t r_ = 0;                                                         \
+        for (size_t k = 0; k < n_runs; k++) {                                  \
+            uint64_t c_ = counts[k];                                           \
+            size_t col = (size_t)o_.offset;                                    \
+            if (r_ == 0) { TOP; } else { size_t row = r_; START; }             \
+            if (c_ < (uint64_t)(H - r_)) { r_ += (size_t)c_; continue; }       \
+            c_ -= H - r_;                                                      \
+            r_ = 0;                                                            \
+            mcrle_odometer_next(&o_);                                          \
+            while (c_ > 0) {   /* the run reaches into the next column's top */ \
+                col = (size_t)o_.offset;                                       \
+                TOP;                                                           \
+                if (c_ < (uint64_t)H) { r_ = (size_t)c_; break; }              \
+                c_ -= H;                                                       \
+                mcrle_odometer_next(&o_);                                      \
+            }                                                                  \
+        }                                                                      \
+    } while (0)
+
+MCRLE_INLINE void slab_decode(const unsigned char *values, const uint64_t *counts,
+                              size_t n_runs, const mcrle_layout *L, unsigned char *out,
+                              size_t E, size_t *scratch)
+{
+    size_t H = L->shape[0], W = mcrle_slab_width(L);
+    ptrdiff_t s0 = L->strides[0];
+    size_t *row_start = scratch;              /* H + 1 */
+    size_t *ev_col = row_start + H + 1;       /* n_runs */
+    size_t *ev_run = ev_col + n_runs;         /* n_runs */
+    memset(row_start, 0, (H + 1) * sizeof(size_t));
+
+    /* 1. slab 0, and how many runs start in each later slab */
+    WALK_RUNS(mcrle_store(out + col * E, mcrle_load(values + k * E, E), E),
+              (void)col; row_start[row + 1]++);
+    for (size_t i = 0; i < H; i++) row_start[i + 1] += row_start[i];
+    /* 2. bucket the run starts by slab */
+    WALK_RUNS((void)col, {
+        size_t slot = row_start[row]++;
+        ev_col[slot] = col;
+        ev_run[slot] = k;
+    });
+    /* row_start[i] is now the end of slab i's events, the start of slab i+1's */
+    /* 3. every later slab: copy the one above, patch where runs start */
+    size_t e = row_start[0];
+    for (size_t i = 1; i < H; i++) {
+        unsigned char *cur = out + (ptrdiff_t)i * s0;
+        memcpy(cur, cur - s0, W * E);
+        for (; e < row_start[i]; e++)
+            mcrle_store(cur + ev_col[e] * E, mcrle_load(values + ev_run[e] * E, E), E);
+    }
+}
+
+size_t mcrle_decode_scratch_size(size_t elem_size, int ndim, const size_t *shape,
+                                 const ptrdiff_t *strides, size_t n_runs)
+{
+    mcrle_layout L;
+    if (mcrle_normalize(elem_size, ndim, shape, strides, &L) != MCRLE_OK || L.size == 0)
+        return 0;
+    return mcrle_is_slab(&L) ? slab_scratch(&L, n_runs) : 0;
+}
+
+mcrle_result mcrle_decode(const void *values, const uint64_t *counts, size_t n_runs,
+                          size_t elem_size, int ndim, const size_t *shape,
+                          const ptrdiff_t *strides, void *out,
+                          void *scratch, size_t scratch_size, mcrle_error_info *info)
+{
+    mcrle_layout L;
+    mcrle_result r = mcrle_normalize(elem_size, ndim, shape, strides, &L);
+    if (r != MCRLE_OK) return r;
+    r = mcrle_check_counts(counts, n_runs, (uint64_t)L.size, info);
+    if (r != MCRLE_OK) return r;
+    if (L.size == 0) return MCRLE_OK;
+    SAFETY_CHECK(values != NULL && out != NULL, MCRLE_ERR_ARG);
+    const unsigned char *v = (const unsigned char *)values;
+    unsigned char *o = (unsigned char *)out;
+    if (mcrle_is_slab(&L)) {
+        SAFETY_CHECK(scratch != NULL && scratch_size >= slab_scratch(&L, n_runs),
+                     MCRLE_ERR_NOSPACE);
+        MCRLE_DISPATCH_ELEM(L.elem, slab_decode(v, counts, n_runs, &L, o, E_, (size_t *)scratch));
+    } else {
+        MCRLE_DISPATCH_ELEM(L.elem, column_decode(v, counts, n_runs, &L, o, E_));
+    }
+    return MCRLE_OK;
+}

@@ -1,0 +1,93 @@
+/* layout.c - array layout reduction shared by the encoder and decoder. */
+#include "internal.h"
+
+const char *mcrle_result_name(mcrle_result r)
+{
+    switch (r) {
+    case MCRLE_OK: return "ok";
+    case MCRLE_ERR_ARG: return "invalid argument";
+    case MCRLE_ERR_ZERO_COUNT: return "zero count";
+    case MCRLE_ERR_COUNTS_SHORT: return "counts sum short of size";
+    case MCRLE_ERR_COUNTS_LONG: return "counts sum past size";
+    case MCRLE_ERR_BAD_CHAR: return "bad character";
+    case MCRLE_ERR_TRUNCATED: return "truncated string";
+    case MCRLE_ERR_NUMBER_TOO_LONG: return "number too long";
+    case MCRLE_ERR_NOSPACE: return "buffer too small";
+    case MCRLE_ERR_NOMEM: return "out of memory";
+    }
+    return "unknown result";
+}
+
+mcrle_result mcrle_shape_size(int ndim, const size_t *shape, size_t *size)
+{
+    SAFETY_CHECK(ndim >= 0 && ndim <= MCRLE_MAX_NDIM && size != NULL, MCRLE_ERR_ARG);
+    SAFETY_CHECK(ndim == 0 || shape != NULL, MCRLE_ERR_ARG);
+    size_t n = 1;
+    int zero = 0;
+    for (int a = 0; a < ndim; a++) {
+        if (shape[a] == 0) zero = 1;
+        else if (n > SIZE_MAX / shape[a]) n = SIZE_MAX; /* saturate; an empty axis may still win */
+        else n *= shape[a];
+    }
+    if (zero) { *size = 0; return MCRLE_OK; }
+    SAFETY_CHECK(n != SIZE_MAX, MCRLE_ERR_ARG);
+    *size = n;
+    return MCRLE_OK;
+}
+
+mcrle_result mcrle_normalize(size_t elem_size, int ndim, const size_t *shape,
+                             const ptrdiff_t *strides, mcrle_layout *L)
+{
+    SAFETY_CHECK(elem_size == 1 || elem_size == 2 || elem_size == 4 || elem_size == 8,
+                 MCRLE_ERR_ARG);
+    mcrle_result r = mcrle_shape_size(ndim, shape, &L->size);
+    if (r != MCRLE_OK) return r;
+    SAFETY_CHECK(ndim == 0 || strides != NULL, MCRLE_ERR_ARG);
+    L->elem = elem_size;
+    L->ndim = 0;
+    if (L->size == 0) return MCRLE_OK;
+    for (int a = 0; a < ndim; a++) {
+        if (shape[a] == 1) continue;
+        int k = L->ndim;
+        if (k > 0 && L->strides[k - 1] * (ptrdiff_t)L->shape[k - 1] == strides[a]) {
+            L->shape[k - 1] *= shape[a];   /* Fortran-adjacent: same traversal */
+            continue;
+        }
+        L->shape[k] = shape[a];
+        L->strides[k] = strides[a];
+        L->ndim = k + 1;
+    }
+    if (L->ndim == 0) {   /* a single element */
+        L->ndim = 1;
+        L->shape[0] = 1;
+        L->strides[0] = (ptrdiff_t)elem_size;
+    }
+    return MCRLE_OK;
+}
+
+int mcrle_is_slab(const mcrle_layout *L)
+{
+    if (L->ndim < 2) return 0;
+    if (L->strides[L->ndim - 1] != (ptrdiff_t)L->elem) return 0;
+    for (int a = 1; a < L->ndim - 1; a++)
+        if (L->strides[a] != L->strides[a + 1] * (ptrdiff_t)L->shape[a + 1]) return 0;
+    return 1;
+}
+
+size_t mcrle_slab_width(const mcrle_layout *L)
+{
+    size_t w = 1;
+    for (int a = 1; a < L->ndim; a++) w *= L->shape[a];
+    return w;
+}
+
+void mcrle_odometer_init(mcrle_odometer *o, const mcrle_layout *L, int slab_elements)
+{
+    o->n = L->ndim - 1;
+    o->offset = 0;
+    for (int a = 1; a < L->ndim; a++) {
+        o->shape[a - 1] = L->shape[a];
+        o->step[a - 1] = slab_elements ? L->strides[a] / (ptrdiff_t)L->elem : L->strides[a];
+        o->idx[a - 1] = 0;
+    }
+}

@@ -1,0 +1,133 @@
+/*
+ * mcrle.h - multiclass run-length encoding kernels (plain C99, no Python).
+ *
+ * An array of any number of dimensions is encoded as runs in Fortran order
+ * (first axis fastest), as COCO's RLE does for 2D masks. A run is a value
+ * (the array's element, 1, 2, 4 or 8 bytes) and a count (uint64_t > 0).
+ *
+ * Conventions (after libdeflate):
+ *   - every function returns an mcrle_result; MCRLE_OK is 0;
+ *   - the caller provides every buffer, with its size in elements or bytes;
+ *     the *_scratch_size() and *_bound() functions give the sizes needed;
+ *   - arrays are described by ndim, shape (elements per axis) and strides
+ *     (bytes per axis, may be negative), exactly like a numpy array or a
+ *     Python buffer, so any memory layout is accepted without copies;
+ *   - every read of untrusted input (counts, compact strings) is checked.
+ *
+ * Thread safety: no global state; functions may run concurrently on
+ * different buffers.
+ */
+#ifndef MCRLE_H
+#define MCRLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MCRLE_MAX_NDIM 32
+
+typedef enum mcrle_result {
+    MCRLE_OK = 0,
+    MCRLE_ERR_ARG = 1,            /* bad ndim, element size, NULL pointer, shape overflow */
+    MCRLE_ERR_ZERO_COUNT = 2,     /* a run count is 0 (info.index says which) */
+    MCRLE_ERR_COUNTS_SHORT = 3,   /* counts sum to less than the array size (info.sum) */
+    MCRLE_ERR_COUNTS_LONG = 4,    /* counts sum to more than the array size (info.index, info.sum) */
+    MCRLE_ERR_BAD_CHAR = 5,       /* compact string: character outside '0'..'o' (info.index) */
+    MCRLE_ERR_TRUNCATED = 6,      /* compact string ends inside a number (info.index) */
+    MCRLE_ERR_NUMBER_TOO_LONG = 7,/* compact string: a number of more than 13 characters (info.index) */
+    MCRLE_ERR_NOSPACE = 8,        /* an output or scratch buffer is too small */
+    MCRLE_ERR_NOMEM = 9           /* reserved for callers that allocate */
+} mcrle_result;
+
+/* Details of a failure, filled when a pointer is given. */
+typedef struct mcrle_error_info {
+    size_t index;   /* run index, or character offset for string errors */
+    uint64_t sum;   /* counts summed so far (saturated at UINT64_MAX) */
+} mcrle_error_info;
+
+/* A short English name for a result code (never NULL). */
+const char *mcrle_result_name(mcrle_result r);
+
+/* Number of elements of a shape; MCRLE_ERR_ARG if it overflows size_t. */
+mcrle_result mcrle_shape_size(int ndim, const size_t *shape, size_t *size);
+
+/* ---- encoding ------------------------------------------------------------ */
+
+/* Counts the runs of an array (0 for an empty array). */
+mcrle_result mcrle_count_runs(const void *data, size_t elem_size, int ndim,
+                              const size_t *shape, const ptrdiff_t *strides,
+                              size_t *n_runs);
+
+/* Scratch bytes mcrle_encode needs for this layout and run count. */
+size_t mcrle_encode_scratch_size(size_t elem_size, int ndim, const size_t *shape,
+                                 const ptrdiff_t *strides, size_t n_runs);
+
+/*
+ * Writes the runs of an array: values (capacity elements of elem_size bytes,
+ * native byte order) and counts. *n_runs receives the number written;
+ * MCRLE_ERR_NOSPACE if capacity is too small (for example if the array
+ * changed since mcrle_count_runs).
+ */
+mcrle_result mcrle_encode(const void *data, size_t elem_size, int ndim,
+                          const size_t *shape, const ptrdiff_t *strides,
+                          void *values, uint64_t *counts, size_t capacity,
+                          size_t *n_runs, void *scratch, size_t scratch_size);
+
+/* ---- decoding ------------------------------------------------------------ */
+
+/*
+ * Checks that every count is > 0 and that they sum to exactly `size`,
+ * without overflow. This is the validation mcrle_decode performs itself.
+ */
+mcrle_result mcrle_check_counts(const uint64_t *counts, size_t n_runs, uint64_t size,
+                                mcrle_error_info *info);
+
+/* Scratch bytes mcrle_decode needs for this output layout and run count. */
+size_t mcrle_decode_scratch_size(size_t elem_size, int ndim, const size_t *shape,
+                                 const ptrdiff_t *strides, size_t n_runs);
+
+/*
+ * Expands runs into `out` (any strides). The counts are validated first
+ * (mcrle_check_counts); on any error nothing is written to out. On success
+ * every element of out has been written.
+ */
+mcrle_result mcrle_decode(const void *values, const uint64_t *counts, size_t n_runs,
+                          size_t elem_size, int ndim, const size_t *shape,
+                          const ptrdiff_t *strides, void *out,
+                          void *scratch, size_t scratch_size, mcrle_error_info *info);
+
+/* ---- compact strings (COCO's 6-bit code) --------------------------------- */
+
+/*
+ * The compressed-counts code of pycocotools (rleToString), widened to 64
+ * bits: each number is cut into 5-bit groups, least significant first; each
+ * character is '0' + group, plus 32 when another group follows; the last
+ * group's bit 4 is the sign. Numbers at index >= delta_from are stored as the
+ * difference to the number two places back (modulo 2^64, as a signed
+ * value). pycocotools uses delta_from = 3 for counts.
+ */
+
+/* Most characters encoding n numbers can take (13 per number). */
+size_t mcrle_string_bound(size_t n);
+
+/* Encodes n numbers into out (capacity bytes, no terminator written). */
+mcrle_result mcrle_string_encode(const uint64_t *numbers, size_t n, size_t delta_from,
+                                 char *out, size_t capacity, size_t *out_len);
+
+/*
+ * Decodes a string of len bytes (need not be NUL-terminated) into at most
+ * capacity numbers; len numbers always suffice. On error info->index is
+ * the offset of the offending character (or len for a truncated string).
+ */
+mcrle_result mcrle_string_decode(const char *s, size_t len, size_t delta_from,
+                                 uint64_t *numbers, size_t capacity, size_t *n_out,
+                                 mcrle_error_info *info);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MCRLE_H */

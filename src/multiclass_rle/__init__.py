@@ -1,0 +1,43 @@
+"""multiclass_rle: one run-length encoding for a whole segmentation label map.
+
+COCO's RLE stores one binary mask; this format adds a ``values`` key so that
+one RLE holds a whole label map (class ids, instance ids, any integer dtype,
+any number of dimensions). Runs follow COCO's Fortran order.
+
+>>> import numpy as np, multiclass_rle as mcr
+>>> labels = np.array([[0, 0, 1], [2, 2, 1]], dtype=np.uint8)
+>>> rle = mcr.encode(labels)          # compact, JSON-safe dict
+>>> bool((mcr.decode(rle) == labels).all())
+True
+"""
+
+from ._api import Runs, as_runs, decode, encode, encode_runs
+from ._errors import (
+    LimitExceededError,
+    MalformedRLEError,
+    RLEError,
+    RLETypeError,
+    RLEValueError,
+)
+from ._legacy import array_to_multi_class_rle, multi_class_rle_to_array
+from ._limits import get_max_elements, set_max_elements
+
+__version__ = "0.2.0"
+
+__all__ = [
+    "array_to_multi_class_rle",
+    "multi_class_rle_to_array",
+    "encode",
+    "decode",
+    "encode_runs",
+    "as_runs",
+    "Runs",
+    "get_max_elements",
+    "set_max_elements",
+    "RLEError",
+    "RLEValueError",
+    "RLETypeError",
+    "MalformedRLEError",
+    "LimitExceededError",
+    "__version__",
+]
