@@ -5,8 +5,8 @@
  *           output is one contiguous column, so this is a memset per run.
  *   slab:   C-ordered output (2+ dims). Writing down columns would touch one
  *           cache line per element, so instead slab 0 is written from the
- *           runs that cover it, and every later slab is a memcpy of the one
- *           above it, patched where a run starts in that slab. Those run
+ *           runs that cover it, and every later slab is the one above it,
+ *           patched where a run starts in that slab (kept in a scratch slab). Those run
  *           starts are bucketed by slab with a counting sort, O(runs + rows).
  * The counts are fully validated before the first byte of out is written.
  */
@@ -87,41 +87,16 @@ MCRLE_INLINE void column_decode(const unsigned char *values, const uint64_t *cou
     }
 }
 
-/* Scratch: row starts (H+1), event column offsets (n), event run indices (n). */
+/*
+ * Scratch: row starts (H+1), run start row and column (n each), events (2n),
+ * then one slab of elements (the running copy of the current slab).
+ */
 static size_t slab_scratch(const mcrle_layout *L, size_t n_runs)
 {
-    size_t H = L->shape[0];
-    if (n_runs > SIZE_MAX / 32 || H > SIZE_MAX / 32) return SIZE_MAX;
-    return (H + 1 + 2 * n_runs) * sizeof(size_t);
+    size_t H = L->shape[0], slab_bytes = mcrle_slab_width(L) * L->elem;
+    if (n_runs > SIZE_MAX / 64 || H > SIZE_MAX / 32 || slab_bytes > SIZE_MAX / 4) return SIZE_MAX;
+    return (H + 1 + 4 * n_runs) * sizeof(size_t) + slab_bytes;
 }
-
-/*
- * Walks the runs over the slab grid, calling TOP(col, k) for each column
- * whose top element run k covers and START(row, col, k) for each run k
- * starting below the top. col is the element offset inside a slab.
- */
-#define WALK_RUNS(TOP, START)                                                  \
-    do {                                                                       \
-        mcrle_odometer o_;                                                     \
-        mcrle_odometer_init(&o_, L, 1);                                        \
-        size_t r_ = 0;                                                         \
-        for (size_t k = 0; k < n_runs; k++) {                                  \
-            uint64_t c_ = counts[k];                                           \
-            size_t col = (size_t)o_.offset;                                    \
-            if (r_ == 0) { TOP; } else { size_t row = r_; START; }             \
-            if (c_ < (uint64_t)(H - r_)) { r_ += (size_t)c_; continue; }       \
-            c_ -= H - r_;                                                      \
-            r_ = 0;                                                            \
-            mcrle_odometer_next(&o_);                                          \
-            while (c_ > 0) {   /* the run reaches into the next column's top */ \
-                col = (size_t)o_.offset;                                       \
-                TOP;                                                           \
-                if (c_ < (uint64_t)H) { r_ = (size_t)c_; break; }              \
-                c_ -= H;                                                       \
-                mcrle_odometer_next(&o_);                                      \
-            }                                                                  \
-        }                                                                      \
-    } while (0)
 
 MCRLE_INLINE void slab_decode(const unsigned char *values, const uint64_t *counts,
                               size_t n_runs, const mcrle_layout *L, unsigned char *out,
@@ -130,28 +105,59 @@ MCRLE_INLINE void slab_decode(const unsigned char *values, const uint64_t *count
     size_t H = L->shape[0], W = mcrle_slab_width(L);
     ptrdiff_t s0 = L->strides[0];
     size_t *row_start = scratch;              /* H + 1 */
-    size_t *ev_col = row_start + H + 1;       /* n_runs */
+    size_t *run_row = row_start + H + 1;      /* n_runs: slab where run k starts */
+    size_t *run_col = run_row + n_runs;       /* n_runs: its offset inside the slab */
+    size_t *ev_col = run_col + n_runs;        /* n_runs: run starts bucketed by slab */
     size_t *ev_run = ev_col + n_runs;         /* n_runs */
+    unsigned char *slab = (unsigned char *)(ev_run + n_runs);  /* W * E */
     memset(row_start, 0, (H + 1) * sizeof(size_t));
 
-    /* 1. slab 0, and how many runs start in each later slab */
-    WALK_RUNS(mcrle_store(out + col * E, mcrle_load(values + k * E, E), E),
-              (void)col; row_start[row + 1]++);
+    /*
+     * 1. One walk over the runs (counts were validated, so they end exactly
+     * at the last column): slab 0 is written from the runs covering the top
+     * of each column; every other run start is counted for its slab.
+     */
+    mcrle_odometer o;
+    mcrle_odometer_init(&o, L, 1);
+    size_t r = 0;
+    for (size_t k = 0; k < n_runs; k++) {
+        uint64_t c = counts[k];
+        uint64_t v = mcrle_load(values + k * E, E);
+        run_row[k] = r;
+        run_col[k] = (size_t)o.offset;
+        if (r == 0) mcrle_store(slab + (size_t)o.offset * E, v, E);
+        else row_start[r + 1]++;
+        if (c < (uint64_t)(H - r)) { r += (size_t)c; continue; }
+        c -= H - r;
+        r = 0;
+        mcrle_odometer_next(&o);
+        while (c > 0) {   /* the run covers the top of the next column(s) */
+            mcrle_store(slab + (size_t)o.offset * E, v, E);
+            if (c < (uint64_t)H) { r = (size_t)c; break; }
+            c -= H;
+            mcrle_odometer_next(&o);
+        }
+    }
+    /* 2. bucket the run starts by slab (counting sort; stable) */
     for (size_t i = 0; i < H; i++) row_start[i + 1] += row_start[i];
-    /* 2. bucket the run starts by slab */
-    WALK_RUNS((void)col, {
-        size_t slot = row_start[row]++;
-        ev_col[slot] = col;
+    for (size_t k = 0; k < n_runs; k++) {
+        if (run_row[k] == 0) continue;
+        size_t slot = row_start[run_row[k]]++;
+        ev_col[slot] = run_col[k];
         ev_run[slot] = k;
-    });
+    }
     /* row_start[i] is now the end of slab i's events, the start of slab i+1's */
-    /* 3. every later slab: copy the one above, patch where runs start */
+    /*
+     * 3. Keep the current slab in scratch (it stays in L1/L2): patch it where
+     * runs start, then copy it out. Copying from the output's previous slab
+     * instead would read what was just written, which is twice as slow.
+     */
     size_t e = row_start[0];
+    memcpy(out, slab, W * E);
     for (size_t i = 1; i < H; i++) {
-        unsigned char *cur = out + (ptrdiff_t)i * s0;
-        memcpy(cur, cur - s0, W * E);
         for (; e < row_start[i]; e++)
-            mcrle_store(cur + ev_col[e] * E, mcrle_load(values + ev_run[e] * E, E), E);
+            mcrle_store(slab + ev_col[e] * E, mcrle_load(values + ev_run[e] * E, E), E);
+        memcpy(out + (ptrdiff_t)i * s0, slab, W * E);
     }
 }
 

@@ -36,25 +36,14 @@ MCRLE_INLINE int emit(emitter *em, uint64_t f, const unsigned char *value, size_
 
 /*
  * Visits the changes inside one column of H elements with byte stride s:
- * positions i in [1, H) where a[i] != a[i-1]. ON_CHANGE(i) is a statement.
+ * positions i in [1, H) where a[i] != a[i-1]. ON_CHANGE is a statement using i.
  */
 #define SCAN_COLUMN(base, H, s, E, ON_CHANGE)                                  \
     do {                                                                       \
         const unsigned char *col_ = (base);                                    \
         if ((s) == (ptrdiff_t)(E)) {                                           \
-            size_t nb_ = (H) * (E), b_ = (E);                                  \
-            while (b_ < nb_) {                                                 \
-                if (b_ + 32 <= nb_ && mcrle_eq32(col_ + b_, col_ + b_ - (E))) { \
-                    b_ += 32;                                                  \
-                    continue;                                                  \
-                }                                                              \
-                size_t end_ = b_ + 32 < nb_ ? b_ + 32 : nb_;                   \
-                for (; b_ < end_; b_ += (E))                                   \
-                    if (mcrle_load(col_ + b_, E) != mcrle_load(col_ + b_ - (E), E)) { \
-                        size_t i = b_ / (E);                                   \
-                        ON_CHANGE;                                             \
-                    }                                                          \
-            }                                                                  \
+            MCRLE_SCAN_DIFF(col_ + (E), col_, ((H) - 1) * (E), E,              \
+                            { size_t i = j + 1; ON_CHANGE; });                 \
         } else {                                                               \
             uint64_t prev_ = mcrle_load(col_, E);                              \
             for (size_t i = 1; i < (H); i++) {                                 \
@@ -75,7 +64,7 @@ MCRLE_INLINE size_t column_count(const unsigned char *data, const mcrle_layout *
     for (size_t j = 0; j < W; j++, mcrle_odometer_next(&o)) {
         const unsigned char *col = data + o.offset;
         if (last && mcrle_load(col, E) != mcrle_load(last, E)) runs++;
-        SCAN_COLUMN(col, H, s, E, runs++);
+        SCAN_COLUMN(col, H, s, E, (void)i; runs++);
         last = col + (ptrdiff_t)(H - 1) * s;
     }
     return runs;
@@ -104,22 +93,7 @@ MCRLE_INLINE mcrle_result column_encode(const unsigned char *data, const mcrle_l
 /* ---- slab strategy ------------------------------------------------------- */
 
 /* Visits the elements j of slab `cur` (W elements) that differ from `prev`. */
-#define SCAN_SLAB(cur, prev, W, E, ON_DIFF)                                    \
-    do {                                                                       \
-        size_t nb_ = (W) * (E), b_ = 0;                                        \
-        while (b_ < nb_) {                                                     \
-            if (b_ + 32 <= nb_ && mcrle_eq32((cur) + b_, (prev) + b_)) {       \
-                b_ += 32;                                                      \
-                continue;                                                      \
-            }                                                                  \
-            size_t end_ = b_ + 32 < nb_ ? b_ + 32 : nb_;                       \
-            for (; b_ < end_; b_ += (E))                                       \
-                if (mcrle_load((cur) + b_, E) != mcrle_load((prev) + b_, E)) { \
-                    size_t j = b_ / (E);                                       \
-                    ON_DIFF;                                                   \
-                }                                                              \
-        }                                                                      \
-    } while (0)
+#define SCAN_SLAB(cur, prev, W, E, ON_DIFF) MCRLE_SCAN_DIFF(cur, prev, (W) * (E), E, ON_DIFF)
 
 MCRLE_INLINE size_t slab_count(const unsigned char *data, const mcrle_layout *L, size_t E)
 {

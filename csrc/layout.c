@@ -14,6 +14,7 @@ const char *mcrle_result_name(mcrle_result r)
     case MCRLE_ERR_NUMBER_TOO_LONG: return "number too long";
     case MCRLE_ERR_NOSPACE: return "buffer too small";
     case MCRLE_ERR_NOMEM: return "out of memory";
+    case MCRLE_ERR_VALUE_RANGE: return "value out of range";
     }
     return "unknown result";
 }
@@ -90,4 +91,38 @@ void mcrle_odometer_init(mcrle_odometer *o, const mcrle_layout *L, int slab_elem
         o->step[a - 1] = slab_elements ? L->strides[a] / (ptrdiff_t)L->elem : L->strides[a];
         o->idx[a - 1] = 0;
     }
+}
+
+mcrle_result mcrle_narrow_values(const uint64_t *numbers, size_t n, int numbers_signed,
+                                 mcrle_kind kind, size_t elem_size, void *out,
+                                 mcrle_error_info *info)
+{
+    SAFETY_CHECK(elem_size == 1 || elem_size == 2 || elem_size == 4 || elem_size == 8,
+                 MCRLE_ERR_ARG);
+    SAFETY_CHECK(kind != MCRLE_KIND_BOOL || elem_size == 1, MCRLE_ERR_ARG);
+    SAFETY_CHECK(n == 0 || (numbers != NULL && out != NULL), MCRLE_ERR_ARG);
+    unsigned bits = (unsigned)(8 * elem_size);
+    /* the accepted range, as signed and as unsigned bounds */
+    int64_t smin = 0, smax;
+    uint64_t umax;
+    if (kind == MCRLE_KIND_BOOL) { smax = 1; umax = 1; }
+    else if (kind == MCRLE_KIND_SIGNED) {
+        smax = bits == 64 ? INT64_MAX : (int64_t)(((uint64_t)1 << (bits - 1)) - 1);
+        smin = -smax - 1;
+        umax = (uint64_t)smax;
+    } else {
+        umax = bits == 64 ? UINT64_MAX : ((uint64_t)1 << bits) - 1;
+        smax = bits == 64 ? INT64_MAX : (int64_t)umax;
+    }
+    unsigned char *o = (unsigned char *)out;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t u = numbers[i];
+        int ok = numbers_signed ? ((int64_t)u >= smin && (int64_t)u <= smax) : u <= umax;
+        if (MCRLE_UNLIKELY(!ok)) {
+            if (info) { info->index = i; info->sum = u; }
+            return MCRLE_ERR_VALUE_RANGE;
+        }
+        mcrle_store(o + i * elem_size, u, elem_size);
+    }
+    return MCRLE_OK;
 }

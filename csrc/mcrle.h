@@ -39,7 +39,8 @@ typedef enum mcrle_result {
     MCRLE_ERR_TRUNCATED = 6,      /* compact string ends inside a number (info.index) */
     MCRLE_ERR_NUMBER_TOO_LONG = 7,/* compact string: a number of more than 13 characters (info.index) */
     MCRLE_ERR_NOSPACE = 8,        /* an output or scratch buffer is too small */
-    MCRLE_ERR_NOMEM = 9           /* reserved for callers that allocate */
+    MCRLE_ERR_NOMEM = 9,          /* reserved for callers that allocate */
+    MCRLE_ERR_VALUE_RANGE = 10    /* a value does not fit the output type (info.index) */
 } mcrle_result;
 
 /* Details of a failure, filled when a pointer is given. */
@@ -124,6 +125,25 @@ mcrle_result mcrle_string_encode(const uint64_t *numbers, size_t n, size_t delta
  */
 mcrle_result mcrle_string_decode(const char *s, size_t len, size_t delta_from,
                                  uint64_t *numbers, size_t capacity, size_t *n_out,
+                                 mcrle_error_info *info);
+
+/* ---- values --------------------------------------------------------------- */
+
+/* What the elements of a label array are. */
+typedef enum mcrle_kind {
+    MCRLE_KIND_BOOL = 0,      /* 1 byte, 0 or 1 */
+    MCRLE_KIND_SIGNED = 1,    /* two's complement, 1/2/4/8 bytes */
+    MCRLE_KIND_UNSIGNED = 2   /* 1/2/4/8 bytes */
+} mcrle_kind;
+
+/*
+ * Converts n 64-bit numbers (signed if numbers_signed, else unsigned) to
+ * elements of the given kind and size, native byte order, refusing any value
+ * that the element cannot hold (MCRLE_ERR_VALUE_RANGE, info.index = which).
+ * out may alias numbers (the conversion runs forward and never widens).
+ */
+mcrle_result mcrle_narrow_values(const uint64_t *numbers, size_t n, int numbers_signed,
+                                 mcrle_kind kind, size_t elem_size, void *out,
                                  mcrle_error_info *info);
 
 #ifdef __cplusplus

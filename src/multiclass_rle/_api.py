@@ -16,6 +16,7 @@ import numpy as np
 
 from . import _core
 from ._dtypes import (
+    LABEL_DTYPE_NAMES,
     cast_values,
     check_array_dtype,
     dtype_from_argument,
@@ -392,6 +393,53 @@ def _check_out(out: Any, shape: tuple[int, ...], dtype: np.dtype | None) -> np.n
     return out
 
 
+_KIND_CODES = {"b": 0, "i": 1, "u": 2}
+_COMPACT_DTYPES = {name: np.dtype(name) for name in LABEL_DTYPE_NAMES}
+
+
+def _decode_compact_fast(rle: dict, order: str, out: np.ndarray | None,
+                         dtype: Any) -> np.ndarray | None:
+    """Decode a well-formed compact dict in a single C call, or return None.
+
+    The C call parses, range-checks and expands without the GIL. Anything
+    unusual (other forms, bad input) returns None, and the general path
+    then does the work and raises the detailed error.
+    """
+    values, counts, size = rle.get("values"), rle.get("counts"), rle.get("size")
+    stored = rle.get("dtype")
+    if type(values) is not str or type(counts) is not str or type(stored) is not str:
+        return None
+    stored_dt = _COMPACT_DTYPES.get(stored)
+    if stored_dt is None or type(size) not in (list, tuple) or not 0 < len(size) <= _core.MAX_NDIM:
+        return None
+    n = 1
+    for d in size:
+        if type(d) is not int or d < 0:
+            return None
+        n *= d
+    shape = tuple(size)
+    if dtype is not None:
+        target = dtype_from_argument(dtype)
+    elif out is not None:
+        target = out.dtype
+    else:
+        target = stored_dt
+    if out is None:
+        if n > get_max_elements():
+            return None
+        result = np.empty(shape, dtype=target, order=order)
+    else:
+        result = _check_out(out, shape, target)
+    kind = _KIND_CODES.get(result.dtype.kind)
+    if kind is None or not result.dtype.isnative:
+        return None
+    try:
+        _core.decode_compact(values, counts, stored_dt.kind == "i", kind, result)
+    except _core.CodecError:
+        return None
+    return result
+
+
 def decode(rle: Any, *, order: Literal["C", "F"] = "C", out: np.ndarray | None = None,
            dtype: Any = None) -> np.ndarray:
     """Decode an RLE into a label map.
@@ -441,9 +489,13 @@ def decode(rle: Any, *, order: Literal["C", "F"] = "C", out: np.ndarray | None =
     """
     if order not in ("C", "F"):
         raise RLEValueError(f"order must be 'C' or 'F', got {order!r}")
-    target = None if dtype is None else dtype_from_argument(dtype)
     if out is not None and not isinstance(out, np.ndarray):
         raise RLETypeError(f"out must be a numpy array, got {type(out).__name__}")
+    if type(rle) is dict:
+        fast = _decode_compact_fast(rle, order, out, dtype)
+        if fast is not None:
+            return fast
+    target = None if dtype is None else dtype_from_argument(dtype)
     if target is None and out is not None:
         check_array_dtype(out.dtype)
         target = out.dtype

@@ -52,45 +52,77 @@ PyDoc_STRVAR(encode_doc,
 "encode(array) -> (values: bytearray, counts: bytearray)\n\n"
 "Runs of any strided buffer in Fortran order; counts are native uint64.");
 
+/* Runs an encode with room for `capacity` runs; 0 on success, 1 if too small, -1 on error. */
+static int encode_into(const Py_buffer *v, const size_t *shape, const ptrdiff_t *strides,
+                       size_t capacity, PyObject **values, PyObject **counts)
+{
+    size_t written = 0, scratch_size;
+    void *scratch = NULL;
+    mcrle_result r;
+    *values = PyByteArray_FromStringAndSize(NULL, (Py_ssize_t)(capacity * (size_t)v->itemsize));
+    *counts = PyByteArray_FromStringAndSize(NULL, (Py_ssize_t)(capacity * sizeof(uint64_t)));
+    if (!*values || !*counts) goto fail;
+    scratch_size = mcrle_encode_scratch_size((size_t)v->itemsize, v->ndim, shape, strides, capacity);
+    if (scratch_size == SIZE_MAX) { PyErr_NoMemory(); goto fail; }
+    if (scratch_size && !(scratch = PyMem_RawMalloc(scratch_size))) { PyErr_NoMemory(); goto fail; }
+    Py_BEGIN_ALLOW_THREADS
+    r = mcrle_encode(v->buf, (size_t)v->itemsize, v->ndim, shape, strides,
+                     PyByteArray_AS_STRING(*values),
+                     (uint64_t *)(void *)PyByteArray_AS_STRING(*counts),
+                     capacity, &written, scratch, scratch_size);
+    Py_END_ALLOW_THREADS
+    PyMem_RawFree(scratch);
+    if (r == MCRLE_ERR_NOSPACE) { Py_CLEAR(*values); Py_CLEAR(*counts); return 1; }
+    if (r != MCRLE_OK) { raise_result(r, NULL); goto fail; }
+    if (PyByteArray_Resize(*values, (Py_ssize_t)(written * (size_t)v->itemsize)) < 0 ||
+        PyByteArray_Resize(*counts, (Py_ssize_t)(written * sizeof(uint64_t))) < 0)
+        goto fail;
+    return 0;
+fail:
+    Py_CLEAR(*values);
+    Py_CLEAR(*counts);
+    return -1;
+}
+
+/*
+ * Label maps have far fewer runs than elements, so one pass with a guessed
+ * capacity usually suffices; only when it does not are the runs counted
+ * first (a second, cheaper pass) and the encode redone at the exact size.
+ * The guess is capped so that a huge volume does not reserve huge buffers.
+ */
+#define GUESS_MAX_RUNS ((size_t)1 << 18)
+
 static PyObject *py_encode(PyObject *self, PyObject *arg)
 {
     Py_buffer v;
     size_t shape[MCRLE_MAX_NDIM];
     ptrdiff_t strides[MCRLE_MAX_NDIM];
     PyObject *values = NULL, *counts = NULL, *result = NULL;
-    void *scratch = NULL;
-    size_t n_runs = 0, written = 0, scratch_size;
+    size_t size = 1, n_runs = 0, guess;
     mcrle_result r;
+    int status;
 
     if (PyObject_GetBuffer(arg, &v, PyBUF_RECORDS_RO) < 0) return NULL;
     if (buffer_layout(&v, shape, strides) < 0) goto done;
-
-    Py_BEGIN_ALLOW_THREADS
-    r = mcrle_count_runs(v.buf, (size_t)v.itemsize, v.ndim, shape, strides, &n_runs);
-    Py_END_ALLOW_THREADS
-    if (r != MCRLE_OK) { raise_result(r, NULL); goto done; }
-
-    values = PyByteArray_FromStringAndSize(NULL, (Py_ssize_t)(n_runs * (size_t)v.itemsize));
-    counts = PyByteArray_FromStringAndSize(NULL, (Py_ssize_t)(n_runs * sizeof(uint64_t)));
-    if (!values || !counts) goto done;
-    scratch_size = mcrle_encode_scratch_size((size_t)v.itemsize, v.ndim, shape, strides, n_runs);
-    if (scratch_size == SIZE_MAX) { PyErr_NoMemory(); goto done; }
-    if (scratch_size && !(scratch = PyMem_RawMalloc(scratch_size))) { PyErr_NoMemory(); goto done; }
-
-    Py_BEGIN_ALLOW_THREADS
-    r = mcrle_encode(v.buf, (size_t)v.itemsize, v.ndim, shape, strides,
-                     PyByteArray_AS_STRING(values), (uint64_t *)(void *)PyByteArray_AS_STRING(counts),
-                     n_runs, &written, scratch, scratch_size);
-    Py_END_ALLOW_THREADS
-    if (r == MCRLE_OK && written != n_runs) r = MCRLE_ERR_NOSPACE;
-    if (r == MCRLE_ERR_NOSPACE) {
-        PyErr_SetString(PyExc_RuntimeError, "the array was modified while it was being encoded");
-        goto done;
+    for (int a = 0; a < v.ndim; a++) size *= shape[a];
+    guess = size / 8 + 16;
+    if (guess > GUESS_MAX_RUNS) guess = GUESS_MAX_RUNS;
+    if (guess > size) guess = size;
+    status = encode_into(&v, shape, strides, guess, &values, &counts);
+    if (status == 1) {
+        Py_BEGIN_ALLOW_THREADS
+        r = mcrle_count_runs(v.buf, (size_t)v.itemsize, v.ndim, shape, strides, &n_runs);
+        Py_END_ALLOW_THREADS
+        if (r != MCRLE_OK) { raise_result(r, NULL); goto done; }
+        status = encode_into(&v, shape, strides, n_runs, &values, &counts);
+        if (status == 1) {
+            PyErr_SetString(PyExc_RuntimeError, "the array was modified while it was being encoded");
+            goto done;
+        }
     }
-    if (r != MCRLE_OK) { raise_result(r, NULL); goto done; }
+    if (status < 0) goto done;
     result = PyTuple_Pack(2, values, counts);
 done:
-    PyMem_RawFree(scratch);
     Py_XDECREF(values);
     Py_XDECREF(counts);
     PyBuffer_Release(&v);
@@ -143,6 +175,91 @@ done:
     PyBuffer_Release(&bv);
     PyBuffer_Release(&bc);
     PyBuffer_Release(&bo);
+    return result;
+}
+
+PyDoc_STRVAR(decode_compact_doc,
+"decode_compact(values, counts, values_signed, kind, out) -> None\n\n"
+"The whole decode of a compact dict in one call without the GIL: parse both\n"
+"strings (values from index 2 and counts from index 3 as differences),\n"
+"narrow the values to out's elements (kind: 0 bool, 1 signed, 2 unsigned)\n"
+"and expand. Raises CodecError on any problem (the caller re-parses slowly\n"
+"for a detailed message); ERR_ARG when the two strings hold different numbers.");
+
+static int utf8_or_buffer(PyObject *obj, Py_buffer *b, const char **s, Py_ssize_t *len)
+{
+    if (PyUnicode_Check(obj)) {
+        b->obj = NULL;
+        *s = PyUnicode_AsUTF8AndSize(obj, len);
+        return *s ? 0 : -1;
+    }
+    if (PyObject_GetBuffer(obj, b, PyBUF_SIMPLE) < 0) return -1;
+    *s = (const char *)b->buf;
+    *len = b->len;
+    return 0;
+}
+
+static PyObject *py_decode_compact(PyObject *self, PyObject *args)
+{
+    PyObject *ov, *oc, *oo, *result = NULL;
+    int values_signed, kind;
+    Py_buffer bv = {0}, bc = {0}, bo;
+    const char *sv, *sc;
+    Py_ssize_t lv, lc;
+    size_t shape[MCRLE_MAX_NDIM];
+    ptrdiff_t strides[MCRLE_MAX_NDIM];
+    uint64_t *numbers = NULL;
+    void *scratch = NULL;
+    size_t nv = 0, nc = 0, scratch_size = 0;
+    mcrle_error_info info = {0, 0};
+    mcrle_result r;
+
+    if (!PyArg_ParseTuple(args, "OOpiO:decode_compact", &ov, &oc, &values_signed, &kind, &oo))
+        return NULL;
+    if (kind < MCRLE_KIND_BOOL || kind > MCRLE_KIND_UNSIGNED) {
+        PyErr_SetString(PyExc_ValueError, "kind must be 0, 1 or 2");
+        return NULL;
+    }
+    if (utf8_or_buffer(ov, &bv, &sv, &lv) < 0) return NULL;
+    if (utf8_or_buffer(oc, &bc, &sc, &lc) < 0) goto release_v;
+    if (PyObject_GetBuffer(oo, &bo, PyBUF_RECORDS) < 0) goto release_c;
+    if (buffer_layout(&bo, shape, strides) < 0) goto done;
+    if ((size_t)lv + (size_t)lc > (size_t)PY_SSIZE_T_MAX / sizeof(uint64_t)) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    /* counts first, values after them; values are narrowed in place */
+    numbers = PyMem_RawMalloc(((size_t)lv + (size_t)lc + 1) * sizeof(uint64_t));
+    if (!numbers) { PyErr_NoMemory(); goto done; }
+
+    Py_BEGIN_ALLOW_THREADS
+    r = mcrle_string_decode(sc, (size_t)lc, 3, numbers, (size_t)lc, &nc, &info);
+    if (r == MCRLE_OK)
+        r = mcrle_string_decode(sv, (size_t)lv, 2, numbers + nc, (size_t)lv, &nv, &info);
+    if (r == MCRLE_OK && nv != nc) r = MCRLE_ERR_ARG;
+    if (r == MCRLE_OK)
+        r = mcrle_narrow_values(numbers + nc, nv, values_signed, (mcrle_kind)kind,
+                                (size_t)bo.itemsize, numbers + nc, &info);
+    if (r == MCRLE_OK) {
+        scratch_size = mcrle_decode_scratch_size((size_t)bo.itemsize, bo.ndim, shape, strides, nc);
+        if (scratch_size == SIZE_MAX) r = MCRLE_ERR_NOMEM;
+        else if (scratch_size && !(scratch = PyMem_RawMalloc(scratch_size))) r = MCRLE_ERR_NOMEM;
+    }
+    if (r == MCRLE_OK)
+        r = mcrle_decode(numbers + nc, numbers, nc, (size_t)bo.itemsize, bo.ndim, shape, strides,
+                         bo.buf, scratch, scratch_size, &info);
+    Py_END_ALLOW_THREADS
+    if (r == MCRLE_ERR_NOMEM) { PyErr_NoMemory(); goto done; }
+    if (r != MCRLE_OK) { raise_result(r, &info); goto done; }
+    result = Py_NewRef(Py_None);
+done:
+    PyMem_RawFree(scratch);
+    PyMem_RawFree(numbers);
+    PyBuffer_Release(&bo);
+release_c:
+    if (bc.obj) PyBuffer_Release(&bc);
+release_v:
+    if (bv.obj) PyBuffer_Release(&bv);
     return result;
 }
 
@@ -247,6 +364,7 @@ done:
 static PyMethodDef methods[] = {
     {"encode", py_encode, METH_O, encode_doc},
     {"decode", py_decode, METH_VARARGS, decode_doc},
+    {"decode_compact", py_decode_compact, METH_VARARGS, decode_compact_doc},
     {"check_counts", py_check_counts, METH_VARARGS, check_counts_doc},
     {"string_encode", py_string_encode, METH_VARARGS, string_encode_doc},
     {"string_decode", py_string_decode, METH_VARARGS, string_decode_doc},
@@ -265,6 +383,7 @@ static int exec_module(PyObject *m)
     ADD_CODE(ERR_ARG); ADD_CODE(ERR_ZERO_COUNT); ADD_CODE(ERR_COUNTS_SHORT);
     ADD_CODE(ERR_COUNTS_LONG); ADD_CODE(ERR_BAD_CHAR); ADD_CODE(ERR_TRUNCATED);
     ADD_CODE(ERR_NUMBER_TOO_LONG); ADD_CODE(ERR_NOSPACE); ADD_CODE(ERR_NOMEM);
+    ADD_CODE(ERR_VALUE_RANGE);
 #undef ADD_CODE
     return 0;
 }
