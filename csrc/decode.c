@@ -12,18 +12,18 @@
  */
 #include "internal.h"
 
-mcrle_result mcrle_check_counts(const uint64_t *counts, size_t n_runs, uint64_t size,
-                                mcrle_error_info *info)
+/* The precise check, run only when the fast one below sees a problem. */
+static mcrle_result check_counts_slow(const uint64_t *counts, size_t n_runs, uint64_t size,
+                                      mcrle_error_info *info)
 {
     uint64_t sum = 0;
-    SAFETY_CHECK(n_runs == 0 || counts != NULL, MCRLE_ERR_ARG);
     for (size_t i = 0; i < n_runs; i++) {
         uint64_t c = counts[i];
-        if (MCRLE_UNLIKELY(c == 0)) {
+        if (c == 0) {
             if (info) { info->index = i; info->sum = sum; }
             return MCRLE_ERR_ZERO_COUNT;
         }
-        if (MCRLE_UNLIKELY(c > size - sum)) {   /* sum <= size always holds here */
+        if (c > size - sum) {   /* sum <= size always holds here */
             if (info) {
                 info->index = i;
                 info->sum = c > UINT64_MAX - sum ? UINT64_MAX : sum + c;
@@ -41,6 +41,28 @@ mcrle_result mcrle_check_counts(const uint64_t *counts, size_t n_runs, uint64_t 
         return MCRLE_ERR_COUNTS_SHORT;
     }
     return MCRLE_OK;
+}
+
+mcrle_result mcrle_check_counts(const uint64_t *counts, size_t n_runs, uint64_t size,
+                                mcrle_error_info *info)
+{
+    SAFETY_CHECK(n_runs == 0 || counts != NULL, MCRLE_ERR_ARG);
+    /*
+     * Fast check without early exits (the compiler vectorises it): no count
+     * is zero, none reaches 2^40 (so 2^24 of them cannot overflow the sum),
+     * and they sum to size. Anything else goes to the precise check.
+     */
+    if (n_runs < ((size_t)1 << 24)) {
+        uint64_t sum = 0, zero = 0, big = 0;
+        for (size_t i = 0; i < n_runs; i++) {
+            uint64_t c = counts[i];
+            sum += c;
+            zero |= (uint64_t)(c == 0);
+            big |= c >> 40;
+        }
+        if (!zero && !big && sum == size) return MCRLE_OK;
+    }
+    return check_counts_slow(counts, n_runs, size, info);
 }
 
 /* Fills n elements from p with byte stride s. */
@@ -98,6 +120,31 @@ static size_t slab_scratch(const mcrle_layout *L, size_t n_runs)
     return (H + 1 + 4 * n_runs) * sizeof(size_t) + slab_bytes;
 }
 
+/* Step 1 of slab_decode, with NEXT_COL advancing and COL reading the column offset. */
+#define WALK_SLAB_RUNS(NEXT_COL, COL)                                          \
+    do {                                                                       \
+        size_t r = 0, col = 0;                                                 \
+        (void)col;                                                             \
+        for (size_t k = 0; k < n_runs; k++) {                                  \
+            uint64_t c = counts[k];                                            \
+            uint64_t v = mcrle_load(values + k * E, E);                        \
+            run_row[k] = r;                                                    \
+            run_col[k] = (COL);                                                \
+            if (r == 0) mcrle_store(slab + (COL) * E, v, E);                   \
+            else row_start[r + 1]++;                                           \
+            if (c < (uint64_t)(H - r)) { r += (size_t)c; continue; }           \
+            c -= H - r;                                                        \
+            r = 0;                                                             \
+            NEXT_COL;                                                          \
+            while (c > 0) {   /* the run covers the top of the next column(s) */ \
+                mcrle_store(slab + (COL) * E, v, E);                           \
+                if (c < (uint64_t)H) { r = (size_t)c; break; }                 \
+                c -= H;                                                        \
+                NEXT_COL;                                                      \
+            }                                                                  \
+        }                                                                      \
+    } while (0)
+
 MCRLE_INLINE void slab_decode(const unsigned char *values, const uint64_t *counts,
                               size_t n_runs, const mcrle_layout *L, unsigned char *out,
                               size_t E, size_t *scratch)
@@ -117,26 +164,12 @@ MCRLE_INLINE void slab_decode(const unsigned char *values, const uint64_t *count
      * at the last column): slab 0 is written from the runs covering the top
      * of each column; every other run start is counted for its slab.
      */
-    mcrle_odometer o;
-    mcrle_odometer_init(&o, L, 1);
-    size_t r = 0;
-    for (size_t k = 0; k < n_runs; k++) {
-        uint64_t c = counts[k];
-        uint64_t v = mcrle_load(values + k * E, E);
-        run_row[k] = r;
-        run_col[k] = (size_t)o.offset;
-        if (r == 0) mcrle_store(slab + (size_t)o.offset * E, v, E);
-        else row_start[r + 1]++;
-        if (c < (uint64_t)(H - r)) { r += (size_t)c; continue; }
-        c -= H - r;
-        r = 0;
-        mcrle_odometer_next(&o);
-        while (c > 0) {   /* the run covers the top of the next column(s) */
-            mcrle_store(slab + (size_t)o.offset * E, v, E);
-            if (c < (uint64_t)H) { r = (size_t)c; break; }
-            c -= H;
-            mcrle_odometer_next(&o);
-        }
+    if (L->ndim == 2) {   /* one column axis: the column offset is the column number */
+        WALK_SLAB_RUNS(col++, col);
+    } else {
+        mcrle_odometer o;
+        mcrle_odometer_init(&o, L, 1);
+        WALK_SLAB_RUNS(mcrle_odometer_next(&o), (size_t)o.offset);
     }
     /* 2. bucket the run starts by slab (counting sort; stable) */
     for (size_t i = 0; i < H; i++) row_start[i + 1] += row_start[i];

@@ -43,6 +43,40 @@ mcrle_result mcrle_string_encode(const uint64_t *numbers, size_t n, size_t delta
     return MCRLE_OK;
 }
 
+/* Parses one number of 2+ characters at s[*p]; the slow path of the decoder. */
+static mcrle_result decode_long(const char *s, size_t len, size_t *p, uint64_t *out,
+                                mcrle_error_info *info)
+{
+    uint64_t x = 0;
+    unsigned k = 0;
+    int more = 1;
+    size_t number_start = *p, q = *p;
+    while (more) {
+        if (MCRLE_UNLIKELY(q >= len)) {
+            if (info) { info->index = len; info->sum = number_start; }
+            return MCRLE_ERR_TRUNCATED;
+        }
+        unsigned c = (unsigned char)s[q];
+        if (MCRLE_UNLIKELY(c < 48 || c > 48 + 63)) {
+            if (info) { info->index = q; info->sum = c; }
+            return MCRLE_ERR_BAD_CHAR;
+        }
+        c -= 48;
+        if (MCRLE_UNLIKELY(k == MAX_GROUPS)) {
+            if (info) { info->index = number_start; info->sum = 0; }
+            return MCRLE_ERR_NUMBER_TOO_LONG;
+        }
+        x |= (uint64_t)(c & 0x1f) << (5 * k);   /* k <= 12: shift <= 60 */
+        more = (c & 0x20) != 0;
+        q++;
+        k++;
+        if (!more && (c & 0x10) && 5 * k < 64) x |= ~(uint64_t)0 << (5 * k);
+    }
+    *p = q;
+    *out = x;
+    return MCRLE_OK;
+}
+
 mcrle_result mcrle_string_decode(const char *s, size_t len, size_t delta_from,
                                  uint64_t *numbers, size_t capacity, size_t *n_out,
                                  mcrle_error_info *info)
@@ -50,34 +84,21 @@ mcrle_result mcrle_string_decode(const char *s, size_t len, size_t delta_from,
     SAFETY_CHECK(n_out != NULL && (len == 0 || s != NULL), MCRLE_ERR_ARG);
     size_t p = 0, m = 0;
     *n_out = 0;
+    if (delta_from < 2) delta_from = 2;
     while (p < len) {
-        uint64_t x = 0;
-        unsigned k = 0;
-        int more = 1;
-        size_t number_start = p;
-        while (more) {
-            if (MCRLE_UNLIKELY(p >= len)) {
-                if (info) { info->index = len; info->sum = number_start; }
-                return MCRLE_ERR_TRUNCATED;
-            }
-            unsigned c = (unsigned char)s[p];
-            if (MCRLE_UNLIKELY(c < 48 || c > 48 + 63)) {
-                if (info) { info->index = p; info->sum = c; }
-                return MCRLE_ERR_BAD_CHAR;
-            }
-            c -= 48;
-            if (MCRLE_UNLIKELY(k == MAX_GROUPS)) {
-                if (info) { info->index = number_start; info->sum = 0; }
-                return MCRLE_ERR_NUMBER_TOO_LONG;
-            }
-            x |= (uint64_t)(c & 0x1f) << (5 * k);   /* k <= 12: shift <= 60 */
-            more = (c & 0x20) != 0;
+        uint64_t x;
+        /* Most numbers (small counts, differences, label values) are one
+         * character: a group without the continuation bit. */
+        unsigned c = (unsigned)(unsigned char)s[p] - 48u;
+        if (MCRLE_LIKELY(c < 32)) {
+            x = (c & 0x10) ? (uint64_t)c - 32u : (uint64_t)c;   /* sign-extend 5 bits */
             p++;
-            k++;
-            if (!more && (c & 0x10) && 5 * k < 64) x |= ~(uint64_t)0 << (5 * k);
+        } else {
+            mcrle_result r = decode_long(s, len, &p, &x, info);
+            if (r != MCRLE_OK) return r;
         }
         SAFETY_CHECK(m < capacity && numbers != NULL, MCRLE_ERR_NOSPACE);
-        if (m >= delta_from && m >= 2) x += numbers[m - 2];
+        if (m >= delta_from) x += numbers[m - 2];
         numbers[m++] = x;
     }
     *n_out = m;

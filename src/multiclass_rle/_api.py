@@ -196,7 +196,7 @@ def encode(array: Any) -> dict[str, Any]:
     >>> a = np.array([[0, 0, 1, 1, 0], [3, 0, 1, 1, 0], [3, 3, 1, 1, 0], [3, 3, 0, 0, 0]],
     ...              dtype=np.uint8)
     >>> mcr.encode(a)
-    {'size': [4, 5], 'values': '0300c020', 'counts': '13225O03', 'dtype': 'uint8'}
+    {'size': [4, 5], 'values': '03001M00', 'counts': '132O1O04', 'dtype': 'uint8'}
     >>> bool((mcr.decode(mcr.encode(a)) == a).all())
     True
     """
