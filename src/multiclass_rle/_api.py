@@ -62,6 +62,33 @@ class Runs:
     values: np.ndarray
     counts: np.ndarray
 
+    def __post_init__(self) -> None:
+        # Runs may be built by hand: check what the kernels rely on.
+        try:
+            shape = tuple(operator.index(d) for d in self.shape)
+        except TypeError:
+            raise RLETypeError(f"Runs.shape must hold integers, got {self.shape!r}") from None
+        if not shape or any(d < 0 for d in shape) or len(shape) > _core.MAX_NDIM:
+            raise MalformedRLEError(f"Runs.shape {shape} must have 1..{_core.MAX_NDIM} "
+                                f"non-negative dimensions")
+        for name in ("values", "counts"):
+            arr = getattr(self, name)
+            if not isinstance(arr, np.ndarray) or arr.ndim != 1:
+                raise RLETypeError(f"Runs.{name} must be a 1D numpy array")
+        check_array_dtype(self.values.dtype)
+        counts = self.counts
+        if counts.dtype != _U64:
+            if counts.dtype.kind not in "iu":
+                raise RLETypeError(f"Runs.counts must hold integers, got dtype {counts.dtype}")
+            if counts.dtype.kind == "i" and counts.size and int(counts.min()) < 0:
+                raise MalformedRLEError(f"Runs.counts holds a negative count {int(counts.min())}")
+            counts = counts.astype(_U64)
+        if counts.shape != self.values.shape:
+            raise MalformedRLEError(
+                f"Runs has {self.values.shape[0]} values but {counts.shape[0]} counts")
+        object.__setattr__(self, "shape", shape)
+        object.__setattr__(self, "counts", counts)
+
     @property
     def dtype(self) -> np.dtype:
         """dtype of the label map."""
@@ -240,6 +267,15 @@ def _int_array(seq: Any, what: str) -> np.ndarray:
             raise MalformedRLEError(f"{what} is not a flat list of integers: {exc}") from None
         if arr.size == 0:
             arr = arr.astype(np.int64)
+        elif arr.dtype.kind in "fO" and all(
+                type(x) is int or isinstance(x, np.integer) for x in seq):
+            # ints on both sides of 2**63 make numpy pick float64 (or object)
+            if all(x >= 0 for x in seq) and max(seq) < 2**64:
+                arr = np.array(seq, dtype=_U64)
+            else:
+                lo, hi = min(seq), max(seq)
+                raise MalformedRLEError(
+                    f"{what} spans {lo}..{hi}, which no 64-bit integer type holds")
     else:
         raise MalformedRLEError(
             f"{what} must be a compact string or a list of integers, got {type(seq).__name__}")
@@ -261,7 +297,13 @@ def _int_array(seq: Any, what: str) -> np.ndarray:
 
 def _parse_counts(counts: Any) -> np.ndarray:
     if isinstance(counts, (str, bytes, bytearray, memoryview)):
-        return _string_numbers(counts, COUNTS_DELTA_FROM, "'counts'")
+        arr = _string_numbers(counts, COUNTS_DELTA_FROM, "'counts'")
+        signed = arr.view(np.int64)
+        if arr.size and int(signed.min()) < 0:   # strings hold signed numbers
+            i = int(np.argmax(signed < 0))
+            raise MalformedRLEError(
+                f"count at index {i} is {int(signed[i])}; counts must be positive")
+        return arr
     arr = _int_array(counts, "'counts'")
     if arr.dtype.kind == "i" and arr.size and int(arr.min()) < 0:
         i = int(np.argmax(arr < 0))
@@ -275,7 +317,12 @@ def _string_numbers(s: Any, delta_from: int, what: str) -> np.ndarray:
     except _core.CodecError as exc:
         code, _name, index, extra = exc.args
         if code == _core.ERR_BAD_CHAR:
-            msg = f"{what} has character {chr(extra)!r} (code {extra}) at offset {index}"
+            char, offset = chr(extra), index
+            if isinstance(s, str) and extra >= 0x80:
+                # the kernel saw UTF-8 bytes: report the character and its index in s
+                offset = len(s.encode("utf-8")[:index].decode("utf-8", errors="ignore"))
+                char = s[offset]
+            msg = f"{what} has character {char!r} (code {ord(char)}) at offset {offset}"
             msg += "; compact strings use only '0'..'o'"
         elif code == _core.ERR_TRUNCATED:
             msg = f"{what} is truncated: the number starting at offset {extra} is unfinished"
@@ -302,9 +349,6 @@ def _counts_error(exc: Any, counts: np.ndarray, shape: tuple[int, ...]) -> Malfo
     need = int(np.prod(shape, dtype=object))
     if code == _core.ERR_ZERO_COUNT:
         return MalformedRLEError(f"count at index {index} is 0; counts must be positive")
-    if code == _core.ERR_COUNTS_LONG and int(counts[index]) >= 2**63:
-        return MalformedRLEError(
-            f"count at index {index} is {int(counts[index]) - 2**64}; counts must be positive")
     if code == _core.ERR_COUNTS_LONG:
         total_txt = f"at least {total}" if total == 2**64 - 1 else str(total)
         return MalformedRLEError(
@@ -327,7 +371,7 @@ def _runs_from_mapping(rle: Mapping[str, Any], dtype_arg: np.dtype | None) -> Ru
                 f"'values' has {values.shape[0]} entries but 'counts' has {counts.shape[0]}; "
                 f"they need one entry per run")
         if stored is not None:
-            values = cast_values(values, stored)
+            values = cast_values(values, stored, own=True)
         else:
             lo, hi = (int(values.min()), int(values.max())) if values.size else (0, 0)
             values = cast_values(values, smallest_dtype(lo, hi))
@@ -425,7 +469,7 @@ def _decode_compact_fast(rle: dict, order: str, out: np.ndarray | None,
     else:
         target = stored_dt
     if out is None:
-        if n > get_max_elements():
+        if n > get_max_elements() or max(shape) > get_max_elements():
             return None
         result = np.empty(shape, dtype=target, order=order)
     else:
@@ -502,12 +546,13 @@ def decode(rle: Any, *, order: Literal["C", "F"] = "C", out: np.ndarray | None =
     runs = as_runs(rle, dtype=target)
     shape = runs.shape
     if out is None:
-        size = runs.size
-        if size > get_max_elements():
+        size, limit = runs.size, get_max_elements()
+        if size > limit or max(shape) > limit:   # an empty map may still claim a huge axis
             raise LimitExceededError(
-                f"size {shape} has {size} elements, more than the limit of "
-                f"{get_max_elements()}; raise it with multiclass_rle.set_max_elements(n) "
-                f"if this RLE is trusted")
+                f"size {shape} has {size} elements" + ("" if size > limit else
+                                                        " but an axis of more than the limit")
+                + f", more than the limit of {limit}; raise it with "
+                f"multiclass_rle.set_max_elements(n) if this RLE is trusted")
         result = np.empty(shape, dtype=runs.dtype.newbyteorder("="), order=order)
     else:
         result = _check_out(out, shape, target)

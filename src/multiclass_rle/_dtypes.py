@@ -75,8 +75,11 @@ def smallest_dtype(vmin: int, vmax: int) -> np.dtype:
     raise MalformedRLEError(f"values span {vmin}..{vmax}, which no integer dtype holds")
 
 
-def cast_values(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    """Cast run values to dtype, refusing any value that would wrap or truncate."""
+def cast_values(values: np.ndarray, dtype: np.dtype, *, own: bool = False) -> np.ndarray:
+    """Cast run values to dtype, refusing any value that would wrap or truncate.
+
+    own: dtype is the RLE's own 'dtype' key, so a misfit means a corrupt RLE.
+    """
     if values.dtype == dtype:
         return values
     if values.size:
@@ -85,6 +88,10 @@ def cast_values(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
         if vmin < lo or vmax > hi:
             bad = vmin if vmin < lo else vmax
             index = int(np.flatnonzero(values == bad)[0])
+            if own:
+                raise MalformedRLEError(
+                    f"value {bad} (run {index}) does not fit the RLE's own dtype {dtype} "
+                    f"({lo}..{hi}): the RLE is inconsistent")
             raise RLEValueError(
                 f"value {bad} (run {index}) does not fit dtype {dtype} ({lo}..{hi}); "
                 f"pass a wider dtype="
