@@ -126,3 +126,23 @@ mcrle_result mcrle_narrow_values(const uint64_t *numbers, size_t n, int numbers_
     }
     return MCRLE_OK;
 }
+
+mcrle_result mcrle_widen_values(const void *values, size_t n, mcrle_kind kind,
+                                size_t elem_size, uint64_t *out)
+{
+    SAFETY_CHECK(elem_size == 1 || elem_size == 2 || elem_size == 4 || elem_size == 8,
+                 MCRLE_ERR_ARG);
+    SAFETY_CHECK(n == 0 || (values != NULL && out != NULL), MCRLE_ERR_ARG);
+    const unsigned char *v = (const unsigned char *)values;
+    if (kind != MCRLE_KIND_SIGNED || elem_size == 8) {
+        for (size_t i = 0; i < n; i++) out[i] = mcrle_load(v + i * elem_size, elem_size);
+        return MCRLE_OK;
+    }
+    unsigned shift = (unsigned)(64 - 8 * elem_size);
+    for (size_t i = 0; i < n; i++) {
+        /* sign-extend through the top bits, without implementation-defined shifts */
+        uint64_t u = mcrle_load(v + i * elem_size, elem_size) << shift;
+        out[i] = (u >> 63) ? ~(~u >> shift) : u >> shift;
+    }
+    return MCRLE_OK;
+}

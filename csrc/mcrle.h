@@ -146,6 +146,14 @@ mcrle_result mcrle_narrow_values(const uint64_t *numbers, size_t n, int numbers_
                                  mcrle_kind kind, size_t elem_size, void *out,
                                  mcrle_error_info *info);
 
+/*
+ * The inverse: elements of the given kind and size to 64-bit numbers
+ * (signed kinds sign-extended, the others zero-extended). out must not
+ * alias values.
+ */
+mcrle_result mcrle_widen_values(const void *values, size_t n, mcrle_kind kind,
+                                size_t elem_size, uint64_t *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -35,6 +35,8 @@ VALUES_DELTA_FROM = 2
 COUNTS_DELTA_FROM = 3
 
 _U64 = np.dtype(np.uint64)
+#: mcrle_kind codes of the C kernels, by numpy dtype kind
+_KIND_CODES = {"b": 0, "i": 1, "u": 2}
 
 
 @dataclass(frozen=True, eq=False)
@@ -227,7 +229,12 @@ def encode(array: Any) -> dict[str, Any]:
     >>> bool((mcr.decode(mcr.encode(a)) == a).all())
     True
     """
-    return _compact_dict(encode_runs(array))
+    arr = _as_label_array(array)
+    if not arr.dtype.isnative:   # the one-call path reads values in native byte order
+        return _compact_dict(encode_runs(arr))
+    values, counts = _core.encode_compact(arr, _KIND_CODES[arr.dtype.kind])
+    return {"size": list(arr.shape), "values": values, "counts": counts,
+            "dtype": arr.dtype.name}
 
 
 # ---------------------------------------------------------------------------
@@ -437,7 +444,6 @@ def _check_out(out: Any, shape: tuple[int, ...], dtype: np.dtype | None) -> np.n
     return out
 
 
-_KIND_CODES = {"b": 0, "i": 1, "u": 2}
 _COMPACT_DTYPES = {name: np.dtype(name) for name in LABEL_DTYPE_NAMES}
 
 

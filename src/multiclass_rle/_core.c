@@ -129,6 +129,63 @@ done:
     return result;
 }
 
+/* A str of len ASCII bytes written by fill(buffer, capacity, &len) without a copy. */
+static PyObject *ascii_from(const uint64_t *numbers, size_t n, size_t delta_from)
+{
+    size_t cap = mcrle_string_bound(n), len = 0;
+    mcrle_result r;
+    if (cap == SIZE_MAX || cap > (size_t)PY_SSIZE_T_MAX) return PyErr_NoMemory();
+    PyObject *str = PyUnicode_New((Py_ssize_t)cap, 127);
+    if (!str) return NULL;
+    char *buf = (char *)PyUnicode_DATA(str);
+    Py_BEGIN_ALLOW_THREADS
+    r = mcrle_string_encode(numbers, n, delta_from, buf, cap, &len);
+    Py_END_ALLOW_THREADS
+    if (r != MCRLE_OK) { Py_DECREF(str); return raise_result(r, NULL); }
+    buf[len] = 0;
+    if (PyUnicode_Resize(&str, (Py_ssize_t)len) < 0) return NULL;
+    return str;
+}
+
+PyDoc_STRVAR(encode_compact_doc,
+"encode_compact(array, kind) -> (values: str, counts: str)\n\n"
+"encode() and both compact strings in one call (kind: 0 bool, 1 signed,\n"
+"2 unsigned; values from index 2 and counts from index 3 as differences).");
+
+static PyObject *py_encode_compact(PyObject *self, PyObject *args)
+{
+    PyObject *arr, *pair = NULL, *vs = NULL, *cs = NULL, *result = NULL;
+    int kind;
+    uint64_t *wide = NULL;
+    size_t n;
+    mcrle_result r;
+    if (!PyArg_ParseTuple(args, "Oi:encode_compact", &arr, &kind)) return NULL;
+    if (kind < MCRLE_KIND_BOOL || kind > MCRLE_KIND_UNSIGNED) {
+        PyErr_SetString(PyExc_ValueError, "kind must be 0, 1 or 2");
+        return NULL;
+    }
+    pair = py_encode(self, arr);
+    if (!pair) return NULL;
+    PyObject *values = PyTuple_GET_ITEM(pair, 0), *counts = PyTuple_GET_ITEM(pair, 1);
+    n = (size_t)PyByteArray_GET_SIZE(counts) / sizeof(uint64_t);
+    size_t elem = n ? (size_t)PyByteArray_GET_SIZE(values) / n : 1;
+    if (!(wide = PyMem_RawMalloc((n ? n : 1) * sizeof(uint64_t)))) { PyErr_NoMemory(); goto done; }
+    Py_BEGIN_ALLOW_THREADS
+    r = mcrle_widen_values(PyByteArray_AS_STRING(values), n, (mcrle_kind)kind,
+                           elem == 0 ? 1 : elem, wide);
+    Py_END_ALLOW_THREADS
+    if (r != MCRLE_OK) { raise_result(r, NULL); goto done; }
+    if (!(vs = ascii_from(wide, n, 2))) goto done;
+    if (!(cs = ascii_from((const uint64_t *)(void *)PyByteArray_AS_STRING(counts), n, 3))) goto done;
+    result = PyTuple_Pack(2, vs, cs);
+done:
+    PyMem_RawFree(wide);
+    Py_XDECREF(vs);
+    Py_XDECREF(cs);
+    Py_DECREF(pair);
+    return result;
+}
+
 PyDoc_STRVAR(decode_doc,
 "decode(values, counts, out) -> None\n\n"
 "Expands runs into the writable strided buffer out. values: contiguous, one\n"
@@ -364,6 +421,7 @@ done:
 static PyMethodDef methods[] = {
     {"encode", py_encode, METH_O, encode_doc},
     {"decode", py_decode, METH_VARARGS, decode_doc},
+    {"encode_compact", py_encode_compact, METH_VARARGS, encode_compact_doc},
     {"decode_compact", py_decode_compact, METH_VARARGS, decode_compact_doc},
     {"check_counts", py_check_counts, METH_VARARGS, check_counts_doc},
     {"string_encode", py_string_encode, METH_VARARGS, string_encode_doc},
