@@ -61,7 +61,7 @@ MCRLE_INLINE size_t column_count(const unsigned char *data, const mcrle_layout *
     size_t H = L->shape[0], W = L->size / H, runs = 1;
     ptrdiff_t s = L->strides[0];
     const unsigned char *last = NULL;
-    for (size_t j = 0; j < W; j++, mcrle_odometer_next(&o)) {
+    for (size_t column = 0; column < W; column++, mcrle_odometer_next(&o)) {
         const unsigned char *col = data + o.offset;
         if (last && mcrle_load(col, E) != mcrle_load(last, E)) runs++;
         SCAN_COLUMN(col, H, s, E, (void)i; runs++);
@@ -79,7 +79,7 @@ MCRLE_INLINE mcrle_result column_encode(const unsigned char *data, const mcrle_l
     ptrdiff_t s = L->strides[0];
     const unsigned char *last = NULL;
     uint64_t f = 0;
-    for (size_t j = 0; j < W; j++, mcrle_odometer_next(&o), f += H) {
+    for (size_t column = 0; column < W; column++, mcrle_odometer_next(&o), f += H) {
         const unsigned char *col = data + o.offset;
         if (!last || mcrle_load(col, E) != mcrle_load(last, E))
             SAFETY_CHECK(emit(em, f, col, E), MCRLE_ERR_NOSPACE);
