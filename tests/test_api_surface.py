@@ -18,6 +18,8 @@ EXPECTED_ALL = {
     "array_to_multi_class_rle", "multi_class_rle_to_array", "encode", "decode", "encode_runs",
     "as_runs", "Runs", "get_max_elements", "set_max_elements", "RLEError", "RLEValueError",
     "RLETypeError", "MalformedRLEError", "LimitExceededError", "__version__",
+    "labels", "area", "bbox", "confusion_matrix", "iou", "miou", "remap", "decode_window",
+    "binary_mask", "to_coco", "from_coco", "coco_annotations_to_label_maps",
 }
 
 

@@ -12,6 +12,7 @@ True
 """
 
 from ._api import Runs, as_runs, decode, encode, encode_runs
+from ._coco import coco_annotations_to_label_maps, from_coco, to_coco
 from ._errors import (
     LimitExceededError,
     MalformedRLEError,
@@ -21,6 +22,17 @@ from ._errors import (
 )
 from ._legacy import array_to_multi_class_rle, multi_class_rle_to_array
 from ._limits import get_max_elements, set_max_elements
+from ._ops import (
+    area,
+    bbox,
+    binary_mask,
+    confusion_matrix,
+    decode_window,
+    iou,
+    labels,
+    miou,
+    remap,
+)
 
 __version__ = "0.2.0"
 
@@ -32,6 +44,18 @@ __all__ = [
     "encode_runs",
     "as_runs",
     "Runs",
+    "labels",
+    "area",
+    "bbox",
+    "confusion_matrix",
+    "iou",
+    "miou",
+    "remap",
+    "decode_window",
+    "binary_mask",
+    "to_coco",
+    "from_coco",
+    "coco_annotations_to_label_maps",
     "get_max_elements",
     "set_max_elements",
     "RLEError",

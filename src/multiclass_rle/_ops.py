@@ -1,0 +1,898 @@
+"""Operations on label maps that work on the runs, without decoding the map.
+
+Every function takes any form :func:`as_runs` accepts (a :class:`Runs`, a
+compact or original dict, a pycocotools binary RLE), works for any number of
+dimensions and costs time proportional to the number of runs (plus the number
+of labels, or of window columns, where the answer needs it). All of the work
+is vectorised numpy on the ``values`` and ``counts`` arrays; no Python code
+runs per run and no full-size array is made.
+
+Positions are Fortran-order linear indices (first axis fastest), so run ``k``
+covers positions ``[ends[k] - counts[k], ends[k])`` with
+``ends = cumsum(counts)``; position ``p`` lies in "column" ``p // shape[0]``
+at row ``p % shape[0]``.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+import numpy as np
+
+from . import _core
+from ._api import Runs, _counts_error, as_runs, decode
+from ._dtypes import dtype_from_argument, smallest_dtype, value_range
+from ._errors import LimitExceededError, MalformedRLEError, RLEError, RLETypeError, RLEValueError
+from ._limits import get_max_elements
+
+__all__ = [
+    "labels",
+    "area",
+    "bbox",
+    "confusion_matrix",
+    "iou",
+    "miou",
+    "remap",
+    "decode_window",
+    "binary_mask",
+]
+
+_U64 = np.dtype(np.uint64)
+#: Sums of integers stay exact in float64 while they are at most 2**53, so
+#: ``np.bincount(..., weights=counts)`` is exact for maps up to this size.
+_FLOAT_EXACT = 2**53
+
+
+# ---------------------------------------------------------------------------
+# helpers
+
+
+def _checked_ends(rle: Any, name: str | None = None) -> tuple[Runs, np.ndarray]:
+    """``as_runs`` plus the counts check that decode does, and the run ends.
+
+    Returns the Runs (counts contiguous native uint64) and ``cumsum(counts)``.
+    The check rides on that cumsum: every count positive, the last end equal
+    to the size, and no uint64 wrap-around (impossible while runs * max count
+    < 2**64; otherwise the C check decides). ``name`` prefixes error messages
+    (``'true: ...'``) where a function takes two RLEs.
+    """
+    try:
+        runs = as_runs(rle)
+        counts = runs.counts
+        if counts.dtype != _U64 or not counts.flags.c_contiguous:
+            counts = np.ascontiguousarray(counts, dtype=_U64)
+        if runs.values.ndim != 1 or runs.values.shape != counts.shape:
+            raise MalformedRLEError(
+                f"values has shape {runs.values.shape} and counts {counts.shape}; "
+                f"they need one entry per run")
+        size = runs.size
+        if size >= 2**64:
+            raise MalformedRLEError(f"size {runs.shape} has {size} elements; counts cannot sum "
+                                    f"to more than 2**64 - 1")
+        ends = np.cumsum(counts, dtype=_U64)
+        n = counts.shape[0]
+        ok = (int(ends[-1]) == size and int(counts.min()) > 0
+              and n * int(counts.max()) < 2**64) if n else size == 0
+        if not ok:
+            try:
+                _core.check_counts(counts, size)
+            except _core.CodecError as exc:
+                raise _counts_error(exc, counts, runs.shape) from None
+    except RLEError as exc:
+        if name is None:
+            raise
+        raise type(exc)(f"{name}: {exc}") from None
+    if counts is not runs.counts:
+        runs = Runs(runs.shape, runs.values, counts)
+    return runs, ends
+
+
+def _checked(rle: Any, name: str | None = None) -> Runs:
+    """:func:`_checked_ends` without the ends."""
+    return _checked_ends(rle, name)[0]
+
+
+def _is_byte_label(dtype: np.dtype) -> bool:
+    return dtype.kind in "ub" and dtype.itemsize == 1
+
+
+def _sorted_unique(x: np.ndarray) -> np.ndarray:
+    """np.unique by sorting (numpy >= 2.3's hash-based np.unique is slower here)."""
+    s = np.sort(x)
+    if s.shape[0] < 2:
+        return s
+    keep = np.empty(s.shape[0], dtype=bool)
+    keep[0] = True
+    np.not_equal(s[1:], s[:-1], out=keep[1:])
+    return s[keep]
+
+
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct values, in the values' dtype."""
+    if _is_byte_label(values.dtype):
+        present = np.flatnonzero(np.bincount(values.view(np.uint8), minlength=256))
+        return present.astype(values.dtype)
+    return _sorted_unique(values)
+
+
+def _unique_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct values and, per run, the index of its value among them."""
+    if _is_byte_label(values.dtype):
+        key = values.view(np.uint8)
+        present = np.flatnonzero(np.bincount(key, minlength=256))
+        where = np.zeros(256, dtype=np.intp)
+        where[present] = np.arange(present.shape[0])
+        return present.astype(values.dtype), where[key]
+    uniq, order, first = _group_order(values)
+    group = np.zeros(values.shape[0], dtype=np.intp)
+    group[first[1:]] = 1
+    inverse = np.empty(values.shape[0], dtype=np.intp)
+    inverse[order] = np.cumsum(group)
+    return uniq, inverse
+
+
+def _weighted_bincount(index: np.ndarray, weights: np.ndarray, length: int,
+                       total: int) -> np.ndarray:
+    """Exact per-bin sums of uint64 weights (total = their sum), as uint64."""
+    if total <= _FLOAT_EXACT:
+        # every partial sum is an integer <= 2**53: float64 holds it exactly
+        return np.bincount(index, weights=weights, minlength=length).astype(_U64)
+    out = np.zeros(length, dtype=_U64)
+    np.add.at(out, index, weights)
+    return out
+
+
+def _stable_argsort(values: np.ndarray) -> np.ndarray:
+    """``np.argsort(values, kind='stable')``, faster for 16- and 32-bit values.
+
+    Those are packed with their index into one uint64 key (value in the high
+    half, made non-negative), whose plain sort is stable by construction.
+    """
+    n = values.shape[0]
+    if values.dtype.itemsize not in (2, 4) or n >= 2**32:
+        return np.argsort(values, kind="stable")  # 8-bit: radix sort; 64-bit: timsort
+    key = values.astype(np.int64)
+    if values.dtype.kind == "i":
+        key -= np.iinfo(values.dtype).min
+    key = key.view(_U64)
+    key <<= _U64.type(32)
+    key |= np.arange(n, dtype=_U64)
+    key.sort()
+    key &= _U64.type(0xFFFFFFFF)
+    return key.astype(np.intp)
+
+
+def _group_order(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Runs grouped by label, keeping position order inside a group.
+
+    Returns ``(uniq, order, first)``: ``values[order]`` is sorted (stable),
+    group ``g`` (label ``uniq[g]``) is ``order[first[g]:first[g + 1]]``.
+    """
+    order = _stable_argsort(values)
+    sorted_values = values[order]
+    change = np.empty(sorted_values.shape[0], dtype=bool)
+    if change.shape[0]:
+        change[0] = True
+        np.not_equal(sorted_values[1:], sorted_values[:-1], out=change[1:])
+    first = np.flatnonzero(change)
+    return sorted_values[first], order, first
+
+
+def _merge_equal(values: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Join neighbouring runs of equal value (counts are summed exactly in uint64)."""
+    n = values.shape[0]
+    if n < 2:
+        return values, counts
+    change = np.empty(n, dtype=bool)
+    change[0] = True
+    np.not_equal(values[1:], values[:-1], out=change[1:])
+    if change.all():
+        return values, counts
+    first = np.flatnonzero(change)
+    return values[first], np.add.reduceat(counts, first).astype(_U64, copy=False)
+
+
+def _as_int(x: Any, what: str) -> int:
+    if isinstance(x, (float, np.floating, complex, str, bytes)):
+        raise RLETypeError(f"{what} must be an integer, got {x!r}")
+    try:
+        return operator.index(x)
+    except TypeError:
+        raise RLETypeError(f"{what} must be an integer, got {type(x).__name__} {x!r}") from None
+
+
+def _label_list(labels_arg: Any, what: str = "labels") -> list[int]:
+    if isinstance(labels_arg, (str, bytes)) or not isinstance(
+            labels_arg, (Sequence, np.ndarray, range)):
+        raise RLETypeError(f"{what} must be a sequence of integers, got "
+                           f"{type(labels_arg).__name__}")
+    if isinstance(labels_arg, np.ndarray):
+        if labels_arg.ndim != 1:
+            raise RLEValueError(f"{what} must be 1D, got an array of shape {labels_arg.shape}")
+        if labels_arg.dtype.kind not in "biu":
+            raise RLETypeError(f"{what} must hold integers, got dtype {labels_arg.dtype}")
+        out = [int(x) for x in labels_arg.tolist()]
+    else:
+        out = [_as_int(x, f"{what}[{i}]") for i, x in enumerate(labels_arg)]
+    if len(set(out)) != len(out):
+        seen: set[int] = set()
+        dup = next(x for x in out if x in seen or seen.add(x))  # type: ignore[func-returns-value]
+        raise RLEValueError(f"{what} lists label {dup} more than once")
+    return out
+
+
+def _index_in(values: np.ndarray, where: dict[int, int], missing: int = -1) -> np.ndarray:
+    """Per run, ``where[value]`` (int64), or ``missing`` for values not in ``where``.
+
+    O(runs) for 8-bit maps (a 256-entry table), else one sort of the runs.
+    """
+    lo, hi = value_range(values.dtype)
+    where = {lab: i for lab, i in where.items() if lo <= lab <= hi}
+    if not where:
+        return np.full(values.shape[0], missing, dtype=np.int64)
+    if _is_byte_label(values.dtype):
+        table = np.full(256, missing, dtype=np.int64)
+        table[np.array(list(where), dtype=np.int64)] = np.array(list(where.values()))
+        return table[values.view(np.uint8)]
+    uniq, inverse = _unique_inverse(values)
+    table = np.array([where.get(u, missing) for u in uniq.tolist()], dtype=np.int64)
+    return table[inverse]
+
+
+def _label_union(true: Runs, pred: Runs) -> list[int]:
+    """Sorted union of the labels of two maps, as ints."""
+    if _is_byte_label(true.dtype) and _is_byte_label(pred.dtype):
+        seen = np.bincount(true.values.view(np.uint8), minlength=256)
+        seen += np.bincount(pred.values.view(np.uint8), minlength=256)
+        return np.flatnonzero(seen).tolist()
+    return _sorted_union(_distinct(true.values), _distinct(pred.values))
+
+
+def _sorted_union(a: np.ndarray, b: np.ndarray) -> list[int]:
+    """Sorted union of two small arrays of labels of any two label dtypes, as ints."""
+    common = np.promote_types(a.dtype, b.dtype)
+    if common.kind in "biu":
+        both = np.concatenate((a.astype(common), b.astype(common)))
+        return [int(x) for x in _sorted_unique(both).tolist()]
+    # uint64 next to a signed dtype: numpy would go through float64
+    return sorted({int(x) for x in a.tolist()} | {int(x) for x in b.tolist()})
+
+
+# ---------------------------------------------------------------------------
+# labels, area, bbox
+
+
+def labels(rle: Any) -> np.ndarray:
+    """Sorted distinct labels of a label map.
+
+    Parameters
+    ----------
+    rle : Runs or dict
+        Any form :func:`as_runs` accepts.
+
+    Returns
+    -------
+    numpy.ndarray
+        1D, sorted, in the map's dtype. O(runs) for 8-bit and bool maps,
+        O(runs log runs) otherwise.
+
+    Examples
+    --------
+    >>> import numpy as np, multiclass_rle as mcr
+    >>> rle = mcr.encode(np.array([[0, 0, 7], [3, 3, 7]], dtype=np.uint8))
+    >>> mcr.labels(rle)
+    array([0, 3, 7], dtype=uint8)
+    """
+    return _distinct(_checked(rle).values)
+
+
+def area(rle: Any) -> dict[int, int]:
+    """Number of pixels (voxels) of every label.
+
+    Parameters
+    ----------
+    rle : Runs or dict
+        Any form :func:`as_runs` accepts.
+
+    Returns
+    -------
+    dict
+        ``{label: count}`` of Python ints, in increasing label order, for the
+        labels present in the map. Exact for any size (uint64 sums).
+
+    Examples
+    --------
+    >>> import numpy as np, multiclass_rle as mcr
+    >>> a = np.array([[0, 0, 7], [3, 3, 7]], dtype=np.uint8)
+    >>> mcr.area(mcr.encode(a))
+    {0: 2, 3: 2, 7: 2}
+
+    A pycocotools binary RLE works too (its labels are 0 and 1):
+
+    >>> mcr.area({'size': [2, 3], 'counts': '2111'})
+    {0: 3, 1: 3}
+    """
+    runs = _checked(rle)
+    if _is_byte_label(runs.dtype):
+        sums = _weighted_bincount(runs.values.view(np.uint8), runs.counts, 256, runs.size)
+        uniq = np.flatnonzero(sums)  # every run is non-empty: present <=> sum > 0
+        sums = sums[uniq]
+    else:
+        uniq, inverse = _unique_inverse(runs.values)
+        sums = _weighted_bincount(inverse, runs.counts, uniq.shape[0], runs.size)
+    return dict(zip((int(x) for x in uniq.tolist()), sums.tolist()))
+
+
+def _axis_extent(first: np.ndarray, last: np.ndarray, stride: int,
+                 n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per run, min and max coordinate along one axis (uint64, inclusive).
+
+    ``first``/``last`` are the run's first and last positions. Along an axis
+    with Fortran stride ``stride`` and length ``n`` the coordinate of ``p`` is
+    ``(p // stride) % n``; over ``p`` in ``[first, last]`` the block index
+    ``q = p // stride`` takes every value in ``[qa, qb]``, so the coordinates
+    are ``[qa % n, qb % n]`` unless that wraps past ``n - 1`` (then all of them).
+    """
+    if stride == 1:
+        qa, qb = first, last
+    else:
+        qa, qb = first // _U64.type(stride), last // _U64.type(stride)
+    nn = _U64.type(n)
+    ca, cb = qa % nn, qb % nn
+    full = ((qb - qa) >= nn) | (ca > cb)
+    if full.any():
+        ca = np.where(full, _U64.type(0), ca)
+        cb = np.where(full, _U64.type(n - 1), cb)
+    return ca, cb
+
+
+def bbox(rle: Any, *, format: Literal["index", "coco"] = "index") -> dict[int, Any]:
+    """Bounding box of every label, from the runs.
+
+    Parameters
+    ----------
+    rle : Runs or dict
+        Any form :func:`as_runs` accepts, any number of dimensions.
+    format : {'index', 'coco'}
+        ``'index'`` (default): per label, one half-open ``(start, stop)``
+        pair per axis in array index space, so
+        ``a[tuple(slice(*b) for b in box)]`` is the smallest box holding the
+        label. ``'coco'`` (2D only): ``[x, y, w, h]`` as floats, x being the
+        column (axis 1) and y the row (axis 0), the same numbers as
+        ``pycocotools.mask.toBbox`` of the label's mask.
+
+    Returns
+    -------
+    dict
+        ``{label: box}`` in increasing label order, for labels present.
+
+    Notes
+    -----
+    Along each axis a run covers a contiguous range of "block indices"
+    (position // stride of the axis); their coordinates form one interval
+    unless the range wraps past the end of the axis, in which case the run
+    reaches both ends of the axis. So each axis costs a few vectorised
+    operations on the runs, then a per-label min/max (O(runs * ndim)).
+
+    Examples
+    --------
+    >>> import numpy as np, multiclass_rle as mcr
+    >>> a = np.array([[0, 0, 0, 0],
+    ...               [0, 5, 5, 0],
+    ...               [0, 0, 5, 0]], dtype=np.uint8)
+    >>> mcr.bbox(mcr.encode(a))
+    {0: ((0, 3), (0, 4)), 5: ((1, 3), (1, 3))}
+    >>> box = mcr.bbox(mcr.encode(a))[5]
+    >>> a[tuple(slice(*b) for b in box)]
+    array([[5, 5],
+           [0, 5]], dtype=uint8)
+    >>> mcr.bbox(mcr.encode(a), format='coco')[5]
+    [1.0, 1.0, 2.0, 2.0]
+    """
+    if format not in ("index", "coco"):
+        raise RLEValueError(f"format must be 'index' or 'coco', got {format!r}")
+    runs, ends = _checked_ends(rle)
+    shape = runs.shape
+    if format == "coco" and len(shape) != 2:
+        raise RLEValueError(f"format='coco' needs a 2D map ([x, y, w, h]), got size {shape}")
+    if not len(runs):
+        return {}
+    first = ends - runs.counts
+    last = ends - _U64.type(1)
+    uniq, order, group_first = _group_order(runs.values)
+    lows, highs = [], []
+    stride = 1
+    for n in shape:
+        lo, hi = _axis_extent(first, last, stride, n)
+        lows.append(np.minimum.reduceat(lo[order], group_first).tolist())
+        highs.append(np.maximum.reduceat(hi[order], group_first).tolist())
+        stride *= n
+    keys = [int(x) for x in uniq.tolist()]
+    if format == "coco":
+        return {k: [float(lows[1][g]), float(lows[0][g]),
+                    float(highs[1][g] - lows[1][g] + 1), float(highs[0][g] - lows[0][g] + 1)]
+                for g, k in enumerate(keys)}
+    return {k: tuple((lows[a][g], highs[a][g] + 1) for a in range(len(shape)))
+            for g, k in enumerate(keys)}
+
+
+# ---------------------------------------------------------------------------
+# confusion matrix, IoU
+
+
+def _pair_runs(ends_t: np.ndarray, ends_p: np.ndarray) -> tuple[np.ndarray, np.ndarray,
+                                                                  np.ndarray]:
+    """Split two maps of one size into common pieces.
+
+    Returns, per piece, the true run index, the pred run index and the length.
+    The pieces end at every run end of either map, in order: one stable sort
+    of the two sorted arrays of ends (a linear merge), O(runs_true + runs_pred).
+    A piece ending at the k-th merged end lies in the true run whose index is
+    the number of true ends merged before it, and likewise for pred. An end
+    shared by both maps gives a zero-length piece, which counts for nothing;
+    the last merged end is always pred's end of the map (the stable sort puts
+    it after true's), a zero-length piece past the last true run: dropped.
+    """
+    n_t = ends_t.shape[0]
+    ends = np.concatenate((ends_t, ends_p))
+    perm = np.argsort(ends, kind="stable")[:-1]
+    merged = ends[perm]
+    lengths = np.empty_like(merged)
+    lengths[:1] = merged[:1]
+    np.subtract(merged[1:], merged[:-1], out=lengths[1:])
+    is_true = perm < n_t
+    true_before = np.zeros(merged.shape[0], dtype=np.intp)
+    np.cumsum(is_true[:-1], out=true_before[1:])
+    pred_before = np.arange(merged.shape[0], dtype=np.intp)
+    pred_before -= true_before
+    return true_before, pred_before, lengths
+
+
+def _check_same_shape(true: Runs, pred: Runs) -> None:
+    if true.shape != pred.shape:
+        raise RLEValueError(
+            f"true has size {list(true.shape)} ({true.size} elements) but pred has size "
+            f"{list(pred.shape)} ({pred.size} elements); they must be the same")
+
+
+def _confusion(true: Runs, pred: Runs, ends_t: np.ndarray, ends_p: np.ndarray,
+               label_ints: list[int], ignore: int | None = None) -> np.ndarray:
+    """(L+1) x (L+1) uint64 pixel counts; index L gathers labels not in ``label_ints``.
+
+    Pixels whose true label equals ``ignore`` are left out.
+    """
+    n = len(label_ints)
+    # row offsets of the flat (n+1) x (n+1) matrix; ignored pixels go negative
+    rows = {lab: i * (n + 1) for i, lab in enumerate(label_ints)}
+    if ignore is not None:
+        rows[ignore] = -1
+    ti = _index_in(true.values, rows, missing=n * (n + 1))
+    pi = _index_in(pred.values, {lab: i for i, lab in enumerate(label_ints)}, missing=n)
+    run_t, run_p, lengths = _pair_runs(ends_t, ends_p)
+    flat = ti[run_t]
+    if ignore is not None:
+        valid = flat >= 0
+        flat, run_p, lengths = flat[valid], run_p[valid], lengths[valid]
+    flat += pi[run_p]
+    return _weighted_bincount(flat, lengths, (n + 1) * (n + 1), true.size).reshape(n + 1, n + 1)
+
+
+def confusion_matrix(true_rle: Any, pred_rle: Any, labels: Any = None) -> np.ndarray:
+    """Pixel confusion matrix between two label maps, from their runs.
+
+    Parameters
+    ----------
+    true_rle, pred_rle : Runs or dict
+        Ground truth and prediction, any forms :func:`as_runs` accepts, of
+        the same size (their dtypes may differ).
+    labels : sequence of int, optional
+        Labels that index the matrix, in this order. Default: the sorted
+        union of the labels of both maps. As in
+        ``sklearn.metrics.confusion_matrix``, pixels whose true or predicted
+        label is not listed are not counted.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 array of shape ``(len(labels), len(labels))``: entry ``[i, j]``
+        is the number of pixels with true label ``labels[i]`` and predicted
+        label ``labels[j]``.
+
+    Raises
+    ------
+    RLEValueError
+        The two maps have different sizes (both are named), or ``labels``
+        repeats a label.
+
+    Notes
+    -----
+    Both maps are cut at the union of their run ends (a linear merge of two
+    sorted arrays); each piece has one true and one predicted label, so the
+    cost is O(runs_true + runs_pred), whatever the number of pixels.
+
+    Examples
+    --------
+    >>> import numpy as np, multiclass_rle as mcr
+    >>> t = np.array([[0, 0, 1], [1, 1, 2]], dtype=np.uint8)
+    >>> p = np.array([[0, 1, 1], [1, 2, 2]], dtype=np.uint8)
+    >>> mcr.confusion_matrix(mcr.encode(t), mcr.encode(p))
+    array([[1, 1, 0],
+           [0, 2, 1],
+           [0, 0, 1]])
+    >>> mcr.confusion_matrix(mcr.encode(t), mcr.encode(p), labels=[2, 1])
+    array([[1, 0],
+           [1, 2]])
+    """
+    true, ends_t = _checked_ends(true_rle, "true")
+    pred, ends_p = _checked_ends(pred_rle, "pred")
+    _check_same_shape(true, pred)
+    if labels is None:
+        label_ints = _label_union(true, pred)
+    else:
+        label_ints = _label_list(labels)
+    n = len(label_ints)
+    return _confusion(true, pred, ends_t, ends_p, label_ints)[:n, :n].astype(np.int64)
+
+
+def _iou_setup(true_rle: Any, pred_rle: Any, labels: Any,
+               ignore: Any) -> tuple[list[int], np.ndarray]:
+    true, ends_t = _checked_ends(true_rle, "true")
+    pred, ends_p = _checked_ends(pred_rle, "pred")
+    _check_same_shape(true, pred)
+    ignore_int = None if ignore is None else _as_int(ignore, "ignore")
+    if labels is None:
+        label_ints = _label_union(true, pred)
+        if ignore_int is not None:
+            label_ints = [x for x in label_ints if x != ignore_int]
+    else:
+        label_ints = _label_list(labels)
+        if ignore_int is not None and ignore_int in label_ints:
+            raise RLEValueError(f"ignore={ignore_int} is also in labels; a label cannot be both")
+    return label_ints, _confusion(true, pred, ends_t, ends_p, label_ints, ignore_int)
+
+
+def iou(true_rle: Any, pred_rle: Any, labels: Any = None, ignore: Any = None) -> np.ndarray:
+    """Per-class intersection over union between two label maps.
+
+    Parameters
+    ----------
+    true_rle, pred_rle : Runs or dict
+        Ground truth and prediction of the same size.
+    labels : sequence of int, optional
+        Classes to score, in this order. Default: the sorted union of the
+        labels of both maps, without ``ignore``.
+    ignore : int, optional
+        A true label to leave out (e.g. 255): pixels whose *true* label is
+        ``ignore`` count for no class. A prediction of ``ignore`` (or of any
+        label not in ``labels``) on another pixel is simply a miss for the
+        true class there.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64, one IoU per label: ``TP / (TP + FP + FN)`` with
+        ``TP`` = pixels where both maps have the label, ``FP`` = pixels
+        predicted as it whose true label is something else (not ignored),
+        ``FN`` = its true pixels predicted as something else.
+        A label absent from both maps (``TP + FP + FN == 0``) gets NaN,
+        which :func:`miou` leaves out of the mean.
+
+    Examples
+    --------
+    >>> import numpy as np, multiclass_rle as mcr
+    >>> t = mcr.encode(np.array([[0, 0, 1, 255]], dtype=np.uint8))
+    >>> p = mcr.encode(np.array([[0, 1, 1, 1]], dtype=np.uint8))
+    >>> mcr.iou(t, p, ignore=255)
+    array([0.5, 0.5])
+    >>> mcr.iou(t, p, labels=[0, 1, 2], ignore=255)
+    array([0.5, 0.5, nan])
+    """
+    label_ints, cm = _iou_setup(true_rle, pred_rle, labels, ignore)
+    n = len(label_ints)
+    cm = cm.astype(np.float64)  # counts are exact in float64 up to 2**53 pixels
+    tp = np.diagonal(cm)[:n]
+    union = cm[:n, :].sum(axis=1) + cm[:, :n].sum(axis=0) - tp
+    result = np.full(n, np.nan)
+    np.divide(tp, union, out=result, where=union > 0)
+    return result
+
+
+def miou(true_rle: Any, pred_rle: Any, labels: Any = None, ignore: Any = None) -> float:
+    """Mean of :func:`iou` over the labels present in either map.
+
+    Labels absent from both maps (IoU NaN) are left out of the mean; when
+    no label is left (e.g. every pixel ignored) the result is NaN.
+
+    Parameters
+    ----------
+    true_rle, pred_rle, labels, ignore
+        As for :func:`iou`.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> import numpy as np, multiclass_rle as mcr
+    >>> t = mcr.encode(np.array([[0, 0, 1, 255]], dtype=np.uint8))
+    >>> p = mcr.encode(np.array([[0, 1, 1, 1]], dtype=np.uint8))
+    >>> mcr.miou(t, p, labels=[0, 1, 2], ignore=255)
+    0.5
+    """
+    values = iou(true_rle, pred_rle, labels=labels, ignore=ignore)
+    values = values[~np.isnan(values)]
+    return float(values.mean()) if values.size else float("nan")
+
+
+# ---------------------------------------------------------------------------
+# remap
+
+
+def remap(rle: Any, mapping: Any, *, default: Any = None, dtype: Any = None) -> Runs:
+    """Relabel a map through a dict or a lookup array, on the runs.
+
+    Parameters
+    ----------
+    rle : Runs or dict
+        Any form :func:`as_runs` accepts.
+    mapping : dict or array_like
+        ``{old: new}``, or a 1D integer lookup array with ``new = mapping[old]``
+        (e.g. Cityscapes id -> trainId). Only labels present in the map are
+        looked up (O(labels)).
+    default : int, optional
+        New label for labels the mapping lacks (not a key; for an array,
+        negative or >= its length). Without it such labels are an error.
+    dtype : dtype, optional
+        dtype of the result. Default: the map's dtype when every new label
+        fits in it, else the smallest integer dtype that holds them.
+
+    Returns
+    -------
+    Runs
+        The relabelled map; neighbouring runs that got the same label are
+        merged.
+
+    Raises
+    ------
+    RLEValueError
+        A label is not mapped and no ``default`` was given (the labels and
+        their pixel counts are named), or a new label does not fit ``dtype``.
+    RLETypeError
+        A new label is not an integer.
+
+    Examples
+    --------
+    >>> import numpy as np, multiclass_rle as mcr
+    >>> a = np.array([[7, 7, 8], [26, 26, 8]], dtype=np.uint8)
+    >>> r = mcr.remap(mcr.encode(a), {7: 0, 8: 1}, default=255)
+    >>> r.values.tolist(), r.counts.tolist()
+    ([0, 255, 0, 255, 1], [1, 1, 1, 1, 2])
+    >>> mcr.decode(r)
+    array([[  0,   0,   1],
+           [255, 255,   1]], dtype=uint8)
+    >>> lut = np.full(256, 255, dtype=np.uint8); lut[[7, 8, 26]] = [0, 1, 13]
+    >>> mcr.decode(mcr.remap(mcr.encode(a), lut))
+    array([[ 0,  0,  1],
+           [13, 13,  1]], dtype=uint8)
+    """
+    runs = _checked(rle)
+    target = None if dtype is None else dtype_from_argument(dtype)
+    default_int = None if default is None else _as_int(default, "default")
+    uniq, inverse = _unique_inverse(runs.values)
+    old = [int(x) for x in uniq.tolist()]
+    missing: list[int] = []
+
+    if isinstance(mapping, Mapping):
+        new: list[int] = []
+        for lab in old:
+            if lab in mapping:
+                new.append(_as_int(mapping[lab], f"mapping[{lab}]"))
+            elif default_int is not None:
+                new.append(default_int)
+            else:
+                missing.append(lab)
+        new_uniq: np.ndarray | list[int] = new
+    else:
+        if isinstance(mapping, (str, bytes)):
+            raise RLETypeError("mapping must be a dict or a 1D integer lookup array, got a string")
+        lut = np.asarray(mapping)
+        if lut.ndim != 1 or lut.dtype.kind not in "biu":
+            raise RLETypeError(f"mapping must be a dict or a 1D integer lookup array, got an "
+                               f"array of shape {lut.shape} and dtype {lut.dtype}")
+        inside = np.array([0 <= lab < lut.shape[0] for lab in old], dtype=bool)
+        if not inside.all() and default_int is None:
+            missing = [lab for lab, ok in zip(old, inside.tolist()) if not ok]
+        else:
+            picked = lut[np.where(inside, uniq, 0).astype(np.intp)] if old else lut[:0]
+            new_uniq = [int(x) if ok else default_int  # type: ignore[misc]
+                        for x, ok in zip(picked.tolist(), inside.tolist())]
+    if missing:
+        sums = _weighted_bincount(inverse, runs.counts, uniq.shape[0], runs.size)
+        pixels = dict(zip(old, sums.tolist()))
+        shown = ", ".join(f"{lab} ({pixels[lab]} pixels)" for lab in missing[:10])
+        more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
+        what = "keys of mapping" if isinstance(mapping, Mapping) else \
+            f"range of the lookup array (0..{np.asarray(mapping).shape[0] - 1})"
+        raise RLEValueError(f"{len(missing)} label(s) not in the {what}: {shown}{more}; "
+                            f"pass default= to map them")
+
+    new_ints = list(new_uniq)
+    if target is None:
+        lo, hi = (min(new_ints), max(new_ints)) if new_ints else (0, 0)
+        tlo, thi = value_range(runs.dtype)
+        target = runs.dtype if tlo <= lo and hi <= thi else smallest_dtype(lo, hi)
+    if new_ints:
+        tlo, thi = value_range(target)
+        bad = [x for x in new_ints if not tlo <= x <= thi]
+        if bad:
+            raise RLEValueError(f"new label {bad[0]} does not fit dtype {target} ({tlo}..{thi}); "
+                                f"pass a wider dtype=")
+    table = np.array(new_ints, dtype=target)
+    values, counts = _merge_equal(table[inverse], runs.counts)
+    return Runs(runs.shape, values, counts)
+
+
+# ---------------------------------------------------------------------------
+# window decode, binary masks
+
+
+def _parse_window(window: Any, shape: tuple[int, ...]) -> list[tuple[int, int]]:
+    if isinstance(window, slice):
+        items = [window]
+    elif isinstance(window, (tuple, list, np.ndarray)):
+        items = list(window)
+    else:
+        raise RLETypeError(f"window must be a tuple of slices or (start, stop) pairs, one "
+                           f"per axis, got {type(window).__name__}")
+    if len(items) > len(shape):
+        raise RLEValueError(f"window has {len(items)} axes but the map has size {list(shape)} "
+                            f"({len(shape)} axes)")
+    box = []
+    for axis, n in enumerate(shape):
+        item = items[axis] if axis < len(items) else slice(None)
+        if isinstance(item, slice):
+            sl = item
+        elif isinstance(item, (Sequence, np.ndarray)) and not isinstance(item, (str, bytes)) \
+                and len(item) == 2:
+            start, stop = item
+            sl = slice(None if start is None else _as_int(start, f"window axis {axis} start"),
+                       None if stop is None else _as_int(stop, f"window axis {axis} stop"))
+        else:
+            raise RLETypeError(f"window axis {axis} must be a slice or a (start, stop) pair, "
+                               f"got {item!r}")
+        try:
+            start, stop, step = sl.indices(n)
+        except TypeError as exc:
+            raise RLETypeError(f"window axis {axis}: {exc}") from None
+        if step != 1:
+            raise RLEValueError(f"window axis {axis} has step {step}; only step 1 is supported")
+        box.append((start, max(start, stop)))
+    return box
+
+
+def decode_window(rle: Any, window: Any, *, order: Literal["C", "F"] = "C") -> np.ndarray:
+    """Decode only a box of a label map (e.g. a random training crop).
+
+    Parameters
+    ----------
+    rle : Runs or dict
+        Any form :func:`as_runs` accepts, any number of dimensions.
+    window : tuple
+        One ``slice`` (step 1) or ``(start, stop)`` pair per axis, with
+        numpy's meaning: negative indices count from the end, bounds are
+        clipped to the map, missing trailing axes are taken whole.
+    order : {'C', 'F'}
+        Memory order of the result.
+
+    Returns
+    -------
+    numpy.ndarray
+        Equal to ``decode(rle)[window]``, in the map's dtype.
+
+    Raises
+    ------
+    LimitExceededError
+        The window has more elements than :func:`get_max_elements`.
+
+    Notes
+    -----
+    For each column of the window (one position along every axis but the
+    first) a binary search finds the runs that cross its rows; those pieces,
+    clipped to the window, form the window's own runs, which the C decoder
+    writes out. The cost is O(columns * log(runs) + pieces + window size),
+    independent of the size of the map outside the window.
+
+    Examples
+    --------
+    >>> import numpy as np, multiclass_rle as mcr
+    >>> a = np.arange(20, dtype=np.uint8).reshape(4, 5) // 3
+    >>> rle = mcr.encode(a)
+    >>> mcr.decode_window(rle, (slice(1, 3), slice(2, 5)))
+    array([[2, 2, 3],
+           [4, 4, 4]], dtype=uint8)
+    >>> mcr.decode_window(rle, ((1, 3), (2, 5)), order='F').flags.f_contiguous
+    True
+    """
+    if order not in ("C", "F"):
+        raise RLEValueError(f"order must be 'C' or 'F', got {order!r}")
+    runs, ends = _checked_ends(rle)
+    shape = runs.shape
+    box = _parse_window(window, shape)
+    out_shape = tuple(stop - start for start, stop in box)
+    n_out = int(np.prod(out_shape, dtype=object))
+    if n_out > get_max_elements():
+        raise LimitExceededError(
+            f"window {out_shape} has {n_out} elements, more than the limit of "
+            f"{get_max_elements()}; raise it with multiclass_rle.set_max_elements(n)")
+    out = np.empty(out_shape, dtype=runs.dtype.newbyteorder("="), order=order)
+    if n_out == 0:
+        return out
+    # Fortran-order column index of every window column (all axes but the first)
+    cols = np.zeros(1, dtype=_U64)
+    stride = shape[0]
+    for (start, stop), n in zip(box[1:], shape[1:]):
+        axis_pos = np.arange(start, stop, dtype=_U64) * _U64.type(stride)
+        cols = np.add.outer(cols, axis_pos).ravel(order="F")
+        stride *= n
+    # positions [seg_a, seg_b) of the window inside each column
+    rows_a, rows_b = box[0]
+    seg_a = cols + _U64.type(rows_a)
+    seg_b = cols + _U64.type(rows_b)
+    first_run = np.searchsorted(ends, seg_a, side="right")  # first run ending after seg_a
+    last_run = np.searchsorted(ends, seg_b, side="left")    # the run holding seg_b - 1
+    n_pieces = (last_run - first_run + 1).astype(np.intp)
+    piece_end = np.cumsum(n_pieces)
+    piece_start = piece_end - n_pieces
+    # ragged arange: the runs first_run[c] .. last_run[c] for every column c
+    piece_run = np.arange(piece_end[-1], dtype=np.intp)
+    piece_run += np.repeat(first_run - piece_start, n_pieces)
+    stop_pos = ends[piece_run]
+    stop_pos[piece_end - 1] = seg_b
+    start_pos = np.empty_like(stop_pos)
+    start_pos[1:] = stop_pos[:-1]
+    start_pos[piece_start] = seg_a
+    lengths = stop_pos - start_pos
+    values = np.ascontiguousarray(runs.values[piece_run], dtype=out.dtype)
+    _core.decode(values, lengths, out)
+    return out
+
+
+def binary_mask(rle: Any, label: Any, *, order: Literal["C", "F"] = "C") -> np.ndarray:
+    """Boolean mask of one label.
+
+    Parameters
+    ----------
+    rle : Runs or dict
+        Any form :func:`as_runs` accepts.
+    label : int
+        The label; one absent from the map (or outside its dtype) gives an
+        all-False mask.
+    order : {'C', 'F'}
+        Memory order of the result.
+
+    Returns
+    -------
+    numpy.ndarray
+        bool array of the map's shape, ``decode(rle) == label``. The runs are
+        relabelled (O(runs)) and decoded straight to bool: no label map is made.
+
+    Examples
+    --------
+    >>> import numpy as np, multiclass_rle as mcr
+    >>> rle = mcr.encode(np.array([[0, 3], [3, 1]], dtype=np.uint8))
+    >>> mcr.binary_mask(rle, 3)
+    array([[False,  True],
+           [ True, False]])
+    """
+    runs = _checked(rle)
+    lab = _as_int(label, "label")
+    lo, hi = value_range(runs.dtype)
+    if lo <= lab <= hi:
+        values = runs.values == np.asarray(lab).astype(runs.dtype)
+    else:
+        values = np.zeros(len(runs), dtype=bool)
+    return decode(Runs(runs.shape, values, runs.counts), order=order)
+
