@@ -36,6 +36,18 @@ mcrle_result mcrle_shape_size(int ndim, const size_t *shape, size_t *size)
     return MCRLE_OK;
 }
 
+/* s * n in ptrdiff_t, or 0 when it overflows (only impossible layouts do). */
+static int stride_times(ptrdiff_t s, size_t n, ptrdiff_t *out)
+{
+    if (n > (size_t)PTRDIFF_MAX) return 0;
+    ptrdiff_t m = (ptrdiff_t)n;
+    if (s > 0 && m > PTRDIFF_MAX / s) return 0;
+    if (s < -1 && m > PTRDIFF_MIN / s) return 0;   /* PTRDIFF_MIN / s > 0 here */
+    /* s == -1: -m never overflows for m <= PTRDIFF_MAX */
+    *out = s * m;
+    return 1;
+}
+
 mcrle_result mcrle_normalize(size_t elem_size, int ndim, const size_t *shape,
                              const ptrdiff_t *strides, mcrle_layout *L)
 {
@@ -50,7 +62,9 @@ mcrle_result mcrle_normalize(size_t elem_size, int ndim, const size_t *shape,
     for (int a = 0; a < ndim; a++) {
         if (shape[a] == 1) continue;
         int k = L->ndim;
-        if (k > 0 && L->strides[k - 1] * (ptrdiff_t)L->shape[k - 1] == strides[a]) {
+        ptrdiff_t span;
+        if (k > 0 && stride_times(L->strides[k - 1], L->shape[k - 1], &span) &&
+            span == strides[a]) {
             L->shape[k - 1] *= shape[a];   /* Fortran-adjacent: same traversal */
             continue;
         }
@@ -70,8 +84,11 @@ int mcrle_is_slab(const mcrle_layout *L)
 {
     if (L->ndim < 2) return 0;
     if (L->strides[L->ndim - 1] != (ptrdiff_t)L->elem) return 0;
-    for (int a = 1; a < L->ndim - 1; a++)
-        if (L->strides[a] != L->strides[a + 1] * (ptrdiff_t)L->shape[a + 1]) return 0;
+    for (int a = 1; a < L->ndim - 1; a++) {
+        ptrdiff_t span;
+        if (!stride_times(L->strides[a + 1], L->shape[a + 1], &span) || L->strides[a] != span)
+            return 0;
+    }
     return 1;
 }
 

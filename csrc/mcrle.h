@@ -100,6 +100,22 @@ mcrle_result mcrle_decode(const void *values, const uint64_t *counts, size_t n_r
                           const ptrdiff_t *strides, void *out,
                           void *scratch, size_t scratch_size, mcrle_error_info *info);
 
+/* ---- windows -------------------------------------------------------------- */
+
+/* Most runs mcrle_window_runs can produce (runs + window columns). */
+size_t mcrle_window_runs_bound(size_t n_runs, int ndim, const size_t *start, const size_t *stop);
+
+/*
+ * The runs of the box [start[a], stop[a]) of every axis a, in Fortran order
+ * of the box, cut from the runs of the whole array (validated first, like
+ * mcrle_decode). Equal neighbouring pieces are merged.
+ */
+mcrle_result mcrle_window_runs(const void *values, const uint64_t *counts, size_t n_runs,
+                               size_t elem_size, int ndim, const size_t *shape,
+                               const size_t *start, const size_t *stop,
+                               void *out_values, uint64_t *out_counts, size_t capacity,
+                               size_t *n_out, mcrle_error_info *info);
+
 /* ---- compact strings (COCO's 6-bit code) --------------------------------- */
 
 /*

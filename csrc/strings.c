@@ -85,6 +85,11 @@ mcrle_result mcrle_string_decode(const char *s, size_t len, size_t delta_from,
     size_t p = 0, m = 0;
     *n_out = 0;
     if (delta_from < 2) delta_from = 2;
+    /*
+     * The numbers two and one places back stay in registers: reloading them
+     * from memory would put a store-to-load forwarding delay on every number.
+     */
+    uint64_t back2 = 0, back1 = 0;
     while (p < len) {
         uint64_t x;
         /* Most numbers (small counts, differences, label values) are one
@@ -97,9 +102,14 @@ mcrle_result mcrle_string_decode(const char *s, size_t len, size_t delta_from,
             mcrle_result r = decode_long(s, len, &p, &x, info);
             if (r != MCRLE_OK) return r;
         }
-        SAFETY_CHECK(m < capacity && numbers != NULL, MCRLE_ERR_NOSPACE);
-        if (m >= delta_from) x += numbers[m - 2];
+        if (MCRLE_UNLIKELY(m >= capacity || numbers == NULL)) {
+            if (info) { info->index = p; info->sum = m; }
+            return MCRLE_ERR_NOSPACE;
+        }
+        if (m >= delta_from) x += back2;
         numbers[m++] = x;
+        back2 = back1;
+        back1 = x;
     }
     *n_out = m;
     return MCRLE_OK;

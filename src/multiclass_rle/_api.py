@@ -393,6 +393,29 @@ def _runs_from_mapping(rle: Mapping[str, Any], dtype_arg: np.dtype | None) -> Ru
     return Runs(shape=shape, values=values, counts=counts)
 
 
+def _parse_compact_fast(rle: dict, target: np.dtype | None) -> Runs | None:
+    """Parse a well-formed compact dict in one C call, or return None (see decode)."""
+    values, counts, size = rle.get("values"), rle.get("counts"), rle.get("size")
+    stored = rle.get("dtype")
+    if type(values) is not str or type(counts) is not str or type(stored) is not str:
+        return None
+    stored_dt = _COMPACT_DTYPES.get(stored)
+    if stored_dt is None or type(size) not in (list, tuple) or not 0 < len(size) <= _core.MAX_NDIM:
+        return None
+    for d in size:
+        if type(d) is not int or d < 0:
+            return None
+    dt = stored_dt if target is None else target
+    if not dt.isnative:
+        return None
+    try:
+        vb, cb = _core.parse_compact(values, counts, stored_dt.kind == "i",
+                                     _KIND_CODES[dt.kind], dt.itemsize)
+    except _core.CodecError:
+        return None
+    return Runs(tuple(size), np.frombuffer(vb, dtype=dt), np.frombuffer(cb, dtype=_U64))
+
+
 def as_runs(rle: Any, *, dtype: Any = None) -> Runs:
     """Parse any RLE form accepted by :func:`decode` into :class:`Runs`.
 
@@ -414,6 +437,8 @@ def as_runs(rle: Any, *, dtype: Any = None) -> Runs:
     Runs(shape=(2, 2), dtype=uint16, n_runs=2)
     """
     target = None if dtype is None else dtype_from_argument(dtype)
+    if type(rle) is dict and (fast := _parse_compact_fast(rle, target)) is not None:
+        return fast
     if isinstance(rle, Runs):
         runs = rle
     elif isinstance(rle, Mapping):

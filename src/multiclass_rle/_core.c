@@ -9,6 +9,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include "mcrle.h"
+#include "mcrle_bytes.h"
 
 static PyObject *CodecError;
 
@@ -320,6 +321,161 @@ release_v:
     return result;
 }
 
+PyDoc_STRVAR(decode_window_doc,
+"decode_window(values, counts, shape, start, stop, out) -> None\n\n"
+"Decodes the box [start, stop) of the array described by the runs into out\n"
+"(shape stop - start, any strides), touching only the runs it needs.");
+
+static int size_tuple(PyObject *seq, size_t *dst, int n, const char *what)
+{
+    if (!PyTuple_Check(seq) || PyTuple_GET_SIZE(seq) != n) {
+        PyErr_Format(PyExc_ValueError, "%s must be a tuple of %d ints", what, n);
+        return -1;
+    }
+    for (int a = 0; a < n; a++) {
+        size_t x = PyLong_AsSize_t(PyTuple_GET_ITEM(seq, a));
+        if (x == (size_t)-1 && PyErr_Occurred()) return -1;
+        dst[a] = x;
+    }
+    return 0;
+}
+
+static PyObject *py_decode_window(PyObject *self, PyObject *args)
+{
+    PyObject *ov, *oc, *oshape, *ostart, *ostop, *oo, *result = NULL;
+    Py_buffer bv, bc, bo;
+    size_t shape[MCRLE_MAX_NDIM], start[MCRLE_MAX_NDIM], stop[MCRLE_MAX_NDIM];
+    size_t oshape_[MCRLE_MAX_NDIM];
+    ptrdiff_t ostrides[MCRLE_MAX_NDIM];
+    size_t n_runs, cap, n_win = 0, scratch_size = 0, E;
+    void *wv = NULL, *scratch = NULL;
+    uint64_t *wc = NULL;
+    mcrle_error_info info = {0, 0};
+    mcrle_result r;
+    int ndim;
+
+    if (!PyArg_ParseTuple(args, "OOOOOO:decode_window", &ov, &oc, &oshape, &ostart, &ostop, &oo))
+        return NULL;
+    if (PyObject_GetBuffer(ov, &bv, PyBUF_C_CONTIGUOUS) < 0) return NULL;
+    if (PyObject_GetBuffer(oc, &bc, PyBUF_C_CONTIGUOUS) < 0) { PyBuffer_Release(&bv); return NULL; }
+    if (PyObject_GetBuffer(oo, &bo, PyBUF_RECORDS) < 0) {
+        PyBuffer_Release(&bv); PyBuffer_Release(&bc); return NULL;
+    }
+    ndim = bo.ndim;
+    if (ndim < 1 || buffer_layout(&bo, oshape_, ostrides) < 0) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "out needs 1+ dimensions");
+        goto done;
+    }
+    if (size_tuple(oshape, shape, ndim, "shape") < 0 || size_tuple(ostart, start, ndim, "start") < 0 ||
+        size_tuple(ostop, stop, ndim, "stop") < 0)
+        goto done;
+    for (int a = 0; a < ndim; a++) {
+        if (start[a] > stop[a] || stop[a] > shape[a] || oshape_[a] != stop[a] - start[a]) {
+            PyErr_Format(PyExc_ValueError, "window axis %d: [%zu, %zu) of %zu does not match out",
+                         a, start[a], stop[a], shape[a]);
+            goto done;
+        }
+    }
+    E = (size_t)bo.itemsize;
+    n_runs = (size_t)bc.len / sizeof(uint64_t);
+    if ((size_t)bc.len % sizeof(uint64_t) || (size_t)bv.len != n_runs * E) {
+        PyErr_SetString(PyExc_ValueError, "values and counts do not describe the same runs");
+        goto done;
+    }
+    cap = mcrle_window_runs_bound(n_runs, ndim, start, stop);
+    if (cap == SIZE_MAX || cap > SIZE_MAX / 16) { PyErr_NoMemory(); goto done; }
+    wv = PyMem_RawMalloc(cap * E + 1);
+    wc = PyMem_RawMalloc(cap * sizeof(uint64_t) + 1);
+    if (!wv || !wc) { PyErr_NoMemory(); goto done; }
+    Py_BEGIN_ALLOW_THREADS
+    r = mcrle_window_runs(bv.buf, (const uint64_t *)bc.buf, n_runs, E, ndim, shape, start, stop,
+                          wv, wc, cap, &n_win, &info);
+    if (r == MCRLE_OK) {
+        scratch_size = mcrle_decode_scratch_size(E, ndim, oshape_, ostrides, n_win);
+        if (scratch_size == SIZE_MAX) r = MCRLE_ERR_NOMEM;
+        else if (scratch_size && !(scratch = PyMem_RawMalloc(scratch_size))) r = MCRLE_ERR_NOMEM;
+    }
+    if (r == MCRLE_OK)
+        r = mcrle_decode(wv, wc, n_win, E, ndim, oshape_, ostrides, bo.buf, scratch, scratch_size,
+                         &info);
+    Py_END_ALLOW_THREADS
+    if (r == MCRLE_ERR_NOMEM) { PyErr_NoMemory(); goto done; }
+    if (r != MCRLE_OK) { raise_result(r, &info); goto done; }
+    result = Py_NewRef(Py_None);
+done:
+    PyMem_RawFree(scratch);
+    PyMem_RawFree(wv);
+    PyMem_RawFree(wc);
+    PyBuffer_Release(&bv);
+    PyBuffer_Release(&bc);
+    PyBuffer_Release(&bo);
+    return result;
+}
+
+PyDoc_STRVAR(parse_compact_doc,
+"parse_compact(values, counts, values_signed, kind, elem_size) -> (values, counts)\n\n"
+"Both strings of a compact dict to runs: bytearrays of elem_size-byte values\n"
+"(kind: 0 bool, 1 signed, 2 unsigned) and native uint64 counts. Raises\n"
+"CodecError on any problem, including a negative count (ERR_COUNTS_LONG) and\n"
+"strings of different lengths (ERR_ARG): the caller re-parses for a message.");
+
+static PyObject *py_parse_compact(PyObject *self, PyObject *args)
+{
+    PyObject *ov, *oc, *values = NULL, *counts = NULL, *result = NULL;
+    int values_signed, kind;
+    Py_ssize_t elem;
+    Py_buffer bv = {0}, bc = {0};
+    const char *sv, *sc;
+    Py_ssize_t lv, lc;
+    uint64_t *wide = NULL;
+    size_t nv = 0, nc = 0;
+    mcrle_error_info info = {0, 0};
+    mcrle_result r;
+
+    if (!PyArg_ParseTuple(args, "OOpin:parse_compact", &ov, &oc, &values_signed, &kind, &elem))
+        return NULL;
+    if (kind < MCRLE_KIND_BOOL || kind > MCRLE_KIND_UNSIGNED ||
+        (elem != 1 && elem != 2 && elem != 4 && elem != 8)) {
+        PyErr_SetString(PyExc_ValueError, "kind must be 0..2 and elem_size 1, 2, 4 or 8");
+        return NULL;
+    }
+    if (utf8_or_buffer(ov, &bv, &sv, &lv) < 0) return NULL;
+    if (utf8_or_buffer(oc, &bc, &sc, &lc) < 0) goto done;
+    if ((size_t)lc > (size_t)PY_SSIZE_T_MAX / 8 || (size_t)lv > (size_t)PY_SSIZE_T_MAX / 8) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    counts = PyByteArray_FromStringAndSize(NULL, lc * 8);
+    wide = PyMem_RawMalloc((size_t)lv * 8 + 8);
+    if (!counts || !wide) { if (!PyErr_Occurred()) PyErr_NoMemory(); goto done; }
+    {
+        uint64_t *c = (uint64_t *)(void *)PyByteArray_AS_STRING(counts);
+        Py_BEGIN_ALLOW_THREADS
+        r = mcrle_string_decode(sc, (size_t)lc, 3, c, (size_t)lc, &nc, &info);
+        for (size_t i = 0; r == MCRLE_OK && i < nc; i++)
+            if (c[i] >> 63) { r = MCRLE_ERR_COUNTS_LONG; info.index = i; }
+        if (r == MCRLE_OK)
+            r = mcrle_string_decode(sv, (size_t)lv, 2, wide, (size_t)lv, &nv, &info);
+        if (r == MCRLE_OK && nv != nc) r = MCRLE_ERR_ARG;
+        if (r == MCRLE_OK)
+            r = mcrle_narrow_values(wide, nv, values_signed, (mcrle_kind)kind, (size_t)elem, wide,
+                                    &info);
+        Py_END_ALLOW_THREADS
+    }
+    if (r != MCRLE_OK) { raise_result(r, &info); goto done; }
+    if (PyByteArray_Resize(counts, (Py_ssize_t)(nc * 8)) < 0) goto done;
+    values = PyByteArray_FromStringAndSize((const char *)wide, (Py_ssize_t)(nv * (size_t)elem));
+    if (!values) goto done;
+    result = PyTuple_Pack(2, values, counts);
+done:
+    PyMem_RawFree(wide);
+    Py_XDECREF(values);
+    Py_XDECREF(counts);
+    if (bc.obj) PyBuffer_Release(&bc);
+    if (bv.obj) PyBuffer_Release(&bv);
+    return result;
+}
+
 PyDoc_STRVAR(check_counts_doc,
 "check_counts(counts, size) -> None\n\n"
 "Raises CodecError unless every count is > 0 and they sum to size.");
@@ -418,14 +574,176 @@ done:
     return out;
 }
 
+
+/* ---- the bytes form (csrc/mcrle_bytes.h) ----------------------------------- */
+
+static PyObject *raise_bytes_result(int r, const mcrle_error_info *info)
+{
+    PyObject *args = Py_BuildValue("(isnK)", r, mcrle_bytes_result_name(r),
+                                   (Py_ssize_t)(info ? info->index : 0),
+                                   (unsigned long long)(info ? info->sum : 0));
+    if (args) {
+        PyErr_SetObject(CodecError, args);
+        Py_DECREF(args);
+    }
+    return NULL;
+}
+
+PyDoc_STRVAR(bytes_header_doc,
+"bytes_header(buf, verify=False) -> (version, dtype_code, shape, n_values, header_len,\n"
+"                                    payload_len, total_len)\n\n"
+"Parses and validates the header of the bytes-form object at the start of buf\n"
+"(more objects may follow); with verify, checks its checksum too. Raises\n"
+"CodecError(code, name, index, sum).");
+
+static PyObject *py_bytes_header(PyObject *self, PyObject *args)
+{
+    Py_buffer b;
+    mcrle_bytes_info info;
+    mcrle_error_info err = {0, 0};
+    PyObject *shape, *result;
+    int r, verify = 0;
+    if (!PyArg_ParseTuple(args, "y*|p:bytes_header", &b, &verify)) return NULL;
+    r = mcrle_bytes_parse_header(b.buf, (size_t)b.len, &info, &err);
+    if (r == MCRLE_OK && verify) {
+        const unsigned char *p = (const unsigned char *)b.buf;
+        uint32_t ck;
+        Py_BEGIN_ALLOW_THREADS
+        ck = mcrle_adler32(1, p, info.header_len - 4);
+        ck = mcrle_adler32(ck, p + info.header_len, info.payload_len);
+        Py_END_ALLOW_THREADS
+        if (ck != info.checksum) {
+            r = MCRLE_BYTES_ERR_CHECKSUM;
+            err.index = 0;
+            err.sum = ck;
+        }
+    }
+    PyBuffer_Release(&b);
+    if (r != MCRLE_OK) return raise_bytes_result(r, &err);
+    shape = PyTuple_New(info.ndim);
+    if (!shape) return NULL;
+    for (int a = 0; a < info.ndim; a++) {
+        PyObject *d = PyLong_FromSize_t(info.shape[a]);
+        if (!d) { Py_DECREF(shape); return NULL; }
+        PyTuple_SET_ITEM(shape, a, d);
+    }
+    result = Py_BuildValue("(IINnnnn)", info.version, info.dtype, shape, (Py_ssize_t)info.n_values,
+                           (Py_ssize_t)info.header_len, (Py_ssize_t)info.payload_len,
+                           (Py_ssize_t)info.total_len);
+    return result;
+}
+
+PyDoc_STRVAR(bytes_encode_doc,
+"bytes_encode(array, kind, values) -> bytes\n\n"
+"The bytes form of any strided buffer of elements of kind (0 bool, 1 signed,\n"
+"2 unsigned). values: contiguous native uint64, the array's distinct values\n"
+"sorted ascending (signed ones sign-extended).");
+
+static PyObject *py_bytes_encode(PyObject *self, PyObject *args)
+{
+    PyObject *oa, *ov, *result = NULL;
+    int kind;
+    Py_buffer ba, bv;
+    size_t shape[MCRLE_MAX_NDIM];
+    ptrdiff_t strides[MCRLE_MAX_NDIM];
+    size_t bound, scratch_size, n_values, out_len = 0;
+    unsigned char *out = NULL;
+    void *scratch = NULL;
+    int r;
+
+    if (!PyArg_ParseTuple(args, "OiO:bytes_encode", &oa, &kind, &ov)) return NULL;
+    if (kind < MCRLE_KIND_BOOL || kind > MCRLE_KIND_UNSIGNED) {
+        PyErr_SetString(PyExc_ValueError, "kind must be 0, 1 or 2");
+        return NULL;
+    }
+    if (PyObject_GetBuffer(oa, &ba, PyBUF_RECORDS_RO) < 0) return NULL;
+    if (PyObject_GetBuffer(ov, &bv, PyBUF_C_CONTIGUOUS) < 0) { PyBuffer_Release(&ba); return NULL; }
+    if (buffer_layout(&ba, shape, strides) < 0) goto done;
+    if (ba.ndim < 1) { PyErr_SetString(PyExc_ValueError, "the array needs at least one dimension"); goto done; }
+    if ((size_t)bv.len % sizeof(uint64_t)) {
+        PyErr_SetString(PyExc_ValueError, "values must be a uint64 buffer");
+        goto done;
+    }
+    n_values = (size_t)bv.len / sizeof(uint64_t);
+    bound = mcrle_bytes_bound((size_t)ba.itemsize, ba.ndim, shape);
+    scratch_size = mcrle_bytes_encode_scratch_size((size_t)ba.itemsize, ba.ndim, shape, n_values);
+    if (bound == SIZE_MAX || scratch_size == SIZE_MAX) { PyErr_NoMemory(); goto done; }
+    out = PyMem_RawMalloc(bound);
+    scratch = PyMem_RawMalloc(scratch_size ? scratch_size : 1);
+    if (!out || !scratch) { PyErr_NoMemory(); goto done; }
+    Py_BEGIN_ALLOW_THREADS
+    r = mcrle_bytes_encode(ba.buf, (mcrle_kind)kind, (size_t)ba.itemsize, ba.ndim, shape, strides,
+                           (const uint64_t *)bv.buf, n_values, out, bound, &out_len,
+                           scratch, scratch_size);
+    Py_END_ALLOW_THREADS
+    if (r != MCRLE_OK) { raise_bytes_result(r, NULL); goto done; }
+    result = PyBytes_FromStringAndSize((const char *)out, (Py_ssize_t)out_len);
+done:
+    PyMem_RawFree(out);
+    PyMem_RawFree(scratch);
+    PyBuffer_Release(&bv);
+    PyBuffer_Release(&ba);
+    return result;
+}
+
+PyDoc_STRVAR(bytes_decode_doc,
+"bytes_decode(buf, kind, out) -> None\n\n"
+"Decodes the bytes-form object at the start of buf into the writable strided\n"
+"buffer out (the header's shape; elements of kind 0 bool, 1 signed, 2\n"
+"unsigned, any size), without the GIL. Raises CodecError(code, name, index,\n"
+"sum); on errors after the header, out is zeroed.");
+
+static PyObject *py_bytes_decode(PyObject *self, PyObject *args)
+{
+    PyObject *ob, *oo, *result = NULL;
+    int kind, r;
+    Py_buffer bb, bo;
+    size_t shape[MCRLE_MAX_NDIM];
+    ptrdiff_t strides[MCRLE_MAX_NDIM];
+    mcrle_bytes_info info;
+    mcrle_error_info err = {0, 0};
+    size_t scratch_size;
+    void *scratch = NULL;
+
+    if (!PyArg_ParseTuple(args, "OiO:bytes_decode", &ob, &kind, &oo)) return NULL;
+    if (kind < MCRLE_KIND_BOOL || kind > MCRLE_KIND_UNSIGNED) {
+        PyErr_SetString(PyExc_ValueError, "kind must be 0, 1 or 2");
+        return NULL;
+    }
+    if (PyObject_GetBuffer(ob, &bb, PyBUF_SIMPLE) < 0) return NULL;
+    if (PyObject_GetBuffer(oo, &bo, PyBUF_RECORDS) < 0) { PyBuffer_Release(&bb); return NULL; }
+    if (buffer_layout(&bo, shape, strides) < 0) goto done;
+    r = mcrle_bytes_parse_header(bb.buf, (size_t)bb.len, &info, &err);
+    if (r != MCRLE_OK) { raise_bytes_result(r, &err); goto done; }
+    scratch_size = mcrle_bytes_decode_scratch_size(&info, (size_t)bo.itemsize);
+    if (scratch_size == SIZE_MAX) { PyErr_NoMemory(); goto done; }
+    if (scratch_size && !(scratch = PyMem_RawMalloc(scratch_size))) { PyErr_NoMemory(); goto done; }
+    Py_BEGIN_ALLOW_THREADS
+    r = mcrle_bytes_decode(bb.buf, (size_t)bb.len, (mcrle_kind)kind, (size_t)bo.itemsize, bo.ndim,
+                           shape, strides, bo.buf, scratch, scratch_size, &err);
+    Py_END_ALLOW_THREADS
+    if (r != MCRLE_OK) { raise_bytes_result(r, &err); goto done; }
+    result = Py_NewRef(Py_None);
+done:
+    PyMem_RawFree(scratch);
+    PyBuffer_Release(&bo);
+    PyBuffer_Release(&bb);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"encode", py_encode, METH_O, encode_doc},
     {"decode", py_decode, METH_VARARGS, decode_doc},
     {"encode_compact", py_encode_compact, METH_VARARGS, encode_compact_doc},
     {"decode_compact", py_decode_compact, METH_VARARGS, decode_compact_doc},
+    {"decode_window", py_decode_window, METH_VARARGS, decode_window_doc},
+    {"parse_compact", py_parse_compact, METH_VARARGS, parse_compact_doc},
     {"check_counts", py_check_counts, METH_VARARGS, check_counts_doc},
     {"string_encode", py_string_encode, METH_VARARGS, string_encode_doc},
     {"string_decode", py_string_decode, METH_VARARGS, string_decode_doc},
+    {"bytes_header", py_bytes_header, METH_VARARGS, bytes_header_doc},
+    {"bytes_encode", py_bytes_encode, METH_VARARGS, bytes_encode_doc},
+    {"bytes_decode", py_bytes_decode, METH_VARARGS, bytes_decode_doc},
     {NULL, NULL, 0, NULL}
 };
 

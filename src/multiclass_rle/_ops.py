@@ -799,11 +799,10 @@ def decode_window(rle: Any, window: Any, *, order: Literal["C", "F"] = "C") -> n
 
     Notes
     -----
-    For each column of the window (one position along every axis but the
-    first) a binary search finds the runs that cross its rows; those pieces,
-    clipped to the window, form the window's own runs, which the C decoder
-    writes out. The cost is O(columns * log(runs) + pieces + window size),
-    independent of the size of the map outside the window.
+    One C pass walks the runs up to the window's last column, cutting the
+    pieces that fall inside the window into the window's own runs, which the
+    C decoder then writes out: O(runs before the window's end + window size),
+    with no array of the map's size ever made.
 
     Examples
     --------
@@ -818,7 +817,7 @@ def decode_window(rle: Any, window: Any, *, order: Literal["C", "F"] = "C") -> n
     """
     if order not in ("C", "F"):
         raise RLEValueError(f"order must be 'C' or 'F', got {order!r}")
-    runs, ends = _checked_ends(rle)
+    runs = as_runs(rle)
     shape = runs.shape
     box = _parse_window(window, shape)
     out_shape = tuple(stop - start for start, stop in box)
@@ -828,35 +827,13 @@ def decode_window(rle: Any, window: Any, *, order: Literal["C", "F"] = "C") -> n
             f"window {out_shape} has {n_out} elements, more than the limit of "
             f"{get_max_elements()}; raise it with multiclass_rle.set_max_elements(n)")
     out = np.empty(out_shape, dtype=runs.dtype.newbyteorder("="), order=order)
-    if n_out == 0:
-        return out
-    # Fortran-order column index of every window column (all axes but the first)
-    cols = np.zeros(1, dtype=_U64)
-    stride = shape[0]
-    for (start, stop), n in zip(box[1:], shape[1:]):
-        axis_pos = np.arange(start, stop, dtype=_U64) * _U64.type(stride)
-        cols = np.add.outer(cols, axis_pos).ravel(order="F")
-        stride *= n
-    # positions [seg_a, seg_b) of the window inside each column
-    rows_a, rows_b = box[0]
-    seg_a = cols + _U64.type(rows_a)
-    seg_b = cols + _U64.type(rows_b)
-    first_run = np.searchsorted(ends, seg_a, side="right")  # first run ending after seg_a
-    last_run = np.searchsorted(ends, seg_b, side="left")    # the run holding seg_b - 1
-    n_pieces = (last_run - first_run + 1).astype(np.intp)
-    piece_end = np.cumsum(n_pieces)
-    piece_start = piece_end - n_pieces
-    # ragged arange: the runs first_run[c] .. last_run[c] for every column c
-    piece_run = np.arange(piece_end[-1], dtype=np.intp)
-    piece_run += np.repeat(first_run - piece_start, n_pieces)
-    stop_pos = ends[piece_run]
-    stop_pos[piece_end - 1] = seg_b
-    start_pos = np.empty_like(stop_pos)
-    start_pos[1:] = stop_pos[:-1]
-    start_pos[piece_start] = seg_a
-    lengths = stop_pos - start_pos
-    values = np.ascontiguousarray(runs.values[piece_run], dtype=out.dtype)
-    _core.decode(values, lengths, out)
+    values = np.ascontiguousarray(runs.values, dtype=out.dtype)
+    counts = np.ascontiguousarray(runs.counts, dtype=_U64)
+    try:
+        _core.decode_window(values, counts, shape, tuple(a for a, _ in box),
+                            tuple(b for _, b in box), out)
+    except _core.CodecError as exc:
+        raise _counts_error(exc, counts, shape) from None
     return out
 
 

@@ -1,0 +1,1375 @@
+/*
+ * bytesform.c - the compact binary form (docs/format.md, section 4).
+ *
+ * Model. The array is cut into lines along its last axis of length > 1
+ * ("W" elements each, C order of the other axes). Each line is coded
+ * relative to the line before it, as CCITT G4 fax coding does for two
+ * colours: walking left to right from the current position a0 with the
+ * current value c, b1 is the next transition of the reference line after a0
+ * whose new value is not c; the next transition a1 of the line is coded as
+ *   V(d)  a1 = b1 + d, |d| <= 3 (the edge above moved by d columns), with
+ *         the new value either the reference's value after b1 ("predicted")
+ *         or coded;
+ *   P     "pass": no transition near b1; b1 moves to the next reference edge;
+ *   H     a new transition at a1 = a0 + length, with a coded value.
+ * Lines identical to the one before cost one symbol. Values are indices into
+ * the map's sorted value table; a coded value is a rank among a few
+ * candidates (reference values nearby and the last 4 values that followed c)
+ * or an escape with the raw index.
+ *
+ * Entropy coding: rANS with 32-bit state, 16-bit renormalisation and static
+ * per-map frequency tables (11-bit precision), one table per symbol context.
+ * The encoder counts the symbols in a first pass, then codes them in blocks
+ * of BLOCK_OPS operations (rANS runs backwards within a block), so that its
+ * memory does not grow with the map.
+ *
+ * Decoding writes each line as fills of its runs (or a copy of the line
+ * before). All reads of the input are bounds-checked; every decoded position
+ * and index is checked before use; loops are bounded by the line length.
+ */
+#include "internal.h"
+#include "mcrle_bytes.h"
+
+/* ---- constants of format version 1 ---------------------------------------- */
+
+#define SCALE_BITS 9
+#define M_TOTAL (1u << SCALE_BITS)
+#define RANS_L (1u << 16)
+#define BLOCK_OPS 32768u
+#define NONE 0xFFFFFFFFu
+#define CACHE_SLOTS 4096u
+#define MAX_LINE 0xFFFFFFF0u      /* longest line the model codes (positions are 32-bit) */
+#define MAX_VALUES 0xFFFFFFF0u    /* largest value table the model codes */
+#define MODE_MODEL 0
+#define MODE_RAW 1
+
+enum {
+    T_LINE = 0,      /* 2 tables: line is new (0) or a copy of the line before (1); context: previous line's */
+    T_EV = 2,        /* 5 tables: events; context: class of the reference edge b1 (4: end of line) */
+    T_VSTART = 7,    /* value of a line's first run */
+    T_VV = 8,        /* value after a V event that is not the predicted one */
+    T_VH = 9,        /* value after an H event */
+    T_LEN = 10,      /* bit length of an H event's length */
+    N_TABLES = 11
+};
+#define MAX_ALPHA 32
+static const unsigned char ALPHA[N_TABLES] = {2, 2, 16, 16, 16, 16, 16, 8, 8, 8, 32};
+#define SYM_PASS 14u
+#define SYM_H 15u
+#define VAL_ESC 7u
+#define CLS_END 4
+
+/* ---- small helpers --------------------------------------------------------- */
+
+const char *mcrle_bytes_result_name(int r)
+{
+    switch (r) {
+    case MCRLE_BYTES_ERR_MAGIC: return "bad magic";
+    case MCRLE_BYTES_ERR_VERSION: return "unknown version";
+    case MCRLE_BYTES_ERR_TRUNCATED: return "truncated";
+    case MCRLE_BYTES_ERR_HEADER: return "bad header field";
+    case MCRLE_BYTES_ERR_CHECKSUM: return "checksum mismatch";
+    case MCRLE_BYTES_ERR_PAYLOAD: return "corrupt payload";
+    default: return mcrle_result_name((mcrle_result)r);
+    }
+}
+
+int mcrle_bytes_dtype_code(mcrle_kind kind, size_t elem_size)
+{
+    if (kind == MCRLE_KIND_BOOL) return elem_size == 1 ? MCRLE_BYTES_BOOL : -1;
+    int base;
+    switch (elem_size) {
+    case 1: base = 1; break;
+    case 2: base = 3; break;
+    case 4: base = 5; break;
+    case 8: base = 7; break;
+    default: return -1;
+    }
+    if (kind == MCRLE_KIND_UNSIGNED) return base;
+    if (kind == MCRLE_KIND_SIGNED) return base + 1;
+    return -1;
+}
+
+static void dtype_props(unsigned code, mcrle_kind *kind, size_t *elem)
+{
+    if (code == 0) { *kind = MCRLE_KIND_BOOL; *elem = 1; return; }
+    *kind = (code & 1) ? MCRLE_KIND_UNSIGNED : MCRLE_KIND_SIGNED;
+    *elem = (size_t)1 << ((code - 1) / 2);
+}
+
+uint32_t mcrle_adler32(uint32_t adler, const void *buf, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)buf;
+    uint32_t a = adler & 0xffff, b = adler >> 16;
+    while (n > 0) {
+        size_t k = n < 5552 ? n : 5552;   /* largest k with no uint32 overflow */
+        n -= k;
+        while (k >= 8) {
+            a += p[0]; b += a; a += p[1]; b += a; a += p[2]; b += a; a += p[3]; b += a;
+            a += p[4]; b += a; a += p[5]; b += a; a += p[6]; b += a; a += p[7]; b += a;
+            p += 8;
+            k -= 8;
+        }
+        while (k--) { a += *p++; b += a; }
+        a %= 65521u;
+        b %= 65521u;
+    }
+    return (b << 16) | a;
+}
+
+static size_t put_varint(unsigned char *p, uint64_t v)
+{
+    size_t n = 0;
+    while (v >= 0x80) { p[n++] = (unsigned char)(v | 0x80); v >>= 7; }
+    p[n++] = (unsigned char)v;
+    return n;
+}
+
+/* 0: ok; 1: input ends inside the number; 2: longer than 10 bytes or above 2^64. */
+static int get_varint(const unsigned char *p, size_t len, size_t *pos, uint64_t *v)
+{
+    uint64_t x = 0;
+    for (unsigned i = 0; i < 10; i++) {
+        if (*pos >= len) return 1;
+        unsigned c = p[(*pos)++];
+        if (i == 9 && c > 1) return 2;
+        x |= (uint64_t)(c & 0x7f) << (7 * i);
+        if (!(c & 0x80)) { *v = x; return 0; }
+    }
+    return 2;
+}
+
+MCRLE_INLINE unsigned bitlen64(uint64_t x)
+{
+    unsigned n = 0;
+    while (x) { n++; x >>= 1; }
+    return n;
+}
+
+/* Sign-extends the low E bytes of v (mod 2^64). */
+MCRLE_INLINE uint64_t sign_extend(uint64_t v, size_t E)
+{
+    if (E >= 8) return v;
+    uint64_t m = (uint64_t)1 << (8 * E - 1);
+    v &= (m << 1) - 1;
+    return (v ^ m) - m;
+}
+
+/* Keys order values as unsigned numbers: signed values have their sign bit flipped. */
+#define KEY_FLIP ((uint64_t)1 << 63)
+
+static void key_range(mcrle_kind kind, size_t E, uint64_t *lo, uint64_t *hi)
+{
+    if (kind == MCRLE_KIND_BOOL) { *lo = 0; *hi = 1; return; }
+    if (kind == MCRLE_KIND_UNSIGNED) { *lo = 0; *hi = E >= 8 ? UINT64_MAX : ((uint64_t)1 << (8 * E)) - 1; return; }
+    if (E >= 8) { *lo = 0; *hi = UINT64_MAX; return; }
+    uint64_t half = (uint64_t)1 << (8 * E - 1);
+    *lo = KEY_FLIP - half;
+    *hi = KEY_FLIP + half - 1;
+}
+
+/* ---- header --------------------------------------------------------------- */
+
+#define SET_ERR(e, i, s) do { if (e) { (e)->index = (size_t)(i); (e)->sum = (uint64_t)(s); } } while (0)
+
+int mcrle_bytes_parse_header(const void *buf, size_t len, mcrle_bytes_info *info,
+                             mcrle_error_info *err)
+{
+    const unsigned char *p = (const unsigned char *)buf;
+    SAFETY_CHECK(info != NULL && (len == 0 || p != NULL), MCRLE_ERR_ARG);
+    memset(info, 0, sizeof *info);
+    for (size_t i = 0; i < 4; i++) {
+        if (i >= len) { SET_ERR(err, len, 8); return MCRLE_BYTES_ERR_TRUNCATED; }
+        if (p[i] != (unsigned char)MCRLE_BYTES_MAGIC[i]) { SET_ERR(err, 0, 0); return MCRLE_BYTES_ERR_MAGIC; }
+    }
+    if (len < 5) { SET_ERR(err, len, 8); return MCRLE_BYTES_ERR_TRUNCATED; }
+    if (p[4] != MCRLE_BYTES_VERSION) { SET_ERR(err, 4, p[4]); return MCRLE_BYTES_ERR_VERSION; }
+    if (len < 8) { SET_ERR(err, len, 8); return MCRLE_BYTES_ERR_TRUNCATED; }
+    info->version = p[4];
+    if (p[5] > MCRLE_BYTES_INT64) { SET_ERR(err, 5, p[5]); return MCRLE_BYTES_ERR_HEADER; }
+    info->dtype = p[5];
+    dtype_props(info->dtype, &info->kind, &info->elem_size);
+    if (p[6] < 1 || p[6] > MCRLE_MAX_NDIM) { SET_ERR(err, 6, p[6]); return MCRLE_BYTES_ERR_HEADER; }
+    info->ndim = p[6];
+    if (p[7] != 0) { SET_ERR(err, 7, p[7]); return MCRLE_BYTES_ERR_HEADER; }
+    size_t pos = 8;
+    uint64_t v;
+    int r;
+    for (int a = 0; a < info->ndim; a++) {
+        size_t at = pos;
+        r = get_varint(p, len, &pos, &v);
+        if (r == 1) { SET_ERR(err, len, pos + 1); return MCRLE_BYTES_ERR_TRUNCATED; }
+        if (r == 2 || v > (uint64_t)(SIZE_MAX >> 1)) { SET_ERR(err, at, 0); return MCRLE_BYTES_ERR_HEADER; }
+        info->shape[a] = (size_t)v;
+    }
+    if (mcrle_shape_size(info->ndim, info->shape, &info->size) != MCRLE_OK ||
+        info->size > SIZE_MAX / 8) {
+        SET_ERR(err, 8, 0);
+        return MCRLE_BYTES_ERR_HEADER;
+    }
+    size_t at = pos;
+    r = get_varint(p, len, &pos, &v);
+    if (r == 1) { SET_ERR(err, len, pos + 1); return MCRLE_BYTES_ERR_TRUNCATED; }
+    if (r == 2 || v > info->size) { SET_ERR(err, at, r == 2 ? 0 : v); return MCRLE_BYTES_ERR_HEADER; }
+    info->n_values = (size_t)v;
+    at = pos;
+    r = get_varint(p, len, &pos, &v);
+    if (r == 1) { SET_ERR(err, len, pos + 1); return MCRLE_BYTES_ERR_TRUNCATED; }
+    if (r == 2 || v > (uint64_t)(SIZE_MAX >> 1)) { SET_ERR(err, at, 0); return MCRLE_BYTES_ERR_HEADER; }
+    info->payload_len = (size_t)v;
+    if (len - pos < 4) { SET_ERR(err, len, pos + 4); return MCRLE_BYTES_ERR_TRUNCATED; }
+    info->checksum = (uint32_t)p[pos] | (uint32_t)p[pos + 1] << 8 | (uint32_t)p[pos + 2] << 16 |
+                     (uint32_t)p[pos + 3] << 24;
+    pos += 4;
+    info->header_len = pos;
+    info->total_len = pos + info->payload_len;   /* both <= SIZE_MAX/2: no overflow */
+    /* consistency of the counts (before anything is allocated from them) */
+    if (info->size == 0) {
+        if (info->n_values != 0) { SET_ERR(err, at - 1, info->n_values); return MCRLE_BYTES_ERR_HEADER; }
+        if (info->payload_len != 0) { SET_ERR(err, at, info->payload_len); return MCRLE_BYTES_ERR_HEADER; }
+    } else {
+        if (info->n_values == 0 || info->n_values > info->payload_len) {
+            SET_ERR(err, at, info->n_values);
+            return MCRLE_BYTES_ERR_HEADER;
+        }
+    }
+    if (len < info->total_len) { SET_ERR(err, len, info->total_len); return MCRLE_BYTES_ERR_TRUNCATED; }
+    return MCRLE_OK;
+}
+
+/* ---- line geometry -------------------------------------------------------- */
+
+/*
+ * Lines: the axes of length 1 are dropped (they do not change the C order);
+ * the last remaining axis is the line, the others are walked in C order.
+ */
+typedef struct geom {
+    int n;                              /* leading axes */
+    size_t shape[MCRLE_MAX_NDIM];
+    ptrdiff_t step[MCRLE_MAX_NDIM];
+    size_t idx[MCRLE_MAX_NDIM];
+    ptrdiff_t offset;                   /* byte offset of the current line */
+    size_t W;                           /* line length */
+    ptrdiff_t wstride;                  /* byte stride along the line */
+    size_t lines;
+} geom;
+
+static void geom_init(geom *g, int ndim, const size_t *shape, const ptrdiff_t *strides, size_t E)
+{
+    int k = 0;
+    size_t dims[MCRLE_MAX_NDIM];
+    ptrdiff_t st[MCRLE_MAX_NDIM];
+    for (int a = 0; a < ndim; a++) {
+        if (shape[a] == 1) continue;
+        dims[k] = shape[a];
+        st[k] = strides ? strides[a] : 0;
+        k++;
+    }
+    if (k == 0) { dims[0] = 1; st[0] = (ptrdiff_t)E; k = 1; }
+    g->W = dims[k - 1];
+    g->wstride = st[k - 1];
+    g->n = k - 1;
+    g->lines = 1;
+    for (int a = 0; a < k - 1; a++) {
+        g->shape[a] = dims[a];
+        g->step[a] = st[a];
+        g->idx[a] = 0;
+        g->lines *= dims[a];
+    }
+    g->offset = 0;
+}
+
+MCRLE_INLINE void geom_next(geom *g)
+{
+    for (int a = g->n - 1; a >= 0; a--) {
+        g->offset += g->step[a];
+        if (++g->idx[a] < g->shape[a]) return;
+        g->offset -= g->step[a] * (ptrdiff_t)g->shape[a];
+        g->idx[a] = 0;
+    }
+}
+
+static void model_dims(int ndim, const size_t *shape, size_t *W, size_t *lines)
+{
+    geom g;
+    geom_init(&g, ndim, shape, NULL, 1);
+    *W = g.W;
+    *lines = g.lines;
+}
+
+/* ---- value cache: the last 4 values that followed each value --------------- */
+
+MCRLE_INLINE uint32_t *cache_slot(uint32_t *cache, uint32_t c)
+{
+    return cache + 4 * (size_t)(c & (CACHE_SLOTS - 1));
+}
+
+MCRLE_INLINE void cache_update(uint32_t *K, uint32_t v)
+{
+    if (K[0] == v) return;
+    if (K[1] == v) { K[1] = K[0]; K[0] = v; return; }
+    if (K[2] != v) K[3] = K[2];
+    K[2] = K[1];
+    K[1] = K[0];
+    K[0] = v;
+}
+
+/*
+ * Candidates for a coded value: A, B, then the cache of c (of A when c is
+ * NONE), skipping NONE, c, x and repeats. Returns how many (<= 6).
+ */
+MCRLE_INLINE unsigned candidates(uint32_t *cand, const uint32_t *cache, uint32_t c, uint32_t A,
+                                 uint32_t B, uint32_t x)
+{
+    const uint32_t *K = cache_slot((uint32_t *)cache, c != NONE ? c : A);
+    uint32_t in[6] = {A, B, K[0], K[1], K[2], K[3]};
+    unsigned n = 0;
+    for (unsigned i = 0; i < 6; i++) {
+        uint32_t v = in[i];
+        if (v == NONE || v == c || v == x) continue;
+        unsigned k = 0;
+        while (k < n && cand[k] != v) k++;
+        if (k == n) cand[n++] = v;
+    }
+    return n;
+}
+
+MCRLE_INLINE unsigned d_class(int d)
+{
+    return d == 0 ? 0u : (d == 1 || d == -1) ? 1u : 2u;
+}
+
+/* ---- frequency tables ------------------------------------------------------ */
+
+/* Encoder's view of a table. */
+typedef struct ftab {
+    uint16_t freq[MAX_ALPHA];   /* scaled to M_TOTAL; 0 for absent symbols */
+    uint16_t cum[MAX_ALPHA];
+} ftab;
+
+/*
+ * Decoder's view: one 32-bit entry per slot (x mod M_TOTAL), so that a symbol
+ * costs one load: symbol (bits 0-4), slot - cum[symbol] (bits 5-13) and
+ * freq[symbol] (bits 14-24).
+ */
+#define LUT_ENTRY(sym, bias, freq) ((uint32_t)(sym) | (uint32_t)(bias) << 5 | (uint32_t)(freq) << 14)
+
+/* LSB-first bit writer / reader for the table section */
+typedef struct bitw { unsigned char *p; size_t cap, n; uint64_t acc; unsigned nacc; int over; } bitw;
+
+static void bw_put(bitw *b, uint32_t v, unsigned n)
+{
+    b->acc |= (uint64_t)v << b->nacc;
+    b->nacc += n;
+    while (b->nacc >= 8) {
+        if (b->n < b->cap) b->p[b->n] = (unsigned char)b->acc;
+        else b->over = 1;
+        b->n++;
+        b->acc >>= 8;
+        b->nacc -= 8;
+    }
+}
+
+static void bw_flush(bitw *b)
+{
+    if (b->nacc) bw_put(b, 0, 8 - b->nacc);
+}
+
+static void bw_eg0(bitw *b, uint32_t v)   /* exp-Golomb order 0 */
+{
+    unsigned z = bitlen64((uint64_t)v + 1) - 1;
+    bw_put(b, 0, z);
+    bw_put(b, 1, 1);
+    bw_put(b, (v + 1) & ((1u << z) - 1), z);
+}
+
+typedef struct bitr { const unsigned char *p; size_t len, pos; unsigned bit; int bad; } bitr;
+
+static uint32_t br_get(bitr *b, unsigned n)
+{
+    uint32_t v = 0;
+    for (unsigned i = 0; i < n; i++) {
+        if (b->pos >= b->len) { b->bad = 1; return 0; }
+        v |= (uint32_t)((b->p[b->pos] >> b->bit) & 1) << i;
+        if (++b->bit == 8) { b->bit = 0; b->pos++; }
+    }
+    return v;
+}
+
+static uint32_t br_eg0(bitr *b, unsigned max_z)
+{
+    unsigned z = 0;
+    while (br_get(b, 1) == 0) {
+        if (b->bad || ++z > max_z) { b->bad = 1; return 0; }
+    }
+    return ((1u << z) | br_get(b, z)) - 1;
+}
+
+static unsigned eg0_len(uint32_t v)
+{
+    return 2 * (bitlen64((uint64_t)v + 1) - 1) + 1;
+}
+
+/* log2(x) in 1/256 bits, x >= 1 (encoder's cost estimates; no libm). */
+static uint32_t log2_fx(uint64_t x)
+{
+    unsigned ip = bitlen64(x) - 1;
+    /* mantissa in [1, 2) as Q30 */
+    uint64_t m = ip >= 30 ? x >> (ip - 30) : x << (30 - ip);
+    uint32_t frac = 0;
+    for (int i = 7; i >= 0; i--) {
+        m = (m * m) >> 30;
+        if (m >= ((uint64_t)2 << 30)) { m >>= 1; frac |= 1u << i; }
+    }
+    return (uint32_t)(ip << 8) | frac;
+}
+
+/*
+ * Normalises counts to a total of 2^k (every present symbol >= 1); 0 if k is
+ * too small for the number of present symbols.
+ */
+static int normalise(const uint32_t *count, unsigned A, unsigned k, uint32_t *f)
+{
+    uint64_t N = 0;
+    unsigned present = 0, big = 0;
+    uint32_t T = 1u << k;
+    for (unsigned s = 0; s < A; s++) {
+        N += count[s];
+        if (count[s]) present++;
+        if (count[s] > count[big]) big = s;
+    }
+    if (present > T || N == 0) return 0;
+    uint64_t sum = 0;
+    for (unsigned s = 0; s < A; s++) {
+        if (!count[s]) { f[s] = 0; continue; }
+        uint64_t q = ((uint64_t)count[s] * T + N / 2) / N;
+        f[s] = q ? (uint32_t)q : 1;
+        sum += f[s];
+    }
+    while (sum > T) {   /* rounding up small symbols overshot: take from the largest > 1 */
+        unsigned m = A;
+        for (unsigned s = 0; s < A; s++)
+            if (f[s] > 1 && (m == A || f[s] > f[m])) m = s;
+        f[m]--;
+        sum--;
+    }
+    f[big] += (uint32_t)(T - sum);
+    return 1;
+}
+
+/* Chooses the precision and writes one table; fills t->freq / t->cum. */
+static void write_table(bitw *b, const uint32_t *count, unsigned A, ftab *t)
+{
+    unsigned nsym = 0;
+    uint64_t N = 0;
+    for (unsigned s = 0; s < A; s++) { N += count[s]; if (count[s]) nsym = s + 1; }
+    memset(t->freq, 0, sizeof t->freq);
+    memset(t->cum, 0, sizeof t->cum);
+    if (N == 0) { bw_put(b, 0, 1); return; }
+    uint32_t f[MAX_ALPHA], best_f[MAX_ALPHA];
+    uint64_t best_cost = UINT64_MAX;
+    unsigned best_k = SCALE_BITS;
+    for (unsigned k = 0; k <= SCALE_BITS; k++) {
+        if (!normalise(count, A, k, f)) continue;
+        uint64_t cost = (uint64_t)(1 + 5 + 4) << 8;
+        for (unsigned s = 0; s + 1 < nsym; s++) cost += (uint64_t)eg0_len(f[s]) << 8;
+        for (unsigned s = 0; s < nsym; s++)
+            if (count[s]) cost += (uint64_t)count[s] * (((uint64_t)k << 8) - log2_fx(f[s]));
+        if (cost < best_cost) {
+            best_cost = cost;
+            best_k = k;
+            memcpy(best_f, f, sizeof f);
+        }
+    }
+    bw_put(b, 1, 1);
+    bw_put(b, nsym - 1, 5);
+    bw_put(b, best_k, 4);
+    for (unsigned s = 0; s + 1 < nsym; s++) bw_eg0(b, best_f[s]);
+    uint32_t c = 0;
+    for (unsigned s = 0; s < A; s++) {
+        t->freq[s] = (uint16_t)(best_f[s] << (SCALE_BITS - best_k));
+        t->cum[s] = (uint16_t)c;
+        c += t->freq[s];
+    }
+}
+
+/* Reads one table into its lookup table. An absent table decodes as symbol 0, consuming nothing. */
+static int read_table(bitr *b, unsigned A, uint32_t *lut)
+{
+    uint32_t freq[MAX_ALPHA];
+    if (br_get(b, 1) == 0) {
+        for (uint32_t i = 0; i < M_TOTAL; i++) lut[i] = LUT_ENTRY(0, i, M_TOTAL);
+        return !b->bad;
+    }
+    unsigned nsym = br_get(b, 5) + 1;
+    unsigned k = br_get(b, 4);
+    if (b->bad || nsym > A || k > SCALE_BITS) return 0;
+    uint32_t T = 1u << k, sum = 0;
+    for (unsigned s = 0; s + 1 < nsym; s++) {
+        uint32_t f = br_eg0(b, 12);
+        if (b->bad || f > T - sum) return 0;
+        freq[s] = f;
+        sum += f;
+    }
+    if (sum >= T) return 0;
+    freq[nsym - 1] = T - sum;
+    uint32_t c = 0;
+    for (unsigned s = 0; s < nsym; s++) {
+        uint32_t f = freq[s] << (SCALE_BITS - k);
+        for (uint32_t i = 0; i < f; i++) lut[c + i] = LUT_ENTRY(s, i, f);
+        c += f;
+    }
+    return 1;
+}
+
+/* ---- rANS decoder ---------------------------------------------------------- */
+
+typedef struct rdec {
+    const unsigned char *p, *end;
+    uint32_t x;
+    uint32_t left;   /* operations left in the current block */
+    int bad;
+} rdec;
+
+MCRLE_INLINE uint32_t load32le(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void rd_block(rdec *d)
+{
+    if (d->x != RANS_L) d->bad = 1;   /* the previous block must end where the encoder began */
+    if (d->end - d->p < 4) { d->bad = 1; d->x = RANS_L; d->p = d->end; }
+    else {
+        d->x = load32le(d->p);
+        d->p += 4;
+        if (d->x < RANS_L) { d->bad = 1; d->x = RANS_L; }
+    }
+    d->left = BLOCK_OPS;
+}
+
+MCRLE_INLINE void rd_refill(rdec *d)
+{
+    if (MCRLE_LIKELY(d->end - d->p >= 2)) {   /* branch-free: the test below is unpredictable */
+        uint32_t w = (uint32_t)d->p[0] | (uint32_t)d->p[1] << 8;
+        uint32_t need = d->x < RANS_L;
+        d->x = need ? (d->x << 16) | w : d->x;
+        d->p += 2 * need;
+    } else if (d->x < RANS_L) {
+        d->bad = 1;
+        d->x = (d->x << 16) | 0xffffu;
+    }
+}
+
+MCRLE_INLINE unsigned rd_sym(rdec *d, const uint32_t *lut)
+{
+    if (MCRLE_UNLIKELY(d->left == 0)) rd_block(d);
+    d->left--;
+    uint32_t e = lut[d->x & (M_TOTAL - 1)];
+    d->x = (e >> 14) * (d->x >> SCALE_BITS) + ((e >> 5) & (M_TOTAL - 1));
+    rd_refill(d);
+    return e & 31;
+}
+
+MCRLE_INLINE uint32_t rd_raw(rdec *d, unsigned k)   /* 1 <= k <= 16 */
+{
+    if (MCRLE_UNLIKELY(d->left == 0)) rd_block(d);
+    d->left--;
+    uint32_t v = d->x & ((1u << k) - 1);
+    d->x >>= k;
+    rd_refill(d);
+    return v;
+}
+
+MCRLE_INLINE uint64_t rd_bits(rdec *d, unsigned k)   /* 0 <= k <= 32 */
+{
+    if (k == 0) return 0;
+    if (k <= 16) return rd_raw(d, k);
+    uint64_t hi = rd_raw(d, k - 16);
+    return (hi << 16) | rd_raw(d, 16);
+}
+
+/* ---- encoder --------------------------------------------------------------- */
+
+#define OP_RAW 0x80000000u
+
+typedef struct enc {
+    const unsigned char *data;
+    size_t E;
+    mcrle_kind kind;
+    int ndim;
+    const size_t *shape;
+    const ptrdiff_t *strides;
+    size_t W, lines;
+    const uint64_t *keys;
+    uint32_t n;
+    unsigned nb_index;
+    uint32_t *lut8;            /* E == 1: index of each byte value (NONE if absent) */
+    uint32_t *pos[2], *val[2];
+    unsigned char *cls[2];
+    uint32_t *cache;
+    size_t cache_words;
+    /* sink */
+    int counting;
+    uint32_t counts[N_TABLES][MAX_ALPHA];
+    ftab tabs[N_TABLES];
+    uint32_t *ops;
+    size_t nops;
+    uint16_t *words;           /* BLOCK_OPS + 2 words */
+    unsigned char *out;
+    size_t cap, olen;
+    int over;
+    int err;
+} enc;
+
+static void enc_flush(enc *e)
+{
+    if (e->nops == 0) return;
+    uint32_t x = RANS_L;
+    uint16_t *wend = e->words + BLOCK_OPS + 2, *w = wend;
+    for (size_t i = e->nops; i-- > 0;) {
+        uint32_t op = e->ops[i];
+        if (op & OP_RAW) {
+            unsigned k = (op >> 16) & 31;
+            uint32_t v = op & 0xffff;
+            uint64_t xmax = (uint64_t)1 << (32 - k);
+            if (x >= xmax) { *--w = (uint16_t)x; x >>= 16; }
+            x = (x << k) | v;
+        } else {
+            const ftab *t = &e->tabs[op >> 8];
+            unsigned s = op & 0xff;
+            uint32_t f = t->freq[s];
+            uint64_t xmax = ((uint64_t)(RANS_L >> SCALE_BITS) << 16) * f;
+            if (x >= xmax) { *--w = (uint16_t)x; x >>= 16; }
+            x = ((x / f) << SCALE_BITS) + (x % f) + t->cum[s];
+        }
+    }
+    size_t need = 4 + 2 * (size_t)(wend - w);
+    if (e->cap - e->olen < need) { e->over = 1; e->nops = 0; return; }
+    unsigned char *o = e->out + e->olen;
+    o[0] = (unsigned char)x; o[1] = (unsigned char)(x >> 8);
+    o[2] = (unsigned char)(x >> 16); o[3] = (unsigned char)(x >> 24);
+    o += 4;
+    for (; w < wend; w++) { *o++ = (unsigned char)*w; *o++ = (unsigned char)(*w >> 8); }
+    e->olen += need;
+    e->nops = 0;
+}
+
+MCRLE_INLINE void emit(enc *e, unsigned t, unsigned s)
+{
+    if (e->counting) { e->counts[t][s]++; return; }
+    e->ops[e->nops++] = (uint32_t)(t << 8) | s;
+    if (e->nops == BLOCK_OPS) enc_flush(e);
+}
+
+static void emit_raw(enc *e, unsigned k, uint64_t v)   /* 0 <= k <= 32 */
+{
+    if (e->counting || k == 0) return;
+    if (k > 16) {
+        emit_raw(e, k - 16, v >> 16);
+        k = 16;
+        v &= 0xffff;
+    }
+    e->ops[e->nops++] = OP_RAW | (uint32_t)k << 16 | (uint32_t)v;
+    if (e->nops == BLOCK_OPS) enc_flush(e);
+}
+
+static void enc_value(enc *e, unsigned t, uint32_t v, uint32_t c, uint32_t A, uint32_t B,
+                      uint32_t x)
+{
+    uint32_t cand[6];
+    unsigned nc = candidates(cand, e->cache, c, A, B, x);
+    unsigned r = 0;
+    while (r < nc && cand[r] != v) r++;
+    if (r < nc) emit(e, t, r);
+    else { emit(e, t, VAL_ESC); emit_raw(e, e->nb_index, v); }
+    if (c != NONE) cache_update(cache_slot(e->cache, c), v);
+}
+
+static uint32_t enc_lookup(const enc *e, uint64_t v)
+{
+    if (e->lut8) return e->lut8[v & 0xff];
+    uint64_t key = e->kind == MCRLE_KIND_SIGNED ? sign_extend(v, e->E) ^ KEY_FLIP : v;
+    size_t lo = 0, hi = e->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (e->keys[mid] < key) lo = mid + 1;
+        else hi = mid;
+    }
+    return (lo < e->n && e->keys[lo] == key) ? (uint32_t)lo : NONE;
+}
+
+/* Runs of one line: transitions pos[0..n-1], pos[n] = W, values val[0..n]. */
+MCRLE_INLINE size_t extract_line(enc *e, const unsigned char *p, ptrdiff_t s, uint32_t *pos,
+                                 uint32_t *val, size_t E)
+{
+    uint64_t prev = mcrle_load(p, E);
+    uint32_t idx = enc_lookup(e, prev);
+    size_t n = 0;
+    val[0] = idx;
+    if (idx == NONE) e->err = MCRLE_ERR_VALUE_RANGE;
+    const unsigned char *q = p;
+    for (size_t j = 1; j < e->W; j++) {
+        q += s;
+        uint64_t v = mcrle_load(q, E);
+        if (v == prev) continue;
+        prev = v;
+        idx = enc_lookup(e, v);
+        if (idx == NONE) e->err = MCRLE_ERR_VALUE_RANGE;
+        pos[n++] = (uint32_t)j;
+        val[n] = idx;
+    }
+    pos[n] = (uint32_t)e->W;
+    val[n + 1] = NONE;
+    val[n + 2] = NONE;
+    return n;
+}
+
+static void enc_line(enc *e, const uint32_t *rpos, const uint32_t *rval, const unsigned char *rcls,
+                     const uint32_t *cpos, const uint32_t *cval, unsigned char *ccls, size_t n)
+{
+    const uint32_t W = (uint32_t)e->W;
+    uint32_t c = cval[0];
+    enc_value(e, T_VSTART, c, NONE, rval[0], rval[1], NONE);
+    uint32_t a0 = 0;
+    size_t j = 0, t = 0;
+    for (;;) {
+        while (rpos[j] <= a0 || rval[j + 1] == c) j++;
+        uint32_t b1 = rpos[j], a1 = cpos[t];
+        unsigned ctx = T_EV + rcls[j];
+        int64_t d = (int64_t)a1 - (int64_t)b1;
+        uint32_t nv;
+        if (d >= -3 && d <= 3) {
+            if (a1 == W) { emit(e, ctx, (unsigned)(d + 3)); break; }
+            nv = cval[t + 1];
+            uint32_t pred = rval[j + 1];
+            if (nv == pred) emit(e, ctx, (unsigned)(d + 3));
+            else {
+                emit(e, ctx, (unsigned)(d + 10));
+                enc_value(e, T_VV, nv, c, rval[j], rval[j + 2], pred);
+            }
+            ccls[t] = (unsigned char)d_class((int)d);
+        } else if (d > 3) {
+            emit(e, ctx, SYM_PASS);
+            j++;
+            continue;
+        } else {
+            emit(e, ctx, SYM_H);
+            uint32_t len = a1 - a0;
+            unsigned k = bitlen64(len);
+            emit(e, T_LEN, k - 1);
+            emit_raw(e, k - 1, len - ((uint32_t)1 << (k - 1)));
+            nv = cval[t + 1];
+            enc_value(e, T_VH, nv, c, rval[j], rval[j + 1], NONE);
+            ccls[t] = 3;
+        }
+        c = nv;
+        a0 = a1;
+        t++;
+    }
+    ccls[n] = CLS_END;
+}
+
+static void enc_walk(enc *e)
+{
+    size_t E = e->E;
+    geom g;
+    geom_init(&g, e->ndim, e->shape, e->strides, E);
+    for (size_t i = 0; i < e->cache_words; i++) e->cache[i] = NONE;
+    int r = 0;   /* buffer of the reference line */
+    uint32_t *rpos = e->pos[0], *rval = e->val[0];
+    unsigned char *rcls = e->cls[0];
+    size_t rn = 0;
+    rpos[0] = (uint32_t)e->W;
+    rval[0] = 0;
+    rval[1] = rval[2] = NONE;
+    rcls[0] = CLS_END;
+    unsigned prev_sym = 0;
+    for (size_t k = 0; k < e->lines && !e->err && !e->over; k++) {
+        uint32_t *cpos = e->pos[1 - r], *cval = e->val[1 - r];
+        unsigned char *ccls = e->cls[1 - r];
+        size_t n;
+        const unsigned char *p = e->data + g.offset;
+        MCRLE_DISPATCH_ELEM(E, n = extract_line(e, p, g.wstride, cpos, cval, E_));
+        if (e->err) return;
+        int same = n == rn && memcmp(cpos, rpos, n * sizeof *cpos) == 0 &&
+                   memcmp(cval, rval, (n + 1) * sizeof *cval) == 0;
+        emit(e, T_LINE + prev_sym, (unsigned)same);
+        prev_sym = (unsigned)same;
+        if (!same) {
+            enc_line(e, rpos, rval, rcls, cpos, cval, ccls, n);
+            r = 1 - r;
+            rpos = cpos; rval = cval; rcls = ccls; rn = n;
+        }
+        geom_next(&g);
+    }
+}
+
+size_t mcrle_bytes_bound(size_t elem_size, int ndim, const size_t *shape)
+{
+    size_t size;
+    if (mcrle_shape_size(ndim, shape, &size) != MCRLE_OK || elem_size == 0 ||
+        size > (SIZE_MAX - MCRLE_BYTES_HEADER_MAX - 1) / elem_size)
+        return SIZE_MAX;
+    return MCRLE_BYTES_HEADER_MAX + 1 + size * elem_size;
+}
+
+/* Scratch layout of the encoder, in 8-byte aligned pieces. */
+typedef struct enc_layout { size_t keys, lut8, pos, val, cls, cache, ops, words, total; } enc_layout;
+
+static int enc_plan(size_t elem_size, int ndim, const size_t *shape, size_t n_values, enc_layout *Lo)
+{
+    size_t W, lines, size;
+    if (mcrle_shape_size(ndim, shape, &size) != MCRLE_OK) return 0;
+    model_dims(ndim, shape, &W, &lines);
+    if (W > MAX_LINE || n_values > MAX_VALUES) W = 0;   /* raw payload: no model buffers */
+    size_t cache_slots = n_values < CACHE_SLOTS ? n_values : CACHE_SLOTS;
+    size_t off = 0;
+#define TAKE(field, bytes) do { Lo->field = off; off += ((bytes) + 7) & ~(size_t)7; } while (0)
+    if (n_values > SIZE_MAX / 64 || W > SIZE_MAX / 64) return 0;
+    TAKE(keys, n_values * 8);
+    TAKE(lut8, elem_size == 1 ? 256 * 4 : 0);
+    TAKE(pos, 2 * (W + 3) * 4);
+    TAKE(val, 2 * (W + 3) * 4);
+    TAKE(cls, 2 * (W + 3));
+    TAKE(cache, cache_slots * 16);
+    TAKE(ops, (size_t)BLOCK_OPS * 4);
+    TAKE(words, ((size_t)BLOCK_OPS + 2) * 2);
+#undef TAKE
+    Lo->total = off;
+    return 1;
+}
+
+size_t mcrle_bytes_encode_scratch_size(size_t elem_size, int ndim, const size_t *shape,
+                                       size_t n_values)
+{
+    enc_layout Lo;
+    return enc_plan(elem_size, ndim, shape, n_values, &Lo) ? Lo.total : SIZE_MAX;
+}
+
+/* Raw payload: mode byte, then the elements in C order, little-endian. */
+static int write_raw(const unsigned char *data, size_t E, int ndim, const size_t *shape,
+                     const ptrdiff_t *strides, unsigned char *o, size_t cap, size_t size,
+                     size_t *len)
+{
+    if (cap < 1 + size * E) return MCRLE_ERR_NOSPACE;
+    o[0] = MODE_RAW;
+    size_t q = 1;
+    geom g;
+    geom_init(&g, ndim, shape, strides, E);
+    for (size_t k = 0; k < g.lines; k++) {
+        const unsigned char *p = data + g.offset;
+        for (size_t j = 0; j < g.W; j++, p += g.wstride) {
+            uint64_t v = mcrle_load(p, E);
+            for (size_t b = 0; b < E; b++) o[q++] = (unsigned char)(v >> (8 * b));
+        }
+        geom_next(&g);
+    }
+    *len = q;
+    return MCRLE_OK;
+}
+
+int mcrle_bytes_encode(const void *data, mcrle_kind kind, size_t elem_size, int ndim,
+                       const size_t *shape, const ptrdiff_t *strides,
+                       const uint64_t *values, size_t n_values,
+                       void *out, size_t capacity, size_t *out_len,
+                       void *scratch, size_t scratch_size)
+{
+    int code = mcrle_bytes_dtype_code(kind, elem_size);
+    SAFETY_CHECK(code >= 0 && ndim >= 1 && ndim <= MCRLE_MAX_NDIM && shape != NULL &&
+                 out != NULL && out_len != NULL, MCRLE_ERR_ARG);
+    size_t size;
+    if (mcrle_shape_size(ndim, shape, &size) != MCRLE_OK) return MCRLE_ERR_ARG;
+    SAFETY_CHECK(size == 0 || (data != NULL && strides != NULL && values != NULL), MCRLE_ERR_ARG);
+    SAFETY_CHECK(size > 0 ? (n_values >= 1 && n_values <= size) : n_values == 0, MCRLE_ERR_ARG);
+    size_t bound = mcrle_bytes_bound(elem_size, ndim, shape);
+    SAFETY_CHECK(bound != SIZE_MAX, MCRLE_ERR_ARG);
+    SAFETY_CHECK(capacity >= MCRLE_BYTES_HEADER_MAX + (size ? 1 + size * elem_size : 0),
+                 MCRLE_ERR_NOSPACE);
+    enc_layout Lo;
+    SAFETY_CHECK(enc_plan(elem_size, ndim, shape, n_values, &Lo), MCRLE_ERR_ARG);
+    SAFETY_CHECK(size == 0 || (scratch != NULL && scratch_size >= Lo.total), MCRLE_ERR_NOSPACE);
+
+    unsigned char *o = (unsigned char *)out;
+    unsigned char *pl = o + MCRLE_BYTES_HEADER_MAX;      /* payload, moved down at the end */
+    size_t pcap = capacity - MCRLE_BYTES_HEADER_MAX, plen = 0;
+    size_t E = elem_size;
+    const unsigned char *d = (const unsigned char *)data;
+
+    if (size > 0) {
+        unsigned char *S = (unsigned char *)scratch;
+        uint64_t lo, hi;
+        key_range(kind, E, &lo, &hi);
+        uint64_t *keys = (uint64_t *)(void *)(S + Lo.keys);
+        for (size_t i = 0; i < n_values; i++) {
+            uint64_t key = kind == MCRLE_KIND_SIGNED ? values[i] ^ KEY_FLIP : values[i];
+            SAFETY_CHECK(key >= lo && key <= hi && (i == 0 || key > keys[i - 1]), MCRLE_ERR_ARG);
+            if (kind == MCRLE_KIND_SIGNED && E < 8)   /* the pattern must be sign-extended */
+                SAFETY_CHECK(sign_extend(values[i], E) == values[i], MCRLE_ERR_ARG);
+            keys[i] = key;
+        }
+        size_t W, lines;
+        model_dims(ndim, shape, &W, &lines);
+        int modeled = 0;
+        if (W <= MAX_LINE && n_values <= MAX_VALUES) {
+            enc e;
+            memset(&e, 0, sizeof e);
+            e.data = d; e.E = E; e.kind = kind; e.ndim = ndim; e.shape = shape; e.strides = strides;
+            e.W = W; e.lines = lines; e.keys = keys; e.n = (uint32_t)n_values;
+            e.nb_index = bitlen64(n_values - 1);
+            if (E == 1) {
+                e.lut8 = (uint32_t *)(void *)(S + Lo.lut8);
+                for (unsigned b = 0; b < 256; b++) e.lut8[b] = NONE;
+                for (size_t i = 0; i < n_values; i++) {
+                    uint64_t v = kind == MCRLE_KIND_SIGNED ? (keys[i] ^ KEY_FLIP) & 0xff : keys[i];
+                    e.lut8[v] = (uint32_t)i;
+                }
+            }
+            for (int b = 0; b < 2; b++) {
+                e.pos[b] = (uint32_t *)(void *)(S + Lo.pos) + (size_t)b * (W + 3);
+                e.val[b] = (uint32_t *)(void *)(S + Lo.val) + (size_t)b * (W + 3);
+                e.cls[b] = S + Lo.cls + (size_t)b * (W + 3);
+            }
+            e.cache = (uint32_t *)(void *)(S + Lo.cache);
+            e.cache_words = 4 * (n_values < CACHE_SLOTS ? n_values : CACHE_SLOTS);
+            e.ops = (uint32_t *)(void *)(S + Lo.ops);
+            e.words = (uint16_t *)(void *)(S + Lo.words);
+            /* pass 1: count the symbols */
+            e.counting = 1;
+            enc_walk(&e);
+            if (e.err) return e.err;
+            /* payload: mode, value table, frequency tables, rANS blocks */
+            e.out = pl;
+            e.cap = pcap < 1 + size * E ? pcap : size * E;   /* must beat the raw payload */
+            e.olen = 0;
+            if (e.cap > 1 + 10 * n_values) {   /* room for the value table */
+                e.out[e.olen++] = MODE_MODEL;
+                uint64_t prev = 0;
+                for (size_t i = 0; i < n_values; i++) {
+                    uint64_t v;
+                    if (i == 0) {
+                        v = keys[0];
+                        if (kind == MCRLE_KIND_SIGNED) {   /* zigzag of the signed value */
+                            uint64_t s = keys[0] ^ KEY_FLIP;
+                            v = (s << 1) ^ (0 - (s >> 63));
+                        }
+                    } else {
+                        v = keys[i] - prev - 1;
+                    }
+                    prev = keys[i];
+                    e.olen += put_varint(e.out + e.olen, v);
+                }
+                bitw bw = {e.out + e.olen, e.cap - e.olen, 0, 0, 0, 0};
+                for (unsigned t = 0; t < N_TABLES; t++) write_table(&bw, e.counts[t], ALPHA[t], &e.tabs[t]);
+                bw_flush(&bw);
+                if (!bw.over) {
+                    e.olen += bw.n;
+                    /* pass 2: code */
+                    e.counting = 0;
+                    e.nops = 0;
+                    enc_walk(&e);
+                    enc_flush(&e);
+                    if (e.err) return e.err;
+                    if (!e.over) { plen = e.olen; modeled = 1; }
+                }
+            }
+        }
+        if (!modeled) {
+            int r = write_raw(d, E, ndim, shape, strides, pl, pcap, size, &plen);
+            if (r != MCRLE_OK) return r;
+        }
+    }
+    /* header */
+    unsigned char h[MCRLE_BYTES_HEADER_MAX];
+    size_t hl = 0;
+    memcpy(h, MCRLE_BYTES_MAGIC, 4);
+    h[4] = MCRLE_BYTES_VERSION;
+    h[5] = (unsigned char)code;
+    h[6] = (unsigned char)ndim;
+    h[7] = 0;
+    hl = 8;
+    for (int a = 0; a < ndim; a++) hl += put_varint(h + hl, shape[a]);
+    hl += put_varint(h + hl, n_values);
+    hl += put_varint(h + hl, plen);
+    uint32_t ck = mcrle_adler32(1, h, hl);
+    ck = mcrle_adler32(ck, pl, plen);
+    h[hl++] = (unsigned char)ck;
+    h[hl++] = (unsigned char)(ck >> 8);
+    h[hl++] = (unsigned char)(ck >> 16);
+    h[hl++] = (unsigned char)(ck >> 24);
+    memmove(o + hl, pl, plen);
+    memcpy(o, h, hl);
+    *out_len = hl + plen;
+    return MCRLE_OK;
+}
+
+/* ---- decoder --------------------------------------------------------------- */
+
+typedef struct dec_layout { size_t tv, packed, pos, val, cls, cache, luts, line, total; } dec_layout;
+
+static int dec_plan(const mcrle_bytes_info *info, size_t out_elem, dec_layout *Lo)
+{
+    size_t W, lines, n = info->n_values;
+    model_dims(info->ndim, info->shape, &W, &lines);
+    if (W > SIZE_MAX / 64 || n > SIZE_MAX / 64 || out_elem > 8) return 0;
+    size_t mW = W <= MAX_LINE ? W : 0;
+    size_t cache_slots = n < CACHE_SLOTS ? n : CACHE_SLOTS;
+    size_t off = 0;
+#define TAKE(field, bytes) do { Lo->field = off; off += ((bytes) + 7) & ~(size_t)7; } while (0)
+    TAKE(tv, n * 8);
+    TAKE(packed, n * 8);
+    TAKE(pos, 2 * (mW + 3) * 4);
+    TAKE(val, 2 * (mW + 3) * 4);
+    TAKE(cls, 2 * (mW + 3));
+    TAKE(cache, cache_slots * 16);
+    TAKE(luts, (size_t)N_TABLES * M_TOTAL * 4);
+    TAKE(line, W * 8);
+#undef TAKE
+    Lo->total = off;
+    return 1;
+}
+
+size_t mcrle_bytes_decode_scratch_size(const mcrle_bytes_info *info, size_t out_elem_size)
+{
+    dec_layout Lo;
+    if (!info || info->size == 0) return 0;
+    return dec_plan(info, out_elem_size, &Lo) ? Lo.total : SIZE_MAX;
+}
+
+/* Fills n elements of a contiguous line with the element pattern v. */
+MCRLE_INLINE void fill_contig(unsigned char *p, size_t n, uint64_t v, size_t E)
+{
+    switch (E) {
+    case 1: memset(p, (int)(v & 0xff), n); break;
+    case 2: { uint16_t x = (uint16_t)v; for (size_t i = 0; i < n; i++) memcpy(p + 2 * i, &x, 2); break; }
+    case 4: { uint32_t x = (uint32_t)v; for (size_t i = 0; i < n; i++) memcpy(p + 4 * i, &x, 4); break; }
+    default: for (size_t i = 0; i < n; i++) memcpy(p + 8 * i, &v, 8); break;
+    }
+}
+
+MCRLE_INLINE void write_runs(unsigned char *dst, const uint32_t *pos, const uint32_t *val, size_t n,
+                             const uint64_t *tv, size_t E)
+{
+    size_t start = 0;
+    for (size_t r = 0; r <= n; r++) {
+        size_t end = pos[r];
+        fill_contig(dst + start * E, end - start, tv[val[r]], E);
+        start = end;
+    }
+}
+
+static void scatter_line(unsigned char *dst, ptrdiff_t s, const unsigned char *src, size_t W, size_t E)
+{
+    for (size_t j = 0; j < W; j++, dst += s) memcpy(dst, src + j * E, E);
+}
+
+typedef struct dstate {
+    rdec rd;
+    const uint32_t *luts[N_TABLES];
+    uint32_t *cache;
+    uint32_t n;
+    unsigned nb_index;
+} dstate;
+
+/*
+ * The r-th candidate for a coded value: A, B, then the cache of c (of A when
+ * c is NONE), skipping NONE, c, x and repeats; NONE if there are fewer.
+ */
+MCRLE_INLINE uint32_t nth_candidate(const uint32_t *cache, unsigned r, uint32_t c, uint32_t A,
+                                    uint32_t B, uint32_t x)
+{
+    const uint32_t *K = cache + 4 * (size_t)((c != NONE ? c : A) & (CACHE_SLOTS - 1));
+    uint32_t seen[6];
+    unsigned n = 0;
+    for (unsigned i = 0; i < 6; i++) {
+        uint32_t v = i == 0 ? A : i == 1 ? B : K[i - 2];
+        if (v == NONE || v == c || v == x) continue;
+        unsigned k = 0;
+        while (k < n && seen[k] != v) k++;
+        if (k < n) continue;
+        if (n == r) return v;
+        seen[n++] = v;
+    }
+    return NONE;
+}
+
+/* Decodes a coded value; NONE when corrupt. */
+MCRLE_INLINE uint32_t dec_value(dstate *s, rdec *rd, unsigned t, uint32_t c, uint32_t A, uint32_t B,
+                                uint32_t x)
+{
+    unsigned r = rd_sym(rd, s->luts[t]);
+    uint32_t v;
+    if (r != VAL_ESC) {
+        v = nth_candidate(s->cache, r, c, A, B, x);
+        if (v == NONE) return NONE;
+    } else {
+        uint64_t i = rd_bits(rd, s->nb_index);
+        if (i >= s->n) return NONE;
+        v = (uint32_t)i;
+        if (v == c) return NONE;
+    }
+    if (c != NONE) cache_update(cache_slot(s->cache, c), v);
+    return v;
+}
+
+/* Class of the edge made by V(d), by symbol 0..6 (d = symbol - 3). */
+static const unsigned char SYM_CLASS[7] = {2, 2, 1, 0, 1, 2, 2};
+
+/* One line from the reference; returns its number of transitions, or SIZE_MAX if corrupt. */
+static size_t dec_line(dstate *s, uint32_t W, const uint32_t *rpos, const uint32_t *rval,
+                       const unsigned char *rcls, uint32_t *cpos, uint32_t *cval,
+                       unsigned char *ccls)
+{
+    rdec rd = s->rd;   /* a local copy stays in registers */
+    uint32_t c = dec_value(s, &rd, T_VSTART, NONE, rval[0], rval[1], NONE);
+    if (c == NONE) return SIZE_MAX;
+    cval[0] = c;
+    uint32_t a0 = 0;
+    size_t j = 0, t = 0;
+    const uint32_t *ev = s->luts[T_EV];
+    for (;;) {
+        while (rpos[j] <= a0 || rval[j + 1] == c) j++;
+        uint32_t b1 = rpos[j];
+        unsigned sym = rd_sym(&rd, ev + (size_t)rcls[j] * M_TOTAL);
+        uint32_t a1, nv;
+        unsigned cl;
+        if (MCRLE_LIKELY(sym < 7)) {   /* V(d) with the predicted value: most events */
+            a1 = b1 + (uint32_t)((int)sym - 3);   /* wraps if b1 < 3: caught below */
+            nv = rval[j + 1];
+            cl = SYM_CLASS[sym];
+            /* one test for a0 < a1 < W and a predicted value that exists */
+            if (MCRLE_UNLIKELY(a1 - a0 - 1 >= W - a0 - 1 || nv == NONE)) {
+                if (a1 == W) break;   /* end of the line */
+                return SIZE_MAX;
+            }
+        } else if (sym < SYM_PASS) {   /* V(d) with a coded value */
+            a1 = b1 + (uint32_t)((int)sym - 10);
+            if (a1 - a0 - 1 >= W - a0 - 1) {
+                if (a1 == W) break;
+                return SIZE_MAX;
+            }
+            nv = dec_value(s, &rd, T_VV, c, rval[j], rval[j + 2], rval[j + 1]);
+            if (nv == NONE) return SIZE_MAX;
+            cl = SYM_CLASS[sym - 7];
+        } else if (sym == SYM_PASS) {
+            if (b1 >= W) return SIZE_MAX;
+            j++;
+            continue;
+        } else {
+            unsigned k = rd_sym(&rd, s->luts[T_LEN]) + 1;
+            uint64_t len = ((uint64_t)1 << (k - 1)) | rd_bits(&rd, k - 1);
+            if (len >= (uint64_t)(W - a0)) return SIZE_MAX;
+            a1 = a0 + (uint32_t)len;
+            nv = dec_value(s, &rd, T_VH, c, rval[j], rval[j + 1], NONE);
+            if (nv == NONE) return SIZE_MAX;
+            cl = 3;
+        }
+        cpos[t] = a1;
+        ccls[t] = (unsigned char)cl;
+        t++;
+        cval[t] = nv;
+        c = nv;
+        a0 = a1;
+    }
+    cpos[t] = W;
+    ccls[t] = CLS_END;
+    cval[t + 1] = NONE;
+    cval[t + 2] = NONE;
+    s->rd = rd;
+    return rd.bad ? SIZE_MAX : t;
+}
+
+/* Reads the value table (64-bit patterns, signed ones sign-extended) into tv. */
+static int read_values(const unsigned char *pl, size_t plen, size_t *pos, const mcrle_bytes_info *info,
+                       uint64_t *tv)
+{
+    uint64_t lo, hi, key = 0;
+    key_range(info->kind, info->elem_size, &lo, &hi);
+    for (size_t i = 0; i < info->n_values; i++) {
+        uint64_t v;
+        if (get_varint(pl, plen, pos, &v) != 0) return 0;
+        if (i == 0) {
+            key = v;
+            if (info->kind == MCRLE_KIND_SIGNED) key = ((v >> 1) ^ (0 - (v & 1))) ^ KEY_FLIP;
+            if (key < lo) return 0;
+        } else {
+            if (v >= hi - key) return 0;   /* key + v + 1 > hi */
+            key += v + 1;
+        }
+        if (key > hi) return 0;
+        tv[i] = info->kind == MCRLE_KIND_SIGNED ? key ^ KEY_FLIP : key;
+    }
+    return 1;
+}
+
+static int decode_model(const unsigned char *pl, size_t plen, const mcrle_bytes_info *info,
+                        mcrle_kind out_kind, size_t oE, const ptrdiff_t *strides,
+                        unsigned char *out, unsigned char *S, const dec_layout *Lo,
+                        mcrle_error_info *err)
+{
+    size_t n = info->n_values, W, lines;
+    model_dims(info->ndim, info->shape, &W, &lines);
+    if (W > MAX_LINE || n > MAX_VALUES) { SET_ERR(err, 0, 0); return MCRLE_BYTES_ERR_PAYLOAD; }
+    size_t pos = 1;
+    uint64_t *tv = (uint64_t *)(void *)(S + Lo->tv);
+    if (!read_values(pl, plen, &pos, info, tv)) { SET_ERR(err, pos, 0); return MCRLE_BYTES_ERR_PAYLOAD; }
+    /* the values as out's elements */
+    unsigned char *packed = S + Lo->packed;
+    mcrle_error_info vinfo = {0, 0};
+    mcrle_result vr = mcrle_narrow_values(tv, n, info->kind == MCRLE_KIND_SIGNED, out_kind, oE,
+                                          packed, &vinfo);
+    if (vr != MCRLE_OK) { SET_ERR(err, vinfo.index, tv[vinfo.index]); return vr; }
+    for (size_t i = 0; i < n; i++) tv[i] = mcrle_load(packed + i * oE, oE);
+
+    dstate st;
+    memset(&st, 0, sizeof st);
+    bitr br = {pl, plen, pos, 0, 0};
+    for (unsigned t = 0; t < N_TABLES; t++) {
+        uint32_t *lut = (uint32_t *)(void *)(S + Lo->luts) + (size_t)t * M_TOTAL;
+        st.luts[t] = lut;
+        if (!read_table(&br, ALPHA[t], lut)) { SET_ERR(err, br.pos, t); return MCRLE_BYTES_ERR_PAYLOAD; }
+    }
+    if (br.bit) br.pos++;
+    st.rd.p = pl + br.pos;
+    st.rd.end = pl + plen;
+    st.rd.x = RANS_L;
+    st.rd.left = 0;
+    st.n = (uint32_t)n;
+    st.nb_index = bitlen64(n - 1);
+    size_t cache_words = 4 * (n < CACHE_SLOTS ? n : CACHE_SLOTS);
+    st.cache = (uint32_t *)(void *)(S + Lo->cache);
+    for (size_t i = 0; i < cache_words; i++) st.cache[i] = NONE;
+
+    uint32_t *P[2], *V[2];
+    unsigned char *C[2];
+    for (int b = 0; b < 2; b++) {
+        P[b] = (uint32_t *)(void *)(S + Lo->pos) + (size_t)b * (W + 3);
+        V[b] = (uint32_t *)(void *)(S + Lo->val) + (size_t)b * (W + 3);
+        C[b] = S + Lo->cls + (size_t)b * (W + 3);
+    }
+    int r = 0;
+    size_t rn = 0;
+    P[0][0] = (uint32_t)W;
+    V[0][0] = 0;
+    V[0][1] = V[0][2] = NONE;
+    C[0][0] = CLS_END;
+
+    geom g;
+    geom_init(&g, info->ndim, info->shape, strides, oE);
+    int contig = g.wstride == (ptrdiff_t)oE;
+    size_t line_bytes = W * oE;
+    unsigned char *line = S + Lo->line;
+    unsigned prev_sym = 0;
+    ptrdiff_t prev_off = 0;
+    for (size_t k = 0; k < lines; k++) {
+        unsigned sym = rd_sym(&st.rd, st.luts[T_LINE + prev_sym]);
+        prev_sym = sym;
+        unsigned char *dst = out + g.offset;
+        if (sym == 0) {
+            size_t nn = dec_line(&st, (uint32_t)W, P[r], V[r], C[r], P[1 - r], V[1 - r], C[1 - r]);
+            if (nn == SIZE_MAX) { SET_ERR(err, k, lines); return MCRLE_BYTES_ERR_PAYLOAD; }
+            r = 1 - r;
+            rn = nn;
+            if (contig) write_runs(dst, P[r], V[r], rn, tv, oE);
+            else {
+                write_runs(line, P[r], V[r], rn, tv, oE);
+                scatter_line(dst, g.wstride, line, W, oE);
+            }
+        } else {
+            if (contig && k > 0) memmove(dst, out + prev_off, line_bytes);
+            else if (contig) write_runs(dst, P[r], V[r], rn, tv, oE);
+            else {
+                if (k == 0) write_runs(line, P[r], V[r], rn, tv, oE);
+                scatter_line(dst, g.wstride, line, W, oE);
+            }
+        }
+        if (st.rd.bad) { SET_ERR(err, k, lines); return MCRLE_BYTES_ERR_PAYLOAD; }
+        prev_off = g.offset;
+        geom_next(&g);
+    }
+    if (st.rd.x != RANS_L || st.rd.p != st.rd.end) {
+        SET_ERR(err, lines, lines);
+        return MCRLE_BYTES_ERR_PAYLOAD;
+    }
+    return MCRLE_OK;
+}
+
+static int decode_raw(const unsigned char *pl, size_t plen, const mcrle_bytes_info *info,
+                      mcrle_kind out_kind, size_t oE, const ptrdiff_t *strides,
+                      unsigned char *out, unsigned char *S, const dec_layout *Lo,
+                      mcrle_error_info *err)
+{
+    size_t E = info->elem_size;
+    if (plen != 1 + info->size * E) { SET_ERR(err, 0, plen); return MCRLE_BYTES_ERR_PAYLOAD; }
+    geom g;
+    geom_init(&g, info->ndim, info->shape, strides, oE);
+    uint64_t *tmp = (uint64_t *)(void *)(S + Lo->line);
+    const unsigned char *p = pl + 1;
+    int sgn = info->kind == MCRLE_KIND_SIGNED;
+    for (size_t k = 0; k < g.lines; k++) {
+        for (size_t j = 0; j < g.W; j++) {
+            uint64_t v = 0;
+            for (size_t b = 0; b < E; b++) v |= (uint64_t)p[b] << (8 * b);
+            p += E;
+            tmp[j] = sgn ? sign_extend(v, E) : v;
+        }
+        mcrle_error_info vinfo = {0, 0};
+        /* converts in place into packed elements of oE bytes */
+        mcrle_result vr = mcrle_narrow_values(tmp, g.W, sgn, out_kind, oE, tmp, &vinfo);
+        if (vr != MCRLE_OK) { SET_ERR(err, k * g.W + vinfo.index, tmp[vinfo.index]); return vr; }
+        unsigned char *dst = out + g.offset;
+        if (g.wstride == (ptrdiff_t)oE) memcpy(dst, tmp, g.W * oE);
+        else scatter_line(dst, g.wstride, (const unsigned char *)tmp, g.W, oE);
+        geom_next(&g);
+    }
+    return MCRLE_OK;
+}
+
+static void zero_out(int ndim, const size_t *shape, const ptrdiff_t *strides, unsigned char *out,
+                     size_t oE)
+{
+    geom g;
+    geom_init(&g, ndim, shape, strides, oE);
+    for (size_t k = 0; k < g.lines; k++) {
+        unsigned char *p = out + g.offset;
+        if (g.wstride == (ptrdiff_t)oE) memset(p, 0, g.W * oE);
+        else for (size_t j = 0; j < g.W; j++, p += g.wstride) memset(p, 0, oE);
+        geom_next(&g);
+    }
+}
+
+int mcrle_bytes_decode(const void *buf, size_t len, mcrle_kind out_kind, size_t out_elem_size,
+                       int ndim, const size_t *shape, const ptrdiff_t *strides, void *out,
+                       void *scratch, size_t scratch_size, mcrle_error_info *err)
+{
+    mcrle_bytes_info info;
+    int r = mcrle_bytes_parse_header(buf, len, &info, err);
+    if (r != MCRLE_OK) return r;
+    SAFETY_CHECK(out_kind <= MCRLE_KIND_UNSIGNED && mcrle_bytes_dtype_code(out_kind, out_elem_size) >= 0,
+                 MCRLE_ERR_ARG);
+    SAFETY_CHECK(ndim == info.ndim && shape != NULL, MCRLE_ERR_ARG);
+    for (int a = 0; a < ndim; a++) SAFETY_CHECK(shape[a] == info.shape[a], MCRLE_ERR_ARG);
+    const unsigned char *p = (const unsigned char *)buf;
+    uint32_t ck = mcrle_adler32(1, p, info.header_len - 4);
+    ck = mcrle_adler32(ck, p + info.header_len, info.payload_len);
+    if (ck != info.checksum) { SET_ERR(err, 0, ck); return MCRLE_BYTES_ERR_CHECKSUM; }
+    if (info.size == 0) return MCRLE_OK;
+    SAFETY_CHECK(out != NULL && strides != NULL, MCRLE_ERR_ARG);
+    dec_layout Lo;
+    SAFETY_CHECK(dec_plan(&info, out_elem_size, &Lo), MCRLE_ERR_ARG);
+    SAFETY_CHECK(scratch != NULL && scratch_size >= Lo.total, MCRLE_ERR_NOSPACE);
+    const unsigned char *pl = p + info.header_len;
+    unsigned char *o = (unsigned char *)out;
+    if (pl[0] == MODE_MODEL)
+        r = decode_model(pl, info.payload_len, &info, out_kind, out_elem_size, strides, o,
+                         (unsigned char *)scratch, &Lo, err);
+    else if (pl[0] == MODE_RAW)
+        r = decode_raw(pl, info.payload_len, &info, out_kind, out_elem_size, strides, o,
+                       (unsigned char *)scratch, &Lo, err);
+    else {
+        SET_ERR(err, 0, pl[0]);
+        r = MCRLE_BYTES_ERR_PAYLOAD;
+    }
+    if (r != MCRLE_OK) zero_out(ndim, shape, strides, o, out_elem_size);
+    return r;
+}
