@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The Python test suite against an extension built with AddressSanitizer and
+# UndefinedBehaviorSanitizer, the sanitizer runtimes preloaded into a normal
+# CPython (as msgspec does). Leak detection is off here because CPython itself
+# keeps memory at exit; tests/test_leaks.py checks our loops for leaks instead.
+#   tools/sanitize_pytest.sh [pytest args...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+venv=.venv-asan
+python3 -m venv "$venv"
+# shellcheck disable=SC1091
+. "$venv/bin/activate"
+python -m pip install --quiet meson-python meson ninja numpy pytest hypothesis
+rm -rf build/asan
+python -m pip install --quiet --no-build-isolation \
+  -Cbuild-dir=build/asan \
+  -Csetup-args=-Db_sanitize=address,undefined -Csetup-args=-Db_lundef=false \
+  -Csetup-args=-Dbuildtype=debugoptimized .
+preload="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)"
+tests=("$@")
+[ "${#tests[@]}" -gt 0 ] || tests=(tests/test_roundtrip_properties.py tests/test_bad_input.py
+                                  tests/test_golden.py tests/test_dtypes.py tests/test_threads.py
+                                  tests/test_ops.py tests/test_leaks.py)
+ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+LD_PRELOAD="$preload" \
+  python -m pytest -q -p no:cacheprovider "${tests[@]}"
