@@ -144,6 +144,10 @@ def _as_label_array(array: Any) -> np.ndarray:
         except (ValueError, TypeError) as exc:
             raise RLETypeError(f"cannot make an array of {type(array).__name__}: {exc}") from None
     check_array_dtype(arr.dtype)
+    if arr.dtype.kind == "b" and arr.size and arr.view(np.uint8).max() > 1:
+        # bools whose bytes are not 0/1 (views of other data, e.g. Pillow's 1-bit
+        # images): the kernels compare bytes, so make them proper bools first
+        arr = arr.view(np.uint8) != 0
     if arr.ndim == 0:
         raise RLEValueError("a label map needs at least one dimension, got a 0-d array")
     if arr.ndim > _core.MAX_NDIM:
@@ -500,7 +504,7 @@ def _decode_compact_fast(rle: dict, order: str, out: np.ndarray | None,
     else:
         target = stored_dt
     if out is None:
-        if n > get_max_elements() or max(shape) > get_max_elements():
+        if n == 0 or n > get_max_elements():   # empty maps: the general path checks them
             return None
         result = np.empty(shape, dtype=target, order=order)
     else:
@@ -578,10 +582,12 @@ def decode(rle: Any, *, order: Literal["C", "F"] = "C", out: np.ndarray | None =
     shape = runs.shape
     if out is None:
         size, limit = runs.size, get_max_elements()
-        if size > limit or max(shape) > limit:   # an empty map may still claim a huge axis
+        # an empty map may still claim huge other axes, which numpy cannot index
+        span = int(np.prod([d for d in shape if d], dtype=object))
+        if size > limit or span > limit:
             raise LimitExceededError(
                 f"size {shape} has {size} elements" + ("" if size > limit else
-                                                        " but an axis of more than the limit")
+                                                        f" but spans {span} positions")
                 + f", more than the limit of {limit}; raise it with "
                 f"multiclass_rle.set_max_elements(n) if this RLE is trusted")
         result = np.empty(shape, dtype=runs.dtype.newbyteorder("="), order=order)
