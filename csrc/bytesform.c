@@ -2,30 +2,32 @@
  * bytesform.c - the compact binary form (docs/format.md, section 4).
  *
  * Model. The array is cut into lines along its last axis of length > 1
- * ("W" elements each, C order of the other axes). Each line is coded
- * relative to the line before it, as CCITT G4 fax coding does for two
- * colours: walking left to right from the current position a0 with the
- * current value c, b1 is the next transition of the reference line after a0
- * whose new value is not c; the next transition a1 of the line is coded as
- *   V(d)  a1 = b1 + d, |d| <= 3 (the edge above moved by d columns), with
- *         the new value either the reference's value after b1 ("predicted")
- *         or coded;
- *   P     "pass": no transition near b1; b1 moves to the next reference edge;
- *   H     a new transition at a1 = a0 + length, with a coded value.
- * Lines identical to the one before cost one symbol. Values are indices into
- * the map's sorted value table; a coded value is a rank among a few
- * candidates (reference values nearby and the last 4 values that followed c)
- * or an escape with the raw index.
+ * (W elements each; the other axes are walked in C order). Line i is line
+ * i-1 with a few segments overwritten: a segment is a maximal run of
+ * positions whose value changes, all to the same new value. Label maps have
+ * few such segments, and most of them touch an edge of the line above (a
+ * boundary that moved by a few pixels): a segment is coded as
+ *   a  "starts at the k-th edge" after the current position, length l, or
+ *   b  "ends at the k-th edge", length l, or
+ *   c  "starts off positions after the current position", length l,
+ * with its value either predicted (a: the value on its left, b: the value on
+ * its right) or coded as a rank among a few candidates (the values on both
+ * sides, the last 4 values that replaced the old value) or as a raw index.
+ * An edge is a position x with line[x] != line[x-1], on the line as far as it
+ * is updated; the current position is the end of the previous segment.
+ * Values are indices into the map's sorted value table.
  *
  * Entropy coding: rANS with 32-bit state, 16-bit renormalisation and static
- * per-map frequency tables (11-bit precision), one table per symbol context.
- * The encoder counts the symbols in a first pass, then codes them in blocks
- * of BLOCK_OPS operations (rANS runs backwards within a block), so that its
- * memory does not grow with the map.
+ * per-map frequency tables (at most 9-bit precision), one per symbol
+ * context. The encoder counts the symbols in a first pass, then codes them
+ * in blocks of BLOCK_OPS operations (rANS runs backwards within a block), so
+ * that its memory does not grow with the map.
  *
- * Decoding writes each line as fills of its runs (or a copy of the line
- * before). All reads of the input are bounds-checked; every decoded position
- * and index is checked before use; loops are bounded by the line length.
+ * Decoding keeps the line being built in the output's element type (each
+ * line starts as a copy of the one before, then its segments are filled),
+ * so that a predicted value is copied from a neighbour and never looked up.
+ * Every read of the input is bounds-checked, every decoded position and
+ * index is checked before use, and every loop is bounded by the line length.
  */
 #include "internal.h"
 #include "mcrle_bytes.h"
@@ -42,22 +44,32 @@
 #define MAX_VALUES 0xFFFFFFF0u    /* largest value table the model codes */
 #define MODE_MODEL 0
 #define MODE_RAW 1
+#define RAW_CHUNK 4096u      /* elements converted at a time by the raw decoder */
 
 enum {
-    T_LINE = 0,      /* 2 tables: line is new (0) or a copy of the line before (1); context: previous line's */
-    T_EV = 2,        /* 5 tables: events; context: class of the reference edge b1 (4: end of line) */
-    T_VSTART = 7,    /* value of a line's first run */
-    T_VV = 8,        /* value after a V event that is not the predicted one */
-    T_VH = 9,        /* value after an H event */
-    T_LEN = 10,      /* bit length of an H event's length */
-    N_TABLES = 11
+    T_FIRST = 0,   /* 2 tables: a line's first symbol; context: did the line before change */
+    T_SEG = 2,     /* the following symbols of a line */
+    T_KX = 3,      /* k - 5 when k >= 5 */
+    T_LX = 4,      /* l - 5 when l >= 5 */
+    T_OFF = 5,     /* offset of a case-c segment */
+    T_VAL = 6,     /* rank of a coded value (7: escape, raw index follows) */
+    N_TABLES = 7
 };
-#define MAX_ALPHA 32
-static const unsigned char ALPHA[N_TABLES] = {2, 2, 16, 16, 16, 16, 16, 8, 8, 8, 32};
-#define SYM_PASS 14u
-#define SYM_H 15u
+#define SEG_ALPHA 106
+#define NUM_ALPHA 33
+#define MAX_ALPHA 128
+static const unsigned char ALPHA[N_TABLES] = {SEG_ALPHA, SEG_ALPHA, SEG_ALPHA, NUM_ALPHA,
+                                              NUM_ALPHA, NUM_ALPHA, 8};
+/*
+ * Line symbols: 0 ends the line; cases a and b are
+ *   1 + ((case_b * 5 + min(k, 5) - 1) * 5 + min(l, 5) - 1) * 2 + predicted
+ * (1..100) and case c is 101 + min(l, 5) - 1 (101..105).
+ */
+#define SYM_END 0u
+#define SYM_C 101u
+#define KL_ESC 4u      /* min(k, 5) - 1 or min(l, 5) - 1 of an escaped k or l */
+#define KL_BASE 5u
 #define VAL_ESC 7u
-#define CLS_END 4
 
 /* ---- small helpers --------------------------------------------------------- */
 
@@ -297,7 +309,7 @@ static void model_dims(int ndim, const size_t *shape, size_t *W, size_t *lines)
     *lines = g.lines;
 }
 
-/* ---- value cache: the last 4 values that followed each value --------------- */
+/* ---- value cache: the last 4 values that replaced each value ------------- */
 
 MCRLE_INLINE uint32_t *cache_slot(uint32_t *cache, uint32_t c)
 {
@@ -314,31 +326,6 @@ MCRLE_INLINE void cache_update(uint32_t *K, uint32_t v)
     K[0] = v;
 }
 
-/*
- * Candidates for a coded value: A, B, then the cache of c (of A when c is
- * NONE), skipping NONE, c, x and repeats. Returns how many (<= 6).
- */
-MCRLE_INLINE unsigned candidates(uint32_t *cand, const uint32_t *cache, uint32_t c, uint32_t A,
-                                 uint32_t B, uint32_t x)
-{
-    const uint32_t *K = cache_slot((uint32_t *)cache, c != NONE ? c : A);
-    uint32_t in[6] = {A, B, K[0], K[1], K[2], K[3]};
-    unsigned n = 0;
-    for (unsigned i = 0; i < 6; i++) {
-        uint32_t v = in[i];
-        if (v == NONE || v == c || v == x) continue;
-        unsigned k = 0;
-        while (k < n && cand[k] != v) k++;
-        if (k == n) cand[n++] = v;
-    }
-    return n;
-}
-
-MCRLE_INLINE unsigned d_class(int d)
-{
-    return d == 0 ? 0u : (d == 1 || d == -1) ? 1u : 2u;
-}
-
 /* ---- frequency tables ------------------------------------------------------ */
 
 /* Encoder's view of a table. */
@@ -346,13 +333,6 @@ typedef struct ftab {
     uint16_t freq[MAX_ALPHA];   /* scaled to M_TOTAL; 0 for absent symbols */
     uint16_t cum[MAX_ALPHA];
 } ftab;
-
-/*
- * Decoder's view: one 32-bit entry per slot (x mod M_TOTAL), so that a symbol
- * costs one load: symbol (bits 0-4), slot - cum[symbol] (bits 5-13) and
- * freq[symbol] (bits 14-24).
- */
-#define LUT_ENTRY(sym, bias, freq) ((uint32_t)(sym) | (uint32_t)(bias) << 5 | (uint32_t)(freq) << 14)
 
 /* LSB-first bit writer / reader for the table section */
 typedef struct bitw { unsigned char *p; size_t cap, n; uint64_t acc; unsigned nacc; int over; } bitw;
@@ -457,24 +437,39 @@ static int normalise(const uint32_t *count, unsigned A, unsigned k, uint32_t *f)
     return 1;
 }
 
-/* Chooses the precision and writes one table; fills t->freq / t->cum. */
+/*
+ * Chooses the precision 2^k (k <= SCALE_BITS) that minimises table plus
+ * data bits, writes the table and fills t->freq / t->cum (scaled to M_TOTAL).
+ * Layout: used (1 bit); k (4 bits); EG0(present - 1); for each present
+ * symbol EG0(gap to the previous one); for each but the last EG0(freq - 1).
+ */
 static void write_table(bitw *b, const uint32_t *count, unsigned A, ftab *t)
 {
-    unsigned nsym = 0;
     uint64_t N = 0;
-    for (unsigned s = 0; s < A; s++) { N += count[s]; if (count[s]) nsym = s + 1; }
+    unsigned np = 0;
+    for (unsigned s = 0; s < A; s++) { N += count[s]; np += count[s] != 0; }
     memset(t->freq, 0, sizeof t->freq);
     memset(t->cum, 0, sizeof t->cum);
     if (N == 0) { bw_put(b, 0, 1); return; }
     uint32_t f[MAX_ALPHA], best_f[MAX_ALPHA];
     uint64_t best_cost = UINT64_MAX;
     unsigned best_k = SCALE_BITS;
+    uint64_t fixed = 1 + 4 + eg0_len(np - 1);
+    for (unsigned s = 0, prev = 0, first = 1; s < A; s++) {
+        if (!count[s]) continue;
+        fixed += eg0_len(first ? s : s - prev - 1);
+        prev = s;
+        first = 0;
+    }
     for (unsigned k = 0; k <= SCALE_BITS; k++) {
         if (!normalise(count, A, k, f)) continue;
-        uint64_t cost = (uint64_t)(1 + 5 + 4) << 8;
-        for (unsigned s = 0; s + 1 < nsym; s++) cost += (uint64_t)eg0_len(f[s]) << 8;
-        for (unsigned s = 0; s < nsym; s++)
-            if (count[s]) cost += (uint64_t)count[s] * (((uint64_t)k << 8) - log2_fx(f[s]));
+        uint64_t cost = fixed << 8;
+        unsigned seen = 0;
+        for (unsigned s = 0; s < A; s++) {
+            if (!count[s]) continue;
+            if (++seen < np) cost += (uint64_t)eg0_len(f[s] - 1) << 8;
+            cost += (uint64_t)count[s] * (((uint64_t)k << 8) - log2_fx(f[s]));
+        }
         if (cost < best_cost) {
             best_cost = cost;
             best_k = k;
@@ -482,9 +477,17 @@ static void write_table(bitw *b, const uint32_t *count, unsigned A, ftab *t)
         }
     }
     bw_put(b, 1, 1);
-    bw_put(b, nsym - 1, 5);
     bw_put(b, best_k, 4);
-    for (unsigned s = 0; s + 1 < nsym; s++) bw_eg0(b, best_f[s]);
+    bw_eg0(b, np - 1);
+    for (unsigned s = 0, prev = 0, first = 1; s < A; s++) {
+        if (!count[s]) continue;
+        bw_eg0(b, first ? s : s - prev - 1);
+        prev = s;
+        first = 0;
+    }
+    unsigned seen = 0;
+    for (unsigned s = 0; s < A; s++)
+        if (count[s] && ++seen < np) bw_eg0(b, best_f[s] - 1);
     uint32_t c = 0;
     for (unsigned s = 0; s < A; s++) {
         t->freq[s] = (uint16_t)(best_f[s] << (SCALE_BITS - best_k));
@@ -493,30 +496,45 @@ static void write_table(bitw *b, const uint32_t *count, unsigned A, ftab *t)
     }
 }
 
-/* Reads one table into its lookup table. An absent table decodes as symbol 0, consuming nothing. */
+/*
+ * Decoder's view of a table: one 32-bit entry per slot (x mod M_TOTAL), so
+ * that a symbol costs one load: symbol (bits 0-6), slot - cum[symbol] (the
+ * next SCALE_BITS bits) and freq[symbol] (the bits above).
+ */
+#define LUT_FREQ_SHIFT (7 + SCALE_BITS)
+#define LUT_ENTRY(sym, bias, freq) ((uint32_t)(sym) | (uint32_t)(bias) << 7 | (uint32_t)(freq) << LUT_FREQ_SHIFT)
+
+/*
+ * Reads one table into its lookup table: 1 if present, 2 if absent (the
+ * caller then uses a table that decodes symbol 0 and consumes nothing), 0
+ * if malformed.
+ */
 static int read_table(bitr *b, unsigned A, uint32_t *lut)
 {
+    unsigned char sym[MAX_ALPHA];
     uint32_t freq[MAX_ALPHA];
-    if (br_get(b, 1) == 0) {
-        for (uint32_t i = 0; i < M_TOTAL; i++) lut[i] = LUT_ENTRY(0, i, M_TOTAL);
-        return !b->bad;
-    }
-    unsigned nsym = br_get(b, 5) + 1;
+    if (br_get(b, 1) == 0) return b->bad ? 0 : 2;
     unsigned k = br_get(b, 4);
-    if (b->bad || nsym > A || k > SCALE_BITS) return 0;
+    uint32_t np = br_eg0(b, 8) + 1;
+    if (b->bad || k > SCALE_BITS || np > A) return 0;
+    for (uint32_t i = 0, next = 0; i < np; i++) {
+        uint32_t gap = br_eg0(b, 8);
+        if (b->bad || gap >= A - next) return 0;
+        sym[i] = (unsigned char)(next + gap);
+        next += gap + 1;
+    }
     uint32_t T = 1u << k, sum = 0;
-    for (unsigned s = 0; s + 1 < nsym; s++) {
-        uint32_t f = br_eg0(b, 12);
-        if (b->bad || f > T - sum) return 0;
-        freq[s] = f;
+    for (uint32_t i = 0; i + 1 < np; i++) {
+        uint32_t f = br_eg0(b, 10) + 1;
+        if (b->bad || f >= T - sum) return 0;   /* leaves at least 1 for the last symbol */
+        freq[i] = f;
         sum += f;
     }
-    if (sum >= T) return 0;
-    freq[nsym - 1] = T - sum;
+    freq[np - 1] = T - sum;
     uint32_t c = 0;
-    for (unsigned s = 0; s < nsym; s++) {
-        uint32_t f = freq[s] << (SCALE_BITS - k);
-        for (uint32_t i = 0; i < f; i++) lut[c + i] = LUT_ENTRY(s, i, f);
+    for (uint32_t i = 0; i < np; i++) {
+        uint32_t f = freq[i] << (SCALE_BITS - k);
+        for (uint32_t j = 0; j < f; j++) lut[c + j] = LUT_ENTRY(sym[i], j, f);
         c += f;
     }
     return 1;
@@ -566,9 +584,9 @@ MCRLE_INLINE unsigned rd_sym(rdec *d, const uint32_t *lut)
     if (MCRLE_UNLIKELY(d->left == 0)) rd_block(d);
     d->left--;
     uint32_t e = lut[d->x & (M_TOTAL - 1)];
-    d->x = (e >> 14) * (d->x >> SCALE_BITS) + ((e >> 5) & (M_TOTAL - 1));
+    d->x = (e >> LUT_FREQ_SHIFT) * (d->x >> SCALE_BITS) + ((e >> 7) & (M_TOTAL - 1));
     rd_refill(d);
-    return e & 31;
+    return e & 127;
 }
 
 MCRLE_INLINE uint32_t rd_raw(rdec *d, unsigned k)   /* 1 <= k <= 16 */
@@ -605,8 +623,8 @@ typedef struct enc {
     uint32_t n;
     unsigned nb_index;
     uint32_t *lut8;            /* E == 1: index of each byte value (NONE if absent) */
-    uint32_t *pos[2], *val[2];
-    unsigned char *cls[2];
+    uint32_t *IL;              /* the line as decoded so far: the line before, updated */
+    unsigned char *lines_buf;  /* 2 lines of elements: the one before the first, copies */
     uint32_t *cache;
     size_t cache_words;
     /* sink */
@@ -674,18 +692,6 @@ static void emit_raw(enc *e, unsigned k, uint64_t v)   /* 0 <= k <= 32 */
     if (e->nops == BLOCK_OPS) enc_flush(e);
 }
 
-static void enc_value(enc *e, unsigned t, uint32_t v, uint32_t c, uint32_t A, uint32_t B,
-                      uint32_t x)
-{
-    uint32_t cand[6];
-    unsigned nc = candidates(cand, e->cache, c, A, B, x);
-    unsigned r = 0;
-    while (r < nc && cand[r] != v) r++;
-    if (r < nc) emit(e, t, r);
-    else { emit(e, t, VAL_ESC); emit_raw(e, e->nb_index, v); }
-    if (c != NONE) cache_update(cache_slot(e->cache, c), v);
-}
-
 static uint32_t enc_lookup(const enc *e, uint64_t v)
 {
     if (e->lut8) return e->lut8[v & 0xff];
@@ -699,110 +705,151 @@ static uint32_t enc_lookup(const enc *e, uint64_t v)
     return (lo < e->n && e->keys[lo] == key) ? (uint32_t)lo : NONE;
 }
 
-/* Runs of one line: transitions pos[0..n-1], pos[n] = W, values val[0..n]. */
-MCRLE_INLINE size_t extract_line(enc *e, const unsigned char *p, ptrdiff_t s, uint32_t *pos,
-                                 uint32_t *val, size_t E)
+/* The first x >= from where the E-byte elements of a and b differ; W if none. */
+MCRLE_INLINE size_t next_diff(const unsigned char *a, const unsigned char *b, size_t from, size_t W,
+                              size_t E)
 {
-    uint64_t prev = mcrle_load(p, E);
-    uint32_t idx = enc_lookup(e, prev);
-    size_t n = 0;
-    val[0] = idx;
-    if (idx == NONE) e->err = MCRLE_ERR_VALUE_RANGE;
-    const unsigned char *q = p;
-    for (size_t j = 1; j < e->W; j++) {
-        q += s;
-        uint64_t v = mcrle_load(q, E);
-        if (v == prev) continue;
-        prev = v;
-        idx = enc_lookup(e, v);
-        if (idx == NONE) e->err = MCRLE_ERR_VALUE_RANGE;
-        pos[n++] = (uint32_t)j;
-        val[n] = idx;
+    size_t x = from, per = 8 / E;
+    for (; x + per <= W; x += per) {
+        uint64_t d = mcrle_load64(a + x * E) ^ mcrle_load64(b + x * E);
+        if (d) {
+            if (MCRLE_LITTLE_ENDIAN) return x + mcrle_ctz64(d) / (8 * E);
+            break;
+        }
     }
-    pos[n] = (uint32_t)e->W;
-    val[n + 1] = NONE;
-    val[n + 2] = NONE;
+    for (; x < W; x++)
+        if (mcrle_load(a + x * E, E) != mcrle_load(b + x * E, E)) return x;
+    return W;
+}
+
+/* Encodes x (< 2^32 - 1) as its bit-length class from table t, then the bits below the top one. */
+static void enc_num(enc *e, unsigned t, uint64_t x)
+{
+    unsigned c = bitlen64(x + 1) - 1;
+    emit(e, t, c);
+    emit_raw(e, c, x + 1 - ((uint64_t)1 << c));
+}
+
+/*
+ * Candidates for a coded value: A, B, then the last values that replaced
+ * c, skipping NONE, c, x and repeats. Returns how many (<= 6).
+ */
+MCRLE_INLINE unsigned candidates(uint32_t *cand, const uint32_t *cache, uint32_t c, uint32_t A,
+                                 uint32_t B, uint32_t x)
+{
+    const uint32_t *K = cache + 4 * (size_t)(c & (CACHE_SLOTS - 1));
+    uint32_t in[6] = {A, B, K[0], K[1], K[2], K[3]};
+    unsigned n = 0;
+    for (unsigned i = 0; i < 6; i++) {
+        uint32_t v = in[i];
+        if (v == NONE || v == c || v == x) continue;
+        unsigned k = 0;
+        while (k < n && cand[k] != v) k++;
+        if (k == n) cand[n++] = v;
+    }
     return n;
 }
 
-static void enc_line(enc *e, const uint32_t *rpos, const uint32_t *rval, const unsigned char *rcls,
-                     const uint32_t *cpos, const uint32_t *cval, unsigned char *ccls, size_t n)
+static void enc_value(enc *e, uint32_t v, uint32_t old, uint32_t left, uint32_t right, uint32_t pred)
 {
-    const uint32_t W = (uint32_t)e->W;
-    uint32_t c = cval[0];
-    enc_value(e, T_VSTART, c, NONE, rval[0], rval[1], NONE);
-    uint32_t a0 = 0;
-    size_t j = 0, t = 0;
-    for (;;) {
-        while (rpos[j] <= a0 || rval[j + 1] == c) j++;
-        uint32_t b1 = rpos[j], a1 = cpos[t];
-        unsigned ctx = T_EV + rcls[j];
-        int64_t d = (int64_t)a1 - (int64_t)b1;
-        uint32_t nv;
-        if (d >= -3 && d <= 3) {
-            if (a1 == W) { emit(e, ctx, (unsigned)(d + 3)); break; }
-            nv = cval[t + 1];
-            uint32_t pred = rval[j + 1];
-            if (nv == pred) emit(e, ctx, (unsigned)(d + 3));
-            else {
-                emit(e, ctx, (unsigned)(d + 10));
-                enc_value(e, T_VV, nv, c, rval[j], rval[j + 2], pred);
-            }
-            ccls[t] = (unsigned char)d_class((int)d);
-        } else if (d > 3) {
-            emit(e, ctx, SYM_PASS);
-            j++;
-            continue;
-        } else {
-            emit(e, ctx, SYM_H);
-            uint32_t len = a1 - a0;
-            unsigned k = bitlen64(len);
-            emit(e, T_LEN, k - 1);
-            emit_raw(e, k - 1, len - ((uint32_t)1 << (k - 1)));
-            nv = cval[t + 1];
-            enc_value(e, T_VH, nv, c, rval[j], rval[j + 1], NONE);
-            ccls[t] = 3;
-        }
-        c = nv;
-        a0 = a1;
-        t++;
+    uint32_t cand[6];
+    unsigned nc = candidates(cand, e->cache, old, left, right, pred);
+    unsigned r = 0;
+    while (r < nc && cand[r] != v) r++;
+    if (r < nc) emit(e, T_VAL, r);
+    else { emit(e, T_VAL, VAL_ESC); emit_raw(e, e->nb_index, v); }
+    cache_update(cache_slot(e->cache, old), v);
+}
+
+/*
+ * Case of segment [s, e) against the edges of IL at positions >= max(p, 1):
+ * 1 (a) if s is the k-th edge, 2 (b) if e is (W counts as the edge after
+ * the last one), 3 (c) otherwise.
+ */
+static unsigned classify(const uint32_t *IL, size_t W, size_t p, size_t s, size_t e, size_t *k)
+{
+    size_t n = 0;
+    for (size_t x = p > 0 ? p : 1; x <= e && x < W; x++) {
+        if (IL[x] == IL[x - 1]) continue;
+        n++;
+        if (x == s) { *k = n; return 1; }
+        if (x == e) { *k = n; return 2; }
     }
-    ccls[n] = CLS_END;
+    if (e == W) { *k = n + 1; return 2; }
+    return 3;
+}
+
+static void enc_segment(enc *e, unsigned t, size_t p, size_t s, size_t en, uint32_t v)
+{
+    const uint32_t *IL = e->IL;
+    size_t W = e->W, k = 0, l = en - s;
+    unsigned cs = classify(IL, W, p, s, en, &k);
+    unsigned ll = l < KL_BASE ? (unsigned)l - 1 : KL_ESC;
+    uint32_t left = s ? IL[s - 1] : NONE, right = en < W ? IL[en] : NONE;
+    uint32_t pred = cs == 1 ? left : cs == 2 ? right : NONE;
+    unsigned ok = pred != NONE && v == pred;
+    if (cs == 3) {
+        emit(e, t, SYM_C + ll);
+        enc_num(e, T_OFF, s - p);
+    } else {
+        unsigned kk = k < KL_BASE ? (unsigned)k - 1 : KL_ESC;
+        emit(e, t, 1 + (((cs - 1) * 5 + kk) * 5 + ll) * 2 + ok);
+        if (kk == KL_ESC) enc_num(e, T_KX, k - KL_BASE);
+    }
+    if (ll == KL_ESC) enc_num(e, T_LX, l - KL_BASE);
+    if (!ok) enc_value(e, v, IL[s], left, right, pred);
+}
+
+MCRLE_INLINE void enc_lines(enc *e, size_t E)
+{
+    size_t W = e->W;
+    uint32_t *IL = e->IL;
+    geom g;
+    geom_init(&g, e->ndim, e->shape, e->strides, E);
+    for (size_t i = 0; i < e->cache_words; i++) e->cache[i] = NONE;
+    memset(IL, 0, W * sizeof *IL);   /* the line before the first: all value 0 */
+    /* the lines as contiguous elements: the input's own, or copies */
+    unsigned char *buf[2] = {e->lines_buf, e->lines_buf + W * E};
+    uint64_t v0 = e->kind == MCRLE_KIND_SIGNED ? e->keys[0] ^ KEY_FLIP : e->keys[0];
+    for (size_t x = 0; x < W; x++) mcrle_store(buf[0] + x * E, v0, E);
+    const unsigned char *prev = buf[0];
+    int contig = g.wstride == (ptrdiff_t)E, nb = 1;
+    unsigned prev_changed = 0;
+    for (size_t k = 0; k < e->lines && !e->err && !e->over; k++) {
+        const unsigned char *cur = e->data + g.offset;
+        if (!contig) {
+            unsigned char *c = buf[nb];
+            for (size_t x = 0; x < W; x++) memcpy(c + x * E, cur + (ptrdiff_t)x * g.wstride, E);
+            cur = c;
+            nb = 1 - nb;
+        }
+        unsigned t = T_FIRST + prev_changed, changed = 0;
+        size_t pos = 0, x = 0;
+        for (;;) {
+            x = next_diff(cur, prev, x, W, E);
+            if (x == W) break;
+            size_t s = x, en = x + 1;
+            uint64_t raw = mcrle_load(cur + s * E, E);
+            uint32_t v = enc_lookup(e, raw);
+            if (v == NONE) { e->err = MCRLE_ERR_VALUE_RANGE; return; }
+            while (en < W && mcrle_load(cur + en * E, E) == raw && mcrle_load(prev + en * E, E) != raw)
+                en++;
+            enc_segment(e, t, pos, s, en, v);
+            t = T_SEG;
+            changed = 1;
+            for (size_t y = s; y < en; y++) IL[y] = v;
+            pos = x = en;
+        }
+        emit(e, t, SYM_END);
+        prev_changed = changed;
+        prev = cur;
+        geom_next(&g);
+    }
 }
 
 static void enc_walk(enc *e)
 {
-    size_t E = e->E;
-    geom g;
-    geom_init(&g, e->ndim, e->shape, e->strides, E);
-    for (size_t i = 0; i < e->cache_words; i++) e->cache[i] = NONE;
-    int r = 0;   /* buffer of the reference line */
-    uint32_t *rpos = e->pos[0], *rval = e->val[0];
-    unsigned char *rcls = e->cls[0];
-    size_t rn = 0;
-    rpos[0] = (uint32_t)e->W;
-    rval[0] = 0;
-    rval[1] = rval[2] = NONE;
-    rcls[0] = CLS_END;
-    unsigned prev_sym = 0;
-    for (size_t k = 0; k < e->lines && !e->err && !e->over; k++) {
-        uint32_t *cpos = e->pos[1 - r], *cval = e->val[1 - r];
-        unsigned char *ccls = e->cls[1 - r];
-        size_t n;
-        const unsigned char *p = e->data + g.offset;
-        MCRLE_DISPATCH_ELEM(E, n = extract_line(e, p, g.wstride, cpos, cval, E_));
-        if (e->err) return;
-        int same = n == rn && memcmp(cpos, rpos, n * sizeof *cpos) == 0 &&
-                   memcmp(cval, rval, (n + 1) * sizeof *cval) == 0;
-        emit(e, T_LINE + prev_sym, (unsigned)same);
-        prev_sym = (unsigned)same;
-        if (!same) {
-            enc_line(e, rpos, rval, rcls, cpos, cval, ccls, n);
-            r = 1 - r;
-            rpos = cpos; rval = cval; rcls = ccls; rn = n;
-        }
-        geom_next(&g);
-    }
+    MCRLE_DISPATCH_ELEM(e->E, enc_lines(e, E_));
 }
 
 size_t mcrle_bytes_bound(size_t elem_size, int ndim, const size_t *shape)
@@ -815,7 +862,7 @@ size_t mcrle_bytes_bound(size_t elem_size, int ndim, const size_t *shape)
 }
 
 /* Scratch layout of the encoder, in 8-byte aligned pieces. */
-typedef struct enc_layout { size_t keys, lut8, pos, val, cls, cache, ops, words, total; } enc_layout;
+typedef struct enc_layout { size_t keys, lut8, il, lines, cache, ops, words, total; } enc_layout;
 
 static int enc_plan(size_t elem_size, int ndim, const size_t *shape, size_t n_values, enc_layout *Lo)
 {
@@ -829,9 +876,8 @@ static int enc_plan(size_t elem_size, int ndim, const size_t *shape, size_t n_va
     if (n_values > SIZE_MAX / 64 || W > SIZE_MAX / 64) return 0;
     TAKE(keys, n_values * 8);
     TAKE(lut8, elem_size == 1 ? 256 * 4 : 0);
-    TAKE(pos, 2 * (W + 3) * 4);
-    TAKE(val, 2 * (W + 3) * 4);
-    TAKE(cls, 2 * (W + 3));
+    TAKE(il, W * 4);
+    TAKE(lines, 2 * W * elem_size);
     TAKE(cache, cache_slots * 16);
     TAKE(ops, (size_t)BLOCK_OPS * 4);
     TAKE(words, ((size_t)BLOCK_OPS + 2) * 2);
@@ -925,11 +971,8 @@ int mcrle_bytes_encode(const void *data, mcrle_kind kind, size_t elem_size, int 
                     e.lut8[v] = (uint32_t)i;
                 }
             }
-            for (int b = 0; b < 2; b++) {
-                e.pos[b] = (uint32_t *)(void *)(S + Lo.pos) + (size_t)b * (W + 3);
-                e.val[b] = (uint32_t *)(void *)(S + Lo.val) + (size_t)b * (W + 3);
-                e.cls[b] = S + Lo.cls + (size_t)b * (W + 3);
-            }
+            e.IL = (uint32_t *)(void *)(S + Lo.il);
+            e.lines_buf = S + Lo.lines;
             e.cache = (uint32_t *)(void *)(S + Lo.cache);
             e.cache_words = 4 * (n_values < CACHE_SLOTS ? n_values : CACHE_SLOTS);
             e.ops = (uint32_t *)(void *)(S + Lo.ops);
@@ -1005,25 +1048,24 @@ int mcrle_bytes_encode(const void *data, mcrle_kind kind, size_t elem_size, int 
 
 /* ---- decoder --------------------------------------------------------------- */
 
-typedef struct dec_layout { size_t tv, packed, pos, val, cls, cache, luts, line, total; } dec_layout;
+typedef struct dec_layout { size_t tv, tkey, packed, cache, luts, line, lut8, edges, total; } dec_layout;
 
 static int dec_plan(const mcrle_bytes_info *info, size_t out_elem, dec_layout *Lo)
 {
     size_t W, lines, n = info->n_values;
     model_dims(info->ndim, info->shape, &W, &lines);
     if (W > SIZE_MAX / 64 || n > SIZE_MAX / 64 || out_elem > 8) return 0;
-    size_t mW = W <= MAX_LINE ? W : 0;
     size_t cache_slots = n < CACHE_SLOTS ? n : CACHE_SLOTS;
     size_t off = 0;
 #define TAKE(field, bytes) do { Lo->field = off; off += ((bytes) + 7) & ~(size_t)7; } while (0)
     TAKE(tv, n * 8);
+    TAKE(tkey, n * 8);
     TAKE(packed, n * 8);
-    TAKE(pos, 2 * (mW + 3) * 4);
-    TAKE(val, 2 * (mW + 3) * 4);
-    TAKE(cls, 2 * (mW + 3));
     TAKE(cache, cache_slots * 16);
     TAKE(luts, (size_t)N_TABLES * M_TOTAL * 4);
-    TAKE(line, W * 8);
+    TAKE(line, W * out_elem > RAW_CHUNK * 8 ? W * out_elem : RAW_CHUNK * 8);
+    TAKE(lut8, 256 * 4);
+    TAKE(edges, (W + 63) / 64 * 8);
 #undef TAKE
     Lo->total = off;
     return 1;
@@ -1047,17 +1089,6 @@ MCRLE_INLINE void fill_contig(unsigned char *p, size_t n, uint64_t v, size_t E)
     }
 }
 
-MCRLE_INLINE void write_runs(unsigned char *dst, const uint32_t *pos, const uint32_t *val, size_t n,
-                             const uint64_t *tv, size_t E)
-{
-    size_t start = 0;
-    for (size_t r = 0; r <= n; r++) {
-        size_t end = pos[r];
-        fill_contig(dst + start * E, end - start, tv[val[r]], E);
-        start = end;
-    }
-}
-
 static void scatter_line(unsigned char *dst, ptrdiff_t s, const unsigned char *src, size_t W, size_t E)
 {
     for (size_t j = 0; j < W; j++, dst += s) memcpy(dst, src + j * E, E);
@@ -1069,16 +1100,31 @@ typedef struct dstate {
     uint32_t *cache;
     uint32_t n;
     unsigned nb_index;
+    const uint64_t *tv;       /* the values as out's element patterns */
+    const uint64_t *tkey;     /* the same as keys of out's kind: increasing */
+    const uint32_t *lut8;     /* 1-byte elements: index of each byte value */
+    int out_signed;
 } dstate;
 
-/*
- * The r-th candidate for a coded value: A, B, then the cache of c (of A when
- * c is NONE), skipping NONE, c, x and repeats; NONE if there are fewer.
- */
+/* Index of a value on the line (it always comes from the table). */
+MCRLE_INLINE uint32_t index_of(const dstate *s, uint64_t v, size_t E)
+{
+    if (E == 1) return s->lut8[v & 0xff];
+    uint64_t key = s->out_signed ? sign_extend(v, E) ^ KEY_FLIP : v;
+    size_t lo = 0, hi = s->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->tkey[mid] < key) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < s->n ? (uint32_t)lo : 0;
+}
+
+/* The r-th of the candidates() of the encoder; NONE if there are fewer. */
 MCRLE_INLINE uint32_t nth_candidate(const uint32_t *cache, unsigned r, uint32_t c, uint32_t A,
                                     uint32_t B, uint32_t x)
 {
-    const uint32_t *K = cache + 4 * (size_t)((c != NONE ? c : A) & (CACHE_SLOTS - 1));
+    const uint32_t *K = cache + 4 * (size_t)(c & (CACHE_SLOTS - 1));
     uint32_t seen[6];
     unsigned n = 0;
     for (unsigned i = 0; i < 6; i++) {
@@ -1093,90 +1139,163 @@ MCRLE_INLINE uint32_t nth_candidate(const uint32_t *cache, unsigned r, uint32_t 
     return NONE;
 }
 
-/* Decodes a coded value; NONE when corrupt. */
-MCRLE_INLINE uint32_t dec_value(dstate *s, rdec *rd, unsigned t, uint32_t c, uint32_t A, uint32_t B,
-                                uint32_t x)
+/* Decodes a coded value (an index); NONE when corrupt. */
+MCRLE_INLINE uint32_t dec_value(dstate *s, rdec *rd, uint32_t old, uint32_t left, uint32_t right,
+                                uint32_t pred)
 {
-    unsigned r = rd_sym(rd, s->luts[t]);
+    unsigned r = rd_sym(rd, s->luts[T_VAL]);
     uint32_t v;
     if (r != VAL_ESC) {
-        v = nth_candidate(s->cache, r, c, A, B, x);
+        v = nth_candidate(s->cache, r, old, left, right, pred);
         if (v == NONE) return NONE;
     } else {
         uint64_t i = rd_bits(rd, s->nb_index);
-        if (i >= s->n) return NONE;
+        if (i >= s->n || i == old) return NONE;
         v = (uint32_t)i;
-        if (v == c) return NONE;
     }
-    if (c != NONE) cache_update(cache_slot(s->cache, c), v);
+    cache_update(cache_slot(s->cache, old), v);
     return v;
 }
 
-/* Class of the edge made by V(d), by symbol 0..6 (d = symbol - 3). */
-static const unsigned char SYM_CLASS[7] = {2, 2, 1, 0, 1, 2, 2};
-
-/* One line from the reference; returns its number of transitions, or SIZE_MAX if corrupt. */
-static size_t dec_line(dstate *s, uint32_t W, const uint32_t *rpos, const uint32_t *rval,
-                       const unsigned char *rcls, uint32_t *cpos, uint32_t *cval,
-                       unsigned char *ccls)
+MCRLE_INLINE uint64_t dec_num(rdec *rd, const uint32_t *lut)
 {
-    rdec rd = s->rd;   /* a local copy stays in registers */
-    uint32_t c = dec_value(s, &rd, T_VSTART, NONE, rval[0], rval[1], NONE);
-    if (c == NONE) return SIZE_MAX;
-    cval[0] = c;
-    uint32_t a0 = 0;
-    size_t j = 0, t = 0;
-    const uint32_t *ev = s->luts[T_EV];
-    for (;;) {
-        while (rpos[j] <= a0 || rval[j + 1] == c) j++;
-        uint32_t b1 = rpos[j];
-        unsigned sym = rd_sym(&rd, ev + (size_t)rcls[j] * M_TOTAL);
-        uint32_t a1, nv;
-        unsigned cl;
-        if (MCRLE_LIKELY(sym < 7)) {   /* V(d) with the predicted value: most events */
-            a1 = b1 + (uint32_t)((int)sym - 3);   /* wraps if b1 < 3: caught below */
-            nv = rval[j + 1];
-            cl = SYM_CLASS[sym];
-            /* one test for a0 < a1 < W and a predicted value that exists */
-            if (MCRLE_UNLIKELY(a1 - a0 - 1 >= W - a0 - 1 || nv == NONE)) {
-                if (a1 == W) break;   /* end of the line */
-                return SIZE_MAX;
-            }
-        } else if (sym < SYM_PASS) {   /* V(d) with a coded value */
-            a1 = b1 + (uint32_t)((int)sym - 10);
-            if (a1 - a0 - 1 >= W - a0 - 1) {
-                if (a1 == W) break;
-                return SIZE_MAX;
-            }
-            nv = dec_value(s, &rd, T_VV, c, rval[j], rval[j + 2], rval[j + 1]);
-            if (nv == NONE) return SIZE_MAX;
-            cl = SYM_CLASS[sym - 7];
-        } else if (sym == SYM_PASS) {
-            if (b1 >= W) return SIZE_MAX;
-            j++;
-            continue;
-        } else {
-            unsigned k = rd_sym(&rd, s->luts[T_LEN]) + 1;
-            uint64_t len = ((uint64_t)1 << (k - 1)) | rd_bits(&rd, k - 1);
-            if (len >= (uint64_t)(W - a0)) return SIZE_MAX;
-            a1 = a0 + (uint32_t)len;
-            nv = dec_value(s, &rd, T_VH, c, rval[j], rval[j + 1], NONE);
-            if (nv == NONE) return SIZE_MAX;
-            cl = 3;
+    unsigned c = rd_sym(rd, lut);   /* < NUM_ALPHA: c <= 32 */
+    return ((uint64_t)1 << c) - 1 + rd_bits(rd, c);
+}
+
+/*
+ * Edges of the line being decoded (x >= 1 with line[x] != line[x-1]) as a
+ * bitmap, kept up to date as segments are filled: the line starts as a copy
+ * of the one before, whose bitmap this already is, so it is never rescanned.
+ */
+/* The k-th edge at x >= from (k >= 1); W when there are exactly k - 1, SIZE_MAX when fewer. */
+MCRLE_INLINE size_t kth_edge(const uint64_t *bm, size_t from, size_t W, uint64_t k)
+{
+    if (from >= W) return k == 1 ? W : SIZE_MAX;
+    size_t w = from >> 6, nw = (W + 63) >> 6;
+    uint64_t bits = bm[w] & (~(uint64_t)0 << (from & 63));
+    for (;;) {   /* k is small: step through the set bits */
+        while (bits) {
+            if (--k == 0) return (w << 6) + mcrle_ctz64(bits);
+            bits &= bits - 1;
         }
-        cpos[t] = a1;
-        ccls[t] = (unsigned char)cl;
-        t++;
-        cval[t] = nv;
-        c = nv;
-        a0 = a1;
+        if (++w >= nw) return k == 1 ? W : SIZE_MAX;
+        bits = bm[w];
     }
-    cpos[t] = W;
-    ccls[t] = CLS_END;
-    cval[t + 1] = NONE;
-    cval[t + 2] = NONE;
-    s->rd = rd;
-    return rd.bad ? SIZE_MAX : t;
+}
+
+/* Clears the bits [a, b). */
+MCRLE_INLINE void bits_clear(uint64_t *bm, size_t a, size_t b)
+{
+    while (a < b) {
+        size_t w = a >> 6, hi = (w + 1) << 6, end = b < hi ? b : hi;
+        unsigned n = (unsigned)(end - a);
+        uint64_t mask = n == 64 ? ~(uint64_t)0 : (((uint64_t)1 << n) - 1) << (a & 63);
+        bm[w] &= ~mask;
+        a = end;
+    }
+}
+
+MCRLE_INLINE void bit_put(uint64_t *bm, size_t x, int on)
+{
+    uint64_t m = (uint64_t)1 << (x & 63);
+    bm[x >> 6] = on ? bm[x >> 6] | m : bm[x >> 6] & ~m;
+}
+
+/* The edges once line[s, e) is filled with v (called before the fill, which it does not read). */
+MCRLE_INLINE void edges_fill(uint64_t *bm, const unsigned char *line, size_t s, size_t e, size_t W,
+                             uint64_t v, size_t E)
+{
+    bits_clear(bm, s + 1, e);
+    if (s > 0) bit_put(bm, s, mcrle_load(line + (s - 1) * E, E) != v);
+    if (e < W) bit_put(bm, e, mcrle_load(line + e * E, E) != v);
+}
+
+/* Symbols 1..100 unpacked: min(l,5)-1 (bits 0-2), min(k,5)-1 (bits 3-5), predicted (6), case b (7). */
+#define SEG_INFO_OF(x) ((((x) >> 1) % 5) | (((x) / 10 % 5) << 3) | (((x) & 1) << 6) | ((x) / 50) << 7)
+#define SI4(x) SEG_INFO_OF(x), SEG_INFO_OF(x + 1), SEG_INFO_OF(x + 2), SEG_INFO_OF(x + 3)
+#define SI20(x) SI4(x), SI4(x + 4), SI4(x + 8), SI4(x + 12), SI4(x + 16)
+static const unsigned short SEG_INFO[SYM_C] = {
+    0, SI20(0), SI20(20), SI20(40), SI20(60), SI20(80)
+};
+#undef SI20
+#undef SI4
+
+/* All lines, for out elements of E bytes. 0, or the line where the payload is corrupt + 1. */
+MCRLE_INLINE size_t decode_lines(dstate *st, const mcrle_bytes_info *info, size_t W, size_t lines,
+                                 const ptrdiff_t *strides, unsigned char *out,
+                                 unsigned char *scratch_line, uint64_t *bm, size_t E)
+{
+    geom g;
+    geom_init(&g, info->ndim, info->shape, strides, E);
+    int contig = g.wstride == (ptrdiff_t)E;
+    rdec rd = st->rd;   /* a local copy stays in registers */
+    const uint32_t *seg = st->luts[T_SEG];
+    unsigned prev_changed = 0;
+    unsigned char *prev = NULL;
+    for (size_t k = 0; k < lines; k++) {
+        unsigned char *dst = contig ? out + g.offset : scratch_line;
+        unsigned sym = rd_sym(&rd, st->luts[T_FIRST + prev_changed]);
+        if (k == 0) fill_contig(dst, W, st->tv[0], E);
+        else if (contig) memmove(dst, prev, W * E);
+        prev_changed = sym != SYM_END;
+        size_t p = 0;
+        while (sym != SYM_END) {
+            size_t s, e;
+            unsigned ok, side;   /* side: 0 the segment's left is predicted, 1 its right */
+            if (sym >= SYM_C) {
+                uint64_t off = dec_num(&rd, st->luts[T_OFF]);
+                unsigned ll = sym - SYM_C;
+                uint64_t l = ll < KL_ESC ? ll + 1 : KL_BASE + dec_num(&rd, st->luts[T_LX]);
+                if (off >= W - p) return k + 1;
+                s = p + (size_t)off;
+                if (l > W - s) return k + 1;
+                e = s + (size_t)l;
+                ok = 0;
+                side = 2;
+            } else {
+                unsigned si = SEG_INFO[sym], ll = si & 7, kk = (si >> 3) & 7;
+                ok = (si >> 6) & 1;
+                side = si >> 7;
+                uint64_t kv = kk + 1, l = ll + 1;
+                if (MCRLE_UNLIKELY(kk == KL_ESC)) kv = KL_BASE + dec_num(&rd, st->luts[T_KX]);
+                if (MCRLE_UNLIKELY(ll == KL_ESC)) l = KL_BASE + dec_num(&rd, st->luts[T_LX]);
+                size_t edge = kth_edge(bm, p ? p : 1, W, kv);
+                /* a: [edge, edge + l) inside the line; b: [edge - l, edge) after p */
+                s = side ? edge - (size_t)l : edge;
+                e = s + (size_t)l;
+                if (MCRLE_UNLIKELY(edge == SIZE_MAX || (side ? l > edge - p : (edge >= W || l > W - edge))))
+                    return k + 1;
+            }
+            uint64_t val;
+            if (ok) {
+                if (side == 0 ? s == 0 : e == W) return k + 1;
+                val = mcrle_load(dst + (side == 0 ? s - 1 : e) * E, E);
+            } else {
+                uint32_t old = index_of(st, mcrle_load(dst + s * E, E), E);
+                uint32_t left = s ? index_of(st, mcrle_load(dst + (s - 1) * E, E), E) : NONE;
+                uint32_t right = e < W ? index_of(st, mcrle_load(dst + e * E, E), E) : NONE;
+                uint32_t pred = side == 0 ? left : side == 1 ? right : NONE;
+                uint32_t v = dec_value(st, &rd, old, left, right, pred);
+                if (v == NONE) return k + 1;
+                val = st->tv[v];
+            }
+            edges_fill(bm, dst, s, e, W, val, E);
+            if (E == 1 && e - s <= 8) {   /* most segments are a pixel or two: no memset call */
+                for (size_t i = s; i < e; i++) dst[i] = (unsigned char)val;
+            } else {
+                fill_contig(dst + s * E, e - s, val, E);
+            }
+            p = e;
+            sym = rd_sym(&rd, seg);
+        }
+        if (!contig) scatter_line(out + g.offset, g.wstride, dst, W, E);
+        if (rd.bad) return k + 1;
+        prev = dst;
+        geom_next(&g);
+    }
+    st->rd = rd;
+    return 0;
 }
 
 /* Reads the value table (64-bit patterns, signed ones sign-extended) into tv. */
@@ -1219,15 +1338,37 @@ static int decode_model(const unsigned char *pl, size_t plen, const mcrle_bytes_
     mcrle_result vr = mcrle_narrow_values(tv, n, info->kind == MCRLE_KIND_SIGNED, out_kind, oE,
                                           packed, &vinfo);
     if (vr != MCRLE_OK) { SET_ERR(err, vinfo.index, tv[vinfo.index]); return vr; }
-    for (size_t i = 0; i < n; i++) tv[i] = mcrle_load(packed + i * oE, oE);
-
     dstate st;
     memset(&st, 0, sizeof st);
+    uint64_t *tkey = (uint64_t *)(void *)(S + Lo->tkey);
+    uint32_t *lut8 = (uint32_t *)(void *)(S + Lo->lut8);
+    st.out_signed = out_kind == MCRLE_KIND_SIGNED;
+    for (size_t i = 0; i < n; i++) {
+        tv[i] = mcrle_load(packed + i * oE, oE);
+        tkey[i] = st.out_signed ? sign_extend(tv[i], oE) ^ KEY_FLIP : tv[i];
+    }
+    if (oE == 1) {
+        for (unsigned b = 0; b < 256; b++) lut8[b] = 0;
+        for (size_t i = 0; i < n; i++) lut8[tv[i] & 0xff] = (uint32_t)i;
+    }
+    st.tv = tv;
+    st.tkey = tkey;
+    st.lut8 = lut8;
+
     bitr br = {pl, plen, pos, 0, 0};
+    uint32_t *absent = NULL;
     for (unsigned t = 0; t < N_TABLES; t++) {
         uint32_t *lut = (uint32_t *)(void *)(S + Lo->luts) + (size_t)t * M_TOTAL;
+        int r = read_table(&br, ALPHA[t], lut);
+        if (!r) { SET_ERR(err, br.pos, t); return MCRLE_BYTES_ERR_PAYLOAD; }
+        if (r == 2) {   /* absent tables share one lookup table */
+            if (!absent) {
+                absent = lut;
+                for (uint32_t i = 0; i < M_TOTAL; i++) lut[i] = LUT_ENTRY(0, i, M_TOTAL);
+            }
+            lut = absent;
+        }
         st.luts[t] = lut;
-        if (!read_table(&br, ALPHA[t], lut)) { SET_ERR(err, br.pos, t); return MCRLE_BYTES_ERR_PAYLOAD; }
     }
     if (br.bit) br.pos++;
     st.rd.p = pl + br.pos;
@@ -1240,53 +1381,12 @@ static int decode_model(const unsigned char *pl, size_t plen, const mcrle_bytes_
     st.cache = (uint32_t *)(void *)(S + Lo->cache);
     for (size_t i = 0; i < cache_words; i++) st.cache[i] = NONE;
 
-    uint32_t *P[2], *V[2];
-    unsigned char *C[2];
-    for (int b = 0; b < 2; b++) {
-        P[b] = (uint32_t *)(void *)(S + Lo->pos) + (size_t)b * (W + 3);
-        V[b] = (uint32_t *)(void *)(S + Lo->val) + (size_t)b * (W + 3);
-        C[b] = S + Lo->cls + (size_t)b * (W + 3);
-    }
-    int r = 0;
-    size_t rn = 0;
-    P[0][0] = (uint32_t)W;
-    V[0][0] = 0;
-    V[0][1] = V[0][2] = NONE;
-    C[0][0] = CLS_END;
-
-    geom g;
-    geom_init(&g, info->ndim, info->shape, strides, oE);
-    int contig = g.wstride == (ptrdiff_t)oE;
-    size_t line_bytes = W * oE;
+    size_t bad = 0;
     unsigned char *line = S + Lo->line;
-    unsigned prev_sym = 0;
-    ptrdiff_t prev_off = 0;
-    for (size_t k = 0; k < lines; k++) {
-        unsigned sym = rd_sym(&st.rd, st.luts[T_LINE + prev_sym]);
-        prev_sym = sym;
-        unsigned char *dst = out + g.offset;
-        if (sym == 0) {
-            size_t nn = dec_line(&st, (uint32_t)W, P[r], V[r], C[r], P[1 - r], V[1 - r], C[1 - r]);
-            if (nn == SIZE_MAX) { SET_ERR(err, k, lines); return MCRLE_BYTES_ERR_PAYLOAD; }
-            r = 1 - r;
-            rn = nn;
-            if (contig) write_runs(dst, P[r], V[r], rn, tv, oE);
-            else {
-                write_runs(line, P[r], V[r], rn, tv, oE);
-                scatter_line(dst, g.wstride, line, W, oE);
-            }
-        } else {
-            if (contig && k > 0) memmove(dst, out + prev_off, line_bytes);
-            else if (contig) write_runs(dst, P[r], V[r], rn, tv, oE);
-            else {
-                if (k == 0) write_runs(line, P[r], V[r], rn, tv, oE);
-                scatter_line(dst, g.wstride, line, W, oE);
-            }
-        }
-        if (st.rd.bad) { SET_ERR(err, k, lines); return MCRLE_BYTES_ERR_PAYLOAD; }
-        prev_off = g.offset;
-        geom_next(&g);
-    }
+    uint64_t *bm = (uint64_t *)(void *)(S + Lo->edges);
+    memset(bm, 0, (W + 63) / 64 * 8);   /* the first line starts all value 0: no edges */
+    MCRLE_DISPATCH_ELEM(oE, bad = decode_lines(&st, info, W, lines, strides, out, line, bm, E_));
+    if (bad) { SET_ERR(err, bad - 1, lines); return MCRLE_BYTES_ERR_PAYLOAD; }
     if (st.rd.x != RANS_L || st.rd.p != st.rd.end) {
         SET_ERR(err, lines, lines);
         return MCRLE_BYTES_ERR_PAYLOAD;
@@ -1307,19 +1407,25 @@ static int decode_raw(const unsigned char *pl, size_t plen, const mcrle_bytes_in
     const unsigned char *p = pl + 1;
     int sgn = info->kind == MCRLE_KIND_SIGNED;
     for (size_t k = 0; k < g.lines; k++) {
-        for (size_t j = 0; j < g.W; j++) {
-            uint64_t v = 0;
-            for (size_t b = 0; b < E; b++) v |= (uint64_t)p[b] << (8 * b);
-            p += E;
-            tmp[j] = sgn ? sign_extend(v, E) : v;
+        for (size_t j0 = 0; j0 < g.W; j0 += RAW_CHUNK) {
+            size_t n = g.W - j0 < RAW_CHUNK ? g.W - j0 : RAW_CHUNK;
+            for (size_t j = 0; j < n; j++) {
+                uint64_t v = 0;
+                for (size_t b = 0; b < E; b++) v |= (uint64_t)p[b] << (8 * b);
+                p += E;
+                tmp[j] = sgn ? sign_extend(v, E) : v;
+            }
+            mcrle_error_info vinfo = {0, 0};
+            /* converts in place into packed elements of oE bytes */
+            mcrle_result vr = mcrle_narrow_values(tmp, n, sgn, out_kind, oE, tmp, &vinfo);
+            if (vr != MCRLE_OK) {
+                SET_ERR(err, k * g.W + j0 + vinfo.index, tmp[vinfo.index]);
+                return vr;
+            }
+            unsigned char *dst = out + g.offset + (ptrdiff_t)j0 * g.wstride;
+            if (g.wstride == (ptrdiff_t)oE) memcpy(dst, tmp, n * oE);
+            else scatter_line(dst, g.wstride, (const unsigned char *)tmp, n, oE);
         }
-        mcrle_error_info vinfo = {0, 0};
-        /* converts in place into packed elements of oE bytes */
-        mcrle_result vr = mcrle_narrow_values(tmp, g.W, sgn, out_kind, oE, tmp, &vinfo);
-        if (vr != MCRLE_OK) { SET_ERR(err, k * g.W + vinfo.index, tmp[vinfo.index]); return vr; }
-        unsigned char *dst = out + g.offset;
-        if (g.wstride == (ptrdiff_t)oE) memcpy(dst, tmp, g.W * oE);
-        else scatter_line(dst, g.wstride, (const unsigned char *)tmp, g.W, oE);
         geom_next(&g);
     }
     return MCRLE_OK;

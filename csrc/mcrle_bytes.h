@@ -8,11 +8,12 @@
  * specified in docs/format.md, section 4.
  *
  * The payload models a label map line by line (lines run along the last
- * axis of length > 1, in C order): each line's transitions are coded
- * relative to the previous line's (as in CCITT G4 fax coding, generalised to
- * many values), values are indices into a per-map table, and the symbols
- * are entropy-coded with static per-map rANS tables. Maps that do not
- * compress are stored raw.
+ * axis of length > 1, in C order): each line is the line before with a few
+ * segments overwritten, and each segment is coded relative to the edges of
+ * the line (where a boundary moved, which is most of them), its value
+ * predicted from a neighbour or coded as an index into a per-map value
+ * table; the symbols are entropy-coded with static per-map rANS tables.
+ * Maps that do not compress are stored raw.
  *
  * Conventions are those of mcrle.h: the caller provides every buffer with
  * its size (the *_bound() and *_scratch_size() functions give the sizes),

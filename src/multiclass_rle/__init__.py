@@ -12,6 +12,14 @@ True
 """
 
 from ._api import Runs, as_runs, decode, encode, encode_runs
+from ._bytesform import (
+    BytesInfo,
+    bytes_info,
+    decode_bytes,
+    encode_bytes,
+    iter_bytes,
+    split_bytes,
+)
 from ._coco import coco_annotations_to_label_maps, from_coco, to_coco
 from ._errors import (
     LimitExceededError,
@@ -44,6 +52,12 @@ __all__ = [
     "encode_runs",
     "as_runs",
     "Runs",
+    "encode_bytes",
+    "decode_bytes",
+    "bytes_info",
+    "split_bytes",
+    "iter_bytes",
+    "BytesInfo",
     "labels",
     "area",
     "bbox",

@@ -428,9 +428,11 @@ def as_runs(rle: Any, *, dtype: Any = None) -> Runs:
 
     Parameters
     ----------
-    rle : Runs or dict
+    rle : Runs, dict or bytes-like
         A compact dict from :func:`encode`, an original dict (``values`` and
-        ``counts`` as tuples, lists or arrays), or a pycocotools binary RLE.
+        ``counts`` as tuples, lists or arrays), a pycocotools binary RLE, or
+        one object of the bytes form from :func:`encode_bytes` (bytes,
+        bytearray or memoryview).
     dtype : dtype, optional
         Dtype of the returned values; values that do not fit are an error.
 
@@ -443,13 +445,18 @@ def as_runs(rle: Any, *, dtype: Any = None) -> Runs:
     target = None if dtype is None else dtype_from_argument(dtype)
     if type(rle) is dict and (fast := _parse_compact_fast(rle, target)) is not None:
         return fast
+    if isinstance(rle, (bytes, bytearray, memoryview)):
+        from ._bytesform import bytes_to_runs  # lazy: _bytesform imports this module
+
+        return bytes_to_runs(rle, dtype=target)
     if isinstance(rle, Runs):
         runs = rle
     elif isinstance(rle, Mapping):
         runs = _runs_from_mapping(rle, target)
     else:
         raise RLETypeError(
-            f"an RLE must be a dict or Runs, got {type(rle).__name__}"
+            f"an RLE must be a dict or Runs (or the bytes form: bytes, bytearray, memoryview), "
+            f"got {type(rle).__name__}"
             + (" (to encode an array, call encode())" if isinstance(rle, np.ndarray) else ""))
     if target is not None and runs.dtype != target:
         runs = Runs(runs.shape, cast_values(runs.values, target), runs.counts)
@@ -525,11 +532,13 @@ def decode(rle: Any, *, order: Literal["C", "F"] = "C", out: np.ndarray | None =
 
     Parameters
     ----------
-    rle : dict or Runs
+    rle : dict, Runs or bytes-like
         A compact dict from :func:`encode` (also after a JSON round trip), an
         original dict with ``values`` and ``counts`` sequences, a pycocotools
         binary RLE (``counts`` as str, bytes or list; decodes to a 0/1 uint8
-        mask), or :class:`Runs`.
+        mask), :class:`Runs`, or one object of the bytes form from
+        :func:`encode_bytes` (bytes, bytearray or memoryview; use
+        :func:`split_bytes` for a concatenation).
     order : {'C', 'F'}
         Memory order of the returned array.
     out : numpy.ndarray, optional
@@ -570,6 +579,10 @@ def decode(rle: Any, *, order: Literal["C", "F"] = "C", out: np.ndarray | None =
         raise RLEValueError(f"order must be 'C' or 'F', got {order!r}")
     if out is not None and not isinstance(out, np.ndarray):
         raise RLETypeError(f"out must be a numpy array, got {type(out).__name__}")
+    if isinstance(rle, (bytes, bytearray, memoryview)):
+        from ._bytesform import decode_bytes  # lazy: _bytesform imports this module
+
+        return decode_bytes(rle, order=order, out=out, dtype=dtype)
     if type(rle) is dict:
         fast = _decode_compact_fast(rle, order, out, dtype)
         if fast is not None:

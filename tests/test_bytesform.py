@@ -1,0 +1,696 @@
+"""The compact binary ("bytes") form: round trips, golden files, corrupt input, concatenation.
+
+Until ``multiclass_rle.decode`` dispatches bytes itself, the bytes form is
+tested through its own module (``multiclass_rle._bytesform``).
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+import tracemalloc
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import multiclass_rle as mcr
+from multiclass_rle import _bytesform as bf
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+DTYPES = ("bool", "uint8", "int8", "uint16", "int16", "uint32", "int32", "uint64", "int64")
+README_MAP = np.array([[0, 0, 1, 1, 0], [3, 0, 1, 1, 0], [3, 3, 1, 1, 0], [3, 3, 0, 0, 0]],
+                      dtype=np.uint8)
+
+
+def roundtrip(a: np.ndarray) -> bytes:
+    b = bf.encode_bytes(a)
+    assert isinstance(b, bytes)
+    back = bf.decode_bytes(b)
+    assert back.dtype == a.dtype.newbyteorder("=")
+    assert back.shape == a.shape
+    assert back.flags.c_contiguous
+    assert np.array_equal(back, a)
+    info = bf.bytes_info(b)
+    assert info.total_bytes == len(b)
+    assert info.shape == a.shape and info.dtype == back.dtype
+    assert info.n_values == len(np.unique(a))
+    return b
+
+
+# ---------------------------------------------------------------------------
+# an independent decoder written from docs/format.md section 4 (pure Python, slow)
+
+_REF_DTYPES = ("bool", "uint8", "int8", "uint16", "int16", "uint32", "int32", "uint64", "int64")
+
+
+class _RefError(Exception):
+    pass
+
+
+def _ref_varint(b: bytes, pos: int) -> tuple[int, int]:
+    x = 0
+    for i in range(10):
+        if pos >= len(b):
+            raise _RefError("truncated varint")
+        c = b[pos]
+        pos += 1
+        x |= (c & 0x7F) << (7 * i)
+        if not c & 0x80:
+            return x, pos
+    raise _RefError("varint too long")
+
+
+class _RefBits:
+    """LSB-first bit reader (the frequency tables)."""
+
+    def __init__(self, b: bytes, pos: int):
+        self.b, self.pos, self.bit = b, pos, 0
+
+    def get(self, n: int) -> int:
+        v = 0
+        for i in range(n):
+            if self.pos >= len(self.b):
+                raise _RefError("tables truncated")
+            v |= ((self.b[self.pos] >> self.bit) & 1) << i
+            self.bit += 1
+            if self.bit == 8:
+                self.bit, self.pos = 0, self.pos + 1
+        return v
+
+    def eg0(self) -> int:
+        z = 0
+        while self.get(1) == 0:
+            z += 1
+        return (1 << z | self.get(z)) - 1
+
+    def byte_end(self) -> int:
+        return self.pos + (1 if self.bit else 0)
+
+
+class _RefRans:
+    """The rANS decoder of section 4: M = 512, 16-bit words, blocks of 32768 operations."""
+
+    def __init__(self, b: bytes, pos: int):
+        self.b, self.p, self.x, self.left = b, pos, 1 << 16, 0
+
+    def _op(self) -> None:
+        if self.left == 0:
+            if self.x != 1 << 16 or self.p + 4 > len(self.b):
+                raise _RefError("bad block")
+            self.x = int.from_bytes(self.b[self.p:self.p + 4], "little")
+            self.p += 4
+            self.left = 32768
+        self.left -= 1
+
+    def _renorm(self) -> None:
+        if self.x < 1 << 16:
+            if self.p + 2 > len(self.b):
+                raise _RefError("stream truncated")
+            self.x = self.x << 16 | int.from_bytes(self.b[self.p:self.p + 2], "little")
+            self.p += 2
+
+    def sym(self, table) -> int:
+        if table is None:     # an absent table: symbol 0, nothing consumed
+            self._op()
+            return 0
+        self._op()
+        slot = self.x & 511
+        for s, f, c in table:
+            if c <= slot < c + f:
+                self.x = f * (self.x >> 9) + slot - c
+                self._renorm()
+                return s
+        raise AssertionError
+
+    def raw(self, n: int) -> int:
+        if n > 16:
+            hi = self.raw(n - 16)
+            return hi << 16 | self.raw(16)
+        if n == 0:
+            return 0
+        self._op()
+        v = self.x & ((1 << n) - 1)
+        self.x >>= n
+        self._renorm()
+        return v
+
+    def number(self, table) -> int:
+        c = self.sym(table)
+        return (1 << c) - 1 + self.raw(c)
+
+
+def reference_decode(data: bytes) -> np.ndarray:
+    b = bytes(data)
+    if b[:4] != b"MCRL" or b[4] != 1 or b[7] != 0:
+        raise _RefError("header")
+    dtype = np.dtype(_REF_DTYPES[b[5]])
+    ndim, pos, shape = b[6], 8, []
+    for _ in range(ndim):
+        d, pos = _ref_varint(b, pos)
+        shape.append(d)
+    n_values, pos = _ref_varint(b, pos)
+    plen, pos = _ref_varint(b, pos)
+    stored = int.from_bytes(b[pos:pos + 4], "little")
+    payload = b[pos + 4:pos + 4 + plen]
+    if len(payload) != plen or len(b) != pos + 4 + plen:
+        raise _RefError("length")
+    if zlib.adler32(payload, zlib.adler32(b[:pos])) != stored:
+        raise _RefError("checksum")
+    size = int(np.prod(shape))
+    if size == 0:
+        return np.zeros(shape, dtype=dtype)
+    if payload[0] == 1:
+        raw = np.frombuffer(payload[1:], dtype=dtype.newbyteorder("<"))
+        return raw.astype(dtype).reshape(shape)
+    # value table
+    p, values = 1, []
+    for i in range(n_values):
+        g, p = _ref_varint(payload, p)
+        if i == 0:
+            v = (g >> 1) ^ -(g & 1) if dtype.kind == "i" else g
+        else:
+            v = values[-1] + g + 1
+        values.append(v)
+    # frequency tables
+    bits = _RefBits(payload, p)
+    tables = []
+    for alpha in (106, 106, 106, 33, 33, 33, 8):
+        if bits.get(1) == 0:
+            tables.append(None)
+            continue
+        k = bits.get(4)
+        n_present = bits.eg0() + 1
+        syms, nxt = [], 0
+        for _ in range(n_present):
+            s = nxt + bits.eg0()
+            syms.append(s)
+            nxt = s + 1
+        freqs = [bits.eg0() + 1 for _ in range(n_present - 1)]
+        freqs.append((1 << k) - sum(freqs))
+        table, cum = [], 0
+        for s, f in zip(syms, freqs):
+            f <<= 9 - k
+            table.append((s, f, cum))
+            cum += f
+        assert cum == 512 and all(s < alpha for s in syms)
+        tables.append(table)
+    FIRST0, FIRST1, SEG, KX, LX, OFF, VAL = tables
+    rd = _RefRans(payload, bits.byte_end())
+    # lines: drop axes of length 1; lines run along the last remaining axis
+    dims = [d for d in shape if d != 1] or [1]
+    W = dims[-1]
+    n_lines = size // W
+    nb = (n_values - 1).bit_length()
+    cur = [0] * W
+    cache: dict[int, list[int]] = {}
+    out = []
+    prev_changed = 0
+    for _ in range(n_lines):
+        table, p, changed = (FIRST1 if prev_changed else FIRST0), 0, 0
+        while True:
+            sym = rd.sym(table)
+            table = SEG
+            if sym == 0:
+                break
+            changed = 1
+            if sym >= 101:
+                off = rd.number(OFF)
+                lv = sym - 101
+                ln = lv + 1 if lv < 4 else 5 + rd.number(LX)
+                s, side, pred = p + off, 2, 0
+                e = s + ln
+            else:
+                x = sym - 1
+                pred, lv, kv, side = x % 2, (x // 2) % 5, (x // 10) % 5, x // 50
+                k = kv + 1 if kv < 4 else 5 + rd.number(KX)
+                ln = lv + 1 if lv < 4 else 5 + rd.number(LX)
+                edges = [i for i in range(max(p, 1), W) if cur[i] != cur[i - 1]] + [W]
+                if k > len(edges):
+                    raise _RefError("no such edge")
+                edge = edges[k - 1]
+                s, e = (edge, edge + ln) if side == 0 else (edge - ln, edge)
+            if not p <= s < e <= W:
+                raise _RefError("segment outside the line")
+            left = cur[s - 1] if s > 0 else None
+            right = cur[e] if e < W else None
+            if pred:
+                v = left if side == 0 else right
+                if v is None:
+                    raise _RefError("no predicted value")
+            else:
+                old = cur[s]
+                excluded = left if side == 0 else right if side == 1 else None
+                slot = cache.setdefault(old % 4096, [])
+                cands = []
+                for c in [left, right] + slot:
+                    if c is not None and c != old and c != excluded and c not in cands:
+                        cands.append(c)
+                r = rd.sym(VAL)
+                if r < 7:
+                    if r >= len(cands):
+                        raise _RefError("no such candidate")
+                    v = cands[r]
+                else:
+                    v = rd.raw(nb)
+                    if v >= n_values or v == old:
+                        raise _RefError("bad index")
+                if v in slot:
+                    slot.remove(v)
+                slot.insert(0, v)
+                del slot[4:]
+            cur[s:e] = [v] * (e - s)
+            p = e
+        prev_changed = changed
+        out.extend(cur)
+    if rd.x != 1 << 16 or rd.p != len(payload):
+        raise _RefError("stream does not end cleanly")
+    return np.array([values[i] for i in out], dtype=object).astype(dtype).reshape(shape)
+
+
+# ---------------------------------------------------------------------------
+# round trips
+
+def _range(dt: np.dtype) -> tuple[int, int]:
+    if dt.kind == "b":
+        return 0, 1
+    i = np.iinfo(dt)
+    return int(i.min), int(i.max)
+
+
+@st.composite
+def label_maps(draw) -> np.ndarray:
+    """Label-map-like arrays: few labels in blocks (or noise), any dtype, 1..4 dims, any layout."""
+    dt = np.dtype(draw(st.sampled_from(DTYPES)))
+    ndim = draw(st.integers(1, 4))
+    shape = tuple(draw(st.lists(st.integers(0, 7 if ndim > 2 else 40), min_size=ndim,
+                                max_size=ndim)))
+    lo, hi = _range(dt)
+    labels = draw(st.lists(st.integers(lo, hi), min_size=1, max_size=6))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    size = int(np.prod(shape))
+    if draw(st.booleans()):
+        # blocks: a coarse random map, upscaled by repetition
+        coarse = tuple(max(1, (d + 2) // 3) for d in shape)
+        small = rng.integers(0, len(labels), size=coarse)
+        idx = small
+        for ax, d in enumerate(shape):
+            idx = np.repeat(idx, 3, axis=ax).take(np.arange(d), axis=ax)
+    else:
+        idx = rng.integers(0, len(labels), size=size).reshape(shape)
+    a = np.array(labels, dtype=object)[idx] if size else np.zeros(shape, dtype=object)
+    a = np.asarray(a.astype(np.int64) if dt.kind != "u" else a.astype(np.uint64)).astype(dt)
+    layout = draw(st.sampled_from(["C", "F", "step", "flip", "transpose"]))
+    if layout == "F":
+        a = np.asfortranarray(a)
+    elif layout == "step":
+        big = np.repeat(a, 2, axis=0)
+        a = big[::2]
+    elif layout == "flip":
+        a = np.flip(np.flip(a, axis=0), axis=-1)
+    elif layout == "transpose":
+        a = a.T
+    return a
+
+
+@given(label_maps())
+def test_roundtrip_property(a):
+    b = roundtrip(a)
+    # the other decode options
+    f = bf.decode_bytes(b, order="F")
+    assert f.flags.f_contiguous and np.array_equal(f, a)
+    out = np.asfortranarray(np.zeros(a.shape, dtype=a.dtype))[...]
+    assert bf.decode_bytes(bytearray(b), out=out) is out
+    assert np.array_equal(out, a)
+    # the same bytes whatever the layout of the input
+    assert bf.encode_bytes(np.ascontiguousarray(a)) == b
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_roundtrip_every_dtype_extremes(dtype):
+    dt = np.dtype(dtype)
+    lo, hi = _range(dt)
+    a = np.full((9, 11), lo, dtype=dt)
+    a[2:7, 3:9] = hi
+    a[4, :] = (lo + hi) // 2 if dt.kind != "b" else 1
+    roundtrip(a)
+    roundtrip(a.ravel())
+    roundtrip(a.reshape(3, 3, 11))
+
+
+@pytest.mark.parametrize("shape", [(0,), (0, 5), (5, 0), (3, 0, 2), (1,), (1, 1), (1, 7),
+                                   (7, 1), (1, 1, 1, 1), (2, 1, 3, 1)])
+def test_roundtrip_small_and_empty(shape):
+    a = (np.arange(int(np.prod(shape))) // 2 % 3).reshape(shape).astype(np.int16)
+    b = roundtrip(a)
+    if a.size == 0:
+        assert bf.bytes_info(b).payload_bytes == 0
+
+
+def test_modeled_map_is_small_and_noise_falls_back_to_raw():
+    a = np.zeros((360, 480), dtype=np.uint8)
+    a[100:200, 50:300] = 7
+    a[150:300, 250:400] = 3
+    assert len(roundtrip(a)) < 100
+    noise = np.random.default_rng(0).integers(0, 2**16, size=(50, 60), dtype=np.uint16)
+    b = roundtrip(noise)
+    # the raw payload: a mode byte and the elements, little-endian
+    assert bf.bytes_info(b).payload_bytes == 1 + noise.nbytes
+    info = bf.bytes_info(b)
+    payload = b[info.header_bytes:]
+    assert payload[0] == 1 and payload[1:] == noise.astype("<u2").tobytes()
+
+
+def test_decode_options():
+    a = np.array([[0, 300], [7, 7]], dtype=np.uint16)
+    b = bf.encode_bytes(a)
+    assert bf.decode_bytes(b, dtype=np.int32).dtype == np.int32
+    assert np.array_equal(bf.decode_bytes(b, dtype="int64"), a)
+    with pytest.raises(mcr.RLEValueError, match=r"300.*does not fit dtype uint8"):
+        bf.decode_bytes(b, dtype=np.uint8)
+    with pytest.raises(mcr.RLEValueError, match="order"):
+        bf.decode_bytes(b, order="K")
+    with pytest.raises(mcr.RLEValueError, match="shape"):
+        bf.decode_bytes(b, out=np.zeros((2, 3), np.uint16))
+    out = np.zeros((2, 2), dtype=">u2")   # non-native out
+    bf.decode_bytes(b, out=out)
+    assert np.array_equal(out, a)
+    big = np.zeros((4, 4), dtype=">i4")   # non-native input
+    big[1:3, 1:3] = -5
+    assert np.array_equal(bf.decode_bytes(bf.encode_bytes(big)), big)
+    for kind in (b, bytearray(b), memoryview(b), memoryview(bytearray(b))):
+        assert np.array_equal(bf.decode_bytes(kind), a)
+    with pytest.raises(mcr.RLETypeError):
+        bf.decode_bytes("not bytes")
+
+
+def test_bool_out_refuses_other_values():
+    b = bf.encode_bytes(np.array([0, 1, 2], dtype=np.uint8))
+    with pytest.raises(mcr.RLEValueError):
+        bf.decode_bytes(b, dtype=bool)
+    assert bf.decode_bytes(bf.encode_bytes(np.array([0, 1, 1], np.uint8)), dtype=bool).tolist() == [
+        False, True, True]
+
+
+def test_bytes_to_runs_matches_encode_runs():
+    a = np.zeros((30, 20), dtype=np.int32)
+    a[3:17, 4:9] = -1
+    a[10:25, 7:18] = 70000
+    runs = bf.bytes_to_runs(bf.encode_bytes(a))
+    assert runs == mcr.encode_runs(a)
+    assert bf.bytes_to_runs(bf.encode_bytes(a), dtype=np.int64).dtype == np.int64
+
+
+def test_real_maps_roundtrip(data_dir, data_index):
+    """A few maps of every real data set (not stored in the repository)."""
+    seen = set()
+    for entry in data_index:
+        group = entry["file"].split("/")[0]
+        if group in seen or np.prod(entry["shape"]) > 20_000_000:
+            continue
+        seen.add(group)
+        path = data_dir / entry["file"]
+        if entry["key"] is None:
+            a = np.load(path)
+        else:
+            with np.load(path) as z:
+                a = z[entry["key"]]
+        if a.ndim == 3 and group == "camvid":
+            a = a[:3]
+        b = roundtrip(a)
+        assert len(b) < a.nbytes / 4, (entry["file"], len(b), a.nbytes)
+
+
+def test_decode_memory_is_o_output():
+    a = np.zeros((1000, 1000), dtype=np.uint8)
+    a[:, ::7] = 1                      # many runs
+    b = bf.encode_bytes(a)
+    tracemalloc.start()
+    try:
+        bf.decode_bytes(b)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < a.nbytes + 200_000
+
+
+# ---------------------------------------------------------------------------
+# golden files
+
+def _fixture_names() -> list[str]:
+    return sorted(p.name[:-len(".npy")] for p in FIXTURES.glob("*.npy"))
+
+
+def test_fixtures_exist():
+    names = _fixture_names()
+    assert len(names) >= 10
+    for name in names:
+        for suffix in (".original.json", ".compact.json", ".v1.mcrle"):
+            assert (FIXTURES / (name + suffix)).is_file(), name + suffix
+
+
+@pytest.mark.parametrize("name", _fixture_names())
+def test_fixture_decodes(name):
+    a = np.load(FIXTURES / f"{name}.npy")
+    for suffix in (".original.json", ".compact.json"):
+        rle = json.loads((FIXTURES / (name + suffix)).read_text())
+        back = mcr.decode(rle, dtype=a.dtype)
+        assert back.shape == a.shape and np.array_equal(back, a), suffix
+    compact = json.loads((FIXTURES / f"{name}.compact.json").read_text())
+    assert mcr.decode(compact).dtype == a.dtype
+    for path in sorted(FIXTURES.glob(f"{name}.v*.mcrle")):
+        data = path.read_bytes()
+        back = bf.decode_bytes(data)
+        assert back.dtype == a.dtype and back.shape == a.shape, path.name
+        assert np.array_equal(back, a), path.name
+
+
+@pytest.mark.parametrize("name", _fixture_names())
+def test_fixture_reference_decoder(name):
+    """The pure-Python decoder written from docs/format.md reads every golden file."""
+    a = np.load(FIXTURES / f"{name}.npy")
+    for path in sorted(FIXTURES.glob(f"{name}.v1.mcrle")):
+        back = reference_decode(path.read_bytes())
+        assert back.dtype == a.dtype and np.array_equal(back, a), path.name
+
+
+@given(label_maps())
+def test_reference_decoder_agrees(a):
+    if a.size > 3000:
+        return
+    back = reference_decode(bf.encode_bytes(a))
+    assert back.shape == a.shape and np.array_equal(back, a)
+
+
+def test_docs_worked_example():
+    a = np.zeros((6, 10), np.uint8)
+    a[1:5, 2:6] = 7
+    a[2:6, 5:9] = 3
+    b = bf.encode_bytes(a)
+    assert b.hex(" ") == ("4d 43 52 4c 01 01 02 00 06 0a 03 16 b9 06 8f 6c 00 00 02 03 c5 29 50 "
+                          "d4 a1 40 74 98 21 1d 22 00 90 02 02 00 35 30")
+    assert np.array_equal(reference_decode(b), a)
+
+
+@pytest.mark.parametrize("name", _fixture_names())
+def test_fixture_encoding_is_stable(name):
+    """This version writes exactly the stored v1 files (a change here changes the format)."""
+    a = np.load(FIXTURES / f"{name}.npy")
+    assert bf.encode_bytes(a) == (FIXTURES / f"{name}.v1.mcrle").read_bytes()
+
+
+# ---------------------------------------------------------------------------
+# corrupt input: always MalformedRLEError (a ValueError), never a crash
+
+def _obj(dtype_code: int, shape, n_values: int, payload: bytes, version: int = 1,
+         flags: int = 0) -> bytes:
+    """A bytes-form object with a correct checksum around any payload."""
+    def varint(v: int) -> bytes:
+        out = bytearray()
+        while True:
+            c = v & 0x7F
+            v >>= 7
+            out.append(c | (0x80 if v else 0))
+            if not v:
+                return bytes(out)
+    head = b"MCRL" + bytes([version, dtype_code, len(shape), flags])
+    head += b"".join(varint(d) for d in shape) + varint(n_values) + varint(len(payload))
+    ck = zlib.adler32(payload, zlib.adler32(head))
+    return head + struct.pack("<I", ck) + payload
+
+
+def _split(b: bytes) -> tuple[bytes, bytes]:
+    info = bf.bytes_info(b)
+    return b[:info.header_bytes], b[info.header_bytes:]
+
+
+def test_checksum_is_adler32_of_header_and_payload():
+    b = bf.encode_bytes(README_MAP)
+    head, payload = _split(b)
+    assert struct.unpack("<I", head[-4:])[0] == zlib.adler32(payload, zlib.adler32(head[:-4]))
+    assert _obj(1, (4, 5), 3, payload) == b
+
+
+def _malformed(data, *patterns):
+    with pytest.raises(mcr.MalformedRLEError) as info:
+        bf.decode_bytes(data)
+    assert isinstance(info.value, ValueError)
+    for p in patterns:
+        assert p in str(info.value), (p, str(info.value))
+    return info.value
+
+
+def test_bad_header_fields():
+    b = bf.encode_bytes(README_MAP)
+    _malformed(b"PNG\x89" + b[4:], "not the bytes form", "b'PNG\\x89'")
+    _malformed(b"", "truncated")
+    _malformed(b"MC", "truncated")
+    for v in (0, 2, 255):
+        _malformed(b[:4] + bytes([v]) + b[5:], f"version {v}", "reads version 1")
+    _malformed(b[:5] + bytes([9]) + b[6:], "dtype code at offset 5 (value 9)")
+    _malformed(b[:6] + bytes([0]) + b[7:], "ndim at offset 6 (value 0)")
+    _malformed(b[:6] + bytes([33]) + b[7:], "ndim at offset 6 (value 33)")
+    _malformed(b[:7] + bytes([1]) + b[8:], "flags at offset 7 (value 1)")
+    _malformed(b + b"x", "1 bytes follow", "split_bytes")
+    _malformed(b[:-1] + bytes([b[-1] ^ 0x40]), "checksum mismatch")
+
+
+def test_bad_counts_in_header():
+    _, payload = _split(bf.encode_bytes(README_MAP))
+    _malformed(_obj(1, (4, 5), 0, payload), "invalid")            # no values for 20 elements
+    _malformed(_obj(1, (4, 5), 21, payload), "invalid")           # more values than elements
+    _malformed(_obj(1, (0, 5), 1, b""), "invalid")                # values of an empty map
+    _malformed(_obj(1, (0, 5), 0, b"\x00"), "invalid")            # payload of an empty map
+    _malformed(_obj(1, (2**62, 4), 1, b"\x00"), "invalid")        # size overflow
+    _malformed(_obj(1, (4, 5), 3, payload)[:-3] + b"\xff\xff\xff\xff\xff\xff\xff\xff\xff\x7f",
+               "")
+
+
+def test_huge_claimed_size():
+    with pytest.raises(mcr.LimitExceededError, match="limit"):
+        bf.decode_bytes(_obj(1, (100000, 100000), 1, b"\x00\x00"))
+    # a corrupt header claiming a huge size is reported as corrupt
+    bad = bytearray(_obj(1, (100000, 100000), 1, b"\x00\x00"))
+    bad[-1] ^= 1
+    _malformed(bytes(bad), "checksum")
+
+
+def test_every_truncation_and_byte_flip():
+    a = np.zeros((20, 30), dtype=np.uint16)
+    a[3:15, 5:25] = 900
+    a[8:19, 12:29] = 4
+    for data in (bf.encode_bytes(a), bf.encode_bytes(README_MAP)):
+        for n in range(len(data)):
+            _malformed(data[:n], "truncated" if n >= 4 or n == 0 else "")
+        for i in range(len(data)):
+            for bit in (0, 3, 7):
+                bad = bytearray(data)
+                bad[i] ^= 1 << bit
+                with pytest.raises(mcr.MalformedRLEError):
+                    bf.decode_bytes(bytes(bad))
+
+
+def test_bad_mode_and_payload_length():
+    _malformed(_obj(1, (4, 5), 3, b"\x02" + bytes(20)), "payload is corrupt")
+    _malformed(_obj(1, (4, 5), 3, b"\x01" + bytes(19)), "payload is corrupt")   # raw, short
+    _malformed(_obj(1, (4, 5), 3, b"\x01" + bytes(21)), "payload is corrupt")   # raw, long
+    _malformed(_obj(1, (4, 5), 3, b"\x00" + b"\x00\x00"), "payload is corrupt")  # modeled, cut
+
+
+def test_value_table_checks():
+    a = np.zeros((10, 10), np.int8)
+    a[3:7] = -3
+    _, payload = _split(bf.encode_bytes(a))
+    assert payload[0] == 0
+    # values out of the int8 range (zigzag 300 = 150), or not increasing (gap overflow)
+    _malformed(_obj(2, (10, 10), 2, b"\x00" + b"\xac\x02" + payload[2:]), "payload is corrupt")
+    _malformed(_obj(2, (10, 10), 2, b"\x00\x05\xff\x01" + payload[3:]), "payload is corrupt")
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_payload_fuzz_with_valid_checksum(seed):
+    """Mutated payloads with a recomputed checksum exercise the payload checks."""
+    rng = np.random.default_rng(seed)
+    a = np.zeros((40, 50), dtype=np.uint32)
+    a[5:30, 10:40] = 123456
+    a[20:38, 30:48] = 7
+    a[::9, ::11] = 99
+    maps = [a, a[:, :1], a.reshape(-1), a.reshape(10, 4, 50)]
+    for m in maps:
+        code = DTYPES.index(m.dtype.name)
+        _, payload = _split(bf.encode_bytes(m))
+        assert payload[0] == 0
+        n_values = len(np.unique(m))
+        for _ in range(300):
+            p = bytearray(payload)
+            what = rng.integers(4)
+            if what == 0:
+                for _ in range(rng.integers(1, 4)):
+                    p[rng.integers(1, len(p))] ^= 1 << rng.integers(8)
+            elif what == 1:
+                p = p[:rng.integers(1, len(p))]
+            elif what == 2:
+                i = rng.integers(1, len(p))
+                p[i:i] = rng.integers(0, 256, size=rng.integers(1, 5), dtype=np.uint8).tobytes()
+            else:
+                p[1:] = rng.integers(0, 256, size=len(p) - 1, dtype=np.uint8).tobytes()
+            data = _obj(code, m.shape, n_values, bytes(p))
+            out = np.full(m.shape, 5, dtype=m.dtype)
+            try:
+                bf.decode_bytes(data, out=out)
+            except mcr.MalformedRLEError:
+                # refused before writing (header) or zeroed: never left half-written
+                assert (out == 5).all() or not out.any()
+            else:
+                assert out.shape == m.shape   # a consistent payload: some array
+
+
+# ---------------------------------------------------------------------------
+# concatenation
+
+def test_split_and_iterate_concatenation():
+    arrays = [README_MAP, np.zeros((0, 3), np.int8), np.arange(10, dtype=np.int64),
+              np.ones((3, 3, 3), bool)]
+    parts = [bf.encode_bytes(a) for a in arrays]
+    blob = b"".join(parts)
+    pieces = bf.split_bytes(blob)
+    assert [bytes(p) for p in pieces] == parts
+    for p, a in zip(bf.iter_bytes(bytearray(blob)), arrays):
+        assert np.array_equal(bf.decode_bytes(p), a)
+    assert bf.split_bytes(b"") == []
+    with pytest.raises(mcr.MalformedRLEError, match="object at offset"):
+        bf.split_bytes(blob + b"JUNK")
+    with pytest.raises(mcr.MalformedRLEError, match="truncated"):
+        bf.split_bytes(blob[:-1])
+    with pytest.raises(mcr.MalformedRLEError, match="split_bytes"):
+        bf.decode_bytes(blob)
+
+
+# ---------------------------------------------------------------------------
+# through the public API (once decode() and as_runs() dispatch the bytes form)
+
+_WIRED = pytest.mark.skipif(not hasattr(mcr, "encode_bytes"),
+                            reason="multiclass_rle does not export the bytes form yet")
+
+
+@_WIRED
+def test_public_decode_and_as_runs_read_bytes():
+    a = np.zeros((30, 40), dtype=np.int16)
+    a[5:20, 8:30] = -7
+    b = mcr.encode_bytes(a)
+    for data in (b, bytearray(b), memoryview(b)):
+        assert np.array_equal(mcr.decode(data), a)
+        assert mcr.as_runs(data) == mcr.encode_runs(a)
+    assert mcr.decode(b, order="F").flags.f_contiguous
+    assert mcr.decode(b, dtype=np.int64).dtype == np.int64
+    out = np.empty((30, 40), np.int32)
+    assert mcr.decode(b, out=out) is out and np.array_equal(out, a)
+    with pytest.raises(mcr.MalformedRLEError, match="not the bytes form"):
+        mcr.decode(b"\x00")
+    with pytest.raises(mcr.MalformedRLEError, match="split_bytes"):
+        mcr.decode(b + b)
+    assert [mcr.decode(p).shape for p in mcr.split_bytes(b + b)] == [(30, 40), (30, 40)]
