@@ -1,0 +1,248 @@
+"""The ``mcrle`` command (also ``python -m multiclass_rle``).
+
+Subcommands: encode, decode, info, show, bench, demo. Exit status: 0 when
+everything worked, 1 when some inputs failed (each reported with its path and
+the reason; the others go on), 2 for usage errors (bad options, an existing
+output without --force), 130 after Ctrl-C. Output files are written under a
+temporary name and renamed at the end, so an error or Ctrl-C never leaves a
+half-written file. See docs/cli.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = ["main", "build_parser"]
+
+EXAMPLES = """\
+examples:
+  mcrle encode labels/ -o labels.jsonl -j 4 --verify
+  mcrle info labels.jsonl
+  mcrle decode labels.jsonl -o restored/ --format png
+  mcrle show labels.jsonl 0001TP_006690.png -o preview.png
+  mcrle bench labels/
+"""
+
+
+def _jobs(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+
+
+def build_parser(prog: str = "mcrle") -> argparse.ArgumentParser:
+    from ._cli_io import FORMATS
+
+    parser = argparse.ArgumentParser(
+        prog=prog, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Run-length encode segmentation label maps (multiclass_rle): convert "
+                    "folders of label PNG/TIFF/npy/npz files, check, inspect and preview them.",
+        epilog=EXAMPLES + "\nexit status: 0 ok, 1 some inputs failed, 2 usage error")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser, *, jobs: bool = True) -> None:
+        if jobs:
+            p.add_argument("-j", "--jobs", type=_jobs, default=1, metavar="N",
+                           help="worker processes (default 1; 0 = one per CPU core)")
+        p.add_argument("-q", "--quiet", action="store_true",
+                       help="no progress bar or summary line (errors are still shown)")
+
+    # encode
+    p = sub.add_parser(
+        "encode", help="encode label-map files into one RLE file",
+        description="Encode label maps into one file of RLE records, in sorted name order. "
+                    "INPUT may be files, folders (searched recursively for .png, .tif, .tiff, "
+                    ".npy, .npz) or glob patterns (quote them; ** matches any depth). "
+                    "PNG: 8/16-bit greyscale or palette (the palette indices are the labels). "
+                    "TIFF: greyscale or integer pages (several pages are stacked). "
+                    ".npz: every integer member is a map, named FILE::MEMBER.",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("inputs", nargs="+", metavar="INPUT")
+    p.add_argument("-o", "--output", required=True, metavar="OUT",
+                   help="output file ('-' writes to stdout)")
+    p.add_argument("--format", choices=sorted(FORMATS), default="jsonl",
+                   help="output format: jsonl = JSON Lines, one {\"path\": NAME, \"rle\": "
+                        "{...}} object per map (default)")
+    p.add_argument("--root", metavar="DIR",
+                   help="name maps by their path below DIR (default: below the folder given, "
+                        "the fixed part of a glob, or the file name)")
+    p.add_argument("--verify", action="store_true",
+                   help="decode each map again and check it equals the input")
+    p.add_argument("--fail-fast", action="store_true",
+                   help="stop at the first failure and write nothing")
+    p.add_argument("--force", action="store_true", help="overwrite an existing OUT")
+    p.add_argument("--rgb-ids", action="store_true",
+                   help="read RGB images as ids R + 256*G + 65536*B (COCO panoptic PNGs); "
+                        "otherwise colour images are refused")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    common(p)
+
+    # decode
+    p = sub.add_parser(
+        "decode", help="write the maps of an RLE file back as PNG or npy files",
+        description="Decode every map of IN into DIR, bit-exactly (same values, shape and "
+                    "dtype). A map named a/b.png becomes DIR/a/b.png (or .npy); FILE.npz::M "
+                    "becomes DIR/FILE/M.png. PNG holds 2-D uint8, uint16 and bool maps; use "
+                    "--format npy for other dtypes and for 3-D maps.")
+    p.add_argument("input", metavar="IN")
+    p.add_argument("-o", "--output", required=True, metavar="DIR", help="output folder")
+    p.add_argument("--format", choices=("png", "npy"), default="png",
+                   help="file format of the maps (default png)")
+    p.add_argument("--force", action="store_true", help="overwrite existing files in DIR")
+    p.add_argument("--fail-fast", action="store_true", help="stop at the first failure")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    common(p)
+
+    # info
+    p = sub.add_parser(
+        "info", help="what an RLE file holds: maps, shapes, dtypes, labels, sizes",
+        description="Summarise IN: number of maps, shapes, dtypes, every label with its pixel "
+                    "count, share and number of maps, and sizes against raw arrays and PNG "
+                    "(each map re-encoded with Pillow at its default level). Every record is "
+                    "decoded, so info also checks the file.")
+    p.add_argument("input", metavar="IN")
+    p.add_argument("--json", action="store_true", help="print JSON for machines")
+    p.add_argument("--maps", action="store_true", help="also list every map")
+    p.add_argument("--no-png", action="store_true", help="skip the PNG size (faster)")
+    p.add_argument("--top", type=int, default=40, metavar="K",
+                   help="show the K most frequent labels (default 40; 0 = all; --json has all)")
+    p.add_argument("--names", metavar="FILE",
+                   help="label names: one per line (line i = label i), 'LABEL NAME' lines, "
+                        "or a JSON object")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    common(p)
+
+    # show
+    p = sub.add_parser(
+        "show", help="colour preview PNG of one map, with a legend",
+        description="Draw one map in colour with a legend of its labels (fixed colours: a "
+                    "label looks the same in every preview). IN is an RLE file (NAME = the "
+                    "record's path, or a unique end of it; default the first map) or a label "
+                    "file (.png, .tif, .npy, .npz; NAME = npz member).")
+    p.add_argument("input", metavar="IN")
+    p.add_argument("name", nargs="?", metavar="NAME")
+    p.add_argument("-o", "--output", required=True, metavar="PREVIEW.png")
+    p.add_argument("--image", metavar="FILE",
+                   help="blend the colours over this image (same width and height)")
+    p.add_argument("--alpha", type=float, default=0.5,
+                   help="opacity of the colours over --image (default 0.5)")
+    p.add_argument("--slice", type=int, metavar="K",
+                   help="for 3-D maps: index along the first axis (default the middle)")
+    p.add_argument("--names", metavar="FILE", help="label names for the legend (as for info)")
+    p.add_argument("--no-legend", action="store_true", help="the coloured map alone")
+    p.add_argument("--force", action="store_true", help="overwrite an existing output")
+    common(p, jobs=False)
+
+    # bench
+    p = sub.add_parser(
+        "bench", help="size and speed on your maps vs PNG and pycocotools",
+        description="Read the maps (as encode does), then measure in this process the size "
+                    "and the encode/decode speed of multiclass_rle's compact JSON, PNG "
+                    "(Pillow) and pycocotools (one binary RLE per label), if installed. "
+                    "MB/s are of raw map bytes.")
+    p.add_argument("inputs", nargs="+", metavar="INPUT")
+    p.add_argument("--root", metavar="DIR", help="as for encode")
+    p.add_argument("--rgb-ids", action="store_true", help="as for encode")
+    p.add_argument("--limit", type=int, default=0, metavar="N",
+                   help="use the first N files only")
+    p.add_argument("--repeat", type=int, default=3, help="best of this many runs (default 3)")
+    p.add_argument("--budget", type=float, default=5.0, metavar="S",
+                   help="stop repeating a method after S seconds (default 5)")
+    p.add_argument("--json", action="store_true", help="print JSON for machines")
+    common(p, jobs=False)
+
+    # demo
+    sub.add_parser(
+        "demo", help="round-trip the sample maps shipped with the package",
+        description="Encode, decode and check the sample label maps shipped in the package, "
+                    "printing sizes and speeds, then run encode and decode on them as files. "
+                    "Prints 'all round trips exact' on success.")
+    return parser
+
+
+def _version() -> str:
+    try:
+        from . import __version__
+    except ImportError:  # pragma: no cover
+        return "unknown"
+    return __version__
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    if prog is None:
+        prog = "mcrle" if os.path.basename(sys.argv[0]) in ("mcrle", "mcrle.exe") else \
+            "python -m multiclass_rle"
+    parser = build_parser(prog)
+    args = parser.parse_args(argv)
+    if args.command == "demo":
+        from ._demo import main_demo
+
+        return main_demo()
+
+    from concurrent.futures.process import BrokenProcessPool
+
+    from ._cli_io import Console, InputError, UsageError
+
+    quiet = getattr(args, "quiet", False)
+    progress = False if getattr(args, "no_progress", False) else None
+    con = Console(prog, quiet=quiet, progress=progress)
+    try:
+        old = signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread
+        old = None
+    try:
+        if args.command == "encode":
+            from ._cli_cmds import cmd_encode as run
+        elif args.command == "decode":
+            from ._cli_cmds import cmd_decode as run
+        elif args.command == "info":
+            from ._cli_cmds import cmd_info as run
+        elif args.command == "show":
+            from ._cli_show import cmd_show as run
+        else:
+            from ._cli_bench import cmd_bench as run
+        return run(args, con)
+    except UsageError as exc:
+        con.finish()
+        sys.stderr.write(f"{prog} {args.command}: error: {exc}\n"
+                         f"(see {prog} {args.command} --help)\n")
+        return 2
+    except InputError as exc:
+        con.finish()
+        con.error(args.command, str(exc))
+        return 1
+    except BrokenProcessPool:
+        con.finish()
+        con.error(args.command, "a worker process died (out of memory?); try fewer -j; "
+                                "no partial output was left")
+        return 1
+    except KeyboardInterrupt:
+        con.finish()
+        sys.stderr.write(f"{prog}: interrupted; no partial output was left\n")
+        return 130
+    except BrokenPipeError:
+        # stdout closed early (mcrle info x | head): stop quietly, like other tools
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 1
+    finally:
+        if old is not None:
+            signal.signal(signal.SIGTERM, old)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
