@@ -79,3 +79,34 @@ __all__ = [
     "LimitExceededError",
     "__version__",
 ]
+
+# Integrations, imported on first use (extras "torch" and "arrow"), so that
+# `import multiclass_rle` needs numpy alone; zarr and numcodecs find their
+# codecs through entry points and need no names here. Not in __all__: a star
+# import must not require the extras.
+_LAZY = {
+    "to_tensor": "_torch",
+    "to_tensor_batch": "_torch",
+    "RLEMaskDataset": "_torch",
+    "write_parquet": "_arrow",
+    "read_parquet": "_arrow",
+    "iter_parquet": "_arrow",
+    "maps_table": "_arrow",
+    "table_area": "_arrow",
+    "parquet_area": "_arrow",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
