@@ -37,6 +37,7 @@ COUNTS_DELTA_FROM = 3
 _U64 = np.dtype(np.uint64)
 #: mcrle_kind codes of the C kernels, by numpy dtype kind
 _KIND_CODES = {"b": 0, "i": 1, "u": 2}
+_COMPACT_DTYPES = {name: np.dtype(name) for name in LABEL_DTYPE_NAMES}
 
 
 @dataclass(frozen=True, eq=False)
@@ -397,8 +398,9 @@ def _runs_from_mapping(rle: Mapping[str, Any], dtype_arg: np.dtype | None) -> Ru
     return Runs(shape=shape, values=values, counts=counts)
 
 
-def _parse_compact_fast(rle: dict, target: np.dtype | None) -> Runs | None:
-    """Parse a well-formed compact dict in one C call, or return None (see decode)."""
+def _compact_fields(rle: dict) -> tuple[str, str, Sequence[int], int, np.dtype] | None:
+    """(values, counts, size, element count, dtype) of a plainly well-formed
+    compact dict, or None for anything the general path must look at."""
     values, counts, size = rle.get("values"), rle.get("counts"), rle.get("size")
     stored = rle.get("dtype")
     if type(values) is not str or type(counts) is not str or type(stored) is not str:
@@ -406,9 +408,20 @@ def _parse_compact_fast(rle: dict, target: np.dtype | None) -> Runs | None:
     stored_dt = _COMPACT_DTYPES.get(stored)
     if stored_dt is None or type(size) not in (list, tuple) or not 0 < len(size) <= _core.MAX_NDIM:
         return None
+    n = 1
     for d in size:
         if type(d) is not int or d < 0:
             return None
+        n *= d
+    return values, counts, size, n, stored_dt
+
+
+def _parse_compact_fast(rle: dict, target: np.dtype | None) -> Runs | None:
+    """Parse a well-formed compact dict in one C call, or return None (see decode)."""
+    fields = _compact_fields(rle)
+    if fields is None:
+        return None
+    values, counts, size, _n, stored_dt = fields
     dt = stored_dt if target is None else target
     if not dt.isnative:
         return None
@@ -480,7 +493,6 @@ def _check_out(out: Any, shape: tuple[int, ...], dtype: np.dtype | None) -> np.n
     return out
 
 
-_COMPACT_DTYPES = {name: np.dtype(name) for name in LABEL_DTYPE_NAMES}
 
 
 def _decode_compact_fast(rle: dict, order: str, out: np.ndarray | None,
@@ -491,18 +503,10 @@ def _decode_compact_fast(rle: dict, order: str, out: np.ndarray | None,
     unusual (other forms, bad input) returns None, and the general path
     then does the work and raises the detailed error.
     """
-    values, counts, size = rle.get("values"), rle.get("counts"), rle.get("size")
-    stored = rle.get("dtype")
-    if type(values) is not str or type(counts) is not str or type(stored) is not str:
+    fields = _compact_fields(rle)
+    if fields is None:
         return None
-    stored_dt = _COMPACT_DTYPES.get(stored)
-    if stored_dt is None or type(size) not in (list, tuple) or not 0 < len(size) <= _core.MAX_NDIM:
-        return None
-    n = 1
-    for d in size:
-        if type(d) is not int or d < 0:
-            return None
-        n *= d
+    values, counts, size, n, stored_dt = fields
     shape = tuple(size)
     if dtype is not None:
         target = dtype_from_argument(dtype)
