@@ -1413,6 +1413,10 @@ static int decode_raw(const unsigned char *pl, size_t plen, const mcrle_bytes_in
                 uint64_t v = 0;
                 for (size_t b = 0; b < E; b++) v |= (uint64_t)p[b] << (8 * b);
                 p += E;
+                if (info->kind == MCRLE_KIND_BOOL && v > 1) {   /* a bool map holds 0/1 only */
+                    SET_ERR(err, k * g.W + j0 + j, v);
+                    return MCRLE_BYTES_ERR_PAYLOAD;
+                }
                 tmp[j] = sgn ? sign_extend(v, E) : v;
             }
             mcrle_error_info vinfo = {0, 0};

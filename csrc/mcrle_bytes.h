@@ -123,8 +123,9 @@ size_t mcrle_bytes_decode_scratch_size(const mcrle_bytes_info *info, size_t out_
  * header's (ndim, shape) and whose elements are of out_kind / out_elem_size
  * (any strides). Verifies the checksum first. A value that out's type cannot
  * hold is MCRLE_ERR_VALUE_RANGE (err->index: its index in the value table,
- * or the element for raw payloads). On any error after the header was
- * accepted, every element of out is set to 0; on success every element has
+ * or the element for raw payloads). Argument, scratch and checksum errors
+ * leave out untouched; an error found while expanding the payload (PAYLOAD,
+ * VALUE_RANGE) sets every element of out to 0. On success every element has
  * been written.
  */
 int mcrle_bytes_decode(const void *buf, size_t len, mcrle_kind out_kind, size_t out_elem_size,

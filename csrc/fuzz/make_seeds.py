@@ -5,18 +5,31 @@ The byte formats are documented at the top of each fuzz_*.c file. The
 checked-in corpus started from these seeds and was then minimised together
 with fuzzing runs (`MERGE=1 run.sh`), which renames every input to its SHA-1;
 running this again adds the seed-* files back (harmless: the merge keeps
-their coverage anyway). Use it after changing an input format.
+their coverage anyway). Use it after changing an input format. Harness names
+as arguments limit it to those harnesses' seeds.
     python3 csrc/fuzz/make_seeds.py
+    python3 csrc/fuzz/make_seeds.py fuzz_window fuzz_bytes_decode
+
+The bytes-form seeds include real encodings made by the kernels: the
+tests/fixtures/*.v1.mcrle golden files (written by encode_bytes) and the
+worked example of docs/format.md 4.8.
 """
+import glob
 import os
 import random
 import struct
+import sys
+import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
 rng = random.Random(20240601)
+ONLY = set(a.removesuffix(".c") for a in sys.argv[1:])
 
 
 def write(harness, name, data):
+    if ONLY and harness not in ONLY:
+        return
     d = os.path.join(HERE, "corpus", harness)
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, "seed-" + name), "wb") as f:
@@ -92,3 +105,165 @@ write(R, "1d-u64-gap", [0x13, 0, 0xDC, 0x85, 0x18, 0x01, 0x30, 0x00] + data(200,
 write(R, "misaligned-u16", [0x09, 1, 7, 0x94, 0x10, 0x02, 0x31, 0x01] + data(40, 3))
 write(R, "empty", [0x03, 2, 4, 0, 5, 0x00, 0x00, 0x01, 0x00])
 write(R, "constant", [0x00, 2, 0x9E, 0x9E, 0x9E, 0x00, 0x00, 0x01, 0x00])
+
+
+# ---- fuzz_bytes_decode ----
+# b0 (ctl): bit 0 build mode; bit 1 raw mode: fix the checksum up, build mode:
+# wrong checksum; bits 2-4 output dtype = header dtype + this (mod 9); bit 5
+# short scratch; bit 6 no error info first; bit 7 build mode: trailing bytes
+# b1, b2: layouts of outputs A and B (fuzz_ndarr.h): order bits 0-1 (C, F,
+# transposed, rotated), gap bit 2, negative strides bits 3-4, misalign bits
+# 5-6, padding bit 7
+# raw mode: the object; build mode: dtype, ndim byte, a byte per axis (bit 7:
+# 15 bits in two bytes), n_values byte (0xFF: 2 bytes), then the payload
+BD = "fuzz_bytes_decode"
+
+
+def varint(v):
+    out = []
+    while True:
+        c = v & 0x7F
+        v >>= 7
+        out.append(c | (0x80 if v else 0))
+        if not v:
+            return out
+
+
+def obj(dtype, shape, n_values, payload, ndim=None, version=1, flags=0, magic=b"MCRL", bad_ck=False):
+    h = bytearray(magic) + bytes([version, dtype, len(shape) if ndim is None else ndim, flags])
+    for d in shape:
+        h += bytes(varint(d))
+    h += bytes(varint(n_values)) + bytes(varint(len(payload)))
+    ck = zlib.adler32(bytes(payload), zlib.adler32(bytes(h))) ^ (1 if bad_ck else 0)
+    return bytes(h) + struct.pack("<I", ck) + bytes(payload)
+
+
+def build(ctl, la, lb, dtype, ndim_byte, axes, nv, payload):
+    return [ctl | 1, la, lb, dtype, ndim_byte] + axes + [nv] + list(payload)
+
+
+# real encodings (the golden files), into a few output types and layouts
+fixtures = sorted(glob.glob(os.path.join(REPO, "tests", "fixtures", "*.v1.mcrle")))
+layouts = [(0x00, 0x01), (0x81, 0x2E), (0x5C, 0x03), (0x22, 0x95)]
+for i, f in enumerate(fixtures):
+    blob = open(f, "rb").read()
+    if len(blob) > 4000:
+        continue
+    name = os.path.basename(f).replace(".v1.mcrle", "")
+    la, lb = layouts[i % len(layouts)]
+    write(BD, "fixture-" + name, [0x00, la, lb] + list(blob))
+    ctl = [0x04, 0x10, 0x1C][i % 3]   # another output dtype
+    write(BD, "fixture-otype-" + name, [ctl, lb, la] + list(blob))
+# the worked example of docs/format.md 4.8 (6x10 uint8)
+example = bytes.fromhex("4d43524c0101020006 0a03 16 b9068f6c"
+                        "00 000203 c52950d4a14074982 11d2200 90020200 3530".replace(" ", ""))
+write(BD, "format-example", [0x00, 0x03, 0x4A] + list(example))
+write(BD, "format-example-trailing", [0x00, 0x20, 0x01] + list(example) + list(example))
+write(BD, "format-example-int8", [0x04, 0x00, 0x00] + list(example))
+# corrupted real encodings, checksum fixed up: the payload decoder sees them
+ex = bytearray(example)
+ex[-3] ^= 0x40
+write(BD, "format-example-rans-flip", [0x02, 0x00, 0x01] + list(ex))
+ex = bytearray(example)
+ex[25] ^= 0x08
+write(BD, "format-example-table-flip", [0x02, 0x00, 0x01] + list(ex))
+# raw payloads built here
+write(BD, "raw-int16-3x4", [0x00, 0x01, 0x00] + list(obj(4, [3, 4], 5, b"\x01" + struct.pack("<12h", *[rng.randrange(-3, 3) for _ in range(12)]))))
+write(BD, "raw-uint32-to-uint8", [0x14, 0x00, 0x06] + list(obj(5, [2, 3, 2], 3, b"\x01" + struct.pack("<12I", *([7, 300, 7] * 4)))))
+write(BD, "raw-bool-2", [0x00, 0x02, 0x80] + list(obj(0, [5], 2, b"\x01" + bytes([0, 1, 1, 2, 0]))))
+write(BD, "raw-int64-neg-to-uint", [0x04, 0x00, 0x01] + list(obj(8, [3], 2, b"\x01" + struct.pack("<3q", 5, -1, 5))))
+write(BD, "raw-wrong-length", [0x00, 0x00, 0x00] + list(obj(1, [4, 4], 1, b"\x01" + bytes(15))))
+write(BD, "bad-mode", [0x00, 0x00, 0x00] + list(obj(1, [4, 4], 1, b"\x02" + bytes(16))))
+write(BD, "bad-checksum", [0x00, 0x00, 0x00] + list(obj(3, [2, 2], 1, b"\x01" + bytes(8), bad_ck=True)))
+write(BD, "short-scratch", [0x20, 0x00, 0x00] + list(obj(3, [2, 2], 1, b"\x01" + bytes(8))))
+write(BD, "empty-0x5", [0x00, 0x00, 0x01] + list(obj(4, [0, 5], 0, b"")))
+write(BD, "empty-huge-axis", [0x00, 0x00, 0x00] + list(obj(1, [0, 2**62], 0, b"")))
+# modelled payloads: all seven tables unused (one zero byte), then a stream that
+# is only the block's initial state 2^16: every line copies the one before, so
+# the map is value 0 of the table everywhere, however large
+const_stream = b"\x00\x00\x01\x00"
+write(BD, "model-constant-7x9-int16", [0x00, 0x0B, 0x81] + list(obj(4, [7, 9], 2, b"\x00" + bytes(varint(5)) + bytes(varint(0)) + b"\x00" + const_stream)))
+write(BD, "model-constant-1024x1024", [0x00, 0x00, 0x01] + list(obj(1, [1024, 1024], 1, b"\x00\x03\x00" + const_stream)))
+write(BD, "model-constant-over-limit", [0x00, 0x00, 0x01] + list(obj(1, [1025, 1024], 1, b"\x00\x03\x00" + const_stream)))
+write(BD, "model-32-axes", [0x00, 0x02, 0x03] + list(obj(7, [1] * 28 + [2, 3, 1, 4], 1, b"\x00\x09\x00" + const_stream)))
+write(BD, "model-value-out-of-range", [0x00, 0x00, 0x00] + list(obj(0, [4], 1, b"\x00\x02\x00" + const_stream)))
+write(BD, "model-values-overflow", [0x00, 0x00, 0x00] + list(obj(1, [4], 2, b"\x00\xfe\x01\x05\x00" + const_stream)))
+# header errors
+write(BD, "bad-magic", [0x00, 0x00, 0x00] + list(obj(1, [2], 1, b"\x01\x00\x00", magic=b"MCRX")))
+write(BD, "bad-version", [0x00, 0x00, 0x00] + list(obj(1, [2], 1, b"\x01\x00\x00", version=2)))
+write(BD, "bad-dtype", [0x00, 0x00, 0x00] + list(obj(9, [2], 1, b"\x01\x00\x00")))
+write(BD, "bad-ndim", [0x00, 0x00, 0x00] + list(obj(1, [], 1, b"\x01\x00\x00", ndim=0)))
+write(BD, "bad-flags", [0x00, 0x00, 0x00] + list(obj(1, [2], 1, b"\x01\x00\x00", flags=1)))
+write(BD, "overlong-varint", [0x00, 0x00, 0x00] + list(b"MCRL\x01\x01\x01\x00" + b"\xff" * 10 + b"\x01\x01\x03"))
+write(BD, "shape-overflow", [0x00, 0x00, 0x00] + list(obj(1, [2**40, 2**40], 1, b"\x01\x00\x00")))
+write(BD, "truncated", [0x00, 0x00, 0x00] + list(obj(1, [3], 1, b"\x01\x05\x05\x05"))[:-2])
+write(BD, "n-values-above-payload", [0x00, 0x00, 0x00] + list(obj(1, [300], 4, b"\x01\x00\x00")))
+# build mode: header made by the harness
+write(BD, "build-raw-u8-5x6", build(0x00, 0x00, 0x01, 1, 1, [5, 6], 3, b"\x01" + bytes(rng.randrange(3) for _ in range(30))))
+write(BD, "build-raw-i32-3d", build(0x80, 0x0D, 0x62, 6, 2, [2, 3, 2], 2, b"\x01" + struct.pack("<12i", *[rng.choice([-5, 9]) for _ in range(12)])))
+write(BD, "build-model-u16", build(0x08, 0x01, 0x00, 3, 1, [6, 10], 3, example[16:]))
+write(BD, "build-model-32d", build(0x00, 0x03, 0x9C, 2, 0x80 | 31, [1] * 29 + [3, 1, 5], 1, b"\x00\x01\x00" + const_stream))
+# build mode with a synthesised modelled payload (ctl bit 7): value bytes, then
+# per line symbols (0 ends; 1..100 cases a/b; 101..105 case c) with their numbers
+# and VAL bytes (rank | escape index << 3); this one is the 4.8 example again
+synth_example = [0, 2, 3, 0, 104, 2, 0x17, 0, 104, 5, 0x0F, 0, 0, 0, 6, 0]
+write(BD, "synth-format-example", build(0x80, 0x00, 0x01, 1, 1, [6, 10], 3, synth_example))
+write(BD, "synth-example-int16-strided", build(0x84, 0x9D, 0x4A, 4, 1, [6, 10], 3, synth_example))
+# escapes: KX / LX numbers (k' or l' = 4), case b, a predicted right value
+write(BD, "synth-escapes-3d", build(0x80, 0x02, 0x81, 3, 2, [3, 5, 40], 4,
+      [1, 0, 4, 9] + [105, 3, 20, 0x1F, 0] + [49, 2, 0x0F, 0] + [0] * 4 + [59, 1, 0x27, 0] + [96, 0, 7, 0x08, 0]))
+write(BD, "synth-bad-segment", build(0x80, 0x00, 0x00, 1, 1, [4, 8], 2, [0, 0, 105, 6, 9, 0x0F, 0]))
+write(BD, "synth-long-line-u64", build(0x80, 0x00, 0x05, 7, 0, [0x81, 0x00], 3, [5, 1, 2] + [103, 0xFF, 40, 0, 0, 0, 0x0F, 0, 101, 3, 0x17, 0]))
+write(BD, "build-wrong-checksum", build(0x02, 0x00, 0x00, 1, 0, [4], 1, b"\x01\x01\x01\x01\x01"))
+
+
+# ---- fuzz_bytes_roundtrip ----
+# b0: elem (bits 0-1), kind (bits 2-3: 0/3 unsigned, 1 signed, 2 bool), labels - 1
+#     (bits 4-6; 7: 256 labels, a byte each), raw label values (bit 7)
+# b1: unused table value (bit 0), drop a used value (1), widened decode (2),
+#     trailing bytes (3), one byte short (4), line edits (5), swapped table (6)
+# ndim, shape, source layout, target layout, [8 raw values], data
+BR = "fuzz_bytes_roundtrip"
+
+
+def edits(lines, per_line):
+    out = []
+    for _ in range(lines):
+        for _ in range(rng.randrange(per_line + 1)):
+            out += [rng.randrange(8), rng.randrange(256)]
+        out.append(0xFF)
+    return out
+
+
+write(BR, "runs-u8-2d", [0x30, 0x00, 1, 20, 30, 0x00, 0x00, 0x01, 0x00] + data(60, 4))
+write(BR, "edits-u8-2d", [0x30, 0x20, 1, 24, 30, 0x00, 0x00, 0x01, 0x00] + edits(24, 3))
+write(BR, "edits-i16-3d", [0x25, 0x25, 2, 4, 9, 12, 0x00, 0x00, 0x02, 0x00, 0x07] + edits(36, 2))
+write(BR, "edits-u32-256-labels", [0x72, 0x21, 1, 16, 20, 0x01, 0x00, 0x00, 0x00] + edits(16, 4))
+write(BR, "runs-i64-raw-values", [0xE7, 0x1F, 1, 10, 10, 0x06, 0x05, 0x2B, 0x19, 0x00, 0x00] +
+      [rng.randrange(256) for _ in range(64)] + data(40))
+write(BR, "bool-broadcast", [0x18, 0x0D, 1, 12, 9, 0x40, 0x10, 0x01, 0x00] + data(20, 2))
+write(BR, "noise-u16-raw-payload", [0x71, 0x00, 1, 8, 8, 0x00, 0x00, 0x00, 0x00] + [rng.randrange(256) & 0x07 for _ in range(64)] + [rng.randrange(256) for _ in range(64)])
+write(BR, "4d-u8-swap-drop", [0x1C, 0x46, 3, 4, 3, 5, 2, 0x03, 0x0F, 0x02, 0x0A, 0x41] + data(50, 4))
+write(BR, "1d-long-line", [0x20, 0x20, 0, 0xE8, 0x83, 0x00, 0x00, 0x00, 0x00] + edits(1, 30))
+write(BR, "empty", [0x01, 0x1F, 2, 4, 0, 5, 0x00, 0x00, 0x01, 0x00])
+write(BR, "single", [0x17, 0x0C, 2, 1, 1, 0x00, 0x00, 0x01, 0x00, 0x03])
+
+
+# ---- fuzz_window ----
+# b0: elem (bits 0-1), hostile runs (bit 2), labels - 1 (bits 3-5), fixup (bit 6), no info (bit 7)
+# b1: invalid box (bit 0), which (bit 1), axis (>> 2)
+# ndim, shape, per axis (start byte, length byte), box layout (fz_arr_make), data or runs
+FW = "fuzz_window"
+write(FW, "2d-u8", [0x18, 0x00, 1, 20, 30, 3, 10, 5, 20, 0x00, 0x00] + data(60, 4))
+write(FW, "3d-u16-fortran-box", [0x11, 0x00, 2, 9, 8, 7, 2, 5, 1, 6, 0, 7, 0x01, 0x00] + data(80, 3))
+write(FW, "4d-u64-neg-strides", [0x3B, 0x00, 3, 4, 3, 5, 2, 1, 2, 0, 3, 1, 3, 0, 2, 0x03, 0x0F, 0x02, 0x0A, 0x41] + data(50, 5))
+write(FW, "1d-u32", [0x0A, 0x00, 0, 0x90, 0x01, 17, 200, 0x10, 0x02] + data(120, 3))
+write(FW, "whole-array", [0x18, 0x00, 1, 6, 7, 0, 6, 0, 7, 0x00, 0x00] + data(20, 4))
+write(FW, "empty-box", [0x18, 0x00, 1, 6, 7, 2, 0, 1, 3, 0x00, 0x00] + data(20, 4))
+write(FW, "bad-box-start", [0x18, 0x05, 1, 6, 7, 2, 3, 1, 3, 0x00, 0x00] + data(20, 4))
+write(FW, "bad-box-stop", [0x18, 0x07, 2, 3, 4, 5, 0, 3, 1, 2, 0, 5, 0x00, 0x00] + data(20, 4))
+write(FW, "hostile-fixup-u8", [0x44, 0x00, 1, 8, 8, 2, 4, 1, 6, 0x00, 0x00] + runs([(5, 1), (9, 2), (0, 3), (30, 0x80), (7, 4)]) + [0x42])
+write(FW, "hostile-zero-count", [0x05, 0x00, 1, 3, 3, 0, 2, 1, 2, 0x00, 0x00] + runs([(4, 1), (0, 2), (5, 3)]))
+write(FW, "hostile-overflow", [0x07, 0x00, 1, 3, 3, 0, 2, 1, 2, 0x00, 0x00] + runs([(4, 1), (0xF0, 2), (7, 3)]))
+write(FW, "hostile-short", [0x86, 0x00, 2, 2, 3, 4, 0, 1, 1, 2, 0, 4, 0x00, 0x00] + runs([(4, 1), (5, 2)]))
+write(FW, "hostile-raw-count", [0x47, 0x00, 0, 10, 0, 2, 5, 0x00, 0x00] + [0xFF] + list(struct.pack("<Q", 10)) + [4])

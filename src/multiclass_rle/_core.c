@@ -691,7 +691,7 @@ PyDoc_STRVAR(bytes_decode_doc,
 "Decodes the bytes-form object at the start of buf into the writable strided\n"
 "buffer out (the header's shape; elements of kind 0 bool, 1 signed, 2\n"
 "unsigned, any size), without the GIL. Raises CodecError(code, name, index,\n"
-"sum); on errors after the header, out is zeroed.");
+"sum); on errors while expanding the payload, out is zeroed.");
 
 static PyObject *py_bytes_decode(PyObject *self, PyObject *args)
 {
