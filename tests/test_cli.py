@@ -541,3 +541,44 @@ def test_json_line_matches_json_dumps(camvid):
         rle = mcr.encode(pillow_labels(png))
         assert json_line("d/é \"x\".png", rle) == json.dumps(
             {"path": "d/é \"x\".png", "rle": rle}, separators=(",", ":")) + "\n"
+
+
+# ---------------------------------------------------------------------------
+# the binary pack (--format bytes)
+
+
+def test_bytes_pack_round_trip_info_and_index(camvid, tmp_path):
+    pack = tmp_path / "camvid.mcrlpack"
+    proc = run("encode", camvid, "-o", pack, "--format", "bytes", "-j", "2", "--verify",
+               cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    data = pack.read_bytes()
+    assert data.startswith(b"MCRLPACK") and data.endswith(b"MCRLIDX1")
+    pngs = sorted(camvid.rglob("*.png"))
+    assert len(data) < sum(p.stat().st_size for p in pngs)   # smaller than the PNGs
+    # the index lets one map be read alone: seek to it, decode it
+    at = int.from_bytes(data[-16:-8], "little")
+    index = json.loads(data[at:-16])
+    assert [e["path"] for e in index] == sorted(e["path"] for e in index)
+    first = index[0]
+    one = mcr.decode(data[first["offset"]:first["offset"] + first["length"]])
+    assert np.array_equal(one, pillow_labels(camvid / first["path"]))
+    # decode and info read the pack like JSON Lines
+    out = tmp_path / "restored"
+    proc = run("decode", pack, "-o", out, "--format", "npy", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    for png in pngs:
+        back = np.load(out / png.relative_to(camvid).with_suffix(".npy"))
+        assert np.array_equal(back, pillow_labels(png))
+    proc = run("info", pack, "--json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["maps"] == len(pngs)
+
+
+def test_truncated_pack_is_a_clear_error(camvid, tmp_path):
+    pack = tmp_path / "p.mcrlpack"
+    assert run("encode", camvid, "-o", pack, "--format", "bytes", cwd=tmp_path).returncode == 0
+    pack.write_bytes(pack.read_bytes()[:-5])
+    proc = run("info", pack, cwd=tmp_path)
+    assert proc.returncode != 0
+    assert "p.mcrlpack" in proc.stderr and "index" in proc.stderr

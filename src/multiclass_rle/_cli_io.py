@@ -532,7 +532,89 @@ class _JsonLinesWriter(RecordWriter):
         self.stream.write(payload)
 
 
-FORMATS: dict[str, RecordFormat] = {"jsonl": JsonLines()}
+class BytesPack(RecordFormat):
+    """One binary file: the bytes form of every map, then an index.
+
+    Layout: ``MCRLPACK`` (8 bytes), the maps' bytes-form objects one after
+    another, a JSON index ``[{"path": NAME, "offset": O, "length": N}, ...]``
+    (offsets from the start of the file), then 16 bytes: the index offset as
+    a little-endian uint64 and ``MCRLIDX1``. One map is read by seeking to its
+    offset, without reading the others.
+    """
+
+    name = "bytes"
+    suffix = ".mcrlpack"
+    description = "binary pack: bytes-form maps plus an index"
+    MAGIC = b"MCRLPACK"
+    FOOTER = b"MCRLIDX1"
+
+    def payload(self, name: str, array: np.ndarray, verify: bool) -> tuple[bytes, int]:
+        from ._bytesform import encode_bytes
+
+        data = encode_bytes(array)
+        if verify:
+            _verify(array, data)
+        return data, len(data)
+
+    def writer(self, stream: IO[bytes]) -> RecordWriter:
+        return _PackWriter(stream, self)
+
+    def sniff(self, head: bytes) -> bool:
+        return head.startswith(self.MAGIC)
+
+    def index(self, path: str) -> list[dict[str, Any]]:
+        with open(path, "rb") as f:
+            size = f.seek(0, os.SEEK_END)
+            if size < len(self.MAGIC) + 16:
+                raise UsageError(f"{path}: truncated pack ({size} bytes)")
+            f.seek(size - 16)
+            tail = f.read(16)
+            at = int.from_bytes(tail[:8], "little")
+            if tail[8:] != self.FOOTER or not len(self.MAGIC) <= at <= size - 16:
+                raise UsageError(f"{path}: pack without a valid index (truncated or not "
+                                 f"finished?)")
+            f.seek(at)
+            try:
+                entries = json.loads(f.read(size - 16 - at))
+            except ValueError as exc:
+                raise UsageError(f"{path}: corrupt pack index ({exc})") from None
+        if not isinstance(entries, list):
+            raise UsageError(f"{path}: corrupt pack index (not a list)")
+        return entries
+
+    def records(self, path: str) -> Iterator[Record]:
+        entries = self.index(path)
+        with open(path, "rb") as f:
+            for i, e in enumerate(entries):
+                where = f"{path}#{i}"
+                try:
+                    name, offset, length = e["path"], int(e["offset"]), int(e["length"])
+                except (TypeError, KeyError, ValueError):
+                    yield Record(where, None, None, 0, "corrupt index entry")
+                    continue
+                f.seek(offset)
+                yield Record(where, name, f.read(length), length, None)
+
+
+class _PackWriter(RecordWriter):
+    def __init__(self, stream: IO[bytes], fmt: BytesPack) -> None:
+        self.stream, self.fmt = stream, fmt
+        self.offset = len(fmt.MAGIC)
+        self.entries: list[dict[str, Any]] = []
+        stream.write(fmt.MAGIC)
+
+    def write(self, name: str, payload: bytes) -> None:
+        self.stream.write(payload)
+        self.entries.append({"path": name, "offset": self.offset, "length": len(payload)})
+        self.offset += len(payload)
+
+    def close(self) -> None:
+        index = json.dumps(self.entries, separators=(",", ":")).encode()
+        self.stream.write(index)
+        self.stream.write(self.offset.to_bytes(8, "little") + self.fmt.FOOTER)
+
+
+FORMATS: dict[str, RecordFormat] = {"jsonl": JsonLines(), "bytes": BytesPack()}
 
 
 def format_of_file(path: str) -> RecordFormat:
