@@ -130,12 +130,13 @@ done:
     return result;
 }
 
-/* A str of len ASCII bytes written by fill(buffer, capacity, &len) without a copy. */
+/* COCO's string code of n numbers, written straight into a new str (no copy). */
 static PyObject *ascii_from(const uint64_t *numbers, size_t n, size_t delta_from)
 {
     size_t cap = mcrle_string_bound(n), len = 0;
     mcrle_result r;
     if (cap == SIZE_MAX || cap > (size_t)PY_SSIZE_T_MAX) return PyErr_NoMemory();
+    if (n == 0) return PyUnicode_New(0, 127);   /* the shared empty str: never write into it */
     PyObject *str = PyUnicode_New((Py_ssize_t)cap, 127);
     if (!str) return NULL;
     char *buf = (char *)PyUnicode_DATA(str);
@@ -172,8 +173,7 @@ static PyObject *py_encode_compact(PyObject *self, PyObject *args)
     size_t elem = n ? (size_t)PyByteArray_GET_SIZE(values) / n : 1;
     if (!(wide = PyMem_RawMalloc((n ? n : 1) * sizeof(uint64_t)))) { PyErr_NoMemory(); goto done; }
     Py_BEGIN_ALLOW_THREADS
-    r = mcrle_widen_values(PyByteArray_AS_STRING(values), n, (mcrle_kind)kind,
-                           elem == 0 ? 1 : elem, wide);
+    r = mcrle_widen_values(PyByteArray_AS_STRING(values), n, (mcrle_kind)kind, elem, wide);
     Py_END_ALLOW_THREADS
     if (r != MCRLE_OK) { raise_result(r, NULL); goto done; }
     if (!(vs = ascii_from(wide, n, 2))) goto done;
@@ -510,24 +510,12 @@ static PyObject *py_string_encode(PyObject *self, PyObject *args)
     Py_buffer b;
     Py_ssize_t delta_from;
     PyObject *result = NULL;
-    char *tmp = NULL;
-    size_t n, cap, len = 0;
-    mcrle_result r;
     if (!PyArg_ParseTuple(args, "y*n:string_encode", &b, &delta_from)) return NULL;
-    if ((size_t)b.len % sizeof(uint64_t) || delta_from < 0) {
+    if ((size_t)b.len % sizeof(uint64_t) || delta_from < 0)
         PyErr_SetString(PyExc_ValueError, "numbers must be a uint64 buffer, delta_from >= 0");
-        goto done;
-    }
-    n = (size_t)b.len / sizeof(uint64_t);
-    cap = mcrle_string_bound(n);
-    if (cap == SIZE_MAX || !(tmp = PyMem_RawMalloc(cap ? cap : 1))) { PyErr_NoMemory(); goto done; }
-    Py_BEGIN_ALLOW_THREADS
-    r = mcrle_string_encode((const uint64_t *)b.buf, n, (size_t)delta_from, tmp, cap, &len);
-    Py_END_ALLOW_THREADS
-    if (r != MCRLE_OK) { raise_result(r, NULL); goto done; }
-    result = PyUnicode_DecodeASCII(tmp, (Py_ssize_t)len, "strict");
-done:
-    PyMem_RawFree(tmp);
+    else
+        result = ascii_from((const uint64_t *)b.buf, (size_t)b.len / sizeof(uint64_t),
+                            (size_t)delta_from);
     PyBuffer_Release(&b);
     return result;
 }
