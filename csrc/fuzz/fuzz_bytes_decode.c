@@ -60,8 +60,9 @@
 #include "fuzz_ndarr.h"
 #include "fuzz_bytes_ref.h"
 
-#define FB_MAX_ELEMS ((size_t)1 << 20)
-#define FB_REENCODE_MAX ((size_t)1 << 16)
+/* 2^20 and 2^16 by default; both follow a lowered FZ_MAX_ELEMS (fuzz_common.h) */
+#define FB_MAX_ELEMS (FZ_MAX_ELEMS * 16)
+#define FB_REENCODE_MAX FZ_MAX_ELEMS
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -186,7 +187,9 @@ typedef struct sy_tab { uint32_t freq[106], cum[106]; } sy_tab;
 
 typedef struct synth {
     uint32_t *ops;   /* bit 31: raw (bits 16-20: k, low 16: value); else table << 8 | symbol */
-    size_t n, cap;
+    size_t n, cap;   /* cap: the most ops a script may have (SY_OPS_MAX) */
+    size_t alloc;    /* ops allocated so far: grown on demand, since a 4 MB buffer per
+                        execution cost more than the decoding being tested */
     sy_tab tab[7];
 } synth;
 
@@ -205,16 +208,27 @@ static void sy_tables(synth *S)
     }
 }
 
+static void sy_push(synth *S, uint32_t op)
+{
+    if (S->n >= S->cap) return;
+    if (S->n == S->alloc) {
+        S->alloc = S->alloc ? 2 * S->alloc : 4096;
+        S->ops = (uint32_t *)realloc(S->ops, S->alloc * sizeof(uint32_t));
+        if (!S->ops) abort();
+    }
+    S->ops[S->n++] = op;
+}
+
 static void sy_sym(synth *S, unsigned t, unsigned s)
 {
-    if (S->n < S->cap) S->ops[S->n++] = (uint32_t)(t << 8) | s;
+    sy_push(S, (uint32_t)(t << 8) | s);
 }
 
 static void sy_raw(synth *S, unsigned k, uint64_t v)   /* 0..32 bits, high part first */
 {
     if (k == 0) return;
     if (k > 16) { sy_raw(S, k - 16, v >> 16); k = 16; v &= 0xffff; }
-    if (S->n < S->cap) S->ops[S->n++] = 0x80000000u | (uint32_t)k << 16 | (uint32_t)(v & ((1u << k) - 1));
+    sy_push(S, 0x80000000u | (uint32_t)k << 16 | (uint32_t)(v & ((1u << k) - 1)));
 }
 
 static unsigned sy_bitlen(uint64_t x)
@@ -276,7 +290,7 @@ static void sy_script(synth *S, fz_in *in, size_t lines, size_t n_values)
 static size_t sy_rans(const synth *S, unsigned char *out)
 {
     size_t o = 0;
-    uint16_t *words = (uint16_t *)fz_malloc((32768 + 2) * sizeof(uint16_t));
+    uint16_t *words = (uint16_t *)fz_malloc((S->n < 32768 ? S->n : 32768) * sizeof(uint16_t) + 4);
     for (size_t b0 = 0; b0 < S->n; b0 += 32768) {
         size_t b1 = S->n - b0 < 32768 ? S->n : b0 + 32768, nw = 0;
         uint32_t x = 1u << 16;
@@ -329,8 +343,7 @@ static unsigned char *sy_payload(fz_in *in, size_t lines, size_t n_values, size_
     synth S;
     memset(&S, 0, sizeof S);
     sy_tables(&S);
-    S.cap = SY_OPS_MAX;
-    S.ops = (uint32_t *)fz_malloc(S.cap * sizeof(uint32_t));
+    S.cap = SY_OPS_MAX;   /* ops: NULL, alloc 0 after the memset */
     unsigned char *vt = (unsigned char *)fz_malloc(n_values * 10 + 1);
     size_t vl = 0;
     for (size_t i = 0; i < n_values; i++) vl += ref_put_varint(vt + vl, fz_u8(in));
