@@ -267,3 +267,28 @@ write(FW, "hostile-zero-count", [0x05, 0x00, 1, 3, 3, 0, 2, 1, 2, 0x00, 0x00] + 
 write(FW, "hostile-overflow", [0x07, 0x00, 1, 3, 3, 0, 2, 1, 2, 0x00, 0x00] + runs([(4, 1), (0xF0, 2), (7, 3)]))
 write(FW, "hostile-short", [0x86, 0x00, 2, 2, 3, 4, 0, 1, 1, 2, 0, 4, 0x00, 0x00] + runs([(4, 1), (5, 2)]))
 write(FW, "hostile-raw-count", [0x47, 0x00, 0, 10, 0, 2, 5, 0x00, 0x00] + [0xFF] + list(struct.pack("<Q", 10)) + [4])
+
+
+# ---- fuzz_png_unfilter ----
+# b0: bpp - 1 (bits 0-2), short output (bit 3), no info (bit 4); row_bytes (2
+# bytes LE, % 1024); rows (255: as many as the data holds); the inflated data
+PU = "fuzz_png_unfilter"
+
+
+def png_rows(rows, rb, types, zero_share=0.9):
+    out = []
+    for r in range(rows):
+        out.append(types[r % len(types)])
+        out += [0 if rng.random() < zero_share else rng.randrange(256) for _ in range(rb)]
+    return out
+
+
+write(PU, "every-filter-bpp1", [0x00, 40, 0, 255] + png_rows(10, 40, [0, 1, 2, 3, 4]))
+write(PU, "paeth-up-bpp1", [0x00, 48, 0, 255] + png_rows(12, 48, [2, 4, 4, 1, 2]))
+write(PU, "bpp2", [0x01, 34, 0, 255] + png_rows(6, 34, [1, 4, 3, 2]))
+write(PU, "bpp3-random", [0x02, 21, 0, 255] + png_rows(5, 21, [4, 3, 1], 0.2))
+write(PU, "bpp8", [0x07, 64, 0, 255] + png_rows(4, 64, [4, 1, 3, 2]))
+write(PU, "bad-filter", [0x00, 8, 0, 255] + png_rows(2, 8, [2]) + [5] + [0] * 8)
+write(PU, "wrong-length", [0x00, 8, 0, 3] + png_rows(2, 8, [2]))
+write(PU, "short-output", [0x08, 8, 0, 255] + png_rows(2, 8, [4]))
+write(PU, "no-rows", [0x10, 8, 0, 0])

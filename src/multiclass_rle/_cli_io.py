@@ -7,6 +7,7 @@ Nothing here prints except :class:`Console`; commands live in ``_cli_cmds``.
 from __future__ import annotations
 
 import glob
+import io
 import json
 import multiprocessing
 import os
@@ -21,6 +22,7 @@ from typing import IO, Any
 import numpy as np
 
 from ._api import Runs, as_runs, decode, encode
+from ._png import PNG_SIGNATURE, PNGError, read_label_png
 
 # ---------------------------------------------------------------------------
 # errors and console
@@ -300,10 +302,26 @@ def _image_array(im: Any, path: str, rgb_ids: bool) -> np.ndarray:
 
 
 def read_image(path: str, rgb_ids: bool = False) -> np.ndarray:
-    """A PNG or TIFF (any other format Pillow reads) as a label map; TIFF pages stack."""
+    """A PNG or TIFF (any other format Pillow reads) as a label map; TIFF pages stack.
+
+    Greyscale and palette PNGs, what label maps are, go through the fast
+    reader of ``_png`` (zlib + a C unfilter kernel); other images to Pillow.
+    """
+    source: Any = path
+    if path.lower().endswith(".png"):
+        with open(path, "rb") as f:
+            data = f.read()
+        if data.startswith(PNG_SIGNATURE):
+            try:
+                arr = read_label_png(data)
+            except PNGError as exc:
+                raise InputError(f"corrupt PNG: {exc}") from None
+            if arr is not None:
+                return arr
+            source = io.BytesIO(data)  # read once, then Pillow
     Image = pillow()
     try:
-        with Image.open(path) as im:
+        with Image.open(source) as im:
             frames = getattr(im, "n_frames", 1)
             if frames <= 1:
                 return _image_array(im, path, rgb_ids)

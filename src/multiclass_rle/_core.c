@@ -10,6 +10,7 @@
 #include <Python.h>
 #include "mcrle.h"
 #include "mcrle_bytes.h"
+#include "mcrle_png.h"
 
 static PyObject *CodecError;
 
@@ -719,6 +720,51 @@ done:
     return result;
 }
 
+/* ---- PNG rows (csrc/mcrle_png.h), for the command-line reader ------------- */
+
+PyDoc_STRVAR(png_unfilter_doc,
+"png_unfilter(inflated, rows, row_bytes, bpp, out) -> None\n\n"
+"Undoes the PNG row filters of inflated (rows * (row_bytes + 1) bytes) into\n"
+"out, a writable C-contiguous buffer of at least rows * row_bytes bytes.\n"
+"Raises CodecError(code, name, index, sum): 40 bad filter type (index: the\n"
+"row), 41 wrong length (sum: the length given).");
+
+static PyObject *py_png_unfilter(PyObject *self, PyObject *args)
+{
+    Py_buffer bi, bo;
+    Py_ssize_t rows, row_bytes;
+    unsigned int bpp;
+    mcrle_error_info err = {0, 0};
+    int r;
+    if (!PyArg_ParseTuple(args, "y*nnIw*:png_unfilter", &bi, &rows, &row_bytes, &bpp, &bo))
+        return NULL;
+    if (rows < 0 || row_bytes < 0) {
+        PyBuffer_Release(&bi);
+        PyBuffer_Release(&bo);
+        PyErr_SetString(PyExc_ValueError, "rows and row_bytes must be >= 0");
+        return NULL;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    r = mcrle_png_unfilter(bi.buf, (size_t)bi.len, (size_t)rows, (size_t)row_bytes, bpp, bo.buf,
+                           (size_t)bo.len, &err);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&bi);
+    PyBuffer_Release(&bo);
+    if (r != MCRLE_OK) {
+        const char *name = r == MCRLE_PNG_ERR_FILTER ? "bad PNG filter type"
+                         : r == MCRLE_PNG_ERR_LENGTH ? "wrong PNG data length"
+                         : mcrle_result_name((mcrle_result)r);
+        PyObject *a = Py_BuildValue("(isnK)", r, name, (Py_ssize_t)err.index,
+                                    (unsigned long long)err.sum);
+        if (a) {
+            PyErr_SetObject(CodecError, a);
+            Py_DECREF(a);
+        }
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"encode", py_encode, METH_O, encode_doc},
     {"decode", py_decode, METH_VARARGS, decode_doc},
@@ -732,6 +778,7 @@ static PyMethodDef methods[] = {
     {"bytes_header", py_bytes_header, METH_VARARGS, bytes_header_doc},
     {"bytes_encode", py_bytes_encode, METH_VARARGS, bytes_encode_doc},
     {"bytes_decode", py_bytes_decode, METH_VARARGS, bytes_decode_doc},
+    {"png_unfilter", py_png_unfilter, METH_VARARGS, png_unfilter_doc},
     {NULL, NULL, 0, NULL}
 };
 

@@ -1,0 +1,183 @@
+"""The command-line tool's PNG reader (``multiclass_rle._png``) against Pillow.
+
+PNGs are built here with every filter type (the encoder below writes the
+format from the specification, with zlib), so the C unfilter kernel meets
+Sub, Up, Average and Paeth rows on label-map-like and random data; every real
+PNG under ../shared/data must give exactly Pillow's array (or be left to
+Pillow); corrupt files raise PNGError naming the problem.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+
+import numpy as np
+import pytest
+
+from multiclass_rle import _core
+from multiclass_rle._png import PNGError, read_label_png
+
+PIL = pytest.importorskip("PIL.Image")
+
+
+def paeth(a: int, b: int, c: int) -> int:
+    p = a + b - c
+    pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+    return a if pa <= pb and pa <= pc else (b if pb <= pc else c)
+
+
+def filter_rows(raw: np.ndarray, bpp: int, types: list[int]) -> bytes:
+    """PNG filtering (spec 9.2) of the byte rows of raw, row r with types[r % len]."""
+    rows, n = raw.shape
+    out = bytearray()
+    for r in range(rows):
+        t = types[r % len(types)]
+        out.append(t)
+        for i in range(n):
+            a = int(raw[r, i - bpp]) if i >= bpp else 0
+            b = int(raw[r - 1, i]) if r else 0
+            c = int(raw[r - 1, i - bpp]) if r and i >= bpp else 0
+            pred = [0, a, b, (a + b) // 2, paeth(a, b, c)][t]
+            out.append((int(raw[r, i]) - pred) % 256)
+    return bytes(out)
+
+
+def chunk(ctype: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + ctype + body + struct.pack(
+        ">I", zlib.crc32(body, zlib.crc32(ctype)))
+
+
+def make_png(labels: np.ndarray, *, types=(0, 1, 2, 3, 4), palette: bool = False,
+             idat_parts: int = 1, interlace: int = 0) -> bytes:
+    h, w = labels.shape
+    depth = 16 if labels.dtype == np.uint16 else 8
+    raw = labels.astype(">u2").view(np.uint8).reshape(h, -1) if depth == 16 else labels
+    data = zlib.compress(filter_rows(raw, depth // 8, list(types)))
+    ihdr = struct.pack(">IIBBBBB", w, h, depth, 3 if palette else 0, 0, 0, interlace)
+    out = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
+    if palette:
+        out += chunk(b"PLTE", bytes(range(256)) * 3)
+    step = -(-len(data) // idat_parts)
+    for k in range(0, len(data), step):
+        out += chunk(b"IDAT", data[k:k + step])
+    return out + chunk(b"IEND", b"")
+
+
+def pillow_array(data: bytes) -> np.ndarray:
+    with PIL.open(io.BytesIO(data)) as im:
+        return np.asarray(im)
+
+
+def label_map(rng: np.random.Generator, h: int, w: int, n_labels: int, dtype) -> np.ndarray:
+    """Blocks of labels with ragged edges: rows that mostly repeat the row above."""
+    arr = np.zeros((h, w), dtype)
+    for _ in range(6):
+        y, x = rng.integers(0, h), rng.integers(0, w)
+        arr[y:y + rng.integers(1, h + 1), x:x + rng.integers(1, w + 1)] = rng.integers(0, n_labels)
+    return arr
+
+
+@pytest.mark.parametrize("types", [(0,), (1,), (2,), (3,), (4,), (0, 1, 2, 3, 4), (4, 2, 1)])
+@pytest.mark.parametrize("dtype,palette", [(np.uint8, False), (np.uint8, True), (np.uint16, False)])
+def test_every_filter_type_matches_pillow(types, dtype, palette):
+    rng = np.random.default_rng(len(types) * 7 + types[0])
+    n_labels = 40000 if dtype == np.uint16 else 256
+    for h, w in [(1, 1), (3, 17), (9, 33), (24, 50)]:
+        for arr in (label_map(rng, h, w, n_labels, dtype),
+                    rng.integers(0, n_labels, (h, w)).astype(dtype)):
+            png = make_png(arr, types=types, palette=palette, idat_parts=2)
+            got = read_label_png(png)
+            assert got is not None
+            want = pillow_array(png)
+            assert got.dtype == want.dtype == arr.dtype
+            np.testing.assert_array_equal(got, want)
+            np.testing.assert_array_equal(got, arr)
+
+
+def test_real_pngs_match_pillow(data_dir):
+    pngs = sorted(data_dir.rglob("*.png"))
+    assert pngs
+    read = 0
+    for path in pngs:
+        data = path.read_bytes()
+        got = read_label_png(data)
+        if got is None:  # colour images are Pillow's
+            with PIL.open(path) as im:
+                assert im.mode not in ("L", "P", "I;16")
+            continue
+        want = pillow_array(data)
+        assert got.dtype == want.dtype and got.shape == want.shape, path
+        assert np.array_equal(got, want), path
+        read += 1
+    assert read >= len(pngs) - 10
+
+
+def test_other_pngs_are_left_to_pillow():
+    arr = np.arange(12, dtype=np.uint8).reshape(3, 4)
+    assert read_label_png(make_png(arr, interlace=1)) is None
+    rgb = io.BytesIO()
+    PIL.fromarray(np.zeros((3, 4, 3), np.uint8)).save(rgb, format="PNG")
+    assert read_label_png(rgb.getvalue()) is None
+    one_bit = io.BytesIO()
+    PIL.fromarray(np.eye(4, dtype=bool)).save(one_bit, format="PNG")
+    assert read_label_png(one_bit.getvalue()) is None
+
+
+def corrupt_cases() -> dict[str, tuple[bytes, str]]:
+    arr = label_map(np.random.default_rng(3), 20, 30, 5, np.uint8)
+    good = make_png(arr)
+    ihdr_end = 8 + 25
+    idat_at = good.index(b"IDAT") - 4
+    (idat_len,) = struct.unpack(">I", good[idat_at:idat_at + 4])
+    bad_crc = bytearray(good)
+    bad_crc[idat_at + 8 + 3] ^= 0xFF
+    bad_filter = make_png(arr, types=(2,))
+    raw = bytearray(zlib.decompress(bad_filter[idat_at + 8:idat_at + 8 + idat_len]))
+    raw[5 * 31] = 7  # row 5's filter type
+    body = zlib.compress(bytes(raw))
+    bad_filter = (bad_filter[:idat_at] + chunk(b"IDAT", body) + chunk(b"IEND", b""))
+    short = zlib.compress(filter_rows(arr[:-1], 1, [1]))
+    long = zlib.compress(filter_rows(np.vstack([arr, arr[:1]]), 1, [1]))
+    head = good[:ihdr_end]
+    return {
+        "signature": (b"\x89PNX" + good[4:], "no PNG signature"),
+        "truncated": (good[:idat_at + 20], "truncated"),
+        "no IEND": (good[:-12], "no IEND"),
+        "CRC": (bytes(bad_crc), "CRC mismatch in chunk b'IDAT'"),
+        "filter": (bad_filter, "row 5 has filter type 7"),
+        "short data": (head + chunk(b"IDAT", short) + chunk(b"IEND", b""), "30x20 needs 620"),
+        "long data": (head + chunk(b"IDAT", long) + chunk(b"IEND", b""), "more image data"),
+        "no IDAT": (head + chunk(b"IEND", b""), "no image data"),
+        "zlib": (head + chunk(b"IDAT", b"\x78\x9c\xff\xff") + chunk(b"IEND", b""), "corrupt"),
+        "IHDR first": (good[:8] + chunk(b"IEND", b""), "IHDR"),
+        "zero size": (good[:8] + chunk(b"IHDR", struct.pack(">IIBBBBB", 0, 5, 8, 0, 0, 0, 0))
+                      + chunk(b"IEND", b""), "invalid image size 0x5"),
+    }
+
+
+@pytest.mark.parametrize("case", sorted(corrupt_cases()))
+def test_corrupt_pngs_raise_named_errors(case):
+    data, words = corrupt_cases()[case]
+    with pytest.raises(PNGError, match=None) as info:
+        read_label_png(data)
+    assert words in str(info.value)
+    assert isinstance(info.value, ValueError)
+
+
+def test_unfilter_kernel_checks_its_arguments():
+    out = np.empty((2, 3), np.uint8)
+    with pytest.raises(_core.CodecError) as info:
+        _core.png_unfilter(b"\x00" * 7, 2, 3, 1, out)
+    assert info.value.args[0] == 41 and info.value.args[3] == 7
+    with pytest.raises(_core.CodecError) as info:
+        _core.png_unfilter(b"\x00\x01\x02\x03\x09\x00\x00\x00", 2, 3, 1, out)
+    assert info.value.args[0] == 40 and info.value.args[2] == 1
+    np.testing.assert_array_equal(out[0], [1, 2, 3])
+    with pytest.raises(_core.CodecError):
+        _core.png_unfilter(b"\x00" * 8, 2, 3, 1, np.empty(5, np.uint8))
+    with pytest.raises(_core.CodecError):
+        _core.png_unfilter(b"\x00" * 8, 2, 3, 0, out)
+    with pytest.raises(TypeError):
+        _core.png_unfilter(b"\x00" * 8, 2, 3, 1, b"read-only")
