@@ -449,14 +449,14 @@ def test_fixtures_exist():
     names = _fixture_names()
     assert len(names) >= 10
     for name in names:
-        for suffix in (".original.json", ".compact.json", ".v1.mcrle"):
+        for suffix in (".original.json", ".compact.json", ".packed.json", ".v1.mcrle"):
             assert (FIXTURES / (name + suffix)).is_file(), name + suffix
 
 
 @pytest.mark.parametrize("name", _fixture_names())
 def test_fixture_decodes(name):
     a = np.load(FIXTURES / f"{name}.npy")
-    for suffix in (".original.json", ".compact.json"):
+    for suffix in (".original.json", ".compact.json", ".packed.json"):
         rle = json.loads((FIXTURES / (name + suffix)).read_text())
         back = mcr.decode(rle, dtype=a.dtype)
         assert back.shape == a.shape and np.array_equal(back, a), suffix

@@ -12,7 +12,8 @@ chooses dtypes, allocates, and turns result codes into readable errors.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import base64
+from collections.abc import Iterator, Mapping
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
@@ -212,13 +213,64 @@ def encode_bytes(array: Any) -> bytes:
         # the model reads lines along the last axis: gathering them from, say, a
         # Fortran-ordered volume element by element is slower than numpy's copy
         arr = np.ascontiguousarray(arr)
+    return _encode_with_table(arr)[0]
+
+
+def _encode_with_table(arr: np.ndarray) -> tuple[bytes, np.ndarray]:
+    """The bytes form of a native, C-contiguous label array, and its distinct values."""
     values, _counts = _core.encode(arr)   # runs: their values are all the distinct values
-    table = np.unique(np.frombuffer(values, dtype=arr.dtype))
+    distinct = np.unique(np.frombuffer(values, dtype=arr.dtype))
     if arr.dtype.kind == "i":
-        table = table.astype(np.int64).view(_U64)
+        table = distinct.astype(np.int64).view(_U64)
     else:
-        table = table.astype(_U64)
-    return _core.bytes_encode(arr, _KIND[arr.dtype.kind], table)
+        table = distinct.astype(_U64)
+    return _core.bytes_encode(arr, _KIND[arr.dtype.kind], table), distinct
+
+
+def encode_packed(arr: np.ndarray, compact: dict[str, Any]) -> dict[str, Any]:
+    """``encode(array, packed=True)``: the packed dict, or ``compact`` where it is better.
+
+    ``compact`` (the plain compact dict of the same map) is returned for maps
+    holding only 0s and 1s, whose ``counts`` pycocotools reads, and whenever
+    its strings are shorter than the packed one (tiny maps).
+    """
+    if not arr.dtype.isnative:
+        arr = arr.astype(arr.dtype.newbyteorder("="))
+    elif not arr.flags.c_contiguous:
+        arr = np.ascontiguousarray(arr)
+    blob, distinct = _encode_with_table(arr)
+    if distinct.size == 0 or (int(distinct[0]) >= 0 and int(distinct[-1]) <= 1):
+        return compact
+    text = base64.b64encode(blob).decode("ascii")
+    if len(text) >= len(compact["values"]) + len(compact["counts"]):
+        return compact
+    return {"size": list(arr.shape), "dtype": arr.dtype.name, "packed": text}
+
+
+def packed_bytes(rle: Mapping[str, Any]) -> bytes:
+    """The bytes-form object inside a packed dict, checked against its other keys."""
+    text = rle["packed"]
+    if not isinstance(text, str):
+        raise MalformedRLEError(
+            f"'packed' must be a base64 string, got {type(text).__name__}")
+    if "values" in rle or "counts" in rle:
+        raise MalformedRLEError("an RLE dict holds either 'packed' or 'values'/'counts', not both")
+    try:
+        blob = base64.b64decode(text, validate=True)
+    except ValueError as exc:
+        raise MalformedRLEError(f"'packed' is not valid base64 ({exc})") from None
+    info = _whole(blob)[1]
+    if "size" in rle:
+        from ._api import _parse_size  # lazy: _api imports this module lazily too
+
+        size = _parse_size(rle["size"])
+        if size != info.shape:
+            raise MalformedRLEError(
+                f"'size' is {size} but the packed map has shape {info.shape}")
+    if "dtype" in rle and rle["dtype"] != info.dtype.name:
+        raise MalformedRLEError(
+            f"'dtype' is {rle['dtype']!r} but the packed map holds {info.dtype.name}")
+    return blob
 
 
 def _whole(data: Any) -> tuple[Any, BytesInfo]:
