@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The Python test suite against an extension built with AddressSanitizer and
 # UndefinedBehaviorSanitizer, the sanitizer runtimes preloaded into a normal
-# CPython (as msgspec does). Leak detection is off here because CPython itself
-# keeps memory at exit; tests/test_leaks.py checks our loops for leaks instead.
+# CPython (as msgspec does). Leak detection is off for pytest because CPython
+# itself keeps memory at exit; then tools/leak_loops.py runs every allocating
+# path (errors included) under LeakSanitizer, and tools/lsan_ours.py fails
+# on any leak whose allocation passes through the extension.
 #   tools/sanitize_pytest.sh [pytest args...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,3 +27,10 @@ ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 LD_PRELOAD="$preload" \
   python -m pytest -q -p no:cacheprovider "${tests[@]}"
+log="$(mktemp)"
+ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0:malloc_context_size=40 \
+UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+PYTHONMALLOC=malloc LD_PRELOAD="$preload" \
+  python tools/leak_loops.py 50 > "$log" 2>&1 || true   # CPython's own leaks exit non-zero
+python3 tools/lsan_ours.py "$log" || { tail -40 "$log"; exit 1; }
+rm -f "$log"
