@@ -633,7 +633,8 @@ typedef struct enc {
     ftab tabs[N_TABLES];
     uint32_t *ops;
     size_t nops;
-    uint16_t *words;           /* BLOCK_OPS + 2 words */
+    uint16_t *words;           /* ops_cap + 2 words (at most one per op, + the state) */
+    size_t ops_cap;            /* ops the buffer holds: BLOCK_OPS, or all a small map emits */
     unsigned char *out;
     size_t cap, olen;
     int over;
@@ -644,7 +645,7 @@ static void enc_flush(enc *e)
 {
     if (e->nops == 0) return;
     uint32_t x = RANS_L;
-    uint16_t *wend = e->words + BLOCK_OPS + 2, *w = wend;
+    uint16_t *wend = e->words + e->ops_cap + 2, *w = wend;
     for (size_t i = e->nops; i-- > 0;) {
         uint32_t op = e->ops[i];
         if (op & OP_RAW) {
@@ -862,7 +863,23 @@ size_t mcrle_bytes_bound(size_t elem_size, int ndim, const size_t *shape)
 }
 
 /* Scratch layout of the encoder, in 8-byte aligned pieces. */
-typedef struct enc_layout { size_t keys, lut8, il, lines, cache, ops, words, total; } enc_layout;
+typedef struct enc_layout { size_t keys, lut8, il, lines, cache, ops, words, ops_cap, total; } enc_layout;
+
+/*
+ * Ops a map can emit, so that small maps get small scratch (the block of
+ * BLOCK_OPS ops, 192 KB with its words, is only needed by large maps): per
+ * line one END (or FIRST-END) symbol, per segment at most 10 ops (its symbol;
+ * an OFF or KX number: class + at most two raw pieces; an LX number: 3; a
+ * value: VAL + an escape index of up to two raw pieces), and a line has at
+ * most W segments. Blocks still break every BLOCK_OPS ops, so the format
+ * does not depend on this capacity.
+ */
+static size_t ops_capacity(size_t W, size_t lines)
+{
+    if (W == 0 || lines == 0) return 0;   /* raw payload or no element: no model */
+    if (lines > (BLOCK_OPS - 1) / 11 || W > (BLOCK_OPS - lines) / (10 * lines)) return BLOCK_OPS;
+    return lines + 10 * W * lines;
+}
 
 static int enc_plan(size_t elem_size, int ndim, const size_t *shape, size_t n_values, enc_layout *Lo)
 {
@@ -879,8 +896,9 @@ static int enc_plan(size_t elem_size, int ndim, const size_t *shape, size_t n_va
     TAKE(il, W * 4);
     TAKE(lines, 2 * W * elem_size);
     TAKE(cache, cache_slots * 16);
-    TAKE(ops, (size_t)BLOCK_OPS * 4);
-    TAKE(words, ((size_t)BLOCK_OPS + 2) * 2);
+    Lo->ops_cap = ops_capacity(W, lines);
+    TAKE(ops, Lo->ops_cap * 4);
+    TAKE(words, (Lo->ops_cap + 2) * 2);
 #undef TAKE
     Lo->total = off;
     return 1;
@@ -977,6 +995,7 @@ int mcrle_bytes_encode(const void *data, mcrle_kind kind, size_t elem_size, int 
             e.cache_words = 4 * (n_values < CACHE_SLOTS ? n_values : CACHE_SLOTS);
             e.ops = (uint32_t *)(void *)(S + Lo.ops);
             e.words = (uint16_t *)(void *)(S + Lo.words);
+            e.ops_cap = Lo.ops_cap;
             /* pass 1: count the symbols */
             e.counting = 1;
             enc_walk(&e);
