@@ -406,13 +406,22 @@ def test_ctrl_c_leaves_no_partial_output(tmp_path, jobs):
 def test_pillow_missing_gives_install_hint(tmp_path, corrupt):
     hide = "import sys; sys.modules['PIL'] = None"
     out = tmp_path / "o.jsonl"
-    proc = run("encode", corrupt / "a_good.png", "-o", out, cwd=tmp_path, pre=hide)
-    assert proc.returncode == 1
-    assert 'pip install "multiclass-rle[image]"' in proc.stderr
-    assert "a_good.png" in proc.stderr and "Traceback" not in proc.stderr
-    assert not out.exists()
-    proc = run("encode", corrupt / "e_good.npy", "-o", out, cwd=tmp_path, pre=hide)
-    assert proc.returncode == 0, proc.stderr  # npy needs no Pillow
+    rgb = tmp_path / "rgb.png"
+    Image.fromarray(np.zeros((4, 5, 3), np.uint8)).save(rgb)
+    tif = tmp_path / "m.tif"
+    Image.fromarray(np.zeros((4, 5), np.uint16)).save(tif)
+    for path in (rgb, tif):
+        proc = run("encode", path, "-o", out, cwd=tmp_path, pre=hide)
+        assert proc.returncode == 1
+        assert 'pip install "multiclass-rle[image]"' in proc.stderr
+        assert path.name in proc.stderr and "Traceback" not in proc.stderr
+        assert not out.exists()
+    # label PNGs (greyscale, palette) and npy need no Pillow
+    proc = run("encode", corrupt / "a_good.png", corrupt / "e_good.npy", "-o", out,
+               cwd=tmp_path, pre=hide)
+    assert proc.returncode == 0, proc.stderr
+    assert np.array_equal(mcr.decode(records(out)[0]["rle"]),
+                          pillow_labels(corrupt / "a_good.png"))
 
 
 def test_decode_rejects_bad_records_and_unsafe_paths(tmp_path):

@@ -99,22 +99,15 @@ def cmd_encode(args: argparse.Namespace, con: Console) -> int:
             con.error("encode", "no label maps found; nothing written")
             return 1
         images = [f for f in files if f.kind == "image"]
-        if images:
+        if images and have_pillow():
             # import Pillow and its format plugins once here, so that forked
-            # workers start with them (and a missing Pillow is reported once)
-            try:
-                Image = pillow()
-            except InputError as exc:
-                files = [f for f in files if f.kind != "image"]
-                failures += len(images) - 1
-                report(images[0].path if len(images) == 1 else
-                       f"{images[0].path} and {len(images) - 1} more image files", str(exc))
-                if not files:
-                    return 1
-            else:
-                Image.preinit()  # PNG, JPEG, BMP, GIF, PPM
-                if any(not f.path.lower().endswith(".png") for f in images):
-                    Image.init()  # every plugin (TIFF, ...)
+            # workers start with them. Without Pillow, greyscale and palette
+            # PNGs are still read (multiclass_rle._png); any other image fails
+            # on its own with the install hint.
+            Image = pillow()
+            Image.preinit()  # PNG, JPEG, BMP, GIF, PPM
+            if any(not f.path.lower().endswith(".png") for f in images):
+                Image.init()  # every plugin (TIFF, ...)
         stream = sys.stdout.buffer if sink is None else sink.stream
         writer = fmt.writer(stream)
         n_maps = n_files = bytes_in = bytes_out = raw = 0
