@@ -133,6 +133,25 @@ def test_encode_camvid_records(camvid, camvid_jsonl):
         assert np.array_equal(got, want)
 
 
+def test_packed_json_lines(camvid, camvid_jsonl, tmp_path):
+    out = tmp_path / "p.jsonl"
+    proc = run("encode", camvid, "-o", out, "--format", "jsonl-packed", "--verify", "-j", "2",
+               cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    recs = records(out)
+    assert [r["path"] for r in recs] == [r["path"] for r in records(camvid_jsonl)]
+    for r in recs:
+        assert set(r["rle"]) == {"size", "dtype", "packed"}
+        assert np.array_equal(mcr.decode(r["rle"]), pillow_labels(camvid / r["path"]))
+    assert out.stat().st_size * 2 < camvid_jsonl.stat().st_size
+    back = tmp_path / "back"
+    proc = run("decode", out, "-o", back, "--format", "npy", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    for r in recs:
+        npy = back / Path(r["path"]).with_suffix(".npy")
+        assert np.array_equal(np.load(npy), pillow_labels(camvid / r["path"]))
+
+
 def test_jobs_give_identical_output(camvid, camvid_jsonl, tmp_path):
     out1 = tmp_path / "j1.jsonl"
     proc = run("encode", camvid, "-o", out1, "-j", "1", cwd=tmp_path)

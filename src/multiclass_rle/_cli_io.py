@@ -494,7 +494,7 @@ def json_line(name: str, rle: dict[str, Any]) -> str:
     The compact strings use the characters '0'..'o', of which only the
     backslash needs escaping in JSON; anything unexpected takes json.dumps.
     """
-    values, counts, size, dtype = rle["values"], rle["counts"], rle["size"], rle["dtype"]
+    values, counts, size, dtype = rle.get("values"), rle.get("counts"), rle["size"], rle["dtype"]
     if len(rle) == 4 and type(values) is str and type(counts) is str and dtype.isidentifier():
         return (f'{{"path":{json.dumps(name)},"rle":{{"size":[{",".join(map(str, size))}],'
                 f'"values":"{values.replace(chr(92), chr(92) * 2)}",'
@@ -540,6 +540,28 @@ class JsonLines(RecordFormat):
                                  'and "rle" (an object)')
                     continue
                 yield Record(where, rec["path"], rec["rle"], len(line), None)
+
+
+class PackedJsonLines(JsonLines):
+    """JSON Lines whose maps are packed dicts (``encode(a, packed=True)``): 3-4x smaller.
+
+    Reading back needs nothing new: ``decode`` reads packed dicts, so such a
+    file is read by :class:`JsonLines` (the two cannot be told apart by
+    their first bytes, and need not be).
+    """
+
+    name = "jsonl-packed"
+    description = "JSON Lines of packed dicts (the bytes form in base64)"
+
+    def payload(self, name: str, array: np.ndarray, verify: bool) -> tuple[bytes, int]:
+        line = json_line(name, encode(array, packed=True))
+        if verify:
+            _verify(array, json.loads(line)["rle"])
+        data = line.encode("ascii")
+        return data, len(data)
+
+    def sniff(self, head: bytes) -> bool:
+        return False  # read back as "jsonl"
 
 
 class _JsonLinesWriter(RecordWriter):
@@ -632,7 +654,8 @@ class _PackWriter(RecordWriter):
         self.stream.write(self.offset.to_bytes(8, "little") + self.fmt.FOOTER)
 
 
-FORMATS: dict[str, RecordFormat] = {"jsonl": JsonLines(), "bytes": BytesPack()}
+FORMATS: dict[str, RecordFormat] = {"jsonl": JsonLines(), "jsonl-packed": PackedJsonLines(),
+                                     "bytes": BytesPack()}
 
 
 def format_of_file(path: str) -> RecordFormat:
@@ -645,7 +668,7 @@ def format_of_file(path: str) -> RecordFormat:
     for fmt in FORMATS.values():
         if fmt.sniff(head):
             return fmt
-    raise UsageError(f"{path}: not an mcrle file (expected {', '.join(FORMATS)})")
+    raise UsageError(f"{path}: not an mcrle file (expected JSON Lines or a bytes pack)")
 
 
 # ---------------------------------------------------------------------------
