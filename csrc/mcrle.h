@@ -143,6 +143,14 @@ mcrle_result mcrle_string_decode(const char *s, size_t len, size_t delta_from,
                                  uint64_t *numbers, size_t capacity, size_t *n_out,
                                  mcrle_error_info *info);
 
+/*
+ * Number of characters of s that end a number ('0'..'O'): exactly the count
+ * mcrle_string_decode returns for a valid string (so a buffer of that many
+ * numbers suffices when it succeeds; for an invalid string it fails anyway,
+ * MCRLE_ERR_NOSPACE at worst).
+ */
+size_t mcrle_string_count(const char *s, size_t len);
+
 /* ---- values --------------------------------------------------------------- */
 
 /* What the elements of a label array are. */

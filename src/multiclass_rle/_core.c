@@ -445,17 +445,21 @@ static PyObject *py_parse_compact(PyObject *self, PyObject *args)
         PyErr_NoMemory();
         goto done;
     }
-    counts = PyByteArray_FromStringAndSize(NULL, lc * 8);
-    wide = PyMem_RawMalloc((size_t)lv * 8 + 8);
+    /* buffers of exactly the numbers a valid string holds (a short count
+     * only makes an invalid string fail with NOSPACE instead) */
+    nc = mcrle_string_count(sc, (size_t)lc);
+    nv = mcrle_string_count(sv, (size_t)lv);
+    counts = PyByteArray_FromStringAndSize(NULL, (Py_ssize_t)nc * 8);
+    wide = PyMem_RawMalloc(nv * 8 + 8);
     if (!counts || !wide) { if (!PyErr_Occurred()) PyErr_NoMemory(); goto done; }
     {
         uint64_t *c = (uint64_t *)(void *)PyByteArray_AS_STRING(counts);
         Py_BEGIN_ALLOW_THREADS
-        r = mcrle_string_decode(sc, (size_t)lc, 3, c, (size_t)lc, &nc, &info);
+        r = mcrle_string_decode(sc, (size_t)lc, 3, c, nc, &nc, &info);
         for (size_t i = 0; r == MCRLE_OK && i < nc; i++)
             if (c[i] >> 63) { r = MCRLE_ERR_COUNTS_LONG; info.index = i; }
         if (r == MCRLE_OK)
-            r = mcrle_string_decode(sv, (size_t)lv, 2, wide, (size_t)lv, &nv, &info);
+            r = mcrle_string_decode(sv, (size_t)lv, 2, wide, nv, &nv, &info);
         if (r == MCRLE_OK && nv != nc) r = MCRLE_ERR_ARG;
         if (r == MCRLE_OK)
             r = mcrle_narrow_values(wide, nv, values_signed, (mcrle_kind)kind, (size_t)elem, wide,
