@@ -106,3 +106,172 @@ mcrle_result mcrle_window_runs(const void *values, const uint64_t *counts, size_
     *n_out = n;
     return MCRLE_OK;
 }
+
+/* ---- a window straight from the compact strings ---------------------------- */
+
+#define CHUNK 256
+
+/*
+ * The window walk of cut_window, fed one run at a time: seg_a/seg_b is the
+ * part of the current window column in Fortran positions.
+ */
+typedef struct window_walk {
+    int ndim;
+    const size_t *shape, *start, *stop;
+    size_t idx[MCRLE_MAX_NDIM];
+    uint64_t col_stride[MCRLE_MAX_NDIM];
+    uint64_t column, seg_a, seg_b;
+    int done;
+    unsigned char *ov;
+    uint64_t *oc;
+    size_t capacity, n, E;
+    uint64_t last;
+} window_walk;
+
+static void walk_segment(window_walk *w)
+{
+    uint64_t H = w->shape[0];
+    w->seg_a = w->column * H + w->start[0];
+    w->seg_b = w->column * H + w->stop[0];
+}
+
+static void walk_next_column(window_walk *w)
+{
+    int a = 1;
+    for (; a < w->ndim; a++) {
+        if (++w->idx[a] < w->stop[a]) { w->column += w->col_stride[a]; break; }
+        w->column -= (uint64_t)(w->idx[a] - 1 - w->start[a]) * w->col_stride[a];
+        w->idx[a] = w->start[a];
+    }
+    if (a == w->ndim) w->done = 1;
+    else walk_segment(w);
+}
+
+/* The run [rs, re) of value v: its pieces inside the window, in order. */
+MCRLE_INLINE mcrle_result walk_run(window_walk *w, uint64_t v, uint64_t rs, uint64_t re)
+{
+    while (!w->done && w->seg_a < re) {
+        uint64_t lo = rs > w->seg_a ? rs : w->seg_a, hi = re < w->seg_b ? re : w->seg_b;
+        if (lo < hi) {
+            if (w->n && v == w->last) {
+                w->oc[w->n - 1] += hi - lo;
+            } else {
+                SAFETY_CHECK(w->n < w->capacity, MCRLE_ERR_NOSPACE);
+                mcrle_store(w->ov + w->n * w->E, v, w->E);
+                w->oc[w->n++] = hi - lo;
+                w->last = v;
+            }
+        }
+        if (w->seg_b <= re) walk_next_column(w);
+        else break;
+    }
+    return MCRLE_OK;
+}
+
+mcrle_result mcrle_window_runs_compact(const char *values, size_t values_len, const char *counts,
+                                       size_t counts_len, int values_signed, mcrle_kind kind,
+                                       size_t elem_size, int ndim, const size_t *shape,
+                                       const size_t *start, const size_t *stop,
+                                       void *out_values, uint64_t *out_counts, size_t capacity,
+                                       size_t *n_out, mcrle_error_info *info)
+{
+    size_t size;
+    SAFETY_CHECK(n_out != NULL, MCRLE_ERR_ARG);
+    *n_out = 0;
+    SAFETY_CHECK(elem_size == 1 || elem_size == 2 || elem_size == 4 || elem_size == 8,
+                 MCRLE_ERR_ARG);
+    SAFETY_CHECK(kind == MCRLE_KIND_BOOL || kind == MCRLE_KIND_SIGNED ||
+                 kind == MCRLE_KIND_UNSIGNED, MCRLE_ERR_ARG);
+    SAFETY_CHECK(ndim >= 1 && ndim <= MCRLE_MAX_NDIM && shape && start && stop, MCRLE_ERR_ARG);
+    SAFETY_CHECK((values_len == 0 || values) && (counts_len == 0 || counts), MCRLE_ERR_ARG);
+    mcrle_result r = mcrle_shape_size(ndim, shape, &size);
+    if (r != MCRLE_OK) return r;
+    size_t window = 1;
+    for (int a = 0; a < ndim; a++) {
+        SAFETY_CHECK(start[a] <= stop[a] && stop[a] <= shape[a], MCRLE_ERR_ARG);
+        window *= stop[a] - start[a];
+    }
+    SAFETY_CHECK(window == 0 || (out_values && out_counts), MCRLE_ERR_ARG);
+
+    window_walk w;
+    w.ndim = ndim;
+    w.shape = shape;
+    w.start = start;
+    w.stop = stop;
+    w.column = 0;
+    w.seg_a = w.seg_b = 0;
+    uint64_t s = 1;
+    for (int a = 1; a < ndim; a++) {
+        w.idx[a] = start[a];
+        w.col_stride[a] = s;
+        w.column += start[a] * s;
+        s *= shape[a];
+    }
+    w.done = window == 0;
+    w.ov = (unsigned char *)out_values;
+    w.oc = out_counts;
+    w.capacity = capacity;
+    w.n = 0;
+    w.E = elem_size;
+    w.last = 0;
+    if (!w.done) walk_segment(&w);
+
+    /*
+     * Both strings are read in step, CHUNK runs at a time, to their ends:
+     * after the window's last piece the walk only validates (every count
+     * positive, never past the size, their sum the size; the values as many
+     * as the counts and each fitting the element), so that a malformed RLE
+     * is refused exactly when decoding it whole would be.
+     */
+    mcrle_str_reader rc, rv;
+    mcrle_str_reader_init(&rc, counts, counts_len, 3);
+    mcrle_str_reader_init(&rv, values, values_len, 2);
+    uint64_t cbuf[CHUNK], vbuf[CHUNK];
+    uint64_t pos = 0, total = (uint64_t)size;
+    size_t run = 0;
+    for (;;) {
+        size_t nc = 0, nv = 0;
+        r = mcrle_str_read(&rc, cbuf, CHUNK, &nc, info);
+        if (r != MCRLE_OK) return r;
+        r = mcrle_str_read(&rv, vbuf, nc, &nv, info);
+        if (r != MCRLE_OK) return r;
+        if (nv != nc) {   /* fewer values than counts */
+            if (info) { info->index = run + nv; info->sum = pos; }
+            return MCRLE_ERR_ARG;
+        }
+        r = mcrle_narrow_values(vbuf, nv, values_signed, kind, elem_size, vbuf, info);
+        if (r != MCRLE_OK) {
+            if (info) info->index += run;
+            return r;
+        }
+        const unsigned char *vb = (const unsigned char *)vbuf;
+        for (size_t k = 0; k < nc; k++) {
+            uint64_t c = cbuf[k];
+            if (MCRLE_UNLIKELY(c == 0)) {
+                if (info) { info->index = run + k; info->sum = pos; }
+                return MCRLE_ERR_ZERO_COUNT;
+            }
+            if (MCRLE_UNLIKELY(c > total - pos || (c >> 63))) {
+                if (info) { info->index = run + k; info->sum = UINT64_MAX; }
+                return MCRLE_ERR_COUNTS_LONG;
+            }
+            if (!w.done) {
+                r = walk_run(&w, mcrle_load(vb + k * elem_size, elem_size), pos, pos + c);
+                if (r != MCRLE_OK) return r;
+            }
+            pos += c;
+        }
+        run += nc;
+        if (nc < CHUNK) break;   /* the counts string has ended */
+    }
+    if (rv.p < rv.len) {   /* more values than counts */
+        if (info) { info->index = run; info->sum = pos; }
+        return MCRLE_ERR_ARG;
+    }
+    if (pos != total) {
+        if (info) { info->index = run; info->sum = pos; }
+        return MCRLE_ERR_COUNTS_SHORT;
+    }
+    *n_out = w.n;
+    return MCRLE_OK;
+}
