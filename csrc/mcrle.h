@@ -238,6 +238,23 @@ mcrle_result mcrle_window_runs_compact(const char *values, size_t values_len, co
                                        void *out_values, uint64_t *out_counts, size_t capacity,
                                        size_t *n_out, mcrle_error_info *info);
 
+/*
+ * mcrle_relabel_runs straight from the two compact strings of a map of
+ * 1-byte elements (kind: bool, signed or unsigned; values narrowed to it):
+ * a run whose element is the byte b gets table[b] (table: 256 elements of
+ * elem_size bytes) when defined[b] is non-zero, else the call fails with
+ * MCRLE_ERR_VALUE_RANGE (info.index = the run, info.sum = b). The strings
+ * are read to their ends and validated as mcrle_window_runs_compact does, so
+ * the result is MCRLE_OK only when decoding the whole RLE would succeed.
+ * capacity: mcrle_string_count(counts) suffices for a valid string.
+ */
+mcrle_result mcrle_relabel_compact(const char *values, size_t values_len, const char *counts,
+                                   size_t counts_len, int values_signed, mcrle_kind kind,
+                                   uint64_t size, const void *table,
+                                   const unsigned char *defined, size_t elem_size,
+                                   void *out_values, uint64_t *out_counts, size_t capacity,
+                                   size_t *n_out, mcrle_error_info *info);
+
 #ifdef __cplusplus
 }
 #endif

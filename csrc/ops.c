@@ -213,3 +213,129 @@ mcrle_result mcrle_relabel_runs(const void *index, size_t index_size, const uint
     if (r != MCRLE_OK) *n_out = 0;
     return r;
 }
+
+/* ---- relabelling straight from the compact strings ------------------------- */
+
+#define CHUNK 1024
+
+/*
+ * One chunk of runs (counts, 1-byte values) relabelled and merged into the
+ * output; returns nc, or the index of the first run it could not take (a
+ * bad count, an undefined label or no room), left for the caller to name.
+ */
+MCRLE_INLINE size_t relabel_chunk(const uint64_t *cbuf, const void *vbuf, int wide, uint64_t top,
+                                  size_t nc,
+                                  uint64_t *left_io, const unsigned char *tb,
+                                  const unsigned char *defined, unsigned char *ov,
+                                  uint64_t *out_counts, size_t capacity, size_t *n_io,
+                                  uint64_t *last_io, size_t E)
+{
+    /* wide: the values are the strings' unsigned numbers, refused past top
+     * (255, or 1 for bool); else bytes narrowed already (top 255) */
+    const uint64_t *v64 = (const uint64_t *)vbuf;
+    const unsigned char *vb = (const unsigned char *)vbuf;
+    uint64_t left = *left_io, last = *last_io;
+    size_t n = *n_io, k = 0;
+    for (; k < nc; k++) {
+        uint64_t c = cbuf[k];
+        uint64_t b = wide ? v64[k] : vb[k];
+        if (MCRLE_UNLIKELY(c - 1 >= left || (c >> 63) || b > top || !defined[b])) break;
+        uint64_t v = mcrle_load(tb + b * E, E);
+        if (n && v == last) {
+            out_counts[n - 1] += c;
+        } else {
+            if (MCRLE_UNLIKELY(n >= capacity)) break;
+            mcrle_store(ov + n * E, v, E);
+            out_counts[n++] = c;
+            last = v;
+        }
+        left -= c;
+    }
+    *left_io = left;
+    *last_io = last;
+    *n_io = n;
+    return k;
+}
+
+mcrle_result mcrle_relabel_compact(const char *values, size_t values_len, const char *counts,
+                                   size_t counts_len, int values_signed, mcrle_kind kind,
+                                   uint64_t size, const void *table,
+                                   const unsigned char *defined, size_t elem_size,
+                                   void *out_values, uint64_t *out_counts, size_t capacity,
+                                   size_t *n_out, mcrle_error_info *info)
+{
+    SAFETY_CHECK(n_out != NULL, MCRLE_ERR_ARG);
+    *n_out = 0;
+    SAFETY_CHECK(elem_size == 1 || elem_size == 2 || elem_size == 4 || elem_size == 8,
+                 MCRLE_ERR_ARG);
+    SAFETY_CHECK(kind == MCRLE_KIND_BOOL || kind == MCRLE_KIND_SIGNED ||
+                 kind == MCRLE_KIND_UNSIGNED, MCRLE_ERR_ARG);
+    SAFETY_CHECK(table && defined, MCRLE_ERR_ARG);
+    SAFETY_CHECK((values_len == 0 || values) && (counts_len == 0 || counts), MCRLE_ERR_ARG);
+    SAFETY_CHECK(capacity == 0 || (out_values && out_counts), MCRLE_ERR_ARG);
+    const unsigned char *tb = (const unsigned char *)table;
+    unsigned char *ov = (unsigned char *)out_values;
+    const int wide = !values_signed && kind != MCRLE_KIND_SIGNED;
+    const uint64_t top = kind == MCRLE_KIND_BOOL ? 1 : 255;
+    mcrle_str_reader rc, rv;
+    mcrle_str_reader_init(&rc, counts, counts_len, 3);
+    mcrle_str_reader_init(&rv, values, values_len, 2);
+    uint64_t cbuf[CHUNK], vbuf[CHUNK];
+    uint64_t left = size, last = 0;
+    size_t run = 0, n = 0;
+    for (;;) {
+        size_t nc = 0, nv = 0;
+        mcrle_result r = mcrle_str_read(&rc, cbuf, CHUNK, &nc, info);
+        if (r != MCRLE_OK) return r;
+        r = mcrle_str_read(&rv, vbuf, nc, &nv, info);
+        if (r != MCRLE_OK) return r;
+        if (nv != nc) {   /* fewer values than counts */
+            if (info) { info->index = run + nv; info->sum = size - left; }
+            return MCRLE_ERR_ARG;
+        }
+        /* unsigned numbers for an unsigned or bool map need no narrowing
+         * pass: relabel_chunk refuses those past the element's range */
+        if (!wide) {
+            r = mcrle_narrow_values(vbuf, nv, values_signed, kind, 1, vbuf, info);
+            if (r != MCRLE_OK) {
+                if (info) info->index += run;
+                return r;
+            }
+        }
+        size_t bad = nc;
+        if (wide) {
+            MCRLE_DISPATCH_ELEM(elem_size,
+                                bad = relabel_chunk(cbuf, vbuf, 1, top, nc, &left, tb, defined, ov,
+                                                    out_counts, capacity, &n, &last, E_));
+        } else {
+            MCRLE_DISPATCH_ELEM(elem_size,
+                                bad = relabel_chunk(cbuf, vbuf, 0, 255, nc, &left, tb, defined, ov,
+                                                    out_counts, capacity, &n, &last, E_));
+        }
+        if (MCRLE_UNLIKELY(bad < nc)) {
+            uint64_t c = cbuf[bad];
+            uint64_t b = wide ? vbuf[bad] : ((const unsigned char *)vbuf)[bad];
+            if (c - 1 >= left || (c >> 63)) {   /* also c == 0 */
+                if (info) { info->index = run + bad; info->sum = c ? UINT64_MAX : size - left; }
+                return c ? MCRLE_ERR_COUNTS_LONG : MCRLE_ERR_ZERO_COUNT;
+            }
+            if (b > (wide ? top : 255) || !defined[b]) {
+                if (info) { info->index = run + bad; info->sum = b; }
+                return MCRLE_ERR_VALUE_RANGE;
+            }
+            return MCRLE_ERR_NOSPACE;
+        }
+        run += nc;
+        if (nc < CHUNK) break;
+    }
+    if (rv.p < rv.len) {   /* more values than counts */
+        if (info) { info->index = run; info->sum = size - left; }
+        return MCRLE_ERR_ARG;
+    }
+    if (left) {
+        if (info) { info->index = run; info->sum = size - left; }
+        return MCRLE_ERR_COUNTS_SHORT;
+    }
+    *n_out = n;
+    return MCRLE_OK;
+}

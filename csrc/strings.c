@@ -145,10 +145,10 @@ mcrle_result mcrle_str_read(mcrle_str_reader *rd, uint64_t *numbers, size_t cap,
              */
             uint64_t term, bad = ~classify64(s + p, &term);
             if (bad) term &= (bad & (0 - bad)) - 1;   /* ends before the first bad character */
-            if (term && m >= df && cap - k >= 64) {
-                /* at most 64 numbers end here: room for all, each a difference */
+            if (term && m >= df) {
+                /* each number here is a difference; stop when out of room */
                 const size_t q = p;
-                uint64_t *o = numbers + k;
+                uint64_t *o = numbers + k, *const o_end = numbers + cap;
                 do {
                     size_t e = q + mcrle_ctz64(term);
                     term &= term - 1;
@@ -173,7 +173,7 @@ mcrle_result mcrle_str_read(mcrle_str_reader *rd, uint64_t *numbers, size_t cap,
                     *o++ = x;
                     back2 = back1;
                     back1 = x;
-                } while (term);
+                } while (term && o < o_end);
                 m += (size_t)(o - numbers) - k;
                 k = (size_t)(o - numbers);
                 continue;

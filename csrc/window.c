@@ -109,7 +109,7 @@ mcrle_result mcrle_window_runs(const void *values, const uint64_t *counts, size_
 
 /* ---- a window straight from the compact strings ---------------------------- */
 
-#define CHUNK 256
+#define CHUNK 1024
 
 /*
  * The window walk of cut_window, fed one run at a time: seg_a/seg_b is the
@@ -227,7 +227,7 @@ mcrle_result mcrle_window_runs_compact(const char *values, size_t values_len, co
     mcrle_str_reader_init(&rc, counts, counts_len, 3);
     mcrle_str_reader_init(&rv, values, values_len, 2);
     uint64_t cbuf[CHUNK], vbuf[CHUNK];
-    uint64_t pos = 0, total = (uint64_t)size;
+    uint64_t pos = 0, total = (uint64_t)size, next_a = w.done ? UINT64_MAX : w.seg_a;
     size_t run = 0;
     for (;;) {
         size_t nc = 0, nv = 0;
@@ -244,20 +244,22 @@ mcrle_result mcrle_window_runs_compact(const char *values, size_t values_len, co
             if (info) info->index += run;
             return r;
         }
+        /*
+         * The hot loop keeps the position in registers; only runs that reach
+         * the next window piece (next_a: its start, or UINT64_MAX once the
+         * window is done) go to the walk.
+         */
         const unsigned char *vb = (const unsigned char *)vbuf;
         for (size_t k = 0; k < nc; k++) {
             uint64_t c = cbuf[k];
-            if (MCRLE_UNLIKELY(c == 0)) {
-                if (info) { info->index = run + k; info->sum = pos; }
-                return MCRLE_ERR_ZERO_COUNT;
+            if (MCRLE_UNLIKELY(c - 1 >= total - pos || (c >> 63))) {   /* also c == 0 */
+                if (info) { info->index = run + k; info->sum = c ? UINT64_MAX : pos; }
+                return c ? MCRLE_ERR_COUNTS_LONG : MCRLE_ERR_ZERO_COUNT;
             }
-            if (MCRLE_UNLIKELY(c > total - pos || (c >> 63))) {
-                if (info) { info->index = run + k; info->sum = UINT64_MAX; }
-                return MCRLE_ERR_COUNTS_LONG;
-            }
-            if (!w.done) {
+            if (MCRLE_UNLIKELY(pos + c > next_a)) {
                 r = walk_run(&w, mcrle_load(vb + k * elem_size, elem_size), pos, pos + c);
                 if (r != MCRLE_OK) return r;
+                next_a = w.done ? UINT64_MAX : w.seg_a;
             }
             pos += c;
         }

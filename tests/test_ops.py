@@ -795,3 +795,25 @@ def test_kernels_on_real_maps(name):
         window = tuple(slice(s, s + int(rng.integers(1, 300)))
                        for s in (int(rng.integers(0, n)) for n in a.shape))
         assert np.array_equal(decode_window(d, window), a[window])
+
+
+@HYP
+@given(label_maps(dtypes=("uint8", "bool")), st.data())
+def test_remap_compact_fast_path_matches_general(a, data):
+    """The one-call path for 8-bit compact dicts against the path on Runs."""
+    keys = st.integers(-3, 260) | st.sampled_from([True, False, np.int64(3), np.uint8(1)])
+    news = st.integers(-2, 70000) | st.sampled_from([np.int16(-1), np.uint8(200), 2.5, True])
+    lut_dtype = data.draw(st.sampled_from([np.uint8, np.int64, np.uint16, np.bool_]))
+    lut = hnp.arrays(lut_dtype, st.integers(0, 300),
+                     elements=st.booleans() if lut_dtype is np.bool_ else None)
+    mapping = data.draw(st.dictionaries(keys, news, max_size=6) | lut)
+    default = data.draw(st.none() | st.integers(-1, 300))
+    dtype = data.draw(st.sampled_from([None, "uint8", "int16", "uint32", "bool"]))
+    outcomes = []
+    for rle in (mcr.encode(a), mcr.encode_runs(a)):
+        try:
+            got = remap(rle, mapping, default=default, dtype=dtype)
+            outcomes.append(("ok", got.dtype, mcr.decode(got).tolist(), len(got)))
+        except mcr.RLEError as exc:
+            outcomes.append((type(exc), str(exc)))
+    assert outcomes[0] == outcomes[1]

@@ -286,20 +286,23 @@ write(FO, "short", [0x05, 0x02, 1, 3, 3] + runs([(4, 1), (2, 2)]))
 write(FO, "empty-array", [0x10, 0x02, 1, 0, 7])
 
 
-# ---- fuzz_window_compact ----
+# ---- fuzz_compact ----
 # b0: elem (bits 0-1), kind (bits 2-3), raw (bit 4), values_signed (bit 5), no info (bit 6), mutate (bit 7)
+# b1: the relabel table (element size bits 0-1, values and defined pattern; bit 7 all defined)
 # ndim, shape, per axis (start byte, length byte), then mutation bytes (3) + data, or raw strings
-FC = "fuzz_window_compact"
-write(FC, "2d-u8", [0x08, 1, 20, 30, 3, 10, 5, 20, 0, 0, 0] + data(60, 4))
-write(FC, "2d-bool", [0x00, 1, 12, 9, 2, 6, 0, 9, 0, 0, 0] + data(30, 2))
-write(FC, "3d-i16-signed", [0x25, 2, 9, 8, 7, 2, 5, 1, 6, 0, 7, 0, 0, 0] + data(80, 5))
-write(FC, "4d-u64", [0x0B, 3, 4, 3, 5, 2, 1, 2, 0, 3, 1, 3, 0, 2, 0, 0, 0] + data(50, 6))
-write(FC, "1d-u32", [0x0A, 0, 0x90, 0x01, 17, 200, 0, 0, 0] + data(120, 3))
-write(FC, "empty-box", [0x08, 1, 6, 7, 2, 0, 1, 3, 0, 0, 0] + data(20, 4))
-write(FC, "box-at-start", [0x08, 1, 30, 30, 0, 3, 0, 2, 0, 0, 0] + data(200, 4))
-write(FC, "mutate-counts-char", [0x88, 1, 20, 30, 0, 3, 0, 2, 0x01, 0, 40] + data(80, 4))
-write(FC, "mutate-values-cut", [0x88, 1, 20, 30, 0, 3, 0, 2, 0x02, 0, 10] + data(80, 4))
-write(FC, "mutate-counts-add", [0x88, 1, 20, 30, 0, 3, 0, 2, 0x05, 7, 0] + data(80, 4))
-write(FC, "value-too-big", [0x88, 1, 6, 7, 0, 3, 0, 2, 0x00, 0x50, 0x03] + data(20, 4))
-write(FC, "raw", [0x18, 1, 3, 4, 0, 2, 1, 2, 3] + list(b"0O1") + list(b"3451"))
-write(FC, "raw-long-numbers", [0x1B, 1, 3, 4, 0, 2, 1, 2, 4] + list(b"0PPP") + list(b";0"))
+FC = "fuzz_compact"
+write(FC, "2d-u8", [0x08, 0x80, 1, 20, 30, 3, 10, 5, 20, 0, 0, 0] + data(60, 4))
+write(FC, "2d-bool", [0x00, 0x80, 1, 12, 9, 2, 6, 0, 9, 0, 0, 0] + data(30, 2))
+write(FC, "3d-i16-signed", [0x25, 0x80, 2, 9, 8, 7, 2, 5, 1, 6, 0, 7, 0, 0, 0] + data(80, 5))
+write(FC, "4d-u64", [0x0B, 0x80, 3, 4, 3, 5, 2, 1, 2, 0, 3, 1, 3, 0, 2, 0, 0, 0] + data(50, 6))
+write(FC, "1d-u32", [0x0A, 0x80, 0, 0x90, 0x01, 17, 200, 0, 0, 0] + data(120, 3))
+write(FC, "empty-box", [0x08, 0x80, 1, 6, 7, 2, 0, 1, 3, 0, 0, 0] + data(20, 4))
+write(FC, "box-at-start", [0x08, 0x80, 1, 30, 30, 0, 3, 0, 2, 0, 0, 0] + data(200, 4))
+write(FC, "mutate-counts-char", [0x88, 0x80, 1, 20, 30, 0, 3, 0, 2, 0x01, 0, 40] + data(80, 4))
+write(FC, "mutate-values-cut", [0x88, 0x80, 1, 20, 30, 0, 3, 0, 2, 0x02, 0, 10] + data(80, 4))
+write(FC, "mutate-counts-add", [0x88, 0x80, 1, 20, 30, 0, 3, 0, 2, 0x05, 7, 0] + data(80, 4))
+write(FC, "value-too-big", [0x88, 0x80, 1, 6, 7, 0, 3, 0, 2, 0x00, 0x50, 0x03] + data(20, 4))
+write(FC, "raw", [0x18, 0x80, 1, 3, 4, 0, 2, 1, 2, 3] + list(b"0O1") + list(b"3451"))
+write(FC, "raw-long-numbers", [0x1B, 0x80, 1, 3, 4, 0, 2, 1, 2, 4] + list(b"0PPP") + list(b";0"))
+write(FC, "relabel-u16-table-some-undefined", [0x08, 0x05, 1, 20, 30, 3, 10, 5, 20, 0, 0, 0] + data(60, 8))
+write(FC, "relabel-bool-u64-table", [0x00, 0x83, 1, 12, 9, 2, 6, 0, 9, 0, 0, 0] + data(30, 2))

@@ -1440,6 +1440,144 @@ static void test_string_fast_path(void)
     case_end();
 }
 
+/* ---- kernels on the compact strings ---------------------------------------------- */
+
+static void test_compact_kernels(void)
+{
+    case_begin("compact: window and relabel from strings = from parsed runs");
+    enum { H = 29, W = 41 };
+    size_t shape[2] = {H, W}, total = H * W;
+    unsigned char f[H * W];
+    uint32_t x = 5;
+    unsigned char cur = 0;
+    for (size_t i = 0; i < total; i++) {
+        x = x * 1103515245u + 12345u;
+        if ((x >> 16) % 9 == 0) cur = (unsigned char)((x >> 8) % 6);
+        f[i] = cur;
+    }
+    uint64_t vals[H * W], cnts[H * W];
+    unsigned char v8[H * W];
+    size_t n = 0;
+    for (size_t i = 0; i < total; i++) {
+        if (i && f[i] == f[i - 1]) { cnts[n - 1]++; continue; }
+        vals[n] = f[i];
+        v8[n] = f[i];
+        cnts[n++] = 1;
+    }
+    size_t cap = mcrle_string_bound(n), vl = 0, cl = 0;
+    char *vs = (char *)xmalloc(cap + 2), *cs = (char *)xmalloc(cap + 2);
+    CHECK_EQ_U(mcrle_string_encode(vals, n, 2, vs, cap, &vl), MCRLE_OK);
+    CHECK_EQ_U(mcrle_string_encode(cnts, n, 3, cs, cap, &cl), MCRLE_OK);
+    CHECK_EQ_U(mcrle_string_count(cs, cl), n);
+    size_t boxes[5][4] = {{0, 29, 0, 41}, {3, 10, 5, 20}, {0, 1, 0, 1}, {28, 29, 40, 41}, {5, 5, 2, 9}};
+    for (int t = 0; t < 5; t++) {
+        size_t st[2] = {boxes[t][0], boxes[t][2]}, sp[2] = {boxes[t][1], boxes[t][3]};
+        size_t b = mcrle_window_runs_bound(n, 2, st, sp), n1 = 0, n2 = 0;
+        unsigned char *o1 = (unsigned char *)xmalloc(b), *o2 = (unsigned char *)xmalloc(b);
+        uint64_t *c1 = (uint64_t *)xmalloc(b * 8), *c2 = (uint64_t *)xmalloc(b * 8);
+        CHECK_EQ_U(mcrle_window_runs(v8, cnts, n, 1, 2, shape, st, sp, o1, c1, b, &n1, NULL), MCRLE_OK);
+        CHECK_EQ_U(mcrle_window_runs_compact(vs, vl, cs, cl, 0, MCRLE_KIND_UNSIGNED, 1, 2, shape, st,
+                                             sp, o2, c2, b, &n2, NULL), MCRLE_OK);
+        CHECK(n1 == n2 && memcmp(o1, o2, n1) == 0 && memcmp(c1, c2, n1 * 8) == 0);
+        free(c2); free(c1); free(o2); free(o1);
+    }
+    unsigned char table[256], defined[256];
+    for (int g = 0; g < 256; g++) { table[g] = (unsigned char)(g / 2); defined[g] = 1; }
+    unsigned char ov1[H * W], ov2[H * W];
+    uint64_t oc1[H * W], oc2[H * W];
+    size_t m1 = 0, m2 = 0;
+    CHECK_EQ_U(mcrle_relabel_runs(v8, 1, cnts, n, total, table, 256, 1, ov1, oc1, n, &m1, NULL), MCRLE_OK);
+    CHECK_EQ_U(mcrle_relabel_compact(vs, vl, cs, cl, 0, MCRLE_KIND_UNSIGNED, total, table, defined, 1,
+                                     ov2, oc2, n, &m2, NULL), MCRLE_OK);
+    CHECK(m1 == m2 && m1 < n && memcmp(ov1, ov2, m1) == 0 && memcmp(oc1, oc2, m1 * 8) == 0);
+    case_end();
+
+    case_begin("compact: malformed strings are refused, also past the window");
+    {
+        size_t st[2] = {0, 0}, sp[2] = {2, 2}, b = mcrle_window_runs_bound(n, 2, st, sp), k = 0;
+        unsigned char *o = (unsigned char *)xmalloc(b);
+        uint64_t *c = (uint64_t *)xmalloc(b * 8);
+        mcrle_error_info info = {0, 0};
+#define WIN(VS, VL, CS, CL, SIG, KIND) \
+        mcrle_window_runs_compact(VS, VL, CS, CL, SIG, KIND, 1, 2, shape, st, sp, o, c, b, &k, &info)
+#define REL(VS, VL, CS, CL, SIG, KIND) \
+        mcrle_relabel_compact(VS, VL, CS, CL, SIG, KIND, total, table, defined, 1, ov2, oc2, n, &k, &info)
+        char *bad = (char *)xmalloc(cap + 2);
+        /* a bad character in the last count */
+        memcpy(bad, cs, cl);
+        bad[cl - 1] = '~';
+        CHECK_EQ_U(WIN(vs, vl, bad, cl, 0, MCRLE_KIND_UNSIGNED), MCRLE_ERR_BAD_CHAR);
+        CHECK_EQ_U(k, 0);
+        CHECK_EQ_U(REL(vs, vl, bad, cl, 0, MCRLE_KIND_UNSIGNED), MCRLE_ERR_BAD_CHAR);
+        /* the counts one number short: fewer counts than values, and their sum short */
+        size_t cut = cl;
+        while (cut > 0 && (unsigned)(cs[cut - 2] - 48) >= 32) cut--;   /* drop the last number */
+        CHECK(WIN(vs, vl, cs, cut - 1, 0, MCRLE_KIND_UNSIGNED) != MCRLE_OK);
+        CHECK(REL(vs, vl, cs, cut - 1, 0, MCRLE_KIND_UNSIGNED) != MCRLE_OK);
+        /* one value more than counts */
+        memcpy(bad, vs, vl);
+        bad[vl] = '0';
+        CHECK_EQ_U(WIN(bad, vl + 1, cs, cl, 0, MCRLE_KIND_UNSIGNED), MCRLE_ERR_ARG);
+        CHECK_EQ_U(REL(bad, vl + 1, cs, cl, 0, MCRLE_KIND_UNSIGNED), MCRLE_ERR_ARG);
+        /* a value that a bool map cannot hold */
+        CHECK_EQ_U(WIN(vs, vl, cs, cl, 0, MCRLE_KIND_BOOL), MCRLE_ERR_VALUE_RANGE);
+        CHECK_EQ_U(REL(vs, vl, cs, cl, 0, MCRLE_KIND_BOOL), MCRLE_ERR_VALUE_RANGE);
+        /* the last value past 255 ("Z0" ends 300 - ...: any long number will do) */
+        uint64_t v2[H * W];
+        memcpy(v2, vals, n * 8);
+        v2[n - 1] = 300;
+        size_t l2 = 0;
+        CHECK_EQ_U(mcrle_string_encode(v2, n, 2, bad, cap, &l2), MCRLE_OK);
+        CHECK_EQ_U(WIN(bad, l2, cs, cl, 0, MCRLE_KIND_UNSIGNED), MCRLE_ERR_VALUE_RANGE);
+        CHECK_EQ_U(REL(bad, l2, cs, cl, 0, MCRLE_KIND_UNSIGNED), MCRLE_ERR_VALUE_RANGE);
+        /* the last count one too many, or zero, or 2^63 */
+        uint64_t c2[H * W];
+        memcpy(c2, cnts, n * 8);
+        c2[n - 1] += 1;
+        CHECK_EQ_U(mcrle_string_encode(c2, n, 3, bad, cap, &l2), MCRLE_OK);
+        CHECK_EQ_U(WIN(vs, vl, bad, l2, 0, MCRLE_KIND_UNSIGNED), MCRLE_ERR_COUNTS_LONG);
+        CHECK_EQ_U(info.index, n - 1);
+        CHECK_EQ_U(REL(vs, vl, bad, l2, 0, MCRLE_KIND_UNSIGNED), MCRLE_ERR_COUNTS_LONG);
+        c2[n - 1] = 0;
+        CHECK_EQ_U(mcrle_string_encode(c2, n, 3, bad, cap, &l2), MCRLE_OK);
+        CHECK_EQ_U(WIN(vs, vl, bad, l2, 0, MCRLE_KIND_UNSIGNED), MCRLE_ERR_ZERO_COUNT);
+        CHECK_EQ_U(REL(vs, vl, bad, l2, 0, MCRLE_KIND_UNSIGNED), MCRLE_ERR_ZERO_COUNT);
+        c2[n - 1] = (uint64_t)1 << 63;
+        CHECK_EQ_U(mcrle_string_encode(c2, n, 3, bad, cap, &l2), MCRLE_OK);
+        CHECK_EQ_U(WIN(vs, vl, bad, l2, 0, MCRLE_KIND_UNSIGNED), MCRLE_ERR_COUNTS_LONG);
+        CHECK_EQ_U(REL(vs, vl, bad, l2, 0, MCRLE_KIND_UNSIGNED), MCRLE_ERR_COUNTS_LONG);
+        /* an undefined label (relabel) */
+        size_t first = 0;   /* the first run of the last run's label */
+        while (v8[first] != v8[n - 1]) first++;
+        defined[v8[n - 1]] = 0;
+        CHECK_EQ_U(REL(vs, vl, cs, cl, 0, MCRLE_KIND_UNSIGNED), MCRLE_ERR_VALUE_RANGE);
+        CHECK_EQ_U(info.index, first);
+        CHECK_EQ_U(info.sum, v8[n - 1]);
+        defined[v8[n - 1]] = 1;
+        /* no room */
+        CHECK_EQ_U(mcrle_relabel_compact(vs, vl, cs, cl, 0, MCRLE_KIND_UNSIGNED, total, table, defined,
+                                         1, ov2, oc2, 1, &k, NULL), MCRLE_ERR_NOSPACE);
+        CHECK_EQ_U(mcrle_window_runs_compact(vs, vl, cs, cl, 0, MCRLE_KIND_UNSIGNED, 1, 2, shape, st,
+                                             sp, o, c, 0, &k, NULL), MCRLE_ERR_NOSPACE);
+        /* arguments */
+        CHECK_EQ_U(mcrle_window_runs_compact(vs, vl, cs, cl, 0, MCRLE_KIND_UNSIGNED, 3, 2, shape, st,
+                                             sp, o, c, b, &k, NULL), MCRLE_ERR_ARG);
+        CHECK_EQ_U(mcrle_relabel_compact(vs, vl, cs, cl, 0, MCRLE_KIND_UNSIGNED, total, NULL, defined,
+                                         1, ov2, oc2, n, &k, NULL), MCRLE_ERR_ARG);
+        size_t sp_bad[2] = {30, 2};
+        CHECK_EQ_U(mcrle_window_runs_compact(vs, vl, cs, cl, 0, MCRLE_KIND_UNSIGNED, 1, 2, shape, st,
+                                             sp_bad, o, c, b, &k, NULL), MCRLE_ERR_ARG);
+#undef WIN
+#undef REL
+        free(bad);
+        free(c);
+        free(o);
+    }
+    case_end();
+    free(cs);
+    free(vs);
+}
+
 int main(void)
 {
     test_known_runs();
@@ -1452,6 +1590,7 @@ int main(void)
     test_arrays();
     test_ops();
     test_string_fast_path();
+    test_compact_kernels();
     printf("%d passed, %d failed\n", n_passed, n_failed);
     return n_failed ? 1 : 0;
 }

@@ -699,6 +699,68 @@ done:
     return result;
 }
 
+PyDoc_STRVAR(relabel_compact_doc,
+"relabel_compact(values, counts, values_signed, kind, size, table, defined, elem_size)\n"
+"    -> (values, counts)\n\n"
+"relabel_runs straight from the two strings of a compact dict of a 1-byte map\n"
+"(kind 0 bool, 1 signed, 2 unsigned): byte b -> table[b] where defined[b]\n"
+"(table: 256 elements of elem_size bytes, defined: 256 bytes). Raises\n"
+"CodecError on any problem, an undefined byte included (the caller falls\n"
+"back to the general path).");
+
+static PyObject *py_relabel_compact(PyObject *self, PyObject *args)
+{
+    PyObject *ov, *oc, *values = NULL, *counts = NULL, *result = NULL;
+    int values_signed, kind;
+    unsigned long long size;
+    Py_ssize_t elem;
+    Py_buffer bv = {0}, bc = {0}, bt = {0}, bd = {0};
+    const char *sv, *sc;
+    Py_ssize_t lv, lc;
+    size_t cap, n_out = 0;
+    mcrle_error_info info = {0, 0};
+    mcrle_result r;
+
+    if (!PyArg_ParseTuple(args, "OOpiKy*y*n:relabel_compact", &ov, &oc, &values_signed, &kind,
+                          &size, &bt, &bd, &elem))
+        return NULL;
+    if (kind < MCRLE_KIND_BOOL || kind > MCRLE_KIND_UNSIGNED ||
+        (elem != 1 && elem != 2 && elem != 4 && elem != 8) || bt.len != 256 * elem ||
+        bd.len != 256) {
+        PyErr_SetString(PyExc_ValueError,
+                        "kind must be 0..2, table 256 elements of 1, 2, 4 or 8 bytes, defined 256 bytes");
+        goto release_td;
+    }
+    if (utf8_or_buffer(ov, &bv, &sv, &lv) < 0) goto release_td;
+    if (utf8_or_buffer(oc, &bc, &sc, &lc) < 0) goto done;
+    cap = mcrle_string_count(sc, (size_t)lc);
+    if (cap > (size_t)PY_SSIZE_T_MAX / 8) { PyErr_NoMemory(); goto done; }
+    values = PyByteArray_FromStringAndSize(NULL, (Py_ssize_t)cap * elem);
+    counts = PyByteArray_FromStringAndSize(NULL, (Py_ssize_t)cap * 8);
+    if (!values || !counts) goto done;
+    Py_BEGIN_ALLOW_THREADS
+    r = mcrle_relabel_compact(sv, (size_t)lv, sc, (size_t)lc, values_signed, (mcrle_kind)kind,
+                              (uint64_t)size, bt.buf, (const unsigned char *)bd.buf, (size_t)elem,
+                              PyByteArray_AS_STRING(values),
+                              (uint64_t *)(void *)PyByteArray_AS_STRING(counts), cap, &n_out,
+                              &info);
+    Py_END_ALLOW_THREADS
+    if (r != MCRLE_OK) { raise_result(r, &info); goto done; }
+    if (PyByteArray_Resize(values, (Py_ssize_t)n_out * elem) < 0 ||
+        PyByteArray_Resize(counts, (Py_ssize_t)n_out * 8) < 0)
+        goto done;
+    result = PyTuple_Pack(2, values, counts);
+done:
+    Py_XDECREF(values);
+    Py_XDECREF(counts);
+    if (bc.obj) PyBuffer_Release(&bc);
+    if (bv.obj) PyBuffer_Release(&bv);
+release_td:
+    PyBuffer_Release(&bt);
+    PyBuffer_Release(&bd);
+    return result;
+}
+
 PyDoc_STRVAR(check_counts_doc,
 "check_counts(counts, size) -> None\n\n"
 "Raises CodecError unless every count is > 0 and they sum to size.");
@@ -953,6 +1015,7 @@ static PyMethodDef methods[] = {
     {"group_sums", py_group_sums, METH_VARARGS, group_sums_doc},
     {"group_bbox", py_group_bbox, METH_VARARGS, group_bbox_doc},
     {"relabel_runs", py_relabel_runs, METH_VARARGS, relabel_runs_doc},
+    {"relabel_compact", py_relabel_compact, METH_VARARGS, relabel_compact_doc},
     {"check_counts", py_check_counts, METH_VARARGS, check_counts_doc},
     {"string_encode", py_string_encode, METH_VARARGS, string_encode_doc},
     {"string_decode", py_string_decode, METH_VARARGS, string_decode_doc},

@@ -655,6 +655,98 @@ def miou(true_rle: Any, pred_rle: Any, labels: Any = None, ignore: Any = None) -
 # remap
 
 
+def _byte_table(mapping: Any, default: Any, target: np.dtype,
+                labels: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """The new label of every possible old label 0..labels-1 of an 8-bit map.
+
+    Returns ``(table, defined)``: 256 entries of ``target`` and 256 flags,
+    an entry defined when the mapping (or ``default``) gives an integer that
+    fits ``target``. Undefined entries are no error here: a run that meets
+    one makes the kernel fail and the general path decide (raising for a
+    label present in the map, or widening the dtype). None for mappings the
+    general path should look at (e.g. more keys than labels).
+    """
+    lo, hi = value_range(target)
+    table = np.zeros(256, dtype=target)
+    defined = np.zeros(256, dtype=np.uint8)
+    if default is not None:
+        if type(default) is not int or not lo <= default <= hi:
+            return None
+        table[:labels] = default
+        defined[:labels] = 1
+    if isinstance(mapping, Mapping):
+        if len(mapping) > 256:
+            return None
+        keys, new = [], []
+        for k, v in mapping.items():
+            if not isinstance(k, (int, np.integer)):
+                return None    # e.g. 7.0 == 7 as a key: the general path decides
+            k = int(k)         # True is 1, np.int64(7) is 7, as dict lookups see them
+            if not 0 <= k < labels:
+                continue       # a label this map cannot hold
+            if type(v) is int or isinstance(v, np.integer):
+                v = int(v)
+                if lo <= v <= hi:
+                    keys.append(k)
+                    new.append(v)
+                    continue
+            defined[k] = 0   # not an integer that fits: a run of it goes to the general path
+        if keys:
+            table[keys] = new
+            defined[keys] = 1
+        return table, defined
+    if isinstance(mapping, (str, bytes)):
+        return None
+    lut = np.asarray(mapping)
+    if lut.ndim != 1 or lut.dtype.kind not in "biu":
+        return None
+    m = min(labels, lut.shape[0])
+    picked = lut[:m]
+    if np.can_cast(lut.dtype, target, "safe"):   # e.g. a uint8 lookup table: all fit
+        table[:m] = picked
+        defined[:m] = 1
+        return table, defined
+    if lut.dtype.kind == "b":
+        picked = picked.astype(np.uint8)
+    fits = (picked >= lo) & (picked <= hi)
+    table[:m] = np.where(fits, picked, 0)
+    defined[:m] = fits
+    return table, defined
+
+
+def _remap_compact(rle: dict, mapping: Any, default: Any, dtype: Any) -> Runs | None:
+    """remap of a plainly well-formed compact dict of an 8-bit unsigned or
+    bool map in one C call, or None.
+
+    The kernel parses both strings, relabels through a 256-entry table and
+    merges, validating everything as a whole decode would; any problem (a
+    label the table does not define included) returns None and the general
+    path raises the detailed error or picks a wider dtype.
+    """
+    fields = _compact_fields(rle)
+    if fields is None:
+        return None
+    values, counts, size, n, stored_dt = fields
+    if stored_dt.kind not in "ub" or stored_dt.itemsize != 1:
+        return None
+    try:
+        target = stored_dt if dtype is None else dtype_from_argument(dtype)
+    except RLEError:
+        return None
+    if not target.isnative:
+        return None
+    made = _byte_table(mapping, default, target, 2 if stored_dt.kind == "b" else 256)
+    if made is None:
+        return None
+    table, defined = made
+    try:
+        vb, cb = _core.relabel_compact(values, counts, False, _KIND_CODES[stored_dt.kind], n,
+                                       table, defined, target.itemsize)
+    except _core.CodecError:
+        return None
+    return Runs(tuple(size), np.frombuffer(vb, dtype=target), np.frombuffer(cb, dtype=_U64))
+
+
 def remap(rle: Any, mapping: Any, *, default: Any = None, dtype: Any = None) -> Runs:
     """Relabel a map through a dict or a lookup array, on the runs.
 
@@ -702,6 +794,10 @@ def remap(rle: Any, mapping: Any, *, default: Any = None, dtype: Any = None) -> 
     array([[ 0,  0,  1],
            [13, 13,  1]], dtype=uint8)
     """
+    if type(rle) is dict:
+        fast = _remap_compact(rle, mapping, default, dtype)
+        if fast is not None:
+            return fast
     runs, counts = _runs_for_kernel(rle)
     target = None if dtype is None else dtype_from_argument(dtype)
     default_int = None if default is None else _as_int(default, "default")
@@ -740,7 +836,8 @@ def remap(rle: Any, mapping: Any, *, default: Any = None, dtype: Any = None) -> 
         if not inside.all() and default_int is None:
             missing = [lab for lab, ok in zip(old, inside.tolist()) if not ok]
         else:
-            picked = lut[np.where(inside, uniq, 0).astype(np.intp)] if old else lut[:0]
+            picked = lut[np.where(inside, uniq, 0).astype(np.intp)] if old and lut.shape[0] \
+                else np.zeros(len(old), dtype=lut.dtype)
             new_uniq = [int(x) if ok else default_int  # type: ignore[misc]
                         for x, ok in zip(picked.tolist(), inside.tolist())]
     if missing:
@@ -869,10 +966,12 @@ def decode_window(rle: Any, window: Any, *, order: Literal["C", "F"] = "C") -> n
 
     Notes
     -----
-    One C pass walks the runs up to the window's last column, cutting the
-    pieces that fall inside the window into the window's own runs, which the
-    C decoder then writes out: O(runs before the window's end + window size),
-    with no array of the map's size ever made.
+    One C pass walks the runs, cutting the pieces that fall inside the
+    window into the window's own runs, which the C decoder then writes out:
+    no array of the map's size is ever made. From a compact dict the pass
+    reads both strings directly without storing the runs; it still reads
+    them to their ends, so that a malformed RLE raises exactly the error
+    :func:`decode` raises, even when the problem lies outside the window.
 
     Examples
     --------
