@@ -155,11 +155,12 @@ mcrle_result mcrle_str_read(mcrle_str_reader *rd, uint64_t *numbers, size_t cap,
                     uint64_t x;
                     if (MCRLE_LIKELY(e - p < 2)) {
                         /* one or two characters; s[p + 1] < s + q + 64 < s + len */
+                        /* the last character's 5 bits are the top ones, signed;
+                         * a first character adds its 5 bits below them */
                         uint64_t two = (uint64_t)(e - p);
-                        uint64_t c0 = (uint64_t)s[p] - 48u, c1 = (uint64_t)s[p + 1] - 48u;
-                        x = (c0 & 31u) | (((c1 & 31u) << 5) & (0 - two));
-                        uint64_t sign = (uint64_t)16u << (5u * two);
-                        x = (x ^ sign) - sign;   /* sign-extend from bit 4 or 9 */
+                        uint64_t t = (uint64_t)s[e] - 48u, c0 = (uint64_t)s[p] - 48u;
+                        t = (t ^ 16u) - 16u;   /* sign-extend 5 bits */
+                        x = (t << (5u * two)) + (c0 & 31u & (0 - two));
                         p = e + 1;
                     } else {
                         r = decode_long(rd->s, len, &p, &x, info);

@@ -148,7 +148,7 @@ static void walk_next_column(window_walk *w)
 }
 
 /* The run [rs, re) of value v: its pieces inside the window, in order. */
-MCRLE_INLINE mcrle_result walk_run(window_walk *w, uint64_t v, uint64_t rs, uint64_t re)
+MCRLE_INLINE mcrle_result walk_run(window_walk *w, uint64_t v, uint64_t rs, uint64_t re, size_t E)
 {
     while (!w->done && w->seg_a < re) {
         uint64_t lo = rs > w->seg_a ? rs : w->seg_a, hi = re < w->seg_b ? re : w->seg_b;
@@ -157,7 +157,7 @@ MCRLE_INLINE mcrle_result walk_run(window_walk *w, uint64_t v, uint64_t rs, uint
                 w->oc[w->n - 1] += hi - lo;
             } else {
                 SAFETY_CHECK(w->n < w->capacity, MCRLE_ERR_NOSPACE);
-                mcrle_store(w->ov + w->n * w->E, v, w->E);
+                mcrle_store(w->ov + w->n * E, v, E);
                 w->oc[w->n++] = hi - lo;
                 w->last = v;
             }
@@ -166,6 +166,61 @@ MCRLE_INLINE mcrle_result walk_run(window_walk *w, uint64_t v, uint64_t rs, uint
         else break;
     }
     return MCRLE_OK;
+}
+
+/*
+ * One chunk of runs (counts, values of E bytes) through the window walk.
+ * The hot loop keeps the position and the current window piece in
+ * registers: a run that ends before the piece costs a compare, one inside
+ * it an append; only runs that cross a piece's ends go to walk_run. Returns
+ * nc, or the index of the first bad count (*r stays MCRLE_OK), or of the run
+ * the walk failed on (*r says why).
+ */
+MCRLE_INLINE size_t window_chunk(window_walk *w, const uint64_t *cbuf, const uint64_t *vbuf,
+                                 int wide, size_t nc, uint64_t total, uint64_t *pos_io,
+                                 uint64_t *next_io, mcrle_result *r, size_t E)
+{
+    /* wide: the values are numbers (checked to fit), else narrowed elements */
+    const unsigned char *vb = (const unsigned char *)vbuf;
+    uint64_t pos = *pos_io, next_a = *next_io, seg_b = w->done ? UINT64_MAX : w->seg_b;
+    uint64_t last = w->last;
+    size_t n = w->n, k = 0;
+    unsigned char *ov = w->ov;
+    uint64_t *oc = w->oc;
+    const size_t capacity = w->capacity;
+    for (; k < nc; k++) {
+        uint64_t c = cbuf[k];
+        if (MCRLE_UNLIKELY(c - 1 >= total - pos || (c >> 63))) break;   /* also c == 0 */
+        uint64_t re = pos + c;
+        if (MCRLE_UNLIKELY(re > next_a)) {
+            uint64_t v = wide ? vbuf[k] : mcrle_load(vb + k * E, E);
+            if (pos >= next_a && re < seg_b) {   /* inside the piece */
+                if (n && v == last) {
+                    oc[n - 1] += c;
+                } else {
+                    if (MCRLE_UNLIKELY(n >= capacity)) { *r = MCRLE_ERR_NOSPACE; break; }
+                    mcrle_store(ov + n * E, v, E);
+                    oc[n++] = c;
+                    last = v;
+                }
+            } else {
+                w->n = n;
+                w->last = last;
+                *r = walk_run(w, v, pos, re, E);
+                if (*r != MCRLE_OK) break;
+                n = w->n;
+                last = w->last;
+                next_a = w->done ? UINT64_MAX : w->seg_a;
+                seg_b = w->done ? UINT64_MAX : w->seg_b;
+            }
+        }
+        pos = re;
+    }
+    w->n = n;
+    w->last = last;
+    *pos_io = pos;
+    *next_io = next_a;
+    return k;
 }
 
 mcrle_result mcrle_window_runs_compact(const char *values, size_t values_len, const char *counts,
@@ -223,6 +278,8 @@ mcrle_result mcrle_window_runs_compact(const char *values, size_t values_len, co
      * as the counts and each fitting the element), so that a malformed RLE
      * is refused exactly when decoding it whole would be.
      */
+    const int wide = !values_signed && kind != MCRLE_KIND_SIGNED;
+    const uint64_t top = kind == MCRLE_KIND_BOOL ? 1 : MCRLE_ELEM_MASK(elem_size);
     mcrle_str_reader rc, rv;
     mcrle_str_reader_init(&rc, counts, counts_len, 3);
     mcrle_str_reader_init(&rv, values, values_len, 2);
@@ -239,29 +296,39 @@ mcrle_result mcrle_window_runs_compact(const char *values, size_t values_len, co
             if (info) { info->index = run + nv; info->sum = pos; }
             return MCRLE_ERR_ARG;
         }
-        r = mcrle_narrow_values(vbuf, nv, values_signed, kind, elem_size, vbuf, info);
-        if (r != MCRLE_OK) {
-            if (info) info->index += run;
-            return r;
+        if (wide) {
+            /* unsigned numbers for an unsigned or bool map: a range check,
+             * no narrowing pass (the walk stores the low bytes it needs) */
+            uint64_t any = 0;   /* top is 2^b - 1: an OR finds the bits above it */
+            for (size_t k = 0; k < nv; k++) any |= vbuf[k];
+            if (MCRLE_UNLIKELY(any > top)) {
+                size_t k = 0;
+                while (vbuf[k] <= top) k++;
+                if (info) { info->index = run + k; info->sum = 0; }
+                return MCRLE_ERR_VALUE_RANGE;
+            }
+        } else {
+            r = mcrle_narrow_values(vbuf, nv, values_signed, kind, elem_size, vbuf, info);
+            if (r != MCRLE_OK) {
+                if (info) info->index += run;
+                return r;
+            }
         }
-        /*
-         * The hot loop keeps the position in registers; only runs that reach
-         * the next window piece (next_a: its start, or UINT64_MAX once the
-         * window is done) go to the walk.
-         */
-        const unsigned char *vb = (const unsigned char *)vbuf;
-        for (size_t k = 0; k < nc; k++) {
-            uint64_t c = cbuf[k];
-            if (MCRLE_UNLIKELY(c - 1 >= total - pos || (c >> 63))) {   /* also c == 0 */
-                if (info) { info->index = run + k; info->sum = c ? UINT64_MAX : pos; }
-                return c ? MCRLE_ERR_COUNTS_LONG : MCRLE_ERR_ZERO_COUNT;
-            }
-            if (MCRLE_UNLIKELY(pos + c > next_a)) {
-                r = walk_run(&w, mcrle_load(vb + k * elem_size, elem_size), pos, pos + c);
-                if (r != MCRLE_OK) return r;
-                next_a = w.done ? UINT64_MAX : w.seg_a;
-            }
-            pos += c;
+        size_t bad = nc;
+        if (wide) {
+            MCRLE_DISPATCH_ELEM(elem_size,
+                                bad = window_chunk(&w, cbuf, vbuf, 1, nc, total, &pos, &next_a,
+                                                   &r, E_));
+        } else {
+            MCRLE_DISPATCH_ELEM(elem_size,
+                                bad = window_chunk(&w, cbuf, vbuf, 0, nc, total, &pos, &next_a,
+                                                   &r, E_));
+        }
+        if (MCRLE_UNLIKELY(bad < nc)) {
+            if (r != MCRLE_OK) return r;
+            uint64_t c = cbuf[bad];
+            if (info) { info->index = run + bad; info->sum = c ? UINT64_MAX : pos; }
+            return c ? MCRLE_ERR_COUNTS_LONG : MCRLE_ERR_ZERO_COUNT;
         }
         run += nc;
         if (nc < CHUNK) break;   /* the counts string has ended */
