@@ -255,6 +255,24 @@ mcrle_result mcrle_relabel_compact(const char *values, size_t values_len, const 
                                    void *out_values, uint64_t *out_counts, size_t capacity,
                                    size_t *n_out, mcrle_error_info *info);
 
+/*
+ * The box of a 2D map, decoded straight from the two compact strings into
+ * rows: out row i (i < stop[0] - start[0]) starts at out + i * row_stride
+ * bytes and holds stop[1] - start[1] contiguous elements. The strings are
+ * read to their ends and validated as mcrle_window_runs_compact does; out
+ * is written only when that succeeds. max_runs bounds the runs that start
+ * inside the box (mcrle_string_count(counts) does; more is NOSPACE), and
+ * scratch holds mcrle_window_decode_scratch_size(max_runs, ...) bytes.
+ */
+size_t mcrle_window_decode_scratch_size(size_t max_runs, const size_t *start, const size_t *stop,
+                                        size_t elem_size);
+mcrle_result mcrle_window_decode_compact(const char *values, size_t values_len, const char *counts,
+                                         size_t counts_len, int values_signed, mcrle_kind kind,
+                                         size_t elem_size, const size_t *shape, const size_t *start,
+                                         const size_t *stop, size_t max_runs, void *out,
+                                         ptrdiff_t row_stride, void *scratch, size_t scratch_size,
+                                         mcrle_error_info *info);
+
 #ifdef __cplusplus
 }
 #endif

@@ -162,6 +162,19 @@ mcrle_result mcrle_str_read(mcrle_str_reader *rd, uint64_t *numbers, size_t cap,
                         t = (t ^ 16u) - 16u;   /* sign-extend 5 bits */
                         x = (t << (5u * two)) + (c0 & 31u & (0 - two));
                         p = e + 1;
+                    } else if (e - p < 13) {
+                        /* 3..13 characters, all good ones (the block is
+                         * checked up to here): the groups below, then the
+                         * last one's signed bits on top (past bit 63 they
+                         * drop, as in decode_long) */
+                        unsigned sh = 0;
+                        x = 0;
+                        for (size_t i = p; i < e; i++, sh += 5)
+                            x |= (((uint64_t)s[i] - 48u) & 31u) << sh;
+                        uint64_t t = (uint64_t)s[e] - 48u;
+                        t = (t ^ 16u) - 16u;
+                        x |= t << sh;
+                        p = e + 1;
                     } else {
                         r = decode_long(rd->s, len, &p, &x, info);
                         if (r != MCRLE_OK) {
@@ -230,10 +243,28 @@ mcrle_result mcrle_string_decode(const char *s, size_t len, size_t delta_from,
     return MCRLE_OK;
 }
 
+MCRLE_INLINE unsigned popcount64(uint64_t x)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    return (unsigned)__builtin_popcountll(x);
+#else
+    x = x - ((x >> 1) & 0x5555555555555555ull);
+    x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+    x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0Full;
+    return (unsigned)((x * 0x0101010101010101ull) >> 56);
+#endif
+}
+
 size_t mcrle_string_count(const char *s, size_t len)
 {
-    size_t n = 0;
+    const unsigned char *u = (const unsigned char *)s;
+    size_t n = 0, i = 0;
     if (!s) return 0;
-    for (size_t i = 0; i < len; i++) n += (unsigned)((unsigned char)s[i] - 48u) < 32u;
+    for (; len - i >= 64; i += 64) {
+        uint64_t term;
+        (void)classify64(u + i, &term);
+        n += popcount64(term);
+    }
+    for (; i < len; i++) n += (unsigned)(u[i] - 48u) < 32u;
     return n;
 }

@@ -1,6 +1,7 @@
 /*
  * fuzz_compact.c - the kernels that work straight from the compact strings:
- * mcrle_window_runs_compact (a box's runs) and mcrle_relabel_compact
+ * mcrle_window_runs_compact (a box's runs), mcrle_window_decode_compact (a
+ * 2D box decoded into rows) and mcrle_relabel_compact
  * (relabelled runs of a 1-byte map), against a whole parse
  * (mcrle_string_decode, mcrle_narrow_values, the reference counts check)
  * followed by mcrle_window_runs / a naive relabel of the parsed runs.
@@ -12,7 +13,8 @@
  *           strings of signed values (values_signed); bit 6 pass no error
  *           info; bit 7 mutate the encoded strings (see below)
  *   byte 1: the relabel table: bits 0-1 its element size, the rest picks
- *           its values and which bytes are defined (bit 7: all)
+ *           its values and which bytes are defined (bit 7: all); bits 2-3
+ *           also pad the rows of the 2D decode (elements)
  *   ndim and shape (fz_shape: 1-4D, at most 2^16 elements), per axis two
  *   bytes for the box as in fuzz_window, then
  *     encoded mode: mutation bytes (which string, what: change a character,
@@ -25,7 +27,11 @@
  * counts check succeed (every count positive, below 2^63, summing to the
  * size; as many values as counts; every value fits); then its runs equal
  * mcrle_window_runs's on the parsed runs, and a capacity of one run less
- * gives NOSPACE. For 1-byte elements, the relabel kernel (a table of
+ * gives NOSPACE. For 2D maps, mcrle_window_decode_compact (rows padded
+ * by a few elements) succeeds exactly then too, writes exactly the box's
+ * elements (those runs decoded by mcrle_decode into the same rows) and
+ * nothing else, and writes nothing when it fails. For 1-byte elements, the
+ * relabel kernel (a table of
  * elements of the size of byte 1's low 2 bits, defined where byte 1's
  * pattern says) succeeds exactly when that holds and every run's byte is
  * defined; then its runs are the canonical runs of the relabelled parse,
@@ -155,6 +161,45 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(wc);
         free(wv);
     }
+    /* 2D: the box decoded straight into rows (padded by tsel bits 2-3 elements) */
+    if (ndim == 2) {
+        size_t h = stop[0] - start[0], wd = stop[1] - start[1], pad = (tsel >> 2) & 3;
+        size_t rowb = (wd + pad) * E, outb = h * rowb;
+        size_t max_runs = mcrle_string_count(cs, cl);
+        size_t ss = mcrle_window_decode_scratch_size(max_runs, start, stop, E);
+        FZ_ASSERT(ss != SIZE_MAX);
+        unsigned char *scr = (unsigned char *)fz_malloc(ss);
+        unsigned char *img = (unsigned char *)fz_malloc(outb), *want = (unsigned char *)fz_malloc(outb);
+        memset(img, 0xA5, outb);
+        memcpy(want, img, outb);
+        mcrle_error_info dinfo = {777, 777};
+        mcrle_result dr = mcrle_window_decode_compact(vs, vl, cs, cl, values_signed, kind, E, shape,
+                                                      start, stop, max_runs, img, (ptrdiff_t)rowb,
+                                                      scr, ss, no_info ? NULL : &dinfo);
+        FZ_ASSERT((dr == MCRLE_OK) == ok);
+        if (dr == MCRLE_OK && h && wd) {
+            /* the reference: the box's runs (from the whole parse) decoded into the rows */
+            size_t bound = mcrle_window_runs_bound(nc, 2, start, stop), nw = 0;
+            unsigned char *wv = (unsigned char *)fz_malloc(bound * E);
+            uint64_t *wc = (uint64_t *)fz_malloc(bound * sizeof(uint64_t));
+            FZ_ASSERT(mcrle_window_runs(rv, rc, nc, E, 2, shape, start, stop, wv, wc, bound, &nw,
+                                        NULL) == MCRLE_OK);
+            size_t os[2] = {h, wd};
+            ptrdiff_t ostr[2] = {(ptrdiff_t)rowb, (ptrdiff_t)E};
+            size_t dss = mcrle_decode_scratch_size(E, 2, os, ostr, nw);
+            void *dscr = fz_malloc(dss);
+            FZ_ASSERT(mcrle_decode(wv, wc, nw, E, 2, os, ostr, want, dscr, dss, NULL) == MCRLE_OK);
+            free(dscr);
+            free(wc);
+            free(wv);
+        }
+        /* on failure nothing is written; on success exactly the rows (not the padding) */
+        FZ_ASSERT(outb == 0 || memcmp(img, want, outb) == 0);
+        free(want);
+        free(img);
+        free(scr);
+    }
+
     /* relabelling, for maps of 1-byte elements */
     if (E == 1) {
         size_t TE = fz_elem_size(tsel);

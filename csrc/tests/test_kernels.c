@@ -1479,6 +1479,39 @@ static void test_compact_kernels(void)
         CHECK_EQ_U(mcrle_window_runs_compact(vs, vl, cs, cl, 0, MCRLE_KIND_UNSIGNED, 1, 2, shape, st,
                                              sp, o2, c2, b, &n2, NULL), MCRLE_OK);
         CHECK(n1 == n2 && memcmp(o1, o2, n1) == 0 && memcmp(c1, c2, n1 * 8) == 0);
+        /* straight into rows (2 elements of padding each) = the runs decoded */
+        size_t h = sp[0] - st[0], wd = sp[1] - st[1], rowb = wd + 2;
+        unsigned char *img = (unsigned char *)xmalloc(h * rowb + 1), *ref = (unsigned char *)xmalloc(h * rowb + 1);
+        memset(img, 0x5A, h * rowb + 1);
+        memset(ref, 0x5A, h * rowb + 1);
+        size_t os[2] = {h, wd};
+        ptrdiff_t ostr[2] = {(ptrdiff_t)rowb, 1};
+        size_t dss = mcrle_decode_scratch_size(1, 2, os, ostr, n1);
+        void *dscr = xmalloc(dss + 1);
+        CHECK_EQ_U(mcrle_decode(o1, c1, n1, 1, 2, os, ostr, ref, dscr, dss, NULL), MCRLE_OK);
+        size_t mr = mcrle_string_count(cs, cl), ss = mcrle_window_decode_scratch_size(mr, st, sp, 1);
+        void *scr = xmalloc(ss);
+        CHECK_EQ_U(mcrle_window_decode_compact(vs, vl, cs, cl, 0, MCRLE_KIND_UNSIGNED, 1, shape, st, sp,
+                                               mr, img, (ptrdiff_t)rowb, scr, ss, NULL), MCRLE_OK);
+        CHECK(memcmp(img, ref, h * rowb + 1) == 0);
+        /* a bad last count: an error, and nothing written */
+        char saved = cs[cl - 1];
+        cs[cl - 1] = '~';
+        memset(img, 0x5A, h * rowb + 1);
+        CHECK_EQ_U(mcrle_window_decode_compact(vs, vl, cs, cl, 0, MCRLE_KIND_UNSIGNED, 1, shape, st, sp,
+                                               mr, img, (ptrdiff_t)rowb, scr, ss, NULL), MCRLE_ERR_BAD_CHAR);
+        cs[cl - 1] = saved;
+        for (size_t i = 0; i < h * rowb + 1; i++) CHECK(img[i] == 0x5A);
+        if (h && wd) {   /* too little scratch, too few runs allowed */
+            CHECK_EQ_U(mcrle_window_decode_compact(vs, vl, cs, cl, 0, MCRLE_KIND_UNSIGNED, 1, shape, st,
+                                                   sp, mr, img, (ptrdiff_t)rowb, scr, ss - 1, NULL),
+                       MCRLE_ERR_ARG);
+            size_t ss0 = mcrle_window_decode_scratch_size(0, st, sp, 1);
+            mcrle_result r0 = mcrle_window_decode_compact(vs, vl, cs, cl, 0, MCRLE_KIND_UNSIGNED, 1, shape,
+                                                          st, sp, 0, img, (ptrdiff_t)rowb, scr, ss0, NULL);
+            CHECK(r0 == MCRLE_OK || r0 == MCRLE_ERR_NOSPACE);
+        }
+        free(scr); free(dscr); free(ref); free(img);
         free(c2); free(c1); free(o2); free(o1);
     }
     unsigned char table[256], defined[256];

@@ -462,6 +462,25 @@ static PyObject *py_decode_window_compact(PyObject *self, PyObject *args)
         }
     }
     E = (size_t)bo.itemsize;
+    if (ndim == 2 && ostrides[1] == (ptrdiff_t)E) {
+        /* rows of contiguous elements (a C-ordered 2D window): decoded
+         * straight into out, without the window's own runs */
+        size_t max_runs = mcrle_string_count(sc, (size_t)lc);
+        scratch_size = mcrle_window_decode_scratch_size(max_runs, start, stop, E);
+        if (scratch_size == SIZE_MAX) { PyErr_NoMemory(); goto done; }
+        if (!(scratch = PyMem_RawMalloc(scratch_size ? scratch_size : 1))) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        Py_BEGIN_ALLOW_THREADS
+        r = mcrle_window_decode_compact(sv, (size_t)lv, sc, (size_t)lc, values_signed,
+                                        (mcrle_kind)kind, E, shape, start, stop, max_runs, bo.buf,
+                                        ostrides[0], scratch, scratch_size, &info);
+        Py_END_ALLOW_THREADS
+        if (r != MCRLE_OK) { raise_result(r, &info); goto done; }
+        result = Py_NewRef(Py_None);
+        goto done;
+    }
     /* room for every run of a valid string and a piece per window column */
     cap = mcrle_window_runs_bound(mcrle_string_count(sc, (size_t)lc), ndim, start, stop);
     if (cap == SIZE_MAX || cap > SIZE_MAX / 16) { PyErr_NoMemory(); goto done; }
