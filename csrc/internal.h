@@ -210,4 +210,21 @@ MCRLE_INLINE uint32_t mcrle_diff32(const unsigned char *a, const unsigned char *
     default: { const size_t E_ = 8; CALL; } break; \
     }
 
+/*
+ * An incremental reader of one compact string (strings.c): each call decodes
+ * up to cap more numbers, exactly as mcrle_string_decode would (same checks,
+ * same error info), so a kernel can walk a string without storing it all.
+ */
+typedef struct mcrle_str_reader {
+    const char *s;
+    size_t len, p;          /* the string; offset of the next number */
+    size_t m, delta_from;   /* numbers read so far; first index stored as a difference (>= 2) */
+    uint64_t back1, back2;  /* the last two numbers */
+} mcrle_str_reader;
+
+void mcrle_str_reader_init(mcrle_str_reader *r, const char *s, size_t len, size_t delta_from);
+/* Decodes min(cap, numbers left) numbers; *n_out < cap only at the end of the string. */
+mcrle_result mcrle_str_read(mcrle_str_reader *r, uint64_t *numbers, size_t cap, size_t *n_out,
+                            mcrle_error_info *info);
+
 #endif /* MCRLE_INTERNAL_H */

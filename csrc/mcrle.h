@@ -116,6 +116,44 @@ mcrle_result mcrle_window_runs(const void *values, const uint64_t *counts, size_
                                void *out_values, uint64_t *out_counts, size_t capacity,
                                size_t *n_out, mcrle_error_info *info);
 
+/* ---- per-label answers from the runs (ops.c) ------------------------------ */
+
+/*
+ * These take each run's label as a group index: index holds n_runs unsigned
+ * integers of index_size (1, 2, 4 or 8) bytes, each < n_groups (for an 8-bit
+ * map its own values with 256 groups; otherwise the index of each run's
+ * value among the distinct values). An index out of range is
+ * MCRLE_ERR_VALUE_RANGE (info.index = the run, info.sum = the index). The
+ * counts are validated during the walk with the errors and info of
+ * mcrle_check_counts.
+ */
+
+/* sums[g] = number of elements of group g (sums: n_groups entries, zeroed here). */
+mcrle_result mcrle_group_sums(const void *index, size_t index_size, const uint64_t *counts,
+                              size_t n_runs, uint64_t size, size_t n_groups, uint64_t *sums,
+                              mcrle_error_info *info);
+
+/*
+ * Bounding box of every group in an array of this shape: lo[g * ndim + a]
+ * and hi[g * ndim + a] are the smallest and largest coordinate along axis a
+ * of its elements (inclusive); a group without runs gets lo = UINT64_MAX,
+ * hi = 0. lo and hi: n_groups * ndim entries each.
+ */
+mcrle_result mcrle_group_bbox(const void *index, size_t index_size, const uint64_t *counts,
+                              size_t n_runs, int ndim, const size_t *shape, size_t n_groups,
+                              uint64_t *lo, uint64_t *hi, mcrle_error_info *info);
+
+/*
+ * Relabels runs: run k gets element table[index[k]] (table: table_len
+ * elements of elem_size bytes, native order), and neighbours that get the
+ * same label are merged (their counts summed). The counts must sum to size.
+ * out_values/out_counts hold capacity runs (n_runs always suffice).
+ */
+mcrle_result mcrle_relabel_runs(const void *index, size_t index_size, const uint64_t *counts,
+                                size_t n_runs, uint64_t size, const void *table, size_t table_len,
+                                size_t elem_size, void *out_values, uint64_t *out_counts,
+                                size_t capacity, size_t *n_out, mcrle_error_info *info);
+
 /* ---- compact strings (COCO's 6-bit code) --------------------------------- */
 
 /*
@@ -143,6 +181,14 @@ mcrle_result mcrle_string_decode(const char *s, size_t len, size_t delta_from,
                                  uint64_t *numbers, size_t capacity, size_t *n_out,
                                  mcrle_error_info *info);
 
+/*
+ * Number of characters of s that end a number ('0'..'O'): exactly the count
+ * mcrle_string_decode returns for a valid string (so a buffer of that many
+ * numbers suffices when it succeeds; for an invalid string it fails anyway,
+ * MCRLE_ERR_NOSPACE at worst).
+ */
+size_t mcrle_string_count(const char *s, size_t len);
+
 /* ---- values --------------------------------------------------------------- */
 
 /* What the elements of a label array are. */
@@ -169,6 +215,63 @@ mcrle_result mcrle_narrow_values(const uint64_t *numbers, size_t n, int numbers_
  */
 mcrle_result mcrle_widen_values(const void *values, size_t n, mcrle_kind kind,
                                 size_t elem_size, uint64_t *out);
+
+/* ---- windows of compact strings (window.c) --------------------------------- */
+
+/*
+ * The runs of the box, as mcrle_window_runs gives them, straight from the
+ * two compact strings of an RLE (values: differences from index 2; counts:
+ * COCO's, from index 3), with values narrowed to elements of this kind and
+ * size (refused if one does not fit). Neither string is stored: runs before
+ * the box are skipped, and after the box's last piece both strings are still
+ * read to their ends and validated, so the result is MCRLE_OK exactly when
+ * decoding the whole RLE would succeed (every count positive and below
+ * 2^63, summing to the size; as many values as counts; good characters).
+ * Errors may come in another order than a whole decode reports them.
+ * capacity: mcrle_window_runs_bound of the number of runs suffices, and
+ * mcrle_string_count(counts) is that number for a valid string.
+ */
+mcrle_result mcrle_window_runs_compact(const char *values, size_t values_len, const char *counts,
+                                       size_t counts_len, int values_signed, mcrle_kind kind,
+                                       size_t elem_size, int ndim, const size_t *shape,
+                                       const size_t *start, const size_t *stop,
+                                       void *out_values, uint64_t *out_counts, size_t capacity,
+                                       size_t *n_out, mcrle_error_info *info);
+
+/*
+ * mcrle_relabel_runs straight from the two compact strings of a map of
+ * 1-byte elements (kind: bool, signed or unsigned; values narrowed to it):
+ * a run whose element is the byte b gets table[b] (table: 256 elements of
+ * elem_size bytes) when defined[b] is non-zero, else the call fails with
+ * MCRLE_ERR_VALUE_RANGE (info.index = the run, info.sum = b). The strings
+ * are read to their ends and validated as mcrle_window_runs_compact does, so
+ * the result is MCRLE_OK only when decoding the whole RLE would succeed.
+ * capacity: mcrle_string_count(counts) suffices for a valid string.
+ */
+mcrle_result mcrle_relabel_compact(const char *values, size_t values_len, const char *counts,
+                                   size_t counts_len, int values_signed, mcrle_kind kind,
+                                   uint64_t size, const void *table,
+                                   const unsigned char *defined, size_t elem_size,
+                                   void *out_values, uint64_t *out_counts, size_t capacity,
+                                   size_t *n_out, mcrle_error_info *info);
+
+/*
+ * The box of a 2D map, decoded straight from the two compact strings into
+ * rows: out row i (i < stop[0] - start[0]) starts at out + i * row_stride
+ * bytes and holds stop[1] - start[1] contiguous elements. The strings are
+ * read to their ends and validated as mcrle_window_runs_compact does; out
+ * is written only when that succeeds. max_runs bounds the runs that start
+ * inside the box (mcrle_string_count(counts) does; more is NOSPACE), and
+ * scratch holds mcrle_window_decode_scratch_size(max_runs, ...) bytes.
+ */
+size_t mcrle_window_decode_scratch_size(size_t max_runs, const size_t *start, const size_t *stop,
+                                        size_t elem_size);
+mcrle_result mcrle_window_decode_compact(const char *values, size_t values_len, const char *counts,
+                                         size_t counts_len, int values_signed, mcrle_kind kind,
+                                         size_t elem_size, const size_t *shape, const size_t *start,
+                                         const size_t *stop, size_t max_runs, void *out,
+                                         ptrdiff_t row_stride, void *scratch, size_t scratch_size,
+                                         mcrle_error_info *info);
 
 #ifdef __cplusplus
 }

@@ -77,40 +77,194 @@ static mcrle_result decode_long(const char *s, size_t len, size_t *p, uint64_t *
     return MCRLE_OK;
 }
 
+/*
+ * Bits of the 64 characters at s: the return value has bit i set when s[i]
+ * is a character of the code ('0'..'o'), *term when it ends a number
+ * ('0'..'O': no continuation bit).
+ */
+#if defined(__SSE2__) || defined(_M_X64)
+MCRLE_INLINE uint64_t classify64(const unsigned char *s, uint64_t *term)
+{
+    const __m128i lo = _mm_set1_epi8(47), end = _mm_set1_epi8(80), top = _mm_set1_epi8(112);
+    uint64_t t = 0, v = 0;
+    for (int i = 0; i < 4; i++) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + 16 * i));
+        __m128i ge = _mm_cmpgt_epi8(x, lo);   /* signed: bytes >= 0x80 are below */
+        t |= (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_and_si128(ge, _mm_cmplt_epi8(x, end)))
+             << (16 * i);
+        v |= (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_and_si128(ge, _mm_cmplt_epi8(x, top)))
+             << (16 * i);
+    }
+    *term = t;
+    return v;
+}
+#else
+MCRLE_INLINE uint64_t classify64(const unsigned char *s, uint64_t *term)
+{
+    uint64_t t = 0, v = 0;
+    for (unsigned i = 0; i < 64; i++) {
+        unsigned c = (unsigned)s[i] - 48u;
+        t |= (uint64_t)(c < 32) << i;
+        v |= (uint64_t)(c < 64) << i;
+    }
+    *term = t;
+    return v;
+}
+#endif
+
+void mcrle_str_reader_init(mcrle_str_reader *r, const char *s, size_t len, size_t delta_from)
+{
+    r->s = s;
+    r->len = s ? len : 0;
+    r->p = 0;
+    r->m = 0;
+    r->delta_from = delta_from < 2 ? 2 : delta_from;
+    r->back1 = r->back2 = 0;
+}
+
+mcrle_result mcrle_str_read(mcrle_str_reader *rd, uint64_t *numbers, size_t cap, size_t *n_out,
+                            mcrle_error_info *info)
+{
+    const unsigned char *s = (const unsigned char *)rd->s;
+    const size_t len = rd->len, df = rd->delta_from;
+    size_t p = rd->p, m = rd->m, k = 0;
+    /*
+     * The numbers two and one places back stay in registers: reloading them
+     * from memory would put a store-to-load forwarding delay on every number.
+     */
+    uint64_t back2 = rd->back2, back1 = rd->back1;
+    mcrle_result r = MCRLE_OK;
+    while (k < cap && p < len) {
+        if (len - p > 64) {
+            /*
+             * Fast path: the ends of the numbers in the next 64 characters
+             * are the set bits of one mask (up to the first bad character),
+             * so most numbers (one or two characters) are read without a
+             * data-dependent branch. Longer ones, and anything unusual, take
+             * the checked scalar code below, which also makes every error.
+             */
+            uint64_t term, bad = ~classify64(s + p, &term);
+            if (bad) term &= (bad & (0 - bad)) - 1;   /* ends before the first bad character */
+            if (term && m >= df) {
+                /* each number here is a difference; stop when out of room */
+                const size_t q = p;
+                uint64_t *o = numbers + k, *const o_end = numbers + cap;
+                do {
+                    size_t e = q + mcrle_ctz64(term);
+                    term &= term - 1;
+                    uint64_t x;
+                    if (MCRLE_LIKELY(e - p < 2)) {
+                        /* one or two characters; s[p + 1] < s + q + 64 < s + len */
+                        /* the last character's 5 bits are the top ones, signed;
+                         * a first character adds its 5 bits below them */
+                        uint64_t two = (uint64_t)(e - p);
+                        uint64_t t = (uint64_t)s[e] - 48u, c0 = (uint64_t)s[p] - 48u;
+                        t = (t ^ 16u) - 16u;   /* sign-extend 5 bits */
+                        x = (t << (5u * two)) + (c0 & 31u & (0 - two));
+                        p = e + 1;
+                    } else if (e - p < 13) {
+                        /* 3..13 characters, all good ones (the block is
+                         * checked up to here): the groups below, then the
+                         * last one's signed bits on top (past bit 63 they
+                         * drop, as in decode_long) */
+                        unsigned sh = 0;
+                        x = 0;
+                        for (size_t i = p; i < e; i++, sh += 5)
+                            x |= (((uint64_t)s[i] - 48u) & 31u) << sh;
+                        uint64_t t = (uint64_t)s[e] - 48u;
+                        t = (t ^ 16u) - 16u;
+                        x |= t << sh;
+                        p = e + 1;
+                    } else {
+                        r = decode_long(rd->s, len, &p, &x, info);
+                        if (r != MCRLE_OK) {
+                            m += (size_t)(o - numbers) - k;
+                            k = (size_t)(o - numbers);
+                            goto out;
+                        }
+                    }
+                    x += back2;
+                    *o++ = x;
+                    back2 = back1;
+                    back1 = x;
+                } while (term && o < o_end);
+                m += (size_t)(o - numbers) - k;
+                k = (size_t)(o - numbers);
+                continue;
+            }
+        }
+        uint64_t x;
+        /* Most numbers (small counts, differences, label values) are one
+         * character: a group without the continuation bit. */
+        unsigned c = (unsigned)s[p] - 48u;
+        if (MCRLE_LIKELY(c < 32)) {
+            x = (c & 0x10) ? (uint64_t)c - 32u : (uint64_t)c;   /* sign-extend 5 bits */
+            p++;
+        } else {
+            r = decode_long(rd->s, len, &p, &x, info);
+            if (r != MCRLE_OK) goto out;
+        }
+        if (m >= df) x += back2;
+        numbers[k++] = x;
+        m++;
+        back2 = back1;
+        back1 = x;
+    }
+out:
+    rd->p = p;
+    rd->m = m;
+    rd->back1 = back1;
+    rd->back2 = back2;
+    *n_out = k;
+    return r;
+}
+
 mcrle_result mcrle_string_decode(const char *s, size_t len, size_t delta_from,
                                  uint64_t *numbers, size_t capacity, size_t *n_out,
                                  mcrle_error_info *info)
 {
     SAFETY_CHECK(n_out != NULL && (len == 0 || s != NULL), MCRLE_ERR_ARG);
-    size_t p = 0, m = 0;
+    mcrle_str_reader rd;
+    size_t n = 0;
     *n_out = 0;
-    if (delta_from < 2) delta_from = 2;
-    /*
-     * The numbers two and one places back stay in registers: reloading them
-     * from memory would put a store-to-load forwarding delay on every number.
-     */
-    uint64_t back2 = 0, back1 = 0;
-    while (p < len) {
+    mcrle_str_reader_init(&rd, s, len, delta_from);
+    mcrle_result r = mcrle_str_read(&rd, numbers, numbers ? capacity : 0, &n, info);
+    if (r != MCRLE_OK) return r;
+    if (rd.p < len) {
+        /* out of room: the next number is still parsed first (its errors win) */
         uint64_t x;
-        /* Most numbers (small counts, differences, label values) are one
-         * character: a group without the continuation bit. */
-        unsigned c = (unsigned)(unsigned char)s[p] - 48u;
-        if (MCRLE_LIKELY(c < 32)) {
-            x = (c & 0x10) ? (uint64_t)c - 32u : (uint64_t)c;   /* sign-extend 5 bits */
-            p++;
-        } else {
-            mcrle_result r = decode_long(s, len, &p, &x, info);
-            if (r != MCRLE_OK) return r;
-        }
-        if (MCRLE_UNLIKELY(m >= capacity || numbers == NULL)) {
-            if (info) { info->index = p; info->sum = m; }
-            return MCRLE_ERR_NOSPACE;
-        }
-        if (m >= delta_from) x += back2;
-        numbers[m++] = x;
-        back2 = back1;
-        back1 = x;
+        size_t one = 0;
+        r = mcrle_str_read(&rd, &x, 1, &one, info);
+        if (r != MCRLE_OK) return r;
+        if (info) { info->index = rd.p; info->sum = rd.m - 1; }
+        return MCRLE_ERR_NOSPACE;
     }
-    *n_out = m;
+    *n_out = n;
     return MCRLE_OK;
+}
+
+MCRLE_INLINE unsigned popcount64(uint64_t x)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    return (unsigned)__builtin_popcountll(x);
+#else
+    x = x - ((x >> 1) & 0x5555555555555555ull);
+    x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+    x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0Full;
+    return (unsigned)((x * 0x0101010101010101ull) >> 56);
+#endif
+}
+
+size_t mcrle_string_count(const char *s, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t n = 0, i = 0;
+    if (!s) return 0;
+    for (; len - i >= 64; i += 64) {
+        uint64_t term;
+        (void)classify64(u + i, &term);
+        n += popcount64(term);
+    }
+    for (; i < len; i++) n += (unsigned)(u[i] - 48u) < 32u;
+    return n;
 }

@@ -651,3 +651,169 @@ def test_docs_examples(monkeypatch):
     result = doctest.testfile(str(doc), module_relative=False,
                               optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 10 and result.failed == 0
+
+
+# ---------------------------------------------------------------------------
+# the one-pass C kernels behind bbox, remap and decode_window, on hostile input:
+# every operation that parses a compact dict itself must give exactly
+# decode's answer on every map and exactly decode's error on every malformed
+# one (corrupted counts, bad characters, strings of different lengths,
+# values that do not fit the dtype).
+
+
+def _error_of(fn, rle):
+    try:
+        return None, fn(rle)
+    except mcr.RLEError as exc:
+        return exc, None
+
+
+def _window_of(data, shape):
+    box = []
+    for n in shape:
+        a = data.draw(st.integers(0, n))
+        b = data.draw(st.integers(a, n))
+        box.append(slice(a, b))
+    return tuple(box)
+
+
+def _corrupt(runs: mcr.Runs, data) -> mcr.Runs:
+    """The runs with one count changed, a run added or removed (often malformed)."""
+    values, counts = runs.values.copy(), runs.counts.astype(np.uint64)
+    how = data.draw(st.sampled_from(["zero", "plus", "minus", "wrap", "append", "drop", "none"]))
+    n = len(counts)
+    k = data.draw(st.integers(0, max(n - 1, 0)))
+    if how == "append" or n == 0:
+        values = np.append(values, values[-1:] if n else np.zeros(1, values.dtype))
+        counts = np.append(counts, np.uint64(data.draw(st.integers(0, 5))))
+    elif how == "drop":
+        values, counts = np.delete(values, k), np.delete(counts, k)
+    elif how == "zero":
+        counts[k] = 0
+    elif how == "plus":
+        counts[k] += np.uint64(data.draw(st.integers(1, 3)))
+    elif how == "minus":
+        counts[k] -= np.uint64(min(int(counts[k]), data.draw(st.integers(1, 3))))
+    elif how == "wrap":  # sums past 2**64 back to the size
+        counts[k] = np.uint64(2**64 - 1)
+        counts = np.append(counts, np.uint64(1))
+        values = np.append(values, values[-1:])
+    return mcr.Runs(runs.shape, values, counts)
+
+
+OPS = {
+    "bbox": bbox,
+    "bbox_coco": lambda r: bbox(r, format="coco") if len(mcr.as_runs(r).shape) == 2 else bbox(r),
+    "remap": lambda r: remap(r, {}, default=3),
+    "remap_lut": lambda r: remap(r, np.arange(256, dtype=np.uint8)[::-1].copy(), default=0),
+    "area": area,
+    "labels": labels,
+}
+
+
+@HYP
+@given(label_maps(max_dims=3), st.data())
+def test_corrupted_counts_same_error_as_decode(a, data):
+    runs = _corrupt(mcr.encode_runs(a), data)
+    window = _window_of(data, a.shape)
+    for rle in (runs, runs.to_dict()):
+        err, full = _error_of(mcr.decode, rle)  # the Runs and the dict may differ (-1 vs 2**64-1)
+        for name, fn in OPS.items():
+            got_err, got = _error_of(fn, rle)
+            if err is not None:
+                assert type(got_err) is type(err) and str(got_err) == str(err), name
+            else:
+                assert got_err is None, (name, got_err)
+        got_err, got = _error_of(lambda r: decode_window(r, window), rle)
+        if err is not None:
+            assert type(got_err) is type(err) and str(got_err) == str(err)
+        else:
+            assert got_err is None, got_err
+            assert np.array_equal(got, full[window])
+
+
+@HYP
+@given(label_maps(max_dims=4), st.data())
+def test_bbox_remap_window_against_numpy(a, data):
+    rle = mcr.encode(a)
+    assert bbox(rle) == ref_bbox(a)
+    window = _window_of(data, a.shape)
+    got = decode_window(rle, window, order=data.draw(st.sampled_from(["C", "F"])))
+    assert got.dtype == a.dtype and np.array_equal(got, a[window])
+    if a.dtype.kind in "iu" and a.size:
+        lut = np.arange(256, dtype=np.int64) * 3 - 7
+        small = a.astype(np.int64) % 256
+        got = remap(mcr.encode(small.astype(np.uint8)), lut)
+        assert np.array_equal(mcr.decode(got), lut[small])
+
+
+@pytest.mark.parametrize("text", [
+    "values_bad_char", "counts_bad_char", "values_short", "counts_truncated", "value_range",
+])
+@pytest.mark.parametrize("op", ["bbox", "remap", "area", "window", "window_head"])
+def test_bad_strings_same_error_as_decode(text, op):
+    a = np.zeros((40, 30), np.uint8)
+    a[5:20, 3:9] = 7
+    a[30:, 20:] = 200
+    d = mcr.encode(a)
+    v, c = d["values"], d["counts"]
+    if text == "values_bad_char":
+        d["values"] = v[:-1] + "~"
+    elif text == "counts_bad_char":
+        d["counts"] = c[:-1] + " "
+    elif text == "values_short":
+        d["values"] = v[:-1]
+    elif text == "counts_truncated":
+        d["counts"] = c + "P"
+    elif text == "value_range":  # 400 in a uint8 map
+        d["values"] = mcr.encode(a.astype(np.uint16) * 2)["values"]
+    with pytest.raises(mcr.RLEError) as want:
+        mcr.decode(d)
+    fn = {"bbox": bbox, "remap": lambda r: remap(r, {}, default=1), "area": area,
+          "window": lambda r: decode_window(r, (slice(30, 40), slice(20, 30))),
+          # a window at the start: a prefix-only parse would not see the bad tail
+          "window_head": lambda r: decode_window(r, (slice(0, 2), slice(0, 2)))}[op]
+    with pytest.raises(type(want.value)) as got:
+        fn(d)
+    assert str(got.value) == str(want.value)
+
+
+@pytest.mark.parametrize("name", list(REAL))
+def test_kernels_on_real_maps(name):
+    a = real(name)
+    d = mcr.encode(a)
+    runs = mcr.as_runs(d)
+    assert bbox(d) == bbox(runs) == ref_bbox(a)
+    lut_len = int(a.max()) + 1 if a.dtype.kind in "iu" and a.min() >= 0 else None
+    if lut_len is not None and lut_len <= 2**20:
+        lut = (np.arange(lut_len) * 7 % 23).astype(np.uint8)
+        got = remap(d, lut)
+        assert got == remap(runs, lut)
+        assert np.array_equal(mcr.decode(got), lut[a])
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        window = tuple(slice(s, s + int(rng.integers(1, 300)))
+                       for s in (int(rng.integers(0, n)) for n in a.shape))
+        assert np.array_equal(decode_window(d, window), a[window])
+
+
+@HYP
+@given(label_maps(dtypes=("uint8", "bool")), st.data())
+def test_remap_compact_fast_path_matches_general(a, data):
+    """The one-call path for 8-bit compact dicts against the path on Runs."""
+    keys = st.integers(-3, 260) | st.sampled_from([True, False, np.int64(3), np.uint8(1)])
+    news = st.integers(-2, 70000) | st.sampled_from([np.int16(-1), np.uint8(200), 2.5, True])
+    lut_dtype = data.draw(st.sampled_from([np.uint8, np.int64, np.uint16, np.bool_]))
+    lut = hnp.arrays(lut_dtype, st.integers(0, 300),
+                     elements=st.booleans() if lut_dtype is np.bool_ else None)
+    mapping = data.draw(st.dictionaries(keys, news, max_size=6) | lut)
+    default = data.draw(st.none() | st.integers(-1, 300))
+    dtype = data.draw(st.sampled_from([None, "uint8", "int16", "uint32", "bool"]))
+    outcomes = []
+    for rle in (mcr.encode(a), mcr.encode_runs(a)):
+        try:
+            got = remap(rle, mapping, default=default, dtype=dtype)
+            outcomes.append(("ok", got.dtype, mcr.decode(got).tolist(), len(got)))
+        except mcr.RLEError as exc:
+            outcomes.append((type(exc), str(exc)))
+    assert outcomes[0] == outcomes[1]

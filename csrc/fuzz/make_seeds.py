@@ -292,3 +292,41 @@ write(PU, "bad-filter", [0x00, 8, 0, 255] + png_rows(2, 8, [2]) + [5] + [0] * 8)
 write(PU, "wrong-length", [0x00, 8, 0, 3] + png_rows(2, 8, [2]))
 write(PU, "short-output", [0x08, 8, 0, 255] + png_rows(2, 8, [4]))
 write(PU, "no-rows", [0x10, 8, 0, 0])
+
+# ---- fuzz_ops ----
+# b0: index size (bits 0-1), table element size (bits 2-3), fixup (bit 4), no info (bit 5)
+# b1: groups - 1; ndim, shape, then (count byte, index byte) pairs
+FO = "fuzz_ops"
+write(FO, "2d-u8-fixup", [0x10, 0x07, 1, 20, 30] + runs([(rng.randrange(1, 60), rng.randrange(8)) for _ in range(30)]))
+write(FO, "3d-u16-idx-u32-table", [0x19, 0x0F, 2, 9, 8, 7] + runs([(rng.randrange(1, 40), rng.randrange(16)) for _ in range(40)]))
+write(FO, "4d-u64-idx", [0x1F, 0x04, 3, 4, 3, 5, 2] + runs([(rng.randrange(1, 20), rng.randrange(5)) for _ in range(20)]))
+write(FO, "1d-long-runs", [0x10, 0x02, 0, 0x90, 0x01] + runs([(0xE3, 0), (0x40, 1), (0xE1, 2)]))
+write(FO, "2d-wrapping-runs", [0x10, 0x03, 1, 5, 6] + runs([(2, 0), (7, 1), (11, 2), (4, 3), (6, 0)]))
+write(FO, "index-out-of-range", [0x10, 0x02, 1, 4, 4] + runs([(3, 1), (5, 3), (8, 0)]))
+write(FO, "raw-index", [0x11, 0x02, 1, 4, 4] + runs([(3, 1), (5, 0x80)]) + [0xFF, 0xFF] + [8, 0])
+write(FO, "zero-count", [0x00, 0x02, 1, 3, 3] + runs([(4, 1), (0, 2), (5, 0)]))
+write(FO, "overflow", [0x20, 0x02, 1, 3, 3] + runs([(4, 1), (0xF0, 2), (7, 0)]))
+write(FO, "short", [0x05, 0x02, 1, 3, 3] + runs([(4, 1), (2, 2)]))
+write(FO, "empty-array", [0x10, 0x02, 1, 0, 7])
+
+
+# ---- fuzz_compact ----
+# b0: elem (bits 0-1), kind (bits 2-3), raw (bit 4), values_signed (bit 5), no info (bit 6), mutate (bit 7)
+# b1: the relabel table (element size bits 0-1, values and defined pattern; bit 7 all defined)
+# ndim, shape, per axis (start byte, length byte), then mutation bytes (3) + data, or raw strings
+FC = "fuzz_compact"
+write(FC, "2d-u8", [0x08, 0x80, 1, 20, 30, 3, 10, 5, 20, 0, 0, 0] + data(60, 4))
+write(FC, "2d-bool", [0x00, 0x80, 1, 12, 9, 2, 6, 0, 9, 0, 0, 0] + data(30, 2))
+write(FC, "3d-i16-signed", [0x25, 0x80, 2, 9, 8, 7, 2, 5, 1, 6, 0, 7, 0, 0, 0] + data(80, 5))
+write(FC, "4d-u64", [0x0B, 0x80, 3, 4, 3, 5, 2, 1, 2, 0, 3, 1, 3, 0, 2, 0, 0, 0] + data(50, 6))
+write(FC, "1d-u32", [0x0A, 0x80, 0, 0x90, 0x01, 17, 200, 0, 0, 0] + data(120, 3))
+write(FC, "empty-box", [0x08, 0x80, 1, 6, 7, 2, 0, 1, 3, 0, 0, 0] + data(20, 4))
+write(FC, "box-at-start", [0x08, 0x80, 1, 30, 30, 0, 3, 0, 2, 0, 0, 0] + data(200, 4))
+write(FC, "mutate-counts-char", [0x88, 0x80, 1, 20, 30, 0, 3, 0, 2, 0x01, 0, 40] + data(80, 4))
+write(FC, "mutate-values-cut", [0x88, 0x80, 1, 20, 30, 0, 3, 0, 2, 0x02, 0, 10] + data(80, 4))
+write(FC, "mutate-counts-add", [0x88, 0x80, 1, 20, 30, 0, 3, 0, 2, 0x05, 7, 0] + data(80, 4))
+write(FC, "value-too-big", [0x88, 0x80, 1, 6, 7, 0, 3, 0, 2, 0x00, 0x50, 0x03] + data(20, 4))
+write(FC, "raw", [0x18, 0x80, 1, 3, 4, 0, 2, 1, 2, 3] + list(b"0O1") + list(b"3451"))
+write(FC, "raw-long-numbers", [0x1B, 0x80, 1, 3, 4, 0, 2, 1, 2, 4] + list(b"0PPP") + list(b";0"))
+write(FC, "relabel-u16-table-some-undefined", [0x08, 0x05, 1, 20, 30, 3, 10, 5, 20, 0, 0, 0] + data(60, 8))
+write(FC, "relabel-bool-u64-table", [0x00, 0x83, 1, 12, 9, 2, 6, 0, 9, 0, 0, 0] + data(30, 2))

@@ -1245,6 +1245,372 @@ static void test_mask_via_string(void)
     case_end();
 }
 
+
+/* ---- per-group kernels (ops.c) ----------------------------------------------- */
+
+/* A pseudo-random label map of shape H x W (Fortran order), its runs, and
+ * the kernels' answers against the map itself. */
+static void check_ops_map(const char *name, int ndim, const size_t *shape, unsigned labels,
+                          unsigned seed)
+{
+    char nm[128];
+    snprintf(nm, sizeof nm, "ops: %s", name);
+    case_begin(nm);
+    size_t total = 1;
+    for (int a = 0; a < ndim; a++) total *= shape[a];
+    unsigned char *f = (unsigned char *)xmalloc(total);   /* Fortran order */
+    uint32_t x = seed;
+    unsigned char cur = 0;
+    for (size_t i = 0; i < total; i++) {
+        x = x * 1103515245u + 12345u;
+        if ((x >> 16) % 7 == 0) cur = (unsigned char)((x >> 8) % labels);
+        f[i] = cur;
+    }
+    unsigned char *vals = (unsigned char *)xmalloc(total);
+    uint64_t *cnts = (uint64_t *)xmalloc(total * sizeof(uint64_t));
+    size_t n = 0;
+    for (size_t i = 0; i < total; i++) {
+        if (i && f[i] == f[i - 1]) { cnts[n - 1]++; continue; }
+        vals[n] = f[i];
+        cnts[n++] = 1;
+    }
+    /* sums */
+    uint64_t sums[256], ref[256] = {0};
+    for (size_t i = 0; i < total; i++) ref[f[i]]++;
+    CHECK_EQ_U(mcrle_group_sums(vals, 1, cnts, n, total, 256, sums, NULL), MCRLE_OK);
+    CHECK(memcmp(sums, ref, sizeof ref) == 0);
+    /* boxes */
+    uint64_t *lo = (uint64_t *)xmalloc(256 * (size_t)ndim * 8), *hi = (uint64_t *)xmalloc(256 * (size_t)ndim * 8);
+    uint64_t *rlo = (uint64_t *)xmalloc(256 * (size_t)ndim * 8), *rhi = (uint64_t *)xmalloc(256 * (size_t)ndim * 8);
+    for (size_t i = 0; i < 256 * (size_t)ndim; i++) { rlo[i] = UINT64_MAX; rhi[i] = 0; }
+    for (size_t i = 0; i < total; i++) {
+        size_t rest = i;
+        for (int a = 0; a < ndim; a++) {
+            uint64_t c = rest % shape[a];
+            rest /= shape[a];
+            size_t at = (size_t)f[i] * (size_t)ndim + (size_t)a;
+            if (c < rlo[at]) rlo[at] = c;
+            if (c > rhi[at]) rhi[at] = c;
+        }
+    }
+    CHECK_EQ_U(mcrle_group_bbox(vals, 1, cnts, n, ndim, shape, 256, lo, hi, NULL), MCRLE_OK);
+    CHECK(memcmp(lo, rlo, 256 * (size_t)ndim * 8) == 0);
+    CHECK(memcmp(hi, rhi, 256 * (size_t)ndim * 8) == 0);
+    /* relabel through label % 2, into uint16 */
+    uint16_t table[256];
+    for (unsigned g = 0; g < 256; g++) table[g] = (uint16_t)(1000 + g % 2);
+    uint16_t *ov = (uint16_t *)xmalloc(n * 2);
+    uint64_t *oc = (uint64_t *)xmalloc(n * 8);
+    size_t m = 0;
+    CHECK_EQ_U(mcrle_relabel_runs(vals, 1, cnts, n, total, table, 256, 2, ov, oc, n, &m, NULL),
+               MCRLE_OK);
+    size_t p = 0, ok = 1;
+    for (size_t k = 0; k < m && ok; k++) {
+        if (k && ov[k] == ov[k - 1]) ok = 0;
+        for (uint64_t j = 0; j < oc[k] && ok; j++, p++) ok = table[f[p]] == ov[k];
+    }
+    CHECK(ok && p == total);
+    free(oc); free(ov); free(rhi); free(rlo); free(hi); free(lo); free(cnts); free(vals); free(f);
+    case_end();
+}
+
+static void test_ops(void)
+{
+    size_t s2[2] = {37, 23}, s1[1] = {500}, s3[3] = {5, 7, 9}, s4[4] = {3, 4, 2, 5}, tall[2] = {1, 40};
+    check_ops_map("2D", 2, s2, 5, 1);
+    check_ops_map("2D few labels", 2, s2, 2, 7);
+    check_ops_map("1D", 1, s1, 4, 3);
+    check_ops_map("3D", 3, s3, 6, 5);
+    check_ops_map("4D", 4, s4, 3, 9);
+    check_ops_map("one row", 2, tall, 3, 11);
+
+    case_begin("ops: known boxes");
+    {
+        /* 3 x 4, Fortran order: label 1 at (2,0),(0,1) (a run wrapping a column), label 2 the rest */
+        size_t shape[2] = {3, 4};
+        unsigned char v[3] = {2, 1, 2};
+        uint64_t c[3] = {2, 2, 8};
+        uint64_t lo[6], hi[6];
+        CHECK_EQ_U(mcrle_group_bbox(v, 1, c, 3, 2, shape, 3, lo, hi, NULL), MCRLE_OK);
+        CHECK_EQ_U(lo[2], 0); CHECK_EQ_U(hi[2], 2);   /* label 1 rows: wrap -> all */
+        CHECK_EQ_U(lo[3], 0); CHECK_EQ_U(hi[3], 1);   /* label 1 columns 0..1 */
+        CHECK_EQ_U(lo[4], 0); CHECK_EQ_U(hi[4], 2);
+        CHECK_EQ_U(lo[5], 0); CHECK_EQ_U(hi[5], 3);
+        CHECK_EQ_U(lo[0], UINT64_MAX); CHECK_EQ_U(hi[0], 0);   /* label 0: absent */
+        /* a run of exactly one column, starting at row 0 */
+        unsigned char v2[3] = {0, 1, 0};
+        uint64_t c2[3] = {3, 3, 6};
+        CHECK_EQ_U(mcrle_group_bbox(v2, 1, c2, 3, 2, shape, 2, lo, hi, NULL), MCRLE_OK);
+        CHECK_EQ_U(lo[2], 0); CHECK_EQ_U(hi[2], 2);
+        CHECK_EQ_U(lo[3], 1); CHECK_EQ_U(hi[3], 1);
+    }
+    case_end();
+
+    case_begin("ops: errors");
+    {
+        size_t shape[2] = {3, 4};
+        unsigned char v[3] = {0, 1, 2};
+        uint16_t v16[3] = {0, 1, 300};
+        uint64_t c[3] = {2, 2, 8}, zero[3] = {2, 0, 10}, longc[3] = {2, 2, 9}, shortc[3] = {2, 2, 7};
+        uint64_t big[3] = {2, UINT64_MAX, 8};
+        uint64_t sums[4], lo[8], hi[8], oc[3];
+        unsigned char table[4] = {5, 6, 7, 8}, ov[3];
+        size_t m = 99;
+        mcrle_error_info info = {0, 0};
+        CHECK_EQ_U(mcrle_group_sums(v, 1, zero, 3, 12, 4, sums, &info), MCRLE_ERR_ZERO_COUNT);
+        CHECK_EQ_U(info.index, 1);
+        CHECK_EQ_U(mcrle_group_sums(v, 1, longc, 3, 12, 4, sums, &info), MCRLE_ERR_COUNTS_LONG);
+        CHECK_EQ_U(info.index, 2);
+        CHECK_EQ_U(mcrle_group_sums(v, 1, shortc, 3, 12, 4, sums, &info), MCRLE_ERR_COUNTS_SHORT);
+        CHECK_EQ_U(info.sum, 11);
+        CHECK_EQ_U(mcrle_group_sums(v, 1, big, 3, 12, 4, sums, &info), MCRLE_ERR_COUNTS_LONG);
+        CHECK_EQ_U(mcrle_group_sums(v16, 2, c, 3, 12, 4, sums, &info), MCRLE_ERR_VALUE_RANGE);
+        CHECK_EQ_U(info.index, 2);
+        CHECK_EQ_U(info.sum, 300);
+        CHECK_EQ_U(mcrle_group_sums(v, 1, c, 3, 12, 2, sums, &info), MCRLE_ERR_VALUE_RANGE);
+        CHECK_EQ_U(mcrle_group_sums(v, 3, c, 3, 12, 4, sums, NULL), MCRLE_ERR_ARG);
+        CHECK_EQ_U(mcrle_group_bbox(v, 1, zero, 3, 2, shape, 4, lo, hi, &info), MCRLE_ERR_ZERO_COUNT);
+        CHECK_EQ_U(mcrle_group_bbox(v, 1, longc, 3, 2, shape, 4, lo, hi, &info), MCRLE_ERR_COUNTS_LONG);
+        CHECK_EQ_U(mcrle_group_bbox(v, 1, shortc, 3, 2, shape, 4, lo, hi, &info), MCRLE_ERR_COUNTS_SHORT);
+        CHECK_EQ_U(mcrle_group_bbox(v16, 2, c, 3, 2, shape, 4, lo, hi, &info), MCRLE_ERR_VALUE_RANGE);
+        CHECK_EQ_U(mcrle_group_bbox(v, 1, c, 3, 0, shape, 4, lo, hi, NULL), MCRLE_ERR_ARG);
+        CHECK_EQ_U(mcrle_group_bbox(v, 1, c, 3, 2, shape, 4, NULL, hi, NULL), MCRLE_ERR_ARG);
+        CHECK_EQ_U(mcrle_relabel_runs(v, 1, zero, 3, 12, table, 4, 1, ov, oc, 3, &m, &info),
+                   MCRLE_ERR_ZERO_COUNT);
+        CHECK_EQ_U(m, 0);
+        CHECK_EQ_U(mcrle_relabel_runs(v16, 2, c, 3, 12, table, 4, 1, ov, oc, 3, &m, &info),
+                   MCRLE_ERR_VALUE_RANGE);
+        CHECK_EQ_U(mcrle_relabel_runs(v, 1, c, 3, 12, table, 4, 1, ov, oc, 2, &m, &info),
+                   MCRLE_ERR_NOSPACE);
+        CHECK_EQ_U(mcrle_relabel_runs(v, 1, c, 3, 12, table, 4, 3, ov, oc, 3, &m, &info),
+                   MCRLE_ERR_ARG);
+        CHECK_EQ_U(mcrle_relabel_runs(v, 1, c, 3, 12, table, 4, 1, ov, oc, 3, NULL, &info),
+                   MCRLE_ERR_ARG);
+        /* equal neighbours merge */
+        unsigned char same[4] = {7, 7, 7, 7};
+        CHECK_EQ_U(mcrle_relabel_runs(v, 1, c, 3, 12, same, 4, 1, ov, oc, 3, &m, NULL), MCRLE_OK);
+        CHECK_EQ_U(m, 1);
+        CHECK_EQ_U(oc[0], 12);
+        CHECK_EQ_U(ov[0], 7);
+        /* no runs, empty array */
+        CHECK_EQ_U(mcrle_relabel_runs(NULL, 1, NULL, 0, 0, NULL, 0, 1, NULL, NULL, 0, &m, NULL), MCRLE_OK);
+        CHECK_EQ_U(m, 0);
+        CHECK_EQ_U(mcrle_group_sums(NULL, 1, NULL, 0, 0, 0, NULL, NULL), MCRLE_OK);
+        CHECK_EQ_U(mcrle_group_sums(NULL, 1, NULL, 0, 5, 0, NULL, &info), MCRLE_ERR_COUNTS_SHORT);
+    }
+    case_end();
+}
+
+/* The 64-character fast path of the string decoder against the scalar one. */
+static void test_string_fast_path(void)
+{
+    case_begin("string: long strings, fast path = scalar path");
+    uint32_t x = 99;
+    for (int t = 0; t < 40; t++) {
+        size_t n = 50 + (size_t)t * 37;
+        uint64_t *nums = (uint64_t *)xmalloc(n * 8);
+        for (size_t i = 0; i < n; i++) {
+            x = x * 1103515245u + 12345u;
+            unsigned kind = (x >> 24) % 10;   /* mostly 1-2 characters, some long */
+            uint64_t v = kind < 5 ? (x >> 8) % 16 : kind < 9 ? (x >> 8) % 500 : (uint64_t)x * 0x9E3779B97F4A7C15ull;
+            nums[i] = v;
+        }
+        size_t df = t % 4, cap = mcrle_string_bound(n), len = 0;
+        char *s = (char *)xmalloc(cap);
+        CHECK_EQ_U(mcrle_string_encode(nums, n, df, s, cap, &len), MCRLE_OK);
+        CHECK_EQ_U(mcrle_string_count(s, len), n);
+        uint64_t *back = (uint64_t *)xmalloc(n * 8);
+        size_t m = 0;
+        CHECK_EQ_U(mcrle_string_decode(s, len, df, back, n, &m, NULL), MCRLE_OK);
+        CHECK(m == n && memcmp(back, nums, n * 8) == 0);
+        /* a bad character anywhere: reported at its offset */
+        size_t at = (x >> 4) % len;
+        char saved = s[at];
+        s[at] = '~';
+        mcrle_error_info info = {0, 0};
+        CHECK_EQ_U(mcrle_string_decode(s, len, df, back, n, &m, &info), MCRLE_ERR_BAD_CHAR);
+        CHECK_EQ_U(info.index, at);
+        s[at] = saved;
+        /* capacity short by one: NOSPACE */
+        CHECK_EQ_U(mcrle_string_decode(s, len, df, back, n - 1, &m, NULL), MCRLE_ERR_NOSPACE);
+        free(back);
+        free(s);
+        free(nums);
+    }
+    case_end();
+}
+
+/* ---- kernels on the compact strings ---------------------------------------------- */
+
+static void test_compact_kernels(void)
+{
+    case_begin("compact: window and relabel from strings = from parsed runs");
+    enum { H = 29, W = 41 };
+    size_t shape[2] = {H, W}, total = H * W;
+    unsigned char f[H * W];
+    uint32_t x = 5;
+    unsigned char cur = 0;
+    for (size_t i = 0; i < total; i++) {
+        x = x * 1103515245u + 12345u;
+        if ((x >> 16) % 9 == 0) cur = (unsigned char)((x >> 8) % 6);
+        f[i] = cur;
+    }
+    uint64_t vals[H * W], cnts[H * W];
+    unsigned char v8[H * W];
+    size_t n = 0;
+    for (size_t i = 0; i < total; i++) {
+        if (i && f[i] == f[i - 1]) { cnts[n - 1]++; continue; }
+        vals[n] = f[i];
+        v8[n] = f[i];
+        cnts[n++] = 1;
+    }
+    size_t cap = mcrle_string_bound(n), vl = 0, cl = 0;
+    char *vs = (char *)xmalloc(cap + 2), *cs = (char *)xmalloc(cap + 2);
+    CHECK_EQ_U(mcrle_string_encode(vals, n, 2, vs, cap, &vl), MCRLE_OK);
+    CHECK_EQ_U(mcrle_string_encode(cnts, n, 3, cs, cap, &cl), MCRLE_OK);
+    CHECK_EQ_U(mcrle_string_count(cs, cl), n);
+    size_t boxes[5][4] = {{0, 29, 0, 41}, {3, 10, 5, 20}, {0, 1, 0, 1}, {28, 29, 40, 41}, {5, 5, 2, 9}};
+    for (int t = 0; t < 5; t++) {
+        size_t st[2] = {boxes[t][0], boxes[t][2]}, sp[2] = {boxes[t][1], boxes[t][3]};
+        size_t b = mcrle_window_runs_bound(n, 2, st, sp), n1 = 0, n2 = 0;
+        unsigned char *o1 = (unsigned char *)xmalloc(b), *o2 = (unsigned char *)xmalloc(b);
+        uint64_t *c1 = (uint64_t *)xmalloc(b * 8), *c2 = (uint64_t *)xmalloc(b * 8);
+        CHECK_EQ_U(mcrle_window_runs(v8, cnts, n, 1, 2, shape, st, sp, o1, c1, b, &n1, NULL), MCRLE_OK);
+        CHECK_EQ_U(mcrle_window_runs_compact(vs, vl, cs, cl, 0, MCRLE_KIND_UNSIGNED, 1, 2, shape, st,
+                                             sp, o2, c2, b, &n2, NULL), MCRLE_OK);
+        CHECK(n1 == n2 && memcmp(o1, o2, n1) == 0 && memcmp(c1, c2, n1 * 8) == 0);
+        /* straight into rows (2 elements of padding each) = the runs decoded */
+        size_t h = sp[0] - st[0], wd = sp[1] - st[1], rowb = wd + 2;
+        unsigned char *img = (unsigned char *)xmalloc(h * rowb + 1), *ref = (unsigned char *)xmalloc(h * rowb + 1);
+        memset(img, 0x5A, h * rowb + 1);
+        memset(ref, 0x5A, h * rowb + 1);
+        size_t os[2] = {h, wd};
+        ptrdiff_t ostr[2] = {(ptrdiff_t)rowb, 1};
+        size_t dss = mcrle_decode_scratch_size(1, 2, os, ostr, n1);
+        void *dscr = xmalloc(dss + 1);
+        CHECK_EQ_U(mcrle_decode(o1, c1, n1, 1, 2, os, ostr, ref, dscr, dss, NULL), MCRLE_OK);
+        size_t mr = mcrle_string_count(cs, cl), ss = mcrle_window_decode_scratch_size(mr, st, sp, 1);
+        void *scr = xmalloc(ss);
+        CHECK_EQ_U(mcrle_window_decode_compact(vs, vl, cs, cl, 0, MCRLE_KIND_UNSIGNED, 1, shape, st, sp,
+                                               mr, img, (ptrdiff_t)rowb, scr, ss, NULL), MCRLE_OK);
+        CHECK(memcmp(img, ref, h * rowb + 1) == 0);
+        /* a bad last count: an error, and nothing written */
+        char saved = cs[cl - 1];
+        cs[cl - 1] = '~';
+        memset(img, 0x5A, h * rowb + 1);
+        CHECK_EQ_U(mcrle_window_decode_compact(vs, vl, cs, cl, 0, MCRLE_KIND_UNSIGNED, 1, shape, st, sp,
+                                               mr, img, (ptrdiff_t)rowb, scr, ss, NULL), MCRLE_ERR_BAD_CHAR);
+        cs[cl - 1] = saved;
+        for (size_t i = 0; i < h * rowb + 1; i++) CHECK(img[i] == 0x5A);
+        if (h && wd) {   /* too little scratch, too few runs allowed */
+            CHECK_EQ_U(mcrle_window_decode_compact(vs, vl, cs, cl, 0, MCRLE_KIND_UNSIGNED, 1, shape, st,
+                                                   sp, mr, img, (ptrdiff_t)rowb, scr, ss - 1, NULL),
+                       MCRLE_ERR_ARG);
+            size_t ss0 = mcrle_window_decode_scratch_size(0, st, sp, 1);
+            mcrle_result r0 = mcrle_window_decode_compact(vs, vl, cs, cl, 0, MCRLE_KIND_UNSIGNED, 1, shape,
+                                                          st, sp, 0, img, (ptrdiff_t)rowb, scr, ss0, NULL);
+            CHECK(r0 == MCRLE_OK || r0 == MCRLE_ERR_NOSPACE);
+        }
+        free(scr); free(dscr); free(ref); free(img);
+        free(c2); free(c1); free(o2); free(o1);
+    }
+    unsigned char table[256], defined[256];
+    for (int g = 0; g < 256; g++) { table[g] = (unsigned char)(g / 2); defined[g] = 1; }
+    unsigned char ov1[H * W], ov2[H * W];
+    uint64_t oc1[H * W], oc2[H * W];
+    size_t m1 = 0, m2 = 0;
+    CHECK_EQ_U(mcrle_relabel_runs(v8, 1, cnts, n, total, table, 256, 1, ov1, oc1, n, &m1, NULL), MCRLE_OK);
+    CHECK_EQ_U(mcrle_relabel_compact(vs, vl, cs, cl, 0, MCRLE_KIND_UNSIGNED, total, table, defined, 1,
+                                     ov2, oc2, n, &m2, NULL), MCRLE_OK);
+    CHECK(m1 == m2 && m1 < n && memcmp(ov1, ov2, m1) == 0 && memcmp(oc1, oc2, m1 * 8) == 0);
+    case_end();
+
+    case_begin("compact: malformed strings are refused, also past the window");
+    {
+        size_t st[2] = {0, 0}, sp[2] = {2, 2}, b = mcrle_window_runs_bound(n, 2, st, sp), k = 0;
+        unsigned char *o = (unsigned char *)xmalloc(b);
+        uint64_t *c = (uint64_t *)xmalloc(b * 8);
+        mcrle_error_info info = {0, 0};
+#define WIN(VS, VL, CS, CL, SIG, KIND) \
+        mcrle_window_runs_compact(VS, VL, CS, CL, SIG, KIND, 1, 2, shape, st, sp, o, c, b, &k, &info)
+#define REL(VS, VL, CS, CL, SIG, KIND) \
+        mcrle_relabel_compact(VS, VL, CS, CL, SIG, KIND, total, table, defined, 1, ov2, oc2, n, &k, &info)
+        char *bad = (char *)xmalloc(cap + 2);
+        /* a bad character in the last count */
+        memcpy(bad, cs, cl);
+        bad[cl - 1] = '~';
+        CHECK_EQ_U(WIN(vs, vl, bad, cl, 0, MCRLE_KIND_UNSIGNED), MCRLE_ERR_BAD_CHAR);
+        CHECK_EQ_U(k, 0);
+        CHECK_EQ_U(REL(vs, vl, bad, cl, 0, MCRLE_KIND_UNSIGNED), MCRLE_ERR_BAD_CHAR);
+        /* the counts one number short: fewer counts than values, and their sum short */
+        size_t cut = cl;
+        while (cut > 0 && (unsigned)(cs[cut - 2] - 48) >= 32) cut--;   /* drop the last number */
+        CHECK(WIN(vs, vl, cs, cut - 1, 0, MCRLE_KIND_UNSIGNED) != MCRLE_OK);
+        CHECK(REL(vs, vl, cs, cut - 1, 0, MCRLE_KIND_UNSIGNED) != MCRLE_OK);
+        /* one value more than counts */
+        memcpy(bad, vs, vl);
+        bad[vl] = '0';
+        CHECK_EQ_U(WIN(bad, vl + 1, cs, cl, 0, MCRLE_KIND_UNSIGNED), MCRLE_ERR_ARG);
+        CHECK_EQ_U(REL(bad, vl + 1, cs, cl, 0, MCRLE_KIND_UNSIGNED), MCRLE_ERR_ARG);
+        /* a value that a bool map cannot hold */
+        CHECK_EQ_U(WIN(vs, vl, cs, cl, 0, MCRLE_KIND_BOOL), MCRLE_ERR_VALUE_RANGE);
+        CHECK_EQ_U(REL(vs, vl, cs, cl, 0, MCRLE_KIND_BOOL), MCRLE_ERR_VALUE_RANGE);
+        /* the last value past 255 ("Z0" ends 300 - ...: any long number will do) */
+        uint64_t v2[H * W];
+        memcpy(v2, vals, n * 8);
+        v2[n - 1] = 300;
+        size_t l2 = 0;
+        CHECK_EQ_U(mcrle_string_encode(v2, n, 2, bad, cap, &l2), MCRLE_OK);
+        CHECK_EQ_U(WIN(bad, l2, cs, cl, 0, MCRLE_KIND_UNSIGNED), MCRLE_ERR_VALUE_RANGE);
+        CHECK_EQ_U(REL(bad, l2, cs, cl, 0, MCRLE_KIND_UNSIGNED), MCRLE_ERR_VALUE_RANGE);
+        /* the last count one too many, or zero, or 2^63 */
+        uint64_t c2[H * W];
+        memcpy(c2, cnts, n * 8);
+        c2[n - 1] += 1;
+        CHECK_EQ_U(mcrle_string_encode(c2, n, 3, bad, cap, &l2), MCRLE_OK);
+        CHECK_EQ_U(WIN(vs, vl, bad, l2, 0, MCRLE_KIND_UNSIGNED), MCRLE_ERR_COUNTS_LONG);
+        CHECK_EQ_U(info.index, n - 1);
+        CHECK_EQ_U(REL(vs, vl, bad, l2, 0, MCRLE_KIND_UNSIGNED), MCRLE_ERR_COUNTS_LONG);
+        c2[n - 1] = 0;
+        CHECK_EQ_U(mcrle_string_encode(c2, n, 3, bad, cap, &l2), MCRLE_OK);
+        CHECK_EQ_U(WIN(vs, vl, bad, l2, 0, MCRLE_KIND_UNSIGNED), MCRLE_ERR_ZERO_COUNT);
+        CHECK_EQ_U(REL(vs, vl, bad, l2, 0, MCRLE_KIND_UNSIGNED), MCRLE_ERR_ZERO_COUNT);
+        c2[n - 1] = (uint64_t)1 << 63;
+        CHECK_EQ_U(mcrle_string_encode(c2, n, 3, bad, cap, &l2), MCRLE_OK);
+        CHECK_EQ_U(WIN(vs, vl, bad, l2, 0, MCRLE_KIND_UNSIGNED), MCRLE_ERR_COUNTS_LONG);
+        CHECK_EQ_U(REL(vs, vl, bad, l2, 0, MCRLE_KIND_UNSIGNED), MCRLE_ERR_COUNTS_LONG);
+        /* an undefined label (relabel) */
+        size_t first = 0;   /* the first run of the last run's label */
+        while (v8[first] != v8[n - 1]) first++;
+        defined[v8[n - 1]] = 0;
+        CHECK_EQ_U(REL(vs, vl, cs, cl, 0, MCRLE_KIND_UNSIGNED), MCRLE_ERR_VALUE_RANGE);
+        CHECK_EQ_U(info.index, first);
+        CHECK_EQ_U(info.sum, v8[n - 1]);
+        defined[v8[n - 1]] = 1;
+        /* no room */
+        CHECK_EQ_U(mcrle_relabel_compact(vs, vl, cs, cl, 0, MCRLE_KIND_UNSIGNED, total, table, defined,
+                                         1, ov2, oc2, 1, &k, NULL), MCRLE_ERR_NOSPACE);
+        CHECK_EQ_U(mcrle_window_runs_compact(vs, vl, cs, cl, 0, MCRLE_KIND_UNSIGNED, 1, 2, shape, st,
+                                             sp, o, c, 0, &k, NULL), MCRLE_ERR_NOSPACE);
+        /* arguments */
+        CHECK_EQ_U(mcrle_window_runs_compact(vs, vl, cs, cl, 0, MCRLE_KIND_UNSIGNED, 3, 2, shape, st,
+                                             sp, o, c, b, &k, NULL), MCRLE_ERR_ARG);
+        CHECK_EQ_U(mcrle_relabel_compact(vs, vl, cs, cl, 0, MCRLE_KIND_UNSIGNED, total, NULL, defined,
+                                         1, ov2, oc2, n, &k, NULL), MCRLE_ERR_ARG);
+        size_t sp_bad[2] = {30, 2};
+        CHECK_EQ_U(mcrle_window_runs_compact(vs, vl, cs, cl, 0, MCRLE_KIND_UNSIGNED, 1, 2, shape, st,
+                                             sp_bad, o, c, b, &k, NULL), MCRLE_ERR_ARG);
+#undef WIN
+#undef REL
+        free(bad);
+        free(c);
+        free(o);
+    }
+    case_end();
+    free(cs);
+    free(vs);
+}
+
 int main(void)
 {
     test_known_runs();
@@ -1255,6 +1621,9 @@ int main(void)
     test_mask_via_string();
     test_narrow();
     test_arrays();
+    test_ops();
+    test_string_fast_path();
+    test_compact_kernels();
     printf("%d passed, %d failed\n", n_passed, n_failed);
     return n_failed ? 1 : 0;
 }

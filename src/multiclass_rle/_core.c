@@ -413,6 +413,108 @@ done:
     return result;
 }
 
+PyDoc_STRVAR(decode_window_compact_doc,
+"decode_window_compact(values, counts, values_signed, kind, shape, start, stop, out) -> None\n\n"
+"decode_window straight from the two strings of a compact dict (values\n"
+"narrowed to out's elements of kind 0 bool, 1 signed, 2 unsigned): runs\n"
+"before the box are skipped, not stored, and the strings are validated to\n"
+"their ends. Raises CodecError on any problem (the caller re-parses for a\n"
+"message).");
+
+static PyObject *py_decode_window_compact(PyObject *self, PyObject *args)
+{
+    PyObject *ov, *oc, *oshape, *ostart, *ostop, *oo, *result = NULL;
+    int values_signed, kind, ndim;
+    Py_buffer bv = {0}, bc = {0}, bo;
+    const char *sv, *sc;
+    Py_ssize_t lv, lc;
+    size_t shape[MCRLE_MAX_NDIM], start[MCRLE_MAX_NDIM], stop[MCRLE_MAX_NDIM];
+    size_t oshape_[MCRLE_MAX_NDIM];
+    ptrdiff_t ostrides[MCRLE_MAX_NDIM];
+    size_t cap, n_win = 0, scratch_size = 0, E;
+    void *wv = NULL, *scratch = NULL;
+    uint64_t *wc = NULL;
+    mcrle_error_info info = {0, 0};
+    mcrle_result r;
+
+    if (!PyArg_ParseTuple(args, "OOpiOOOO:decode_window_compact", &ov, &oc, &values_signed, &kind,
+                          &oshape, &ostart, &ostop, &oo))
+        return NULL;
+    if (kind < MCRLE_KIND_BOOL || kind > MCRLE_KIND_UNSIGNED) {
+        PyErr_SetString(PyExc_ValueError, "kind must be 0, 1 or 2");
+        return NULL;
+    }
+    if (utf8_or_buffer(ov, &bv, &sv, &lv) < 0) return NULL;
+    if (utf8_or_buffer(oc, &bc, &sc, &lc) < 0) goto release_v;
+    if (PyObject_GetBuffer(oo, &bo, PyBUF_RECORDS) < 0) goto release_c;
+    ndim = bo.ndim;
+    if (ndim < 1 || buffer_layout(&bo, oshape_, ostrides) < 0) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "out needs 1+ dimensions");
+        goto done;
+    }
+    if (size_tuple(oshape, shape, ndim, "shape") < 0 || size_tuple(ostart, start, ndim, "start") < 0 ||
+        size_tuple(ostop, stop, ndim, "stop") < 0)
+        goto done;
+    for (int a = 0; a < ndim; a++) {
+        if (start[a] > stop[a] || stop[a] > shape[a] || oshape_[a] != stop[a] - start[a]) {
+            PyErr_Format(PyExc_ValueError, "window axis %d: [%zu, %zu) of %zu does not match out",
+                         a, start[a], stop[a], shape[a]);
+            goto done;
+        }
+    }
+    E = (size_t)bo.itemsize;
+    if (ndim == 2 && ostrides[1] == (ptrdiff_t)E) {
+        /* rows of contiguous elements (a C-ordered 2D window): decoded
+         * straight into out, without the window's own runs */
+        size_t max_runs = mcrle_string_count(sc, (size_t)lc);
+        scratch_size = mcrle_window_decode_scratch_size(max_runs, start, stop, E);
+        if (scratch_size == SIZE_MAX) { PyErr_NoMemory(); goto done; }
+        if (!(scratch = PyMem_RawMalloc(scratch_size ? scratch_size : 1))) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        Py_BEGIN_ALLOW_THREADS
+        r = mcrle_window_decode_compact(sv, (size_t)lv, sc, (size_t)lc, values_signed,
+                                        (mcrle_kind)kind, E, shape, start, stop, max_runs, bo.buf,
+                                        ostrides[0], scratch, scratch_size, &info);
+        Py_END_ALLOW_THREADS
+        if (r != MCRLE_OK) { raise_result(r, &info); goto done; }
+        result = Py_NewRef(Py_None);
+        goto done;
+    }
+    /* room for every run of a valid string and a piece per window column */
+    cap = mcrle_window_runs_bound(mcrle_string_count(sc, (size_t)lc), ndim, start, stop);
+    if (cap == SIZE_MAX || cap > SIZE_MAX / 16) { PyErr_NoMemory(); goto done; }
+    wv = PyMem_RawMalloc(cap * E + 1);
+    wc = PyMem_RawMalloc(cap * sizeof(uint64_t) + 1);
+    if (!wv || !wc) { PyErr_NoMemory(); goto done; }
+    Py_BEGIN_ALLOW_THREADS
+    r = mcrle_window_runs_compact(sv, (size_t)lv, sc, (size_t)lc, values_signed, (mcrle_kind)kind,
+                                  E, ndim, shape, start, stop, wv, wc, cap, &n_win, &info);
+    if (r == MCRLE_OK) {
+        scratch_size = mcrle_decode_scratch_size(E, ndim, oshape_, ostrides, n_win);
+        if (scratch_size == SIZE_MAX) r = MCRLE_ERR_NOMEM;
+        else if (scratch_size && !(scratch = PyMem_RawMalloc(scratch_size))) r = MCRLE_ERR_NOMEM;
+    }
+    if (r == MCRLE_OK)
+        r = mcrle_decode(wv, wc, n_win, E, ndim, oshape_, ostrides, bo.buf, scratch, scratch_size,
+                         &info);
+    Py_END_ALLOW_THREADS
+    if (r == MCRLE_ERR_NOMEM) { PyErr_NoMemory(); goto done; }
+    if (r != MCRLE_OK) { raise_result(r, &info); goto done; }
+    result = Py_NewRef(Py_None);
+done:
+    PyMem_RawFree(scratch);
+    PyMem_RawFree(wv);
+    PyMem_RawFree(wc);
+    PyBuffer_Release(&bo);
+release_c:
+    if (bc.obj) PyBuffer_Release(&bc);
+release_v:
+    if (bv.obj) PyBuffer_Release(&bv);
+    return result;
+}
+
 PyDoc_STRVAR(parse_compact_doc,
 "parse_compact(values, counts, values_signed, kind, elem_size) -> (values, counts)\n\n"
 "Both strings of a compact dict to runs: bytearrays of elem_size-byte values\n"
@@ -446,17 +548,21 @@ static PyObject *py_parse_compact(PyObject *self, PyObject *args)
         PyErr_NoMemory();
         goto done;
     }
-    counts = PyByteArray_FromStringAndSize(NULL, lc * 8);
-    wide = PyMem_RawMalloc((size_t)lv * 8 + 8);
+    /* buffers of exactly the numbers a valid string holds (a short count
+     * only makes an invalid string fail with NOSPACE instead) */
+    nc = mcrle_string_count(sc, (size_t)lc);
+    nv = mcrle_string_count(sv, (size_t)lv);
+    counts = PyByteArray_FromStringAndSize(NULL, (Py_ssize_t)nc * 8);
+    wide = PyMem_RawMalloc(nv * 8 + 8);
     if (!counts || !wide) { if (!PyErr_Occurred()) PyErr_NoMemory(); goto done; }
     {
         uint64_t *c = (uint64_t *)(void *)PyByteArray_AS_STRING(counts);
         Py_BEGIN_ALLOW_THREADS
-        r = mcrle_string_decode(sc, (size_t)lc, 3, c, (size_t)lc, &nc, &info);
+        r = mcrle_string_decode(sc, (size_t)lc, 3, c, nc, &nc, &info);
         for (size_t i = 0; r == MCRLE_OK && i < nc; i++)
             if (c[i] >> 63) { r = MCRLE_ERR_COUNTS_LONG; info.index = i; }
         if (r == MCRLE_OK)
-            r = mcrle_string_decode(sv, (size_t)lv, 2, wide, (size_t)lv, &nv, &info);
+            r = mcrle_string_decode(sv, (size_t)lv, 2, wide, nv, &nv, &info);
         if (r == MCRLE_OK && nv != nc) r = MCRLE_ERR_ARG;
         if (r == MCRLE_OK)
             r = mcrle_narrow_values(wide, nv, values_signed, (mcrle_kind)kind, (size_t)elem, wide,
@@ -474,6 +580,204 @@ done:
     Py_XDECREF(counts);
     if (bc.obj) PyBuffer_Release(&bc);
     if (bv.obj) PyBuffer_Release(&bv);
+    return result;
+}
+
+/* ---- per-label answers (csrc/ops.c) ------------------------------------------ */
+
+/* index (n unsigned of index_size bytes) and counts (n uint64): n, or -1 with an error set. */
+static Py_ssize_t index_and_counts(const Py_buffer *bi, Py_ssize_t index_size, const Py_buffer *bc)
+{
+    if (index_size != 1 && index_size != 2 && index_size != 4 && index_size != 8) {
+        PyErr_SetString(PyExc_ValueError, "index_size must be 1, 2, 4 or 8");
+        return -1;
+    }
+    Py_ssize_t n = bc->len / 8;
+    if (bc->len % 8 || bi->len != n * index_size) {
+        PyErr_SetString(PyExc_ValueError, "index and counts do not describe the same runs");
+        return -1;
+    }
+    return n;
+}
+
+PyDoc_STRVAR(group_sums_doc,
+"group_sums(index, index_size, counts, size, sums) -> None\n\n"
+"sums[g] = elements of the runs whose group index is g (sums: writable uint64\n"
+"buffer, one entry per group); validates the counts against size.");
+
+static PyObject *py_group_sums(PyObject *self, PyObject *args)
+{
+    Py_buffer bi, bc, bs;
+    Py_ssize_t index_size, n;
+    unsigned long long size;
+    mcrle_error_info info = {0, 0};
+    mcrle_result r = MCRLE_OK;
+    PyObject *result = NULL;
+    if (!PyArg_ParseTuple(args, "y*ny*Kw*:group_sums", &bi, &index_size, &bc, &size, &bs))
+        return NULL;
+    if ((n = index_and_counts(&bi, index_size, &bc)) < 0) goto done;
+    if (bs.len % 8) { PyErr_SetString(PyExc_ValueError, "sums must be a uint64 buffer"); goto done; }
+    Py_BEGIN_ALLOW_THREADS
+    r = mcrle_group_sums(bi.buf, (size_t)index_size, (const uint64_t *)bc.buf, (size_t)n,
+                         (uint64_t)size, (size_t)bs.len / 8, (uint64_t *)bs.buf, &info);
+    Py_END_ALLOW_THREADS
+    if (r != MCRLE_OK) { raise_result(r, &info); goto done; }
+    result = Py_NewRef(Py_None);
+done:
+    PyBuffer_Release(&bi);
+    PyBuffer_Release(&bc);
+    PyBuffer_Release(&bs);
+    return result;
+}
+
+PyDoc_STRVAR(group_bbox_doc,
+"group_bbox(index, index_size, counts, shape, lo, hi) -> None\n\n"
+"Per group g and axis a, lo[g, a] and hi[g, a]: the smallest and largest\n"
+"coordinate (inclusive) of its elements; UINT64_MAX and 0 for groups\n"
+"without runs (lo, hi: writable uint64 buffers of groups * ndim entries).");
+
+static PyObject *py_group_bbox(PyObject *self, PyObject *args)
+{
+    Py_buffer bi, bc, bl, bh;
+    Py_ssize_t index_size, n;
+    PyObject *oshape, *result = NULL;
+    size_t shape[MCRLE_MAX_NDIM];
+    int ndim;
+    mcrle_error_info info = {0, 0};
+    mcrle_result r = MCRLE_OK;
+    if (!PyArg_ParseTuple(args, "y*ny*Ow*w*:group_bbox", &bi, &index_size, &bc, &oshape, &bl, &bh))
+        return NULL;
+    if ((n = index_and_counts(&bi, index_size, &bc)) < 0) goto done;
+    ndim = PyTuple_Check(oshape) ? (int)PyTuple_GET_SIZE(oshape) : 0;
+    if (ndim < 1 || ndim > MCRLE_MAX_NDIM) {
+        PyErr_SetString(PyExc_ValueError, "shape must be a tuple of 1..MAX_NDIM ints");
+        goto done;
+    }
+    if (size_tuple(oshape, shape, ndim, "shape") < 0) goto done;
+    if (bl.len != bh.len || bl.len % (8 * ndim)) {
+        PyErr_SetString(PyExc_ValueError, "lo and hi must be uint64 buffers of groups * ndim");
+        goto done;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    r = mcrle_group_bbox(bi.buf, (size_t)index_size, (const uint64_t *)bc.buf, (size_t)n, ndim,
+                         shape, (size_t)bl.len / (8 * (size_t)ndim), (uint64_t *)bl.buf,
+                         (uint64_t *)bh.buf, &info);
+    Py_END_ALLOW_THREADS
+    if (r != MCRLE_OK) { raise_result(r, &info); goto done; }
+    result = Py_NewRef(Py_None);
+done:
+    PyBuffer_Release(&bi);
+    PyBuffer_Release(&bc);
+    PyBuffer_Release(&bl);
+    PyBuffer_Release(&bh);
+    return result;
+}
+
+PyDoc_STRVAR(relabel_runs_doc,
+"relabel_runs(index, index_size, counts, size, table, elem_size) -> (values, counts)\n\n"
+"Run k gets element table[index[k]] (elem_size bytes); equal neighbours are\n"
+"merged. Returns bytearrays of the new values and uint64 counts; validates\n"
+"the counts against size.");
+
+static PyObject *py_relabel_runs(PyObject *self, PyObject *args)
+{
+    Py_buffer bi, bc, bt;
+    Py_ssize_t index_size, elem, n;
+    unsigned long long size;
+    size_t n_out = 0;
+    PyObject *values = NULL, *counts = NULL, *result = NULL;
+    mcrle_error_info info = {0, 0};
+    mcrle_result r = MCRLE_OK;
+    if (!PyArg_ParseTuple(args, "y*ny*Ky*n:relabel_runs", &bi, &index_size, &bc, &size, &bt, &elem))
+        return NULL;
+    if ((n = index_and_counts(&bi, index_size, &bc)) < 0) goto done;
+    if ((elem != 1 && elem != 2 && elem != 4 && elem != 8) || bt.len % elem) {
+        PyErr_SetString(PyExc_ValueError, "table must hold elements of 1, 2, 4 or 8 bytes");
+        goto done;
+    }
+    values = PyByteArray_FromStringAndSize(NULL, n * elem);
+    counts = PyByteArray_FromStringAndSize(NULL, n * 8);
+    if (!values || !counts) goto done;
+    Py_BEGIN_ALLOW_THREADS
+    r = mcrle_relabel_runs(bi.buf, (size_t)index_size, (const uint64_t *)bc.buf, (size_t)n,
+                           (uint64_t)size, bt.buf, (size_t)(bt.len / elem), (size_t)elem,
+                           PyByteArray_AS_STRING(values),
+                           (uint64_t *)(void *)PyByteArray_AS_STRING(counts), (size_t)n, &n_out,
+                           &info);
+    Py_END_ALLOW_THREADS
+    if (r != MCRLE_OK) { raise_result(r, &info); goto done; }
+    if (PyByteArray_Resize(values, (Py_ssize_t)n_out * elem) < 0 ||
+        PyByteArray_Resize(counts, (Py_ssize_t)n_out * 8) < 0)
+        goto done;
+    result = PyTuple_Pack(2, values, counts);
+done:
+    Py_XDECREF(values);
+    Py_XDECREF(counts);
+    PyBuffer_Release(&bi);
+    PyBuffer_Release(&bc);
+    PyBuffer_Release(&bt);
+    return result;
+}
+
+PyDoc_STRVAR(relabel_compact_doc,
+"relabel_compact(values, counts, values_signed, kind, size, table, defined, elem_size)\n"
+"    -> (values, counts)\n\n"
+"relabel_runs straight from the two strings of a compact dict of a 1-byte map\n"
+"(kind 0 bool, 1 signed, 2 unsigned): byte b -> table[b] where defined[b]\n"
+"(table: 256 elements of elem_size bytes, defined: 256 bytes). Raises\n"
+"CodecError on any problem, an undefined byte included (the caller falls\n"
+"back to the general path).");
+
+static PyObject *py_relabel_compact(PyObject *self, PyObject *args)
+{
+    PyObject *ov, *oc, *values = NULL, *counts = NULL, *result = NULL;
+    int values_signed, kind;
+    unsigned long long size;
+    Py_ssize_t elem;
+    Py_buffer bv = {0}, bc = {0}, bt = {0}, bd = {0};
+    const char *sv, *sc;
+    Py_ssize_t lv, lc;
+    size_t cap, n_out = 0;
+    mcrle_error_info info = {0, 0};
+    mcrle_result r;
+
+    if (!PyArg_ParseTuple(args, "OOpiKy*y*n:relabel_compact", &ov, &oc, &values_signed, &kind,
+                          &size, &bt, &bd, &elem))
+        return NULL;
+    if (kind < MCRLE_KIND_BOOL || kind > MCRLE_KIND_UNSIGNED ||
+        (elem != 1 && elem != 2 && elem != 4 && elem != 8) || bt.len != 256 * elem ||
+        bd.len != 256) {
+        PyErr_SetString(PyExc_ValueError,
+                        "kind must be 0..2, table 256 elements of 1, 2, 4 or 8 bytes, defined 256 bytes");
+        goto release_td;
+    }
+    if (utf8_or_buffer(ov, &bv, &sv, &lv) < 0) goto release_td;
+    if (utf8_or_buffer(oc, &bc, &sc, &lc) < 0) goto done;
+    cap = mcrle_string_count(sc, (size_t)lc);
+    if (cap > (size_t)PY_SSIZE_T_MAX / 8) { PyErr_NoMemory(); goto done; }
+    values = PyByteArray_FromStringAndSize(NULL, (Py_ssize_t)cap * elem);
+    counts = PyByteArray_FromStringAndSize(NULL, (Py_ssize_t)cap * 8);
+    if (!values || !counts) goto done;
+    Py_BEGIN_ALLOW_THREADS
+    r = mcrle_relabel_compact(sv, (size_t)lv, sc, (size_t)lc, values_signed, (mcrle_kind)kind,
+                              (uint64_t)size, bt.buf, (const unsigned char *)bd.buf, (size_t)elem,
+                              PyByteArray_AS_STRING(values),
+                              (uint64_t *)(void *)PyByteArray_AS_STRING(counts), cap, &n_out,
+                              &info);
+    Py_END_ALLOW_THREADS
+    if (r != MCRLE_OK) { raise_result(r, &info); goto done; }
+    if (PyByteArray_Resize(values, (Py_ssize_t)n_out * elem) < 0 ||
+        PyByteArray_Resize(counts, (Py_ssize_t)n_out * 8) < 0)
+        goto done;
+    result = PyTuple_Pack(2, values, counts);
+done:
+    Py_XDECREF(values);
+    Py_XDECREF(counts);
+    if (bc.obj) PyBuffer_Release(&bc);
+    if (bv.obj) PyBuffer_Release(&bv);
+release_td:
+    PyBuffer_Release(&bt);
+    PyBuffer_Release(&bd);
     return result;
 }
 
@@ -771,7 +1075,12 @@ static PyMethodDef methods[] = {
     {"encode_compact", py_encode_compact, METH_VARARGS, encode_compact_doc},
     {"decode_compact", py_decode_compact, METH_VARARGS, decode_compact_doc},
     {"decode_window", py_decode_window, METH_VARARGS, decode_window_doc},
+    {"decode_window_compact", py_decode_window_compact, METH_VARARGS, decode_window_compact_doc},
     {"parse_compact", py_parse_compact, METH_VARARGS, parse_compact_doc},
+    {"group_sums", py_group_sums, METH_VARARGS, group_sums_doc},
+    {"group_bbox", py_group_bbox, METH_VARARGS, group_bbox_doc},
+    {"relabel_runs", py_relabel_runs, METH_VARARGS, relabel_runs_doc},
+    {"relabel_compact", py_relabel_compact, METH_VARARGS, relabel_compact_doc},
     {"check_counts", py_check_counts, METH_VARARGS, check_counts_doc},
     {"string_encode", py_string_encode, METH_VARARGS, string_encode_doc},
     {"string_decode", py_string_decode, METH_VARARGS, string_decode_doc},

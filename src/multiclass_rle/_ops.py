@@ -3,9 +3,10 @@
 Every function takes any form :func:`as_runs` accepts (a :class:`Runs`, a
 compact or original dict, a pycocotools binary RLE), works for any number of
 dimensions and costs time proportional to the number of runs (plus the number
-of labels, or of window columns, where the answer needs it). All of the work
-is vectorised numpy on the ``values`` and ``counts`` arrays; no Python code
-runs per run and no full-size array is made.
+of labels, or of window columns, where the answer needs it). The work is
+vectorised numpy on the ``values`` and ``counts`` arrays, or one pass of a C
+kernel over them (bbox, remap, decode_window); no Python code runs per run
+and no full-size array is made.
 
 Positions are Fortran-order linear indices (first axis fastest), so run ``k``
 covers positions ``[ends[k] - counts[k], ends[k])`` with
@@ -15,6 +16,7 @@ at row ``p % shape[0]``.
 
 from __future__ import annotations
 
+import math
 import operator
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
@@ -22,7 +24,7 @@ from typing import Any, Literal
 import numpy as np
 
 from . import _core
-from ._api import Runs, _counts_error, as_runs, decode
+from ._api import _KIND_CODES, Runs, _compact_fields, _counts_error, as_runs, decode
 from ._dtypes import dtype_from_argument, smallest_dtype, value_range
 from ._errors import LimitExceededError, MalformedRLEError, RLEError, RLETypeError, RLEValueError
 from ._limits import get_max_elements
@@ -87,6 +89,49 @@ def _checked_ends(rle: Any, name: str | None = None) -> tuple[Runs, np.ndarray]:
     if counts is not runs.counts:
         runs = Runs(runs.shape, runs.values, counts)
     return runs, ends
+
+
+def _runs_for_kernel(rle: Any, name: str | None = None) -> tuple[Runs, np.ndarray]:
+    """``as_runs`` and its counts as contiguous native uint64, not yet validated.
+
+    For the C kernels that validate the counts while they walk them (one pass
+    instead of a cumsum and two reductions): their ``CodecError`` goes
+    through :func:`_kernel_counts_error`.
+    """
+    try:
+        runs = as_runs(rle)
+        counts = runs.counts
+        if counts.dtype != _U64 or not counts.flags.c_contiguous:
+            counts = np.ascontiguousarray(counts, dtype=_U64)
+        size = math.prod(runs.shape)
+        if size >= 2**64:
+            raise MalformedRLEError(f"size {runs.shape} has {size} elements; counts cannot sum "
+                                    f"to more than 2**64 - 1")
+    except RLEError as exc:
+        if name is None:
+            raise
+        raise type(exc)(f"{name}: {exc}") from None
+    return runs, counts
+
+
+def _kernel_counts_error(exc: Any, counts: np.ndarray, shape: tuple[int, ...],
+                         name: str | None = None) -> RLEError:
+    """The MalformedRLEError of a kernel's counts check (as :func:`_checked_ends`)."""
+    err = _counts_error(exc, counts, shape)
+    return err if name is None else type(err)(f"{name}: {err}")
+
+
+def _groups(values: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, int]:
+    """Per run a group index for the kernels: ``(index, uniq, n_groups)``.
+
+    8-bit and bool maps use their own values (256 groups, ``uniq`` None: a
+    group is present when it has pixels); others the index of the run's value
+    among the sorted distinct values ``uniq``.
+    """
+    if _is_byte_label(values.dtype):
+        return np.ascontiguousarray(values).view(np.uint8), None, 256
+    uniq, inverse = _unique_inverse(values)
+    return inverse, uniq, int(uniq.shape[0])
 
 
 def _checked(rle: Any, name: str | None = None) -> Runs:
@@ -325,29 +370,6 @@ def area(rle: Any) -> dict[int, int]:
     return dict(zip((int(x) for x in uniq.tolist()), sums.tolist()))
 
 
-def _axis_extent(first: np.ndarray, last: np.ndarray, stride: int,
-                 n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per run, min and max coordinate along one axis (uint64, inclusive).
-
-    ``first``/``last`` are the run's first and last positions. Along an axis
-    with Fortran stride ``stride`` and length ``n`` the coordinate of ``p`` is
-    ``(p // stride) % n``; over ``p`` in ``[first, last]`` the block index
-    ``q = p // stride`` takes every value in ``[qa, qb]``, so the coordinates
-    are ``[qa % n, qb % n]`` unless that wraps past ``n - 1`` (then all of them).
-    """
-    if stride == 1:
-        qa, qb = first, last
-    else:
-        qa, qb = first // _U64.type(stride), last // _U64.type(stride)
-    nn = _U64.type(n)
-    ca, cb = qa % nn, qb % nn
-    full = ((qb - qa) >= nn) | (ca > cb)
-    if full.any():
-        ca = np.where(full, _U64.type(0), ca)
-        cb = np.where(full, _U64.type(n - 1), cb)
-    return ca, cb
-
-
 def bbox(rle: Any, *, format: Literal["index", "coco"] = "index") -> dict[int, Any]:
     """Bounding box of every label, from the runs.
 
@@ -370,11 +392,12 @@ def bbox(rle: Any, *, format: Literal["index", "coco"] = "index") -> dict[int, A
 
     Notes
     -----
-    Along each axis a run covers a contiguous range of "block indices"
-    (position // stride of the axis); their coordinates form one interval
-    unless the range wraps past the end of the axis, in which case the run
-    reaches both ends of the axis. So each axis costs a few vectorised
-    operations on the runs, then a per-label min/max (O(runs * ndim)).
+    One C pass over the runs (:c:func:`mcrle_group_bbox`), which also
+    validates the counts. Along axis 0 a run covers rows ``[first row, last
+    row]`` when it stays in one column, else every row (it wraps past the
+    column's end); along a higher axis likewise with the block indices
+    ``column // stride``. Each run widens its label's box: O(runs * ndim),
+    plus a sort of the run values for labels wider than 8 bits.
 
     Examples
     --------
@@ -393,29 +416,30 @@ def bbox(rle: Any, *, format: Literal["index", "coco"] = "index") -> dict[int, A
     """
     if format not in ("index", "coco"):
         raise RLEValueError(f"format must be 'index' or 'coco', got {format!r}")
-    runs, ends = _checked_ends(rle)
+    runs, counts = _runs_for_kernel(rle)
     shape = runs.shape
-    if format == "coco" and len(shape) != 2:
+    ndim = len(shape)
+    index, uniq, n_groups = _groups(runs.values)
+    lo = np.empty((n_groups, ndim), dtype=_U64)
+    hi = np.empty((n_groups, ndim), dtype=_U64)
+    try:
+        _core.group_bbox(index, index.dtype.itemsize, counts, shape, lo, hi)
+    except _core.CodecError as exc:
+        raise _kernel_counts_error(exc, counts, shape) from None
+    if format == "coco" and ndim != 2:
         raise RLEValueError(f"format='coco' needs a 2D map ([x, y, w, h]), got size {shape}")
-    if not len(runs):
-        return {}
-    first = ends - runs.counts
-    last = ends - _U64.type(1)
-    uniq, order, group_first = _group_order(runs.values)
-    lows, highs = [], []
-    stride = 1
-    for n in shape:
-        lo, hi = _axis_extent(first, last, stride, n)
-        lows.append(np.minimum.reduceat(lo[order], group_first).tolist())
-        highs.append(np.maximum.reduceat(hi[order], group_first).tolist())
-        stride *= n
-    keys = [int(x) for x in uniq.tolist()]
+    if uniq is None:   # 256 groups: the labels present are those with a box
+        present = np.flatnonzero(lo[:, 0] != np.iinfo(np.uint64).max)
+        keys = present.tolist()
+        lo, hi = lo[present], hi[present]
+    else:
+        keys = [int(x) for x in uniq.tolist()]
+    hi += _U64.type(1)
+    lows, highs = lo.tolist(), hi.tolist()
     if format == "coco":
-        return {k: [float(lows[1][g]), float(lows[0][g]),
-                    float(highs[1][g] - lows[1][g] + 1), float(highs[0][g] - lows[0][g] + 1)]
-                for g, k in enumerate(keys)}
-    return {k: tuple((lows[a][g], highs[a][g] + 1) for a in range(len(shape)))
-            for g, k in enumerate(keys)}
+        return {k: [float(a[1]), float(a[0]), float(b[1] - a[1]), float(b[0] - a[0])]
+                for k, a, b in zip(keys, lows, highs)}
+    return {k: tuple(zip(a, b)) for k, a, b in zip(keys, lows, highs)}
 
 
 # ---------------------------------------------------------------------------
@@ -631,6 +655,98 @@ def miou(true_rle: Any, pred_rle: Any, labels: Any = None, ignore: Any = None) -
 # remap
 
 
+def _byte_table(mapping: Any, default: Any, target: np.dtype,
+                labels: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """The new label of every possible old label 0..labels-1 of an 8-bit map.
+
+    Returns ``(table, defined)``: 256 entries of ``target`` and 256 flags,
+    an entry defined when the mapping (or ``default``) gives an integer that
+    fits ``target``. Undefined entries are no error here: a run that meets
+    one makes the kernel fail and the general path decide (raising for a
+    label present in the map, or widening the dtype). None for mappings the
+    general path should look at (e.g. more keys than labels).
+    """
+    lo, hi = value_range(target)
+    table = np.zeros(256, dtype=target)
+    defined = np.zeros(256, dtype=np.uint8)
+    if default is not None:
+        if type(default) is not int or not lo <= default <= hi:
+            return None
+        table[:labels] = default
+        defined[:labels] = 1
+    if isinstance(mapping, Mapping):
+        if len(mapping) > 256:
+            return None
+        keys, new = [], []
+        for k, v in mapping.items():
+            if not isinstance(k, (int, np.integer)):
+                return None    # e.g. 7.0 == 7 as a key: the general path decides
+            k = int(k)         # True is 1, np.int64(7) is 7, as dict lookups see them
+            if not 0 <= k < labels:
+                continue       # a label this map cannot hold
+            if type(v) is int or isinstance(v, np.integer):
+                v = int(v)
+                if lo <= v <= hi:
+                    keys.append(k)
+                    new.append(v)
+                    continue
+            defined[k] = 0   # not an integer that fits: a run of it goes to the general path
+        if keys:
+            table[keys] = new
+            defined[keys] = 1
+        return table, defined
+    if isinstance(mapping, (str, bytes)):
+        return None
+    lut = np.asarray(mapping)
+    if lut.ndim != 1 or lut.dtype.kind not in "biu":
+        return None
+    m = min(labels, lut.shape[0])
+    picked = lut[:m]
+    if np.can_cast(lut.dtype, target, "safe"):   # e.g. a uint8 lookup table: all fit
+        table[:m] = picked
+        defined[:m] = 1
+        return table, defined
+    if lut.dtype.kind == "b":
+        picked = picked.astype(np.uint8)
+    fits = (picked >= lo) & (picked <= hi)
+    table[:m] = np.where(fits, picked, 0)
+    defined[:m] = fits
+    return table, defined
+
+
+def _remap_compact(rle: dict, mapping: Any, default: Any, dtype: Any) -> Runs | None:
+    """remap of a plainly well-formed compact dict of an 8-bit unsigned or
+    bool map in one C call, or None.
+
+    The kernel parses both strings, relabels through a 256-entry table and
+    merges, validating everything as a whole decode would; any problem (a
+    label the table does not define included) returns None and the general
+    path raises the detailed error or picks a wider dtype.
+    """
+    fields = _compact_fields(rle)
+    if fields is None:
+        return None
+    values, counts, size, n, stored_dt = fields
+    if stored_dt.kind not in "ub" or stored_dt.itemsize != 1:
+        return None
+    try:
+        target = stored_dt if dtype is None else dtype_from_argument(dtype)
+    except RLEError:
+        return None
+    if not target.isnative:
+        return None
+    made = _byte_table(mapping, default, target, 2 if stored_dt.kind == "b" else 256)
+    if made is None:
+        return None
+    table, defined = made
+    try:
+        vb, cb = _core.relabel_compact(values, counts, False, _KIND_CODES[stored_dt.kind], n,
+                                       table, defined, target.itemsize)
+    except _core.CodecError:
+        return None
+    return Runs(tuple(size), np.frombuffer(vb, dtype=target), np.frombuffer(cb, dtype=_U64))
+
+
 def remap(rle: Any, mapping: Any, *, default: Any = None, dtype: Any = None) -> Runs:
     """Relabel a map through a dict or a lookup array, on the runs.
 
@@ -678,10 +794,24 @@ def remap(rle: Any, mapping: Any, *, default: Any = None, dtype: Any = None) -> 
     array([[ 0,  0,  1],
            [13, 13,  1]], dtype=uint8)
     """
-    runs = _checked(rle)
+    if type(rle) is dict:
+        fast = _remap_compact(rle, mapping, default, dtype)
+        if fast is not None:
+            return fast
+    runs, counts = _runs_for_kernel(rle)
     target = None if dtype is None else dtype_from_argument(dtype)
     default_int = None if default is None else _as_int(default, "default")
-    uniq, inverse = _unique_inverse(runs.values)
+    index, uniq, n_groups = _groups(runs.values)
+    sums = np.empty(n_groups, dtype=_U64)
+    size = math.prod(runs.shape)
+    try:
+        _core.group_sums(index, index.dtype.itemsize, counts, size, sums)
+    except _core.CodecError as exc:
+        raise _kernel_counts_error(exc, counts, runs.shape) from None
+    if uniq is None:   # 8-bit map: its labels are the groups with pixels
+        present = np.flatnonzero(sums)
+        uniq = present.astype(runs.dtype)
+        sums = sums[present]
     old = [int(x) for x in uniq.tolist()]
     missing: list[int] = []
 
@@ -706,11 +836,11 @@ def remap(rle: Any, mapping: Any, *, default: Any = None, dtype: Any = None) -> 
         if not inside.all() and default_int is None:
             missing = [lab for lab, ok in zip(old, inside.tolist()) if not ok]
         else:
-            picked = lut[np.where(inside, uniq, 0).astype(np.intp)] if old else lut[:0]
+            picked = lut[np.where(inside, uniq, 0).astype(np.intp)] if old and lut.shape[0] \
+                else np.zeros(len(old), dtype=lut.dtype)
             new_uniq = [int(x) if ok else default_int  # type: ignore[misc]
                         for x, ok in zip(picked.tolist(), inside.tolist())]
     if missing:
-        sums = _weighted_bincount(inverse, runs.counts, uniq.shape[0], runs.size)
         pixels = dict(zip(old, sums.tolist()))
         shown = ", ".join(f"{lab} ({pixels[lab]} pixels)" for lab in missing[:10])
         more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
@@ -730,9 +860,14 @@ def remap(rle: Any, mapping: Any, *, default: Any = None, dtype: Any = None) -> 
         if bad:
             raise RLEValueError(f"new label {bad[0]} does not fit dtype {target} ({tlo}..{thi}); "
                                 f"pass a wider dtype=")
-    table = np.array(new_ints, dtype=target)
-    values, counts = _merge_equal(table[inverse], runs.counts)
-    return Runs(runs.shape, values, counts)
+    if _is_byte_label(runs.dtype):
+        table = np.zeros(256, dtype=target)
+        table[present] = new_ints
+    else:
+        table = np.array(new_ints, dtype=target)
+    vb, cb = _core.relabel_runs(index, index.dtype.itemsize, counts, size, table,
+                                table.dtype.itemsize)
+    return Runs(runs.shape, np.frombuffer(vb, dtype=target), np.frombuffer(cb, dtype=_U64))
 
 
 # ---------------------------------------------------------------------------
@@ -773,6 +908,38 @@ def _parse_window(window: Any, shape: tuple[int, ...]) -> list[tuple[int, int]]:
     return box
 
 
+def _decode_window_compact(rle: dict, window: Any, order: str) -> np.ndarray | None:
+    """decode_window of a plainly well-formed compact dict in one C call, or None.
+
+    The kernel skips the runs before the window without storing them and
+    reads both strings to their ends, validating them as a whole decode
+    would; on any problem (or an unusual dict, window or size) this returns
+    None and the general path raises the detailed error.
+    """
+    fields = _compact_fields(rle)
+    if fields is None:
+        return None
+    values, counts, size, _n, stored_dt = fields
+    if not stored_dt.isnative:
+        return None
+    shape = tuple(size)
+    try:
+        box = _parse_window(window, shape)
+    except RLEError:
+        return None   # the general path reports a malformed dict first
+    out_shape = tuple(stop - start for start, stop in box)
+    if math.prod(out_shape) > get_max_elements():
+        return None
+    out = np.empty(out_shape, dtype=stored_dt, order=order)
+    try:
+        _core.decode_window_compact(values, counts, stored_dt.kind == "i",
+                                    _KIND_CODES[stored_dt.kind], shape,
+                                    tuple(a for a, _ in box), tuple(b for _, b in box), out)
+    except _core.CodecError:
+        return None
+    return out
+
+
 def decode_window(rle: Any, window: Any, *, order: Literal["C", "F"] = "C") -> np.ndarray:
     """Decode only a box of a label map (e.g. a random training crop).
 
@@ -799,10 +966,12 @@ def decode_window(rle: Any, window: Any, *, order: Literal["C", "F"] = "C") -> n
 
     Notes
     -----
-    One C pass walks the runs up to the window's last column, cutting the
-    pieces that fall inside the window into the window's own runs, which the
-    C decoder then writes out: O(runs before the window's end + window size),
-    with no array of the map's size ever made.
+    One C pass walks the runs, cutting the pieces that fall inside the
+    window into the window's own runs, which the C decoder then writes out:
+    no array of the map's size is ever made. From a compact dict the pass
+    reads both strings directly without storing the runs; it still reads
+    them to their ends, so that a malformed RLE raises exactly the error
+    :func:`decode` raises, even when the problem lies outside the window.
 
     Examples
     --------
@@ -817,6 +986,10 @@ def decode_window(rle: Any, window: Any, *, order: Literal["C", "F"] = "C") -> n
     """
     if order not in ("C", "F"):
         raise RLEValueError(f"order must be 'C' or 'F', got {order!r}")
+    if type(rle) is dict:
+        fast = _decode_window_compact(rle, window, order)
+        if fast is not None:
+            return fast
     runs = as_runs(rle)
     shape = runs.shape
     box = _parse_window(window, shape)
