@@ -1048,7 +1048,7 @@ int mcrle_bytes_encode(const void *data, mcrle_kind kind, size_t elem_size, int 
 
 /* ---- decoder --------------------------------------------------------------- */
 
-typedef struct dec_layout { size_t tv, tkey, packed, cache, luts, line, lut8, edges, total; } dec_layout;
+typedef struct dec_layout { size_t tv, packed, cache, luts, line, runs, total; } dec_layout;
 
 static int dec_plan(const mcrle_bytes_info *info, size_t out_elem, dec_layout *Lo)
 {
@@ -1059,13 +1059,11 @@ static int dec_plan(const mcrle_bytes_info *info, size_t out_elem, dec_layout *L
     size_t off = 0;
 #define TAKE(field, bytes) do { Lo->field = off; off += ((bytes) + 7) & ~(size_t)7; } while (0)
     TAKE(tv, n * 8);
-    TAKE(tkey, n * 8);
     TAKE(packed, n * 8);
     TAKE(cache, cache_slots * 16);
     TAKE(luts, (size_t)N_TABLES * M_TOTAL * 4);
     TAKE(line, W * out_elem > RAW_CHUNK * 8 ? W * out_elem : RAW_CHUNK * 8);
-    TAKE(lut8, 256 * 4);
-    TAKE(edges, (W + 63) / 64 * 8);
+    TAKE(runs, (W + 1) * 16);   /* two run lists (starts and value indices), W + 1 entries each */
 #undef TAKE
     Lo->total = off;
     return 1;
@@ -1101,24 +1099,7 @@ typedef struct dstate {
     uint32_t n;
     unsigned nb_index;
     const uint64_t *tv;       /* the values as out's element patterns */
-    const uint64_t *tkey;     /* the same as keys of out's kind: increasing */
-    const uint32_t *lut8;     /* 1-byte elements: index of each byte value */
-    int out_signed;
 } dstate;
-
-/* Index of a value on the line (it always comes from the table). */
-MCRLE_INLINE uint32_t index_of(const dstate *s, uint64_t v, size_t E)
-{
-    if (E == 1) return s->lut8[v & 0xff];
-    uint64_t key = s->out_signed ? sign_extend(v, E) ^ KEY_FLIP : v;
-    size_t lo = 0, hi = s->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (s->tkey[mid] < key) lo = mid + 1;
-        else hi = mid;
-    }
-    return lo < s->n ? (uint32_t)lo : 0;
-}
 
 /* The r-th of the candidates() of the encoder; NONE if there are fewer. */
 MCRLE_INLINE uint32_t nth_candidate(const uint32_t *cache, unsigned r, uint32_t c, uint32_t A,
@@ -1163,54 +1144,6 @@ MCRLE_INLINE uint64_t dec_num(rdec *rd, const uint32_t *lut)
     return ((uint64_t)1 << c) - 1 + rd_bits(rd, c);
 }
 
-/*
- * Edges of the line being decoded (x >= 1 with line[x] != line[x-1]) as a
- * bitmap, kept up to date as segments are filled: the line starts as a copy
- * of the one before, whose bitmap this already is, so it is never rescanned.
- */
-/* The k-th edge at x >= from (k >= 1); W when there are exactly k - 1, SIZE_MAX when fewer. */
-MCRLE_INLINE size_t kth_edge(const uint64_t *bm, size_t from, size_t W, uint64_t k)
-{
-    if (from >= W) return k == 1 ? W : SIZE_MAX;
-    size_t w = from >> 6, nw = (W + 63) >> 6;
-    uint64_t bits = bm[w] & (~(uint64_t)0 << (from & 63));
-    for (;;) {   /* k is small: step through the set bits */
-        while (bits) {
-            if (--k == 0) return (w << 6) + mcrle_ctz64(bits);
-            bits &= bits - 1;
-        }
-        if (++w >= nw) return k == 1 ? W : SIZE_MAX;
-        bits = bm[w];
-    }
-}
-
-/* Clears the bits [a, b). */
-MCRLE_INLINE void bits_clear(uint64_t *bm, size_t a, size_t b)
-{
-    while (a < b) {
-        size_t w = a >> 6, hi = (w + 1) << 6, end = b < hi ? b : hi;
-        unsigned n = (unsigned)(end - a);
-        uint64_t mask = n == 64 ? ~(uint64_t)0 : (((uint64_t)1 << n) - 1) << (a & 63);
-        bm[w] &= ~mask;
-        a = end;
-    }
-}
-
-MCRLE_INLINE void bit_put(uint64_t *bm, size_t x, int on)
-{
-    uint64_t m = (uint64_t)1 << (x & 63);
-    bm[x >> 6] = on ? bm[x >> 6] | m : bm[x >> 6] & ~m;
-}
-
-/* The edges once line[s, e) is filled with v (called before the fill, which it does not read). */
-MCRLE_INLINE void edges_fill(uint64_t *bm, const unsigned char *line, size_t s, size_t e, size_t W,
-                             uint64_t v, size_t E)
-{
-    bits_clear(bm, s + 1, e);
-    if (s > 0) bit_put(bm, s, mcrle_load(line + (s - 1) * E, E) != v);
-    if (e < W) bit_put(bm, e, mcrle_load(line + e * E, E) != v);
-}
-
 /* Symbols 1..100 unpacked: min(l,5)-1 (bits 0-2), min(k,5)-1 (bits 3-5), predicted (6), case b (7). */
 #define SEG_INFO_OF(x) ((((x) >> 1) % 5) | (((x) / 10 % 5) << 3) | (((x) & 1) << 6) | ((x) / 50) << 7)
 #define SI4(x) SEG_INFO_OF(x), SEG_INFO_OF(x + 1), SEG_INFO_OF(x + 2), SEG_INFO_OF(x + 3)
@@ -1221,73 +1154,142 @@ static const unsigned short SEG_INFO[SYM_C] = {
 #undef SI20
 #undef SI4
 
-/* All lines, for out elements of E bytes. 0, or the line where the payload is corrupt + 1. */
+#define RUN_END 0xFFFFFFFFu   /* sentinel start after the last run: above every position */
+
+/*
+ * All lines, for out elements of E bytes. 0, or the line where the payload is corrupt + 1.
+ *
+ * The line before is kept as its runs: starts P[0] = 0 < P[1] < ... < P[m-1] (its edges) and
+ * value indices PV[i] != PV[i + 1], then P[m] = RUN_END. While a line is decoded, positions
+ * [0, p) are final and [p, W) still hold the line before, so the edges after p (4.7) are: p
+ * itself when the value at p - 1 (the last new run) differs from the old one at p, then the
+ * old edges above p, then W. With c the old run that holds p, the k-th edge is an index into
+ * P: no scan. The new line's runs (N, NV) are built as segments come (old runs between them
+ * copied) and become the line before of the next line; a line without segments keeps them.
+ * The output line is the line before copied (memmove, or kept in place in the scratch line
+ * for strided outputs) and patched segment by segment.
+ */
 MCRLE_INLINE size_t decode_lines(dstate *st, const mcrle_bytes_info *info, size_t W, size_t lines,
                                  const ptrdiff_t *strides, unsigned char *out,
-                                 unsigned char *scratch_line, uint64_t *bm, size_t E)
+                                 unsigned char *scratch_line, uint32_t *runs, size_t E)
 {
     geom g;
     geom_init(&g, info->ndim, info->shape, strides, E);
-    int contig = g.wstride == (ptrdiff_t)E;
+    const int contig = g.wstride == (ptrdiff_t)E;
     rdec rd = st->rd;   /* a local copy stays in registers */
     const uint32_t *seg = st->luts[T_SEG];
+    const uint64_t *tv = st->tv;
+    const uint32_t W32 = (uint32_t)W;   /* W <= MAX_LINE */
+    uint32_t *P = runs, *PV = runs + (W + 1), *N = runs + 2 * (W + 1), *NV = runs + 3 * (W + 1);
+    uint32_t m = 1;
+    P[0] = 0;
+    PV[0] = 0;   /* before the first line: all index 0 */
+    P[1] = RUN_END;
     unsigned prev_changed = 0;
     unsigned char *prev = NULL;
+    if (!contig) fill_contig(scratch_line, W, tv[0], E);
     for (size_t k = 0; k < lines; k++) {
         unsigned char *dst = contig ? out + g.offset : scratch_line;
         unsigned sym = rd_sym(&rd, st->luts[T_FIRST + prev_changed]);
-        if (k == 0) fill_contig(dst, W, st->tv[0], E);
-        else if (contig) memmove(dst, prev, W * E);
+        if (contig) {
+            if (k == 0) fill_contig(dst, W, tv[0], E);
+            else memmove(dst, prev, W * E);
+        }
         prev_changed = sym != SYM_END;
-        size_t p = 0;
-        while (sym != SYM_END) {
-            size_t s, e;
-            unsigned ok, side;   /* side: 0 the segment's left is predicted, 1 its right */
-            if (sym >= SYM_C) {
-                uint64_t off = dec_num(&rd, st->luts[T_OFF]);
-                unsigned ll = sym - SYM_C;
-                uint64_t l = ll < KL_ESC ? ll + 1 : KL_BASE + dec_num(&rd, st->luts[T_LX]);
-                if (off >= W - p) return k + 1;
-                s = p + (size_t)off;
-                if (l > W - s) return k + 1;
-                e = s + (size_t)l;
-                ok = 0;
-                side = 2;
-            } else {
-                unsigned si = SEG_INFO[sym], ll = si & 7, kk = (si >> 3) & 7;
-                ok = (si >> 6) & 1;
-                side = si >> 7;
-                uint64_t kv = kk + 1, l = ll + 1;
-                if (MCRLE_UNLIKELY(kk == KL_ESC)) kv = KL_BASE + dec_num(&rd, st->luts[T_KX]);
-                if (MCRLE_UNLIKELY(ll == KL_ESC)) l = KL_BASE + dec_num(&rd, st->luts[T_LX]);
-                size_t edge = kth_edge(bm, p ? p : 1, W, kv);
-                /* a: [edge, edge + l) inside the line; b: [edge - l, edge) after p */
-                s = side ? edge - (size_t)l : edge;
-                e = s + (size_t)l;
-                if (MCRLE_UNLIKELY(edge == SIZE_MAX || (side ? l > edge - p : (edge >= W || l > W - edge))))
-                    return k + 1;
+        if (sym != SYM_END) {
+            uint32_t p = 0, c = 0, n = 0;   /* c: the old run holding p; n: new runs so far */
+            do {
+                uint32_t s, e, cs, ce;   /* cs, ce: the old runs holding s and e */
+                unsigned ok, side;       /* side: 0 the segment's left is predicted, 1 its right */
+                if (MCRLE_UNLIKELY(p >= W32)) return k + 1;   /* no position left for a segment */
+                if (sym >= SYM_C) {
+                    uint64_t off = dec_num(&rd, st->luts[T_OFF]);
+                    unsigned ll = sym - SYM_C;
+                    uint64_t l = ll < KL_ESC ? ll + 1 : KL_BASE + dec_num(&rd, st->luts[T_LX]);
+                    if (off >= W32 - p) return k + 1;
+                    s = p + (uint32_t)off;
+                    if (l > W32 - s) return k + 1;
+                    e = s + (uint32_t)l;
+                    ok = 0;
+                    side = 2;
+                    cs = c;
+                    while (P[cs + 1] <= s) cs++;
+                    ce = cs;
+                    while (P[ce + 1] <= e) ce++;
+                } else {
+                    unsigned si = SEG_INFO[sym], ll = si & 7, kk = (si >> 3) & 7;
+                    ok = (si >> 6) & 1;
+                    side = si >> 7;
+                    uint64_t kv = kk + 1, l = ll + 1;
+                    if (MCRLE_UNLIKELY(kk == KL_ESC)) kv = KL_BASE + dec_num(&rd, st->luts[T_KX]);
+                    if (MCRLE_UNLIKELY(ll == KL_ESC)) l = KL_BASE + dec_num(&rd, st->luts[T_LX]);
+                    /* is p an edge: the new value on its left differs from the old one at p */
+                    unsigned at_p = p > 0 && NV[n - 1] != PV[c];
+                    uint32_t edge, idx;
+                    if (kv <= at_p) { edge = p; idx = c; }
+                    else {
+                        uint64_t kr = kv - at_p;          /* the kr-th old edge above p */
+                        if (MCRLE_UNLIKELY(kr > m - c)) return k + 1;   /* fewer edges */
+                        idx = c + (uint32_t)kr;           /* <= m: P[m] stands for W */
+                        edge = idx < m ? P[idx] : W32;
+                    }
+                    if (side == 0) {   /* a: [edge, edge + l) inside the line */
+                        if (edge >= W32 || l > W32 - edge) return k + 1;
+                        s = edge;
+                        e = s + (uint32_t)l;
+                        cs = idx;
+                        ce = cs;
+                        while (P[ce + 1] <= e) ce++;
+                    } else {           /* b: [edge - l, edge) after p */
+                        if (l > edge - p) return k + 1;
+                        e = edge;
+                        s = e - (uint32_t)l;
+                        ce = idx;      /* P[idx] == e, or idx == m and e == W */
+                        cs = idx - 1;  /* >= c, and P[c] <= p <= s */
+                        while (P[cs] > s) cs--;
+                    }
+                }
+                /* the new runs of [p, s): the old ones */
+                if (s > p) {
+                    uint32_t v0 = PV[c];
+                    if (n == 0 || NV[n - 1] != v0) { N[n] = p; NV[n] = v0; n++; }
+                    if (cs > c) {
+                        for (uint32_t i = c + 1; i < cs; i++) { N[n] = P[i]; NV[n] = PV[i]; n++; }
+                        if (P[cs] < s) { N[n] = P[cs]; NV[n] = PV[cs]; n++; }
+                    }
+                }
+                uint32_t left = n ? NV[n - 1] : NONE;   /* the value at s - 1 */
+                uint32_t right = e < W32 ? PV[ce] : NONE;
+                uint32_t v;
+                if (ok) {
+                    v = side == 0 ? left : right;
+                    if (v == NONE) return k + 1;
+                } else {
+                    uint32_t pred = side == 0 ? left : side == 1 ? right : NONE;
+                    v = dec_value(st, &rd, PV[cs], left, right, pred);
+                    if (v == NONE) return k + 1;
+                }
+                if (n == 0 || NV[n - 1] != v) { N[n] = s; NV[n] = v; n++; }
+                uint64_t val = tv[v];
+                if (!contig) fill_contig(dst + (size_t)s * E, e - s, val, E);
+                else if (E == 1 && e - s <= 8) {   /* most segments are a pixel or two: no memset call */
+                    for (uint32_t i = s; i < e; i++) dst[i] = (unsigned char)val;
+                } else {
+                    fill_contig(dst + (size_t)s * E, e - s, val, E);
+                }
+                p = e;
+                c = ce;
+                sym = rd_sym(&rd, seg);
+            } while (sym != SYM_END);
+            if (p < W32) {   /* the rest of the line is old */
+                uint32_t v0 = PV[c];
+                if (NV[n - 1] != v0) { N[n] = p; NV[n] = v0; n++; }
+                for (uint32_t i = c + 1; i < m; i++) { N[n] = P[i]; NV[n] = PV[i]; n++; }
             }
-            uint64_t val;
-            if (ok) {
-                if (side == 0 ? s == 0 : e == W) return k + 1;
-                val = mcrle_load(dst + (side == 0 ? s - 1 : e) * E, E);
-            } else {
-                uint32_t old = index_of(st, mcrle_load(dst + s * E, E), E);
-                uint32_t left = s ? index_of(st, mcrle_load(dst + (s - 1) * E, E), E) : NONE;
-                uint32_t right = e < W ? index_of(st, mcrle_load(dst + e * E, E), E) : NONE;
-                uint32_t pred = side == 0 ? left : side == 1 ? right : NONE;
-                uint32_t v = dec_value(st, &rd, old, left, right, pred);
-                if (v == NONE) return k + 1;
-                val = st->tv[v];
-            }
-            edges_fill(bm, dst, s, e, W, val, E);
-            if (E == 1 && e - s <= 8) {   /* most segments are a pixel or two: no memset call */
-                for (size_t i = s; i < e; i++) dst[i] = (unsigned char)val;
-            } else {
-                fill_contig(dst + s * E, e - s, val, E);
-            }
-            p = e;
-            sym = rd_sym(&rd, seg);
+            N[n] = RUN_END;
+            m = n;
+            uint32_t *t = P; P = N; N = t;
+            t = PV; PV = NV; NV = t;
         }
         if (!contig) scatter_line(out + g.offset, g.wstride, dst, W, E);
         if (rd.bad) return k + 1;
@@ -1340,20 +1342,8 @@ static int decode_model(const unsigned char *pl, size_t plen, const mcrle_bytes_
     if (vr != MCRLE_OK) { SET_ERR(err, vinfo.index, tv[vinfo.index]); return vr; }
     dstate st;
     memset(&st, 0, sizeof st);
-    uint64_t *tkey = (uint64_t *)(void *)(S + Lo->tkey);
-    uint32_t *lut8 = (uint32_t *)(void *)(S + Lo->lut8);
-    st.out_signed = out_kind == MCRLE_KIND_SIGNED;
-    for (size_t i = 0; i < n; i++) {
-        tv[i] = mcrle_load(packed + i * oE, oE);
-        tkey[i] = st.out_signed ? sign_extend(tv[i], oE) ^ KEY_FLIP : tv[i];
-    }
-    if (oE == 1) {
-        for (unsigned b = 0; b < 256; b++) lut8[b] = 0;
-        for (size_t i = 0; i < n; i++) lut8[tv[i] & 0xff] = (uint32_t)i;
-    }
+    for (size_t i = 0; i < n; i++) tv[i] = mcrle_load(packed + i * oE, oE);
     st.tv = tv;
-    st.tkey = tkey;
-    st.lut8 = lut8;
 
     bitr br = {pl, plen, pos, 0, 0};
     uint32_t *absent = NULL;
@@ -1383,9 +1373,8 @@ static int decode_model(const unsigned char *pl, size_t plen, const mcrle_bytes_
 
     size_t bad = 0;
     unsigned char *line = S + Lo->line;
-    uint64_t *bm = (uint64_t *)(void *)(S + Lo->edges);
-    memset(bm, 0, (W + 63) / 64 * 8);   /* the first line starts all value 0: no edges */
-    MCRLE_DISPATCH_ELEM(oE, bad = decode_lines(&st, info, W, lines, strides, out, line, bm, E_));
+    uint32_t *runs = (uint32_t *)(void *)(S + Lo->runs);
+    MCRLE_DISPATCH_ELEM(oE, bad = decode_lines(&st, info, W, lines, strides, out, line, runs, E_));
     if (bad) { SET_ERR(err, bad - 1, lines); return MCRLE_BYTES_ERR_PAYLOAD; }
     if (st.rd.x != RANS_L || st.rd.p != st.rd.end) {
         SET_ERR(err, lines, lines);
