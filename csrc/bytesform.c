@@ -316,6 +316,16 @@ MCRLE_INLINE uint32_t *cache_slot(uint32_t *cache, uint32_t c)
     return cache + 4 * (size_t)(c & (CACHE_SLOTS - 1));
 }
 
+MCRLE_INLINE void cache_update_bf(uint32_t *K, uint32_t v)   /* as cache_update, branch-free (decoder) */
+{
+    uint32_t k0 = K[0], k1 = K[1], k2 = K[2], k3 = K[3];
+    unsigned h0 = k0 == v, h1 = h0 | (k1 == v), h2 = h1 | (k2 == v);
+    K[3] = h2 ? k3 : k2;
+    K[2] = h1 ? k2 : k1;
+    K[1] = h0 ? k1 : k0;
+    K[0] = v;
+}
+
 MCRLE_INLINE void cache_update(uint32_t *K, uint32_t v)
 {
     if (K[0] == v) return;
@@ -365,24 +375,61 @@ static void bw_eg0(bitw *b, uint32_t v)   /* exp-Golomb order 0 */
 
 typedef struct bitr { const unsigned char *p; size_t len, pos; unsigned bit; int bad; } bitr;
 
-static uint32_t br_get(bitr *b, unsigned n)
+/*
+ * The reader takes up to 57 bits at a time: the next 8 bytes (fewer at the end, zero-filled)
+ * shifted by the bit offset. Running out of bits leaves it at the end of the section (pos ==
+ * len, bit 0) and bad, as reading bit by bit would.
+ */
+MCRLE_INLINE uint64_t br_peek(const bitr *b, size_t *avail)
 {
-    uint32_t v = 0;
-    for (unsigned i = 0; i < n; i++) {
-        if (b->pos >= b->len) { b->bad = 1; return 0; }
-        v |= (uint32_t)((b->p[b->pos] >> b->bit) & 1) << i;
-        if (++b->bit == 8) { b->bit = 0; b->pos++; }
+    size_t left = b->pos < b->len ? b->len - b->pos : 0;
+    uint64_t w = 0;
+    if (left >= 8) {
+        for (unsigned i = 0; i < 8; i++) w |= (uint64_t)b->p[b->pos + i] << (8 * i);
+        *avail = 64 - b->bit;
+    } else {
+        for (size_t i = 0; i < left; i++) w |= (uint64_t)b->p[b->pos + i] << (8 * i);
+        *avail = left * 8 - (left ? b->bit : 0);
     }
-    return v;
+    return w >> b->bit;
 }
 
-static uint32_t br_eg0(bitr *b, unsigned max_z)
+MCRLE_INLINE void br_skip(bitr *b, size_t n)
 {
-    unsigned z = 0;
-    while (br_get(b, 1) == 0) {
-        if (b->bad || ++z > max_z) { b->bad = 1; return 0; }
+    size_t t = b->bit + n;
+    b->pos += t >> 3;
+    b->bit = (unsigned)(t & 7);
+}
+
+MCRLE_INLINE void br_fail_end(bitr *b)
+{
+    b->bad = 1;
+    if (b->pos < b->len) b->pos = b->len;
+    b->bit = 0;
+}
+
+static uint32_t br_get(bitr *b, unsigned n)   /* n <= 32 */
+{
+    size_t avail;
+    uint64_t w = br_peek(b, &avail);
+    if (n > avail) { br_fail_end(b); return 0; }
+    br_skip(b, n);
+    return (uint32_t)(w & (((uint64_t)1 << n) - 1));
+}
+
+static uint32_t br_eg0(bitr *b, unsigned max_z)   /* max_z <= 16 */
+{
+    size_t avail;
+    uint64_t w = br_peek(b, &avail);
+    unsigned z = w ? mcrle_ctz64(w) : 64;   /* zero bits before the first one bit */
+    if (z > max_z && (size_t)max_z + 1 <= avail) {   /* one zero too many */
+        br_skip(b, (size_t)max_z + 1);
+        b->bad = 1;
+        return 0;
     }
-    return ((1u << z) | br_get(b, z)) - 1;
+    if ((size_t)z + 1 + z > avail) { br_fail_end(b); return 0; }
+    br_skip(b, 2 * (size_t)z + 1);
+    return (uint32_t)(((w >> (z + 1)) & (((uint64_t)1 << z) - 1)) | ((uint64_t)1 << z)) - 1;
 }
 
 static unsigned eg0_len(uint32_t v)
@@ -502,6 +549,7 @@ static void write_table(bitw *b, const uint32_t *count, unsigned A, ftab *t)
  * next SCALE_BITS bits) and freq[symbol] (the bits above).
  */
 #define LUT_FREQ_SHIFT (7 + SCALE_BITS)
+#define LUT_STRIDE (M_TOTAL + 8)   /* a table's slots, then slack for read_table's 8-slot stores */
 #define LUT_ENTRY(sym, bias, freq) ((uint32_t)(sym) | (uint32_t)(bias) << 7 | (uint32_t)(freq) << LUT_FREQ_SHIFT)
 
 /*
@@ -533,8 +581,10 @@ static int read_table(bitr *b, unsigned A, uint32_t *lut)
     freq[np - 1] = T - sum;
     uint32_t c = 0;
     for (uint32_t i = 0; i < np; i++) {
-        uint32_t f = freq[i] << (SCALE_BITS - k);
-        for (uint32_t j = 0; j < f; j++) lut[c + j] = LUT_ENTRY(sym[i], j, f);
+        uint32_t f = freq[i] << (SCALE_BITS - k), e0 = LUT_ENTRY(sym[i], 0, f);
+        for (uint32_t j = 0; j < f; j += 8)   /* 8 at a time: may run into the next symbol's
+                                                 slots (written next) or the table's slack */
+            for (uint32_t q = 0; q < 8; q++) lut[c + j + q] = e0 + ((j + q) << 7);
         c += f;
     }
     return 1;
@@ -554,7 +604,7 @@ MCRLE_INLINE uint32_t load32le(const unsigned char *p)
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static void rd_block(rdec *d)
+MCRLE_INLINE void rd_block(rdec *d)
 {
     if (d->x != RANS_L) d->bad = 1;   /* the previous block must end where the encoder began */
     if (d->end - d->p < 4) { d->bad = 1; d->x = RANS_L; d->p = d->end; }
@@ -566,12 +616,26 @@ static void rd_block(rdec *d)
     d->left = BLOCK_OPS;
 }
 
+/*
+ * c ? a : b for an unpredictable c (0 or 1) without a branch: compilers turn the plain
+ * conditional into one here, which mispredicts on about every other renormalisation.
+ */
+MCRLE_INLINE uint32_t select_u32(uint32_t c, uint32_t a, uint32_t b)
+{
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+    __asm__("testl %1, %1\n\tcmovnel %2, %0" : "+r"(b) : "r"(c), "r"(a) : "cc");
+    return b;
+#else
+    return b ^ ((a ^ b) & (0u - c));
+#endif
+}
+
 MCRLE_INLINE void rd_refill(rdec *d)
 {
     if (MCRLE_LIKELY(d->end - d->p >= 2)) {   /* branch-free: the test below is unpredictable */
         uint32_t w = (uint32_t)d->p[0] | (uint32_t)d->p[1] << 8;
-        uint32_t need = d->x < RANS_L;
-        d->x = need ? (d->x << 16) | w : d->x;
+        uint32_t need = d->x < RANS_L, y = (d->x << 16) | w;
+        d->x = select_u32(need, y, d->x);
         d->p += 2 * need;
     } else if (d->x < RANS_L) {
         d->bad = 1;
@@ -1048,6 +1112,8 @@ int mcrle_bytes_encode(const void *data, mcrle_kind kind, size_t elem_size, int 
 
 /* ---- decoder --------------------------------------------------------------- */
 
+#define RUN_SLACK 8u   /* entries of a run list beyond W: [-1], the end pseudo-runs, copy overrun */
+
 typedef struct dec_layout { size_t tv, packed, cache, luts, line, runs, total; } dec_layout;
 
 static int dec_plan(const mcrle_bytes_info *info, size_t out_elem, dec_layout *Lo)
@@ -1061,9 +1127,9 @@ static int dec_plan(const mcrle_bytes_info *info, size_t out_elem, dec_layout *L
     TAKE(tv, n * 8);
     TAKE(packed, n * 8);
     TAKE(cache, cache_slots * 16);
-    TAKE(luts, (size_t)N_TABLES * M_TOTAL * 4);
+    TAKE(luts, (size_t)N_TABLES * LUT_STRIDE * 4);
     TAKE(line, W * out_elem > RAW_CHUNK * 8 ? W * out_elem : RAW_CHUNK * 8);
-    TAKE(runs, (W + 1) * 16);   /* two run lists (starts and value indices), W + 1 entries each */
+    TAKE(runs, (W + RUN_SLACK) * 16);   /* two run lists (starts and value indices) */
 #undef TAKE
     Lo->total = off;
     return 1;
@@ -1101,23 +1167,26 @@ typedef struct dstate {
     const uint64_t *tv;       /* the values as out's element patterns */
 } dstate;
 
-/* The r-th of the candidates() of the encoder; NONE if there are fewer. */
+/*
+ * The r-th of the candidates() of the encoder; NONE if there are fewer. Branch-free: a
+ * candidate counts unless it is NONE, c or x, or repeats an earlier one (an earlier equal
+ * one that does not count is NONE, c or x itself).
+ */
 MCRLE_INLINE uint32_t nth_candidate(const uint32_t *cache, unsigned r, uint32_t c, uint32_t A,
                                     uint32_t B, uint32_t x)
 {
     const uint32_t *K = cache + 4 * (size_t)(c & (CACHE_SLOTS - 1));
-    uint32_t seen[6];
+    uint32_t v[6] = {A, B, K[0], K[1], K[2], K[3]};
+    uint32_t res = NONE;
     unsigned n = 0;
     for (unsigned i = 0; i < 6; i++) {
-        uint32_t v = i == 0 ? A : i == 1 ? B : K[i - 2];
-        if (v == NONE || v == c || v == x) continue;
-        unsigned k = 0;
-        while (k < n && seen[k] != v) k++;
-        if (k < n) continue;
-        if (n == r) return v;
-        seen[n++] = v;
+        unsigned ok = (v[i] != NONE) & (v[i] != c) & (v[i] != x);
+        for (unsigned j = 0; j < i; j++) ok &= v[i] != v[j];
+        uint32_t hit = 0u - (ok & (n == r));
+        res = (v[i] & hit) | (res & ~hit);
+        n += ok;
     }
-    return NONE;
+    return res;
 }
 
 /* Decodes a coded value (an index); NONE when corrupt. */
@@ -1134,7 +1203,7 @@ MCRLE_INLINE uint32_t dec_value(dstate *s, rdec *rd, uint32_t old, uint32_t left
         if (i >= s->n || i == old) return NONE;
         v = (uint32_t)i;
     }
-    cache_update(cache_slot(s->cache, old), v);
+    cache_update_bf(cache_slot(s->cache, old), v);
     return v;
 }
 
@@ -1154,20 +1223,38 @@ static const unsigned short SEG_INFO[SYM_C] = {
 #undef SI20
 #undef SI4
 
-#define RUN_END 0xFFFFFFFFu   /* sentinel start after the last run: above every position */
+#define RUN_END 0xFFFFFFFFu   /* start of the pseudo-run after the line's end pseudo-run */
+
+/* Fills a segment of 1 to 4 (E == 1) or 1 to 2 (else) elements with the pattern v, branch-free. */
+MCRLE_INLINE void fill_short(unsigned char *line, size_t s, size_t e, uint64_t v, size_t E)
+{
+    switch (E) {
+    case 1: {   /* 1..4 bytes: s, e - 1, and one inside from each end */
+        size_t i = e - s > 1, j = e - s > 2;
+        line[s] = (unsigned char)v; line[e - 1] = (unsigned char)v;
+        line[s + i] = (unsigned char)v; line[e - 1 - j] = (unsigned char)v;
+        break;
+    }
+    case 2: { uint16_t x = (uint16_t)v; memcpy(line + 2 * s, &x, 2); memcpy(line + 2 * (e - 1), &x, 2); break; }
+    case 4: { uint32_t x = (uint32_t)v; memcpy(line + 4 * s, &x, 4); memcpy(line + 4 * (e - 1), &x, 4); break; }
+    default: memcpy(line + 8 * s, &v, 8); memcpy(line + 8 * (e - 1), &v, 8); break;
+    }
+}
 
 /*
  * All lines, for out elements of E bytes. 0, or the line where the payload is corrupt + 1.
  *
  * The line before is kept as its runs: starts P[0] = 0 < P[1] < ... < P[m-1] (its edges) and
- * value indices PV[i] != PV[i + 1], then P[m] = RUN_END. While a line is decoded, positions
- * [0, p) are final and [p, W) still hold the line before, so the edges after p (4.7) are: p
- * itself when the value at p - 1 (the last new run) differs from the old one at p, then the
- * old edges above p, then W. With c the old run that holds p, the k-th edge is an index into
- * P: no scan. The new line's runs (N, NV) are built as segments come (old runs between them
- * copied) and become the line before of the next line; a line without segments keeps them.
- * The output line is the line before copied (memmove, or kept in place in the scratch line
- * for strided outputs) and patched segment by segment.
+ * value indices PV[i] != PV[i + 1]; then a pseudo-run P[m] = W with PV[m] = NONE (so that
+ * "the run holding position W" has no value) and P[m + 1] = RUN_END, above every position.
+ * While a line is decoded, positions [0, p) are final and [p, W) still hold the line before,
+ * so the edges after p (4.7) are: p itself when the value at p - 1 (the last new run)
+ * differs from the old one at p, then the old edges above p, then W. With c the old run
+ * that holds p, the k-th edge is P[c + k - (1 if p is an edge)]: no scan. The new line's
+ * runs (N, NV; NV[-1] = NONE is the value "left of position 0") are built as segments come,
+ * the old runs between them copied, and become the line before of the next line; a line
+ * without segments keeps them. The output line is the line before copied (memmove; for
+ * strided outputs the scratch line keeps it) and patched segment by segment.
  */
 MCRLE_INLINE size_t decode_lines(dstate *st, const mcrle_bytes_info *info, size_t W, size_t lines,
                                  const ptrdiff_t *strides, unsigned char *out,
@@ -1180,11 +1267,17 @@ MCRLE_INLINE size_t decode_lines(dstate *st, const mcrle_bytes_info *info, size_
     const uint32_t *seg = st->luts[T_SEG];
     const uint64_t *tv = st->tv;
     const uint32_t W32 = (uint32_t)W;   /* W <= MAX_LINE */
-    uint32_t *P = runs, *PV = runs + (W + 1), *N = runs + 2 * (W + 1), *NV = runs + 3 * (W + 1);
+    const size_t RL = W + RUN_SLACK;
+    uint32_t *P = runs + 1, *PV = runs + RL + 1, *N = runs + 2 * RL + 1, *NV = runs + 3 * RL + 1;
+    memset(runs, 0, 4 * RL * sizeof *runs);   /* the copy overrun reads defined entries */
+    PV[-1] = NONE;
+    NV[-1] = NONE;
     uint32_t m = 1;
     P[0] = 0;
     PV[0] = 0;   /* before the first line: all index 0 */
-    P[1] = RUN_END;
+    P[1] = W32;
+    PV[1] = NONE;
+    P[2] = RUN_END;
     unsigned prev_changed = 0;
     unsigned char *prev = NULL;
     if (!contig) fill_contig(scratch_line, W, tv[0], E);
@@ -1197,12 +1290,13 @@ MCRLE_INLINE size_t decode_lines(dstate *st, const mcrle_bytes_info *info, size_
         }
         prev_changed = sym != SYM_END;
         if (sym != SYM_END) {
-            uint32_t p = 0, c = 0, n = 0;   /* c: the old run holding p; n: new runs so far */
+            /* c: the old run holding p; n: new runs so far; last: the value at p - 1 */
+            uint32_t p = 0, c = 0, n = 0, last = NONE;
             do {
                 uint32_t s, e, cs, ce;   /* cs, ce: the old runs holding s and e */
                 unsigned ok, side;       /* side: 0 the segment's left is predicted, 1 its right */
                 if (MCRLE_UNLIKELY(p >= W32)) return k + 1;   /* no position left for a segment */
-                if (sym >= SYM_C) {
+                if (MCRLE_UNLIKELY(sym >= SYM_C)) {
                     uint64_t off = dec_num(&rd, st->luts[T_OFF]);
                     unsigned ll = sym - SYM_C;
                     uint64_t l = ll < KL_ESC ? ll + 1 : KL_BASE + dec_num(&rd, st->luts[T_LX]);
@@ -1215,7 +1309,6 @@ MCRLE_INLINE size_t decode_lines(dstate *st, const mcrle_bytes_info *info, size_
                     cs = c;
                     while (P[cs + 1] <= s) cs++;
                     ce = cs;
-                    while (P[ce + 1] <= e) ce++;
                 } else {
                     unsigned si = SEG_INFO[sym], ll = si & 7, kk = (si >> 3) & 7;
                     ok = (si >> 6) & 1;
@@ -1224,69 +1317,79 @@ MCRLE_INLINE size_t decode_lines(dstate *st, const mcrle_bytes_info *info, size_
                     if (MCRLE_UNLIKELY(kk == KL_ESC)) kv = KL_BASE + dec_num(&rd, st->luts[T_KX]);
                     if (MCRLE_UNLIKELY(ll == KL_ESC)) l = KL_BASE + dec_num(&rd, st->luts[T_LX]);
                     /* is p an edge: the new value on its left differs from the old one at p */
-                    unsigned at_p = p > 0 && NV[n - 1] != PV[c];
-                    uint32_t edge, idx;
-                    if (kv <= at_p) { edge = p; idx = c; }
-                    else {
-                        uint64_t kr = kv - at_p;          /* the kr-th old edge above p */
-                        if (MCRLE_UNLIKELY(kr > m - c)) return k + 1;   /* fewer edges */
-                        idx = c + (uint32_t)kr;           /* <= m: P[m] stands for W */
-                        edge = idx < m ? P[idx] : W32;
-                    }
-                    if (side == 0) {   /* a: [edge, edge + l) inside the line */
-                        if (edge >= W32 || l > W32 - edge) return k + 1;
-                        s = edge;
-                        e = s + (uint32_t)l;
-                        cs = idx;
-                        ce = cs;
-                        while (P[ce + 1] <= e) ce++;
-                    } else {           /* b: [edge - l, edge) after p */
-                        if (l > edge - p) return k + 1;
-                        e = edge;
-                        s = e - (uint32_t)l;
-                        ce = idx;      /* P[idx] == e, or idx == m and e == W */
-                        cs = idx - 1;  /* >= c, and P[c] <= p <= s */
-                        while (P[cs] > s) cs--;
-                    }
+                    unsigned at_p = (p > 0) & (last != PV[c]);
+                    uint64_t kr = kv - at_p;   /* the kr-th old edge above p (0: p itself) */
+                    if (MCRLE_UNLIKELY(kr > m - c)) return k + 1;   /* fewer edges */
+                    uint32_t idx = c + (uint32_t)kr;   /* <= m: P[m] == W */
+                    uint32_t kz = 0u - (kr == 0), edge = (P[idx] & ~kz) | (p & kz);
+                    /* a: [edge, edge + l) inside the line; b: [edge - l, edge) after p */
+                    unsigned bad_a = (edge >= W32) | (l > (uint64_t)(W32 - edge));
+                    unsigned bad_b = l > (uint64_t)(edge - p);
+                    if (MCRLE_UNLIKELY((bad_a & (side ^ 1)) | (bad_b & side))) return k + 1;
+                    s = edge - ((uint32_t)l & (0u - side));
+                    e = s + (uint32_t)l;
+                    cs = idx - side;   /* b: idx > c, so cs >= c, and P[c] <= p <= s */
+                    while (P[cs] > s) cs--;
+                    ce = idx;
                 }
-                /* the new runs of [p, s): the old ones */
-                if (s > p) {
+                ce += P[ce + 1] <= e;   /* the first two steps without branches */
+                ce += P[ce + 1] <= e;
+                while (MCRLE_UNLIKELY(P[ce + 1] <= e)) ce++;   /* stops at m (P[m] == W) or below */
+                /* the new runs of [p, s): the old ones: p's own unless it merges, c+1 .. cs,
+                   but cs itself only if it starts before s */
+                uint32_t left = last;   /* the value at s - 1 (NONE if s == 0) */
+                {
                     uint32_t v0 = PV[c];
-                    if (n == 0 || NV[n - 1] != v0) { N[n] = p; NV[n] = v0; n++; }
-                    if (cs > c) {
-                        for (uint32_t i = c + 1; i < cs; i++) { N[n] = P[i]; NV[n] = PV[i]; n++; }
-                        if (P[cs] < s) { N[n] = P[cs]; NV[n] = PV[cs]; n++; }
+                    unsigned cut = P[cs] == s;      /* then s > p implies cs > c */
+                    N[n] = p;
+                    NV[n] = v0;
+                    n += (s > p) & (last != v0);
+                    uint32_t cnt = cs - c;
+                    memcpy(N + n, P + c + 1, 4 * sizeof *N);   /* most segments copy 0..4 runs */
+                    memcpy(NV + n, PV + c + 1, 4 * sizeof *N);
+                    if (MCRLE_UNLIKELY(cnt > 4)) {
+                        memcpy(N + n + 4, P + c + 5, (cnt - 4) * sizeof *N);
+                        memcpy(NV + n + 4, PV + c + 5, (cnt - 4) * sizeof *N);
                     }
+                    n += cnt - ((cnt > 0) & cut);
+                    uint32_t sp = 0u - (s > p), lo = PV[(ptrdiff_t)cs - cut];   /* PV[-1] exists */
+                    left = (lo & sp) | (left & ~sp);
                 }
-                uint32_t left = n ? NV[n - 1] : NONE;   /* the value at s - 1 */
-                uint32_t right = e < W32 ? PV[ce] : NONE;
+                uint32_t right = PV[ce];     /* the value at e (NONE if e == W) */
                 uint32_t v;
                 if (ok) {
                     v = side == 0 ? left : right;
-                    if (v == NONE) return k + 1;
+                    if (MCRLE_UNLIKELY(v == NONE)) return k + 1;
                 } else {
                     uint32_t pred = side == 0 ? left : side == 1 ? right : NONE;
                     v = dec_value(st, &rd, PV[cs], left, right, pred);
-                    if (v == NONE) return k + 1;
+                    if (MCRLE_UNLIKELY(v == NONE)) return k + 1;
                 }
-                if (n == 0 || NV[n - 1] != v) { N[n] = s; NV[n] = v; n++; }
+                N[n] = s;
+                NV[n] = v;
+                n += left != v;
                 uint64_t val = tv[v];
-                if (!contig) fill_contig(dst + (size_t)s * E, e - s, val, E);
-                else if (E == 1 && e - s <= 8) {   /* most segments are a pixel or two: no memset call */
-                    for (uint32_t i = s; i < e; i++) dst[i] = (unsigned char)val;
-                } else {
-                    fill_contig(dst + (size_t)s * E, e - s, val, E);
-                }
+                if (MCRLE_LIKELY(e - s <= (E == 1 ? 4 : 2))) fill_short(dst, s, e, val, E);
+                else fill_contig(dst + (size_t)s * E, e - s, val, E);
                 p = e;
                 c = ce;
+                last = v;
                 sym = rd_sym(&rd, seg);
             } while (sym != SYM_END);
             if (p < W32) {   /* the rest of the line is old */
                 uint32_t v0 = PV[c];
-                if (NV[n - 1] != v0) { N[n] = p; NV[n] = v0; n++; }
-                for (uint32_t i = c + 1; i < m; i++) { N[n] = P[i]; NV[n] = PV[i]; n++; }
+                N[n] = p;
+                NV[n] = v0;
+                n += last != v0;
+                for (uint32_t i = c + 1; i < m; i += 4) {   /* 4 at a time: slack after m */
+                    memcpy(N + n + (i - c - 1), P + i, 4 * sizeof *N);
+                    memcpy(NV + n + (i - c - 1), PV + i, 4 * sizeof *N);
+                }
+                n += m - c - 1;
             }
-            N[n] = RUN_END;
+            N[n] = W32;
+            NV[n] = NONE;
+            N[n + 1] = RUN_END;
             m = n;
             uint32_t *t = P; P = N; N = t;
             t = PV; PV = NV; NV = t;
@@ -1348,7 +1451,7 @@ static int decode_model(const unsigned char *pl, size_t plen, const mcrle_bytes_
     bitr br = {pl, plen, pos, 0, 0};
     uint32_t *absent = NULL;
     for (unsigned t = 0; t < N_TABLES; t++) {
-        uint32_t *lut = (uint32_t *)(void *)(S + Lo->luts) + (size_t)t * M_TOTAL;
+        uint32_t *lut = (uint32_t *)(void *)(S + Lo->luts) + (size_t)t * LUT_STRIDE;
         int r = read_table(&br, ALPHA[t], lut);
         if (!r) { SET_ERR(err, br.pos, t); return MCRLE_BYTES_ERR_PAYLOAD; }
         if (r == 2) {   /* absent tables share one lookup table */
