@@ -316,16 +316,6 @@ MCRLE_INLINE uint32_t *cache_slot(uint32_t *cache, uint32_t c)
     return cache + 4 * (size_t)(c & (CACHE_SLOTS - 1));
 }
 
-MCRLE_INLINE void cache_update_bf(uint32_t *K, uint32_t v)   /* as cache_update, branch-free (decoder) */
-{
-    uint32_t k0 = K[0], k1 = K[1], k2 = K[2], k3 = K[3];
-    unsigned h0 = k0 == v, h1 = h0 | (k1 == v), h2 = h1 | (k2 == v);
-    K[3] = h2 ? k3 : k2;
-    K[2] = h1 ? k2 : k1;
-    K[1] = h0 ? k1 : k0;
-    K[0] = v;
-}
-
 MCRLE_INLINE void cache_update(uint32_t *K, uint32_t v)
 {
     if (K[0] == v) return;
@@ -408,7 +398,7 @@ MCRLE_INLINE void br_fail_end(bitr *b)
     b->bit = 0;
 }
 
-static uint32_t br_get(bitr *b, unsigned n)   /* n <= 32 */
+MCRLE_INLINE uint32_t br_get(bitr *b, unsigned n)   /* n <= 32 */
 {
     size_t avail;
     uint64_t w = br_peek(b, &avail);
@@ -417,7 +407,7 @@ static uint32_t br_get(bitr *b, unsigned n)   /* n <= 32 */
     return (uint32_t)(w & (((uint64_t)1 << n) - 1));
 }
 
-static uint32_t br_eg0(bitr *b, unsigned max_z)   /* max_z <= 16 */
+MCRLE_INLINE uint32_t br_eg0(bitr *b, unsigned max_z)   /* max_z <= 16 */
 {
     size_t avail;
     uint64_t w = br_peek(b, &avail);
@@ -545,12 +535,14 @@ static void write_table(bitw *b, const uint32_t *count, unsigned A, ftab *t)
 
 /*
  * Decoder's view of a table: one 32-bit entry per slot (x mod M_TOTAL), so
- * that a symbol costs one load: symbol (bits 0-6), slot - cum[symbol] (the
- * next SCALE_BITS bits) and freq[symbol] (the bits above).
+ * that a symbol costs one load: freq[symbol] (bits 0-15, first: the multiply
+ * of the state update waits only for the load), slot - cum[symbol] (the next
+ * SCALE_BITS bits) and the symbol (bits 25-31).
  */
-#define LUT_FREQ_SHIFT (7 + SCALE_BITS)
+#define LUT_BIAS_SHIFT 16
+#define LUT_SYM_SHIFT (LUT_BIAS_SHIFT + SCALE_BITS)
 #define LUT_STRIDE (M_TOTAL + 8)   /* a table's slots, then slack for read_table's 8-slot stores */
-#define LUT_ENTRY(sym, bias, freq) ((uint32_t)(sym) | (uint32_t)(bias) << 7 | (uint32_t)(freq) << LUT_FREQ_SHIFT)
+#define LUT_ENTRY(sym, bias, freq) ((uint32_t)(freq) | (uint32_t)(bias) << LUT_BIAS_SHIFT | (uint32_t)(sym) << LUT_SYM_SHIFT)
 
 /*
  * Reads one table into its lookup table: 1 if present, 2 if absent (the
@@ -584,7 +576,7 @@ static int read_table(bitr *b, unsigned A, uint32_t *lut)
         uint32_t f = freq[i] << (SCALE_BITS - k), e0 = LUT_ENTRY(sym[i], 0, f);
         for (uint32_t j = 0; j < f; j += 8)   /* 8 at a time: may run into the next symbol's
                                                  slots (written next) or the table's slack */
-            for (uint32_t q = 0; q < 8; q++) lut[c + j + q] = e0 + ((j + q) << 7);
+            for (uint32_t q = 0; q < 8; q++) lut[c + j + q] = e0 + ((j + q) << LUT_BIAS_SHIFT);
         c += f;
     }
     return 1;
@@ -617,16 +609,18 @@ MCRLE_INLINE void rd_block(rdec *d)
 }
 
 /*
- * c ? a : b for an unpredictable c (0 or 1) without a branch: compilers turn the plain
- * conditional into one here, which mispredicts on about every other renormalisation.
+ * x < RANS_L ? y : x without a branch (compilers turn the plain conditional into one here,
+ * which mispredicts on about every other renormalisation): on x86-64 one compare and one
+ * conditional move, the shortest path on the state's dependency chain.
  */
-MCRLE_INLINE uint32_t select_u32(uint32_t c, uint32_t a, uint32_t b)
+MCRLE_INLINE uint32_t renorm_select(uint32_t x, uint32_t y)
 {
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
-    __asm__("testl %1, %1\n\tcmovnel %2, %0" : "+r"(b) : "r"(c), "r"(a) : "cc");
-    return b;
+    __asm__("cmpl %2, %0\n\tcmovbl %1, %0" : "+r"(x) : "r"(y), "i"(RANS_L) : "cc");
+    return x;
 #else
-    return b ^ ((a ^ b) & (0u - c));
+    uint32_t m = 0u - (uint32_t)(x < RANS_L);
+    return x ^ ((x ^ y) & m);
 #endif
 }
 
@@ -635,7 +629,7 @@ MCRLE_INLINE void rd_refill(rdec *d)
     if (MCRLE_LIKELY(d->end - d->p >= 2)) {   /* branch-free: the test below is unpredictable */
         uint32_t w = (uint32_t)d->p[0] | (uint32_t)d->p[1] << 8;
         uint32_t need = d->x < RANS_L, y = (d->x << 16) | w;
-        d->x = select_u32(need, y, d->x);
+        d->x = renorm_select(d->x, y);
         d->p += 2 * need;
     } else if (d->x < RANS_L) {
         d->bad = 1;
@@ -648,9 +642,9 @@ MCRLE_INLINE unsigned rd_sym(rdec *d, const uint32_t *lut)
     if (MCRLE_UNLIKELY(d->left == 0)) rd_block(d);
     d->left--;
     uint32_t e = lut[d->x & (M_TOTAL - 1)];
-    d->x = (e >> LUT_FREQ_SHIFT) * (d->x >> SCALE_BITS) + ((e >> 7) & (M_TOTAL - 1));
+    d->x = (e & 0xffffu) * (d->x >> SCALE_BITS) + ((e >> LUT_BIAS_SHIFT) & (M_TOTAL - 1));
     rd_refill(d);
-    return e & 127;
+    return e >> LUT_SYM_SHIFT;
 }
 
 MCRLE_INLINE uint32_t rd_raw(rdec *d, unsigned k)   /* 1 <= k <= 16 */
@@ -1167,26 +1161,23 @@ typedef struct dstate {
     const uint64_t *tv;       /* the values as out's element patterns */
 } dstate;
 
-/*
- * The r-th of the candidates() of the encoder; NONE if there are fewer. Branch-free: a
- * candidate counts unless it is NONE, c or x, or repeats an earlier one (an earlier equal
- * one that does not count is NONE, c or x itself).
- */
+/* The r-th of the candidates() of the encoder; NONE if there are fewer. */
 MCRLE_INLINE uint32_t nth_candidate(const uint32_t *cache, unsigned r, uint32_t c, uint32_t A,
                                     uint32_t B, uint32_t x)
 {
     const uint32_t *K = cache + 4 * (size_t)(c & (CACHE_SLOTS - 1));
-    uint32_t v[6] = {A, B, K[0], K[1], K[2], K[3]};
-    uint32_t res = NONE;
+    uint32_t seen[6];
     unsigned n = 0;
     for (unsigned i = 0; i < 6; i++) {
-        unsigned ok = (v[i] != NONE) & (v[i] != c) & (v[i] != x);
-        for (unsigned j = 0; j < i; j++) ok &= v[i] != v[j];
-        uint32_t hit = 0u - (ok & (n == r));
-        res = (v[i] & hit) | (res & ~hit);
-        n += ok;
+        uint32_t v = i == 0 ? A : i == 1 ? B : K[i - 2];
+        if (v == NONE || v == c || v == x) continue;
+        unsigned k = 0;
+        while (k < n && seen[k] != v) k++;
+        if (k < n) continue;
+        if (n == r) return v;
+        seen[n++] = v;
     }
-    return res;
+    return NONE;
 }
 
 /* Decodes a coded value (an index); NONE when corrupt. */
@@ -1203,7 +1194,7 @@ MCRLE_INLINE uint32_t dec_value(dstate *s, rdec *rd, uint32_t old, uint32_t left
         if (i >= s->n || i == old) return NONE;
         v = (uint32_t)i;
     }
-    cache_update_bf(cache_slot(s->cache, old), v);
+    cache_update(cache_slot(s->cache, old), v);
     return v;
 }
 
@@ -1222,6 +1213,21 @@ static const unsigned short SEG_INFO[SYM_C] = {
 };
 #undef SI20
 #undef SI4
+
+/*
+ * The line before into the line (contiguous, nb bytes): short lines (3D maps have many)
+ * inline in 16-byte moves, the last one overlapping; long or overlapping ones by memmove.
+ */
+MCRLE_INLINE void copy_line(unsigned char *d, const unsigned char *s, size_t nb)
+{
+    uintptr_t a = (uintptr_t)d, b = (uintptr_t)s;
+    if (nb >= 16 && nb <= 256 && (a >= b + nb || b >= a + nb)) {
+        for (size_t i = 0; i + 16 < nb; i += 16) memcpy(d + i, s + i, 16);
+        memcpy(d + nb - 16, s + nb - 16, 16);
+    } else {
+        memmove(d, s, nb);
+    }
+}
 
 #define RUN_END 0xFFFFFFFFu   /* start of the pseudo-run after the line's end pseudo-run */
 
@@ -1286,7 +1292,7 @@ MCRLE_INLINE size_t decode_lines(dstate *st, const mcrle_bytes_info *info, size_
         unsigned sym = rd_sym(&rd, st->luts[T_FIRST + prev_changed]);
         if (contig) {
             if (k == 0) fill_contig(dst, W, tv[0], E);
-            else memmove(dst, prev, W * E);
+            else copy_line(dst, prev, W * E);
         }
         prev_changed = sym != SYM_END;
         if (sym != SYM_END) {
@@ -1321,7 +1327,7 @@ MCRLE_INLINE size_t decode_lines(dstate *st, const mcrle_bytes_info *info, size_
                     uint64_t kr = kv - at_p;   /* the kr-th old edge above p (0: p itself) */
                     if (MCRLE_UNLIKELY(kr > m - c)) return k + 1;   /* fewer edges */
                     uint32_t idx = c + (uint32_t)kr;   /* <= m: P[m] == W */
-                    uint32_t kz = 0u - (kr == 0), edge = (P[idx] & ~kz) | (p & kz);
+                    uint32_t edge = kr ? P[idx] : p;
                     /* a: [edge, edge + l) inside the line; b: [edge - l, edge) after p */
                     unsigned bad_a = (edge >= W32) | (l > (uint64_t)(W32 - edge));
                     unsigned bad_b = l > (uint64_t)(edge - p);
@@ -1332,9 +1338,7 @@ MCRLE_INLINE size_t decode_lines(dstate *st, const mcrle_bytes_info *info, size_
                     while (P[cs] > s) cs--;
                     ce = idx;
                 }
-                ce += P[ce + 1] <= e;   /* the first two steps without branches */
-                ce += P[ce + 1] <= e;
-                while (MCRLE_UNLIKELY(P[ce + 1] <= e)) ce++;   /* stops at m (P[m] == W) or below */
+                while (P[ce + 1] <= e) ce++;   /* stops at m (P[m] == W) or below */
                 /* the new runs of [p, s): the old ones: p's own unless it merges, c+1 .. cs,
                    but cs itself only if it starts before s */
                 uint32_t left = last;   /* the value at s - 1 (NONE if s == 0) */
