@@ -375,7 +375,9 @@ MCRLE_INLINE uint64_t br_peek(const bitr *b, size_t *avail)
     size_t left = b->pos < b->len ? b->len - b->pos : 0;
     uint64_t w = 0;
     if (left >= 8) {
-        for (unsigned i = 0; i < 8; i++) w |= (uint64_t)b->p[b->pos + i] << (8 * i);
+        const unsigned char *q = b->p + b->pos;   /* one 8-byte load once compiled */
+        w = (uint64_t)q[0] | (uint64_t)q[1] << 8 | (uint64_t)q[2] << 16 | (uint64_t)q[3] << 24 |
+            (uint64_t)q[4] << 32 | (uint64_t)q[5] << 40 | (uint64_t)q[6] << 48 | (uint64_t)q[7] << 56;
         *avail = 64 - b->bit;
     } else {
         for (size_t i = 0; i < left; i++) w |= (uint64_t)b->p[b->pos + i] << (8 * i);
@@ -571,12 +573,27 @@ static int read_table(bitr *b, unsigned A, uint32_t *lut)
         sum += f;
     }
     freq[np - 1] = T - sum;
-    uint32_t c = 0;
+    size_t c = 0;
     for (uint32_t i = 0; i < np; i++) {
         uint32_t f = freq[i] << (SCALE_BITS - k), e0 = LUT_ENTRY(sym[i], 0, f);
-        for (uint32_t j = 0; j < f; j += 8)   /* 8 at a time: may run into the next symbol's
-                                                 slots (written next) or the table's slack */
-            for (uint32_t q = 0; q < 8; q++) lut[c + j + q] = e0 + ((j + q) << LUT_BIAS_SHIFT);
+        uint32_t *d = lut + c;
+        /* 8 slots at a time: may run into the next symbol's slots (written next) or the
+           table's slack */
+#if defined(__SSE2__) || defined(_M_X64)
+        __m128i v = _mm_add_epi32(_mm_set1_epi32((int)e0),
+                                  _mm_setr_epi32(0, 1 << LUT_BIAS_SHIFT, 2 << LUT_BIAS_SHIFT,
+                                                 3 << LUT_BIAS_SHIFT));
+        const __m128i step = _mm_set1_epi32(4 << LUT_BIAS_SHIFT);
+        for (size_t j = 0; j < f; j += 8) {
+            _mm_storeu_si128((__m128i *)(void *)(d + j), v);
+            v = _mm_add_epi32(v, step);
+            _mm_storeu_si128((__m128i *)(void *)(d + j + 4), v);
+            v = _mm_add_epi32(v, step);
+        }
+#else
+        for (size_t j = 0; j < f; j += 8)
+            for (uint32_t q = 0; q < 8; q++) d[j + q] = e0 + ((uint32_t)(j + q) << LUT_BIAS_SHIFT);
+#endif
         c += f;
     }
     return 1;
@@ -1297,7 +1314,7 @@ MCRLE_INLINE size_t decode_lines(dstate *st, const mcrle_bytes_info *info, size_
         prev_changed = sym != SYM_END;
         if (sym != SYM_END) {
             /* c: the old run holding p; n: new runs so far; last: the value at p - 1 */
-            uint32_t p = 0, c = 0, n = 0, last = NONE;
+            uint32_t p = 0, c = 0, n = 0, last = NONE, vc = PV[0];   /* vc: PV[c] */
             do {
                 uint32_t s, e, cs, ce;   /* cs, ce: the old runs holding s and e */
                 unsigned ok, side;       /* side: 0 the segment's left is predicted, 1 its right */
@@ -1323,7 +1340,7 @@ MCRLE_INLINE size_t decode_lines(dstate *st, const mcrle_bytes_info *info, size_
                     if (MCRLE_UNLIKELY(kk == KL_ESC)) kv = KL_BASE + dec_num(&rd, st->luts[T_KX]);
                     if (MCRLE_UNLIKELY(ll == KL_ESC)) l = KL_BASE + dec_num(&rd, st->luts[T_LX]);
                     /* is p an edge: the new value on its left differs from the old one at p */
-                    unsigned at_p = (p > 0) & (last != PV[c]);
+                    unsigned at_p = (p > 0) & (last != vc);
                     uint64_t kr = kv - at_p;   /* the kr-th old edge above p (0: p itself) */
                     if (MCRLE_UNLIKELY(kr > m - c)) return k + 1;   /* fewer edges */
                     uint32_t idx = c + (uint32_t)kr;   /* <= m: P[m] == W */
@@ -1343,7 +1360,7 @@ MCRLE_INLINE size_t decode_lines(dstate *st, const mcrle_bytes_info *info, size_
                    but cs itself only if it starts before s */
                 uint32_t left = last;   /* the value at s - 1 (NONE if s == 0) */
                 {
-                    uint32_t v0 = PV[c];
+                    uint32_t v0 = vc;
                     unsigned cut = P[cs] == s;      /* then s > p implies cs > c */
                     N[n] = p;
                     NV[n] = v0;
@@ -1377,6 +1394,7 @@ MCRLE_INLINE size_t decode_lines(dstate *st, const mcrle_bytes_info *info, size_
                 else fill_contig(dst + (size_t)s * E, e - s, val, E);
                 p = e;
                 c = ce;
+                vc = right;
                 last = v;
                 sym = rd_sym(&rd, seg);
             } while (sym != SYM_END);
