@@ -1301,17 +1301,25 @@ MCRLE_INLINE size_t decode_lines(dstate *st, const mcrle_bytes_info *info, size_
     P[1] = W32;
     PV[1] = NONE;
     P[2] = RUN_END;
-    unsigned prev_changed = 0;
-    unsigned char *prev = NULL;
+    /* the table of a line's first symbol: a select in registers, not an indexed load, as
+       it is on the dependency chain from one line to the next */
+    const uint32_t *first0 = st->luts[T_FIRST], *first1 = st->luts[T_FIRST + 1], *first = first0;
+    /* lines at a fixed distance (the leading axes of out collapse, as in C order): no walk */
+    int uniform = 1;
+    for (int a = 0; a + 1 < g.n; a++)
+        uniform &= g.step[a] == g.step[a + 1] * (ptrdiff_t)g.shape[a + 1];
+    const ptrdiff_t lstep = g.n > 0 ? g.step[g.n - 1] : 0;
+    unsigned char *prev = NULL, *next = out;   /* uniform: the next line of out */
     if (!contig) fill_contig(scratch_line, W, tv[0], E);
     for (size_t k = 0; k < lines; k++) {
-        unsigned char *dst = contig ? out + g.offset : scratch_line;
-        unsigned sym = rd_sym(&rd, st->luts[T_FIRST + prev_changed]);
+        unsigned char *line_out = uniform ? next : out + g.offset;
+        unsigned char *dst = contig ? line_out : scratch_line;
+        unsigned sym = rd_sym(&rd, first);
         if (contig) {
             if (k == 0) fill_contig(dst, W, tv[0], E);
             else copy_line(dst, prev, W * E);
         }
-        prev_changed = sym != SYM_END;
+        first = sym != SYM_END ? first1 : first0;
         if (sym != SYM_END) {
             /* c: the old run holding p; n: new runs so far; last: the value at p - 1 */
             uint32_t p = 0, c = 0, n = 0, last = NONE, vc = PV[0];   /* vc: PV[c] */
@@ -1416,10 +1424,11 @@ MCRLE_INLINE size_t decode_lines(dstate *st, const mcrle_bytes_info *info, size_
             uint32_t *t = P; P = N; N = t;
             t = PV; PV = NV; NV = t;
         }
-        if (!contig) scatter_line(out + g.offset, g.wstride, dst, W, E);
+        if (!contig) scatter_line(line_out, g.wstride, dst, W, E);
         if (rd.bad) return k + 1;
         prev = dst;
-        geom_next(&g);
+        if (uniform) next += lstep;
+        else geom_next(&g);
     }
     st->rd = rd;
     return 0;
