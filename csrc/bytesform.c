@@ -365,24 +365,63 @@ static void bw_eg0(bitw *b, uint32_t v)   /* exp-Golomb order 0 */
 
 typedef struct bitr { const unsigned char *p; size_t len, pos; unsigned bit; int bad; } bitr;
 
-static uint32_t br_get(bitr *b, unsigned n)
+/*
+ * The reader takes up to 57 bits at a time: the next 8 bytes (fewer at the end, zero-filled)
+ * shifted by the bit offset. Running out of bits leaves it at the end of the section (pos ==
+ * len, bit 0) and bad, as reading bit by bit would.
+ */
+MCRLE_INLINE uint64_t br_peek(const bitr *b, size_t *avail)
 {
-    uint32_t v = 0;
-    for (unsigned i = 0; i < n; i++) {
-        if (b->pos >= b->len) { b->bad = 1; return 0; }
-        v |= (uint32_t)((b->p[b->pos] >> b->bit) & 1) << i;
-        if (++b->bit == 8) { b->bit = 0; b->pos++; }
+    size_t left = b->pos < b->len ? b->len - b->pos : 0;
+    uint64_t w = 0;
+    if (left >= 8) {
+        const unsigned char *q = b->p + b->pos;   /* one 8-byte load once compiled */
+        w = (uint64_t)q[0] | (uint64_t)q[1] << 8 | (uint64_t)q[2] << 16 | (uint64_t)q[3] << 24 |
+            (uint64_t)q[4] << 32 | (uint64_t)q[5] << 40 | (uint64_t)q[6] << 48 | (uint64_t)q[7] << 56;
+        *avail = 64 - b->bit;
+    } else {
+        for (size_t i = 0; i < left; i++) w |= (uint64_t)b->p[b->pos + i] << (8 * i);
+        *avail = left * 8 - (left ? b->bit : 0);
     }
-    return v;
+    return w >> b->bit;
 }
 
-static uint32_t br_eg0(bitr *b, unsigned max_z)
+MCRLE_INLINE void br_skip(bitr *b, size_t n)
 {
-    unsigned z = 0;
-    while (br_get(b, 1) == 0) {
-        if (b->bad || ++z > max_z) { b->bad = 1; return 0; }
+    size_t t = b->bit + n;
+    b->pos += t >> 3;
+    b->bit = (unsigned)(t & 7);
+}
+
+MCRLE_INLINE void br_fail_end(bitr *b)
+{
+    b->bad = 1;
+    if (b->pos < b->len) b->pos = b->len;
+    b->bit = 0;
+}
+
+MCRLE_INLINE uint32_t br_get(bitr *b, unsigned n)   /* n <= 32 */
+{
+    size_t avail;
+    uint64_t w = br_peek(b, &avail);
+    if (n > avail) { br_fail_end(b); return 0; }
+    br_skip(b, n);
+    return (uint32_t)(w & (((uint64_t)1 << n) - 1));
+}
+
+MCRLE_INLINE uint32_t br_eg0(bitr *b, unsigned max_z)   /* max_z <= 16 */
+{
+    size_t avail;
+    uint64_t w = br_peek(b, &avail);
+    unsigned z = w ? mcrle_ctz64(w) : 64;   /* zero bits before the first one bit */
+    if (z > max_z && (size_t)max_z + 1 <= avail) {   /* one zero too many */
+        br_skip(b, (size_t)max_z + 1);
+        b->bad = 1;
+        return 0;
     }
-    return ((1u << z) | br_get(b, z)) - 1;
+    if ((size_t)z + 1 + z > avail) { br_fail_end(b); return 0; }
+    br_skip(b, 2 * (size_t)z + 1);
+    return (uint32_t)(((w >> (z + 1)) & (((uint64_t)1 << z) - 1)) | ((uint64_t)1 << z)) - 1;
 }
 
 static unsigned eg0_len(uint32_t v)
@@ -498,11 +537,14 @@ static void write_table(bitw *b, const uint32_t *count, unsigned A, ftab *t)
 
 /*
  * Decoder's view of a table: one 32-bit entry per slot (x mod M_TOTAL), so
- * that a symbol costs one load: symbol (bits 0-6), slot - cum[symbol] (the
- * next SCALE_BITS bits) and freq[symbol] (the bits above).
+ * that a symbol costs one load: freq[symbol] (bits 0-15, first: the multiply
+ * of the state update waits only for the load), slot - cum[symbol] (the next
+ * SCALE_BITS bits) and the symbol (bits 25-31).
  */
-#define LUT_FREQ_SHIFT (7 + SCALE_BITS)
-#define LUT_ENTRY(sym, bias, freq) ((uint32_t)(sym) | (uint32_t)(bias) << 7 | (uint32_t)(freq) << LUT_FREQ_SHIFT)
+#define LUT_BIAS_SHIFT 16
+#define LUT_SYM_SHIFT (LUT_BIAS_SHIFT + SCALE_BITS)
+#define LUT_STRIDE (M_TOTAL + 8)   /* a table's slots, then slack for read_table's 8-slot stores */
+#define LUT_ENTRY(sym, bias, freq) ((uint32_t)(freq) | (uint32_t)(bias) << LUT_BIAS_SHIFT | (uint32_t)(sym) << LUT_SYM_SHIFT)
 
 /*
  * Reads one table into its lookup table: 1 if present, 2 if absent (the
@@ -531,10 +573,27 @@ static int read_table(bitr *b, unsigned A, uint32_t *lut)
         sum += f;
     }
     freq[np - 1] = T - sum;
-    uint32_t c = 0;
+    size_t c = 0;
     for (uint32_t i = 0; i < np; i++) {
-        uint32_t f = freq[i] << (SCALE_BITS - k);
-        for (uint32_t j = 0; j < f; j++) lut[c + j] = LUT_ENTRY(sym[i], j, f);
+        uint32_t f = freq[i] << (SCALE_BITS - k), e0 = LUT_ENTRY(sym[i], 0, f);
+        uint32_t *d = lut + c;
+        /* 8 slots at a time: may run into the next symbol's slots (written next) or the
+           table's slack */
+#if defined(__SSE2__) || defined(_M_X64)
+        __m128i v = _mm_add_epi32(_mm_set1_epi32((int)e0),
+                                  _mm_setr_epi32(0, 1 << LUT_BIAS_SHIFT, 2 << LUT_BIAS_SHIFT,
+                                                 3 << LUT_BIAS_SHIFT));
+        const __m128i step = _mm_set1_epi32(4 << LUT_BIAS_SHIFT);
+        for (size_t j = 0; j < f; j += 8) {
+            _mm_storeu_si128((__m128i *)(void *)(d + j), v);
+            v = _mm_add_epi32(v, step);
+            _mm_storeu_si128((__m128i *)(void *)(d + j + 4), v);
+            v = _mm_add_epi32(v, step);
+        }
+#else
+        for (size_t j = 0; j < f; j += 8)
+            for (uint32_t q = 0; q < 8; q++) d[j + q] = e0 + ((uint32_t)(j + q) << LUT_BIAS_SHIFT);
+#endif
         c += f;
     }
     return 1;
@@ -554,7 +613,7 @@ MCRLE_INLINE uint32_t load32le(const unsigned char *p)
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static void rd_block(rdec *d)
+MCRLE_INLINE void rd_block(rdec *d)
 {
     if (d->x != RANS_L) d->bad = 1;   /* the previous block must end where the encoder began */
     if (d->end - d->p < 4) { d->bad = 1; d->x = RANS_L; d->p = d->end; }
@@ -566,12 +625,28 @@ static void rd_block(rdec *d)
     d->left = BLOCK_OPS;
 }
 
+/*
+ * x < RANS_L ? y : x without a branch (compilers turn the plain conditional into one here,
+ * which mispredicts on about every other renormalisation): on x86-64 one compare and one
+ * conditional move, the shortest path on the state's dependency chain.
+ */
+MCRLE_INLINE uint32_t renorm_select(uint32_t x, uint32_t y)
+{
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+    __asm__("cmpl %2, %0\n\tcmovbl %1, %0" : "+r"(x) : "r"(y), "i"(RANS_L) : "cc");
+    return x;
+#else
+    uint32_t m = 0u - (uint32_t)(x < RANS_L);
+    return x ^ ((x ^ y) & m);
+#endif
+}
+
 MCRLE_INLINE void rd_refill(rdec *d)
 {
     if (MCRLE_LIKELY(d->end - d->p >= 2)) {   /* branch-free: the test below is unpredictable */
         uint32_t w = (uint32_t)d->p[0] | (uint32_t)d->p[1] << 8;
-        uint32_t need = d->x < RANS_L;
-        d->x = need ? (d->x << 16) | w : d->x;
+        uint32_t need = d->x < RANS_L, y = (d->x << 16) | w;
+        d->x = renorm_select(d->x, y);
         d->p += 2 * need;
     } else if (d->x < RANS_L) {
         d->bad = 1;
@@ -584,9 +659,9 @@ MCRLE_INLINE unsigned rd_sym(rdec *d, const uint32_t *lut)
     if (MCRLE_UNLIKELY(d->left == 0)) rd_block(d);
     d->left--;
     uint32_t e = lut[d->x & (M_TOTAL - 1)];
-    d->x = (e >> LUT_FREQ_SHIFT) * (d->x >> SCALE_BITS) + ((e >> 7) & (M_TOTAL - 1));
+    d->x = (e & 0xffffu) * (d->x >> SCALE_BITS) + ((e >> LUT_BIAS_SHIFT) & (M_TOTAL - 1));
     rd_refill(d);
-    return e & 127;
+    return e >> LUT_SYM_SHIFT;
 }
 
 MCRLE_INLINE uint32_t rd_raw(rdec *d, unsigned k)   /* 1 <= k <= 16 */
@@ -1067,7 +1142,9 @@ int mcrle_bytes_encode(const void *data, mcrle_kind kind, size_t elem_size, int 
 
 /* ---- decoder --------------------------------------------------------------- */
 
-typedef struct dec_layout { size_t tv, tkey, packed, cache, luts, line, lut8, edges, total; } dec_layout;
+#define RUN_SLACK 8u   /* entries of a run list beyond W: [-1], the end pseudo-runs, copy overrun */
+
+typedef struct dec_layout { size_t tv, packed, cache, luts, line, runs, total; } dec_layout;
 
 static int dec_plan(const mcrle_bytes_info *info, size_t out_elem, dec_layout *Lo)
 {
@@ -1078,13 +1155,11 @@ static int dec_plan(const mcrle_bytes_info *info, size_t out_elem, dec_layout *L
     size_t off = 0;
 #define TAKE(field, bytes) do { Lo->field = off; off += ((bytes) + 7) & ~(size_t)7; } while (0)
     TAKE(tv, n * 8);
-    TAKE(tkey, n * 8);
     TAKE(packed, n * 8);
     TAKE(cache, cache_slots * 16);
-    TAKE(luts, (size_t)N_TABLES * M_TOTAL * 4);
+    TAKE(luts, (size_t)N_TABLES * LUT_STRIDE * 4);
     TAKE(line, W * out_elem > RAW_CHUNK * 8 ? W * out_elem : RAW_CHUNK * 8);
-    TAKE(lut8, 256 * 4);
-    TAKE(edges, (W + 63) / 64 * 8);
+    TAKE(runs, (W + RUN_SLACK) * 16);   /* two run lists (starts and value indices) */
 #undef TAKE
     Lo->total = off;
     return 1;
@@ -1120,24 +1195,7 @@ typedef struct dstate {
     uint32_t n;
     unsigned nb_index;
     const uint64_t *tv;       /* the values as out's element patterns */
-    const uint64_t *tkey;     /* the same as keys of out's kind: increasing */
-    const uint32_t *lut8;     /* 1-byte elements: index of each byte value */
-    int out_signed;
 } dstate;
-
-/* Index of a value on the line (it always comes from the table). */
-MCRLE_INLINE uint32_t index_of(const dstate *s, uint64_t v, size_t E)
-{
-    if (E == 1) return s->lut8[v & 0xff];
-    uint64_t key = s->out_signed ? sign_extend(v, E) ^ KEY_FLIP : v;
-    size_t lo = 0, hi = s->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (s->tkey[mid] < key) lo = mid + 1;
-        else hi = mid;
-    }
-    return lo < s->n ? (uint32_t)lo : 0;
-}
 
 /* The r-th of the candidates() of the encoder; NONE if there are fewer. */
 MCRLE_INLINE uint32_t nth_candidate(const uint32_t *cache, unsigned r, uint32_t c, uint32_t A,
@@ -1182,54 +1240,6 @@ MCRLE_INLINE uint64_t dec_num(rdec *rd, const uint32_t *lut)
     return ((uint64_t)1 << c) - 1 + rd_bits(rd, c);
 }
 
-/*
- * Edges of the line being decoded (x >= 1 with line[x] != line[x-1]) as a
- * bitmap, kept up to date as segments are filled: the line starts as a copy
- * of the one before, whose bitmap this already is, so it is never rescanned.
- */
-/* The k-th edge at x >= from (k >= 1); W when there are exactly k - 1, SIZE_MAX when fewer. */
-MCRLE_INLINE size_t kth_edge(const uint64_t *bm, size_t from, size_t W, uint64_t k)
-{
-    if (from >= W) return k == 1 ? W : SIZE_MAX;
-    size_t w = from >> 6, nw = (W + 63) >> 6;
-    uint64_t bits = bm[w] & (~(uint64_t)0 << (from & 63));
-    for (;;) {   /* k is small: step through the set bits */
-        while (bits) {
-            if (--k == 0) return (w << 6) + mcrle_ctz64(bits);
-            bits &= bits - 1;
-        }
-        if (++w >= nw) return k == 1 ? W : SIZE_MAX;
-        bits = bm[w];
-    }
-}
-
-/* Clears the bits [a, b). */
-MCRLE_INLINE void bits_clear(uint64_t *bm, size_t a, size_t b)
-{
-    while (a < b) {
-        size_t w = a >> 6, hi = (w + 1) << 6, end = b < hi ? b : hi;
-        unsigned n = (unsigned)(end - a);
-        uint64_t mask = n == 64 ? ~(uint64_t)0 : (((uint64_t)1 << n) - 1) << (a & 63);
-        bm[w] &= ~mask;
-        a = end;
-    }
-}
-
-MCRLE_INLINE void bit_put(uint64_t *bm, size_t x, int on)
-{
-    uint64_t m = (uint64_t)1 << (x & 63);
-    bm[x >> 6] = on ? bm[x >> 6] | m : bm[x >> 6] & ~m;
-}
-
-/* The edges once line[s, e) is filled with v (called before the fill, which it does not read). */
-MCRLE_INLINE void edges_fill(uint64_t *bm, const unsigned char *line, size_t s, size_t e, size_t W,
-                             uint64_t v, size_t E)
-{
-    bits_clear(bm, s + 1, e);
-    if (s > 0) bit_put(bm, s, mcrle_load(line + (s - 1) * E, E) != v);
-    if (e < W) bit_put(bm, e, mcrle_load(line + e * E, E) != v);
-}
-
 /* Symbols 1..100 unpacked: min(l,5)-1 (bits 0-2), min(k,5)-1 (bits 3-5), predicted (6), case b (7). */
 #define SEG_INFO_OF(x) ((((x) >> 1) % 5) | (((x) / 10 % 5) << 3) | (((x) & 1) << 6) | ((x) / 50) << 7)
 #define SI4(x) SEG_INFO_OF(x), SEG_INFO_OF(x + 1), SEG_INFO_OF(x + 2), SEG_INFO_OF(x + 3)
@@ -1240,78 +1250,204 @@ static const unsigned short SEG_INFO[SYM_C] = {
 #undef SI20
 #undef SI4
 
-/* All lines, for out elements of E bytes. 0, or the line where the payload is corrupt + 1. */
+/*
+ * The line before into the line (contiguous, nb bytes): short lines (3D maps have many)
+ * inline in 16-byte moves, the last one overlapping; long or overlapping ones by memmove.
+ */
+MCRLE_INLINE void copy_line(unsigned char *d, const unsigned char *s, size_t nb)
+{
+    uintptr_t a = (uintptr_t)d, b = (uintptr_t)s;
+    if (nb >= 16 && nb <= 256 && (a >= b + nb || b >= a + nb)) {
+        for (size_t i = 0; i + 16 < nb; i += 16) memcpy(d + i, s + i, 16);
+        memcpy(d + nb - 16, s + nb - 16, 16);
+    } else {
+        memmove(d, s, nb);
+    }
+}
+
+#define RUN_END 0xFFFFFFFFu   /* start of the pseudo-run after the line's end pseudo-run */
+
+/* Fills a segment of 1 to 4 (E == 1) or 1 to 2 (else) elements with the pattern v, branch-free. */
+MCRLE_INLINE void fill_short(unsigned char *line, size_t s, size_t e, uint64_t v, size_t E)
+{
+    switch (E) {
+    case 1: {   /* 1..4 bytes: s, e - 1, and one inside from each end */
+        size_t i = e - s > 1, j = e - s > 2;
+        line[s] = (unsigned char)v; line[e - 1] = (unsigned char)v;
+        line[s + i] = (unsigned char)v; line[e - 1 - j] = (unsigned char)v;
+        break;
+    }
+    case 2: { uint16_t x = (uint16_t)v; memcpy(line + 2 * s, &x, 2); memcpy(line + 2 * (e - 1), &x, 2); break; }
+    case 4: { uint32_t x = (uint32_t)v; memcpy(line + 4 * s, &x, 4); memcpy(line + 4 * (e - 1), &x, 4); break; }
+    default: memcpy(line + 8 * s, &v, 8); memcpy(line + 8 * (e - 1), &v, 8); break;
+    }
+}
+
+/*
+ * All lines, for out elements of E bytes. 0, or the line where the payload is corrupt + 1.
+ *
+ * The line before is kept as its runs: starts P[0] = 0 < P[1] < ... < P[m-1] (its edges) and
+ * value indices PV[i] != PV[i + 1]; then a pseudo-run P[m] = W with PV[m] = NONE (so that
+ * "the run holding position W" has no value) and P[m + 1] = RUN_END, above every position.
+ * While a line is decoded, positions [0, p) are final and [p, W) still hold the line before,
+ * so the edges after p (4.7) are: p itself when the value at p - 1 (the last new run)
+ * differs from the old one at p, then the old edges above p, then W. With c the old run
+ * that holds p, the k-th edge is P[c + k - (1 if p is an edge)]: no scan. The new line's
+ * runs (N, NV; NV[-1] = NONE is the value "left of position 0") are built as segments come,
+ * the old runs between them copied, and become the line before of the next line; a line
+ * without segments keeps them. The output line is the line before copied (memmove; for
+ * strided outputs the scratch line keeps it) and patched segment by segment.
+ */
 MCRLE_INLINE size_t decode_lines(dstate *st, const mcrle_bytes_info *info, size_t W, size_t lines,
                                  const ptrdiff_t *strides, unsigned char *out,
-                                 unsigned char *scratch_line, uint64_t *bm, size_t E)
+                                 unsigned char *scratch_line, uint32_t *runs, size_t E)
 {
     geom g;
     geom_init(&g, info->ndim, info->shape, strides, E);
-    int contig = g.wstride == (ptrdiff_t)E;
+    const int contig = g.wstride == (ptrdiff_t)E;
     rdec rd = st->rd;   /* a local copy stays in registers */
     const uint32_t *seg = st->luts[T_SEG];
-    unsigned prev_changed = 0;
-    unsigned char *prev = NULL;
+    const uint64_t *tv = st->tv;
+    const uint32_t W32 = (uint32_t)W;   /* W <= MAX_LINE */
+    const size_t RL = W + RUN_SLACK;
+    uint32_t *P = runs + 1, *PV = runs + RL + 1, *N = runs + 2 * RL + 1, *NV = runs + 3 * RL + 1;
+    memset(runs, 0, 4 * RL * sizeof *runs);   /* the copy overrun reads defined entries */
+    PV[-1] = NONE;
+    NV[-1] = NONE;
+    uint32_t m = 1;
+    P[0] = 0;
+    PV[0] = 0;   /* before the first line: all index 0 */
+    P[1] = W32;
+    PV[1] = NONE;
+    P[2] = RUN_END;
+    /* the table of a line's first symbol: a select in registers, not an indexed load, as
+       it is on the dependency chain from one line to the next */
+    const uint32_t *first0 = st->luts[T_FIRST], *first1 = st->luts[T_FIRST + 1], *first = first0;
+    /* lines at a fixed distance (the leading axes of out collapse, as in C order): no walk */
+    int uniform = 1;
+    for (int a = 0; a + 1 < g.n; a++)
+        uniform &= g.step[a] == g.step[a + 1] * (ptrdiff_t)g.shape[a + 1];
+    const ptrdiff_t lstep = g.n > 0 ? g.step[g.n - 1] : 0;
+    unsigned char *prev = NULL, *next = out;   /* uniform: the next line of out */
+    if (!contig) fill_contig(scratch_line, W, tv[0], E);
     for (size_t k = 0; k < lines; k++) {
-        unsigned char *dst = contig ? out + g.offset : scratch_line;
-        unsigned sym = rd_sym(&rd, st->luts[T_FIRST + prev_changed]);
-        if (k == 0) fill_contig(dst, W, st->tv[0], E);
-        else if (contig) memmove(dst, prev, W * E);
-        prev_changed = sym != SYM_END;
-        size_t p = 0;
-        while (sym != SYM_END) {
-            size_t s, e;
-            unsigned ok, side;   /* side: 0 the segment's left is predicted, 1 its right */
-            if (sym >= SYM_C) {
-                uint64_t off = dec_num(&rd, st->luts[T_OFF]);
-                unsigned ll = sym - SYM_C;
-                uint64_t l = ll < KL_ESC ? ll + 1 : KL_BASE + dec_num(&rd, st->luts[T_LX]);
-                if (off >= W - p) return k + 1;
-                s = p + (size_t)off;
-                if (l > W - s) return k + 1;
-                e = s + (size_t)l;
-                ok = 0;
-                side = 2;
-            } else {
-                unsigned si = SEG_INFO[sym], ll = si & 7, kk = (si >> 3) & 7;
-                ok = (si >> 6) & 1;
-                side = si >> 7;
-                uint64_t kv = kk + 1, l = ll + 1;
-                if (MCRLE_UNLIKELY(kk == KL_ESC)) kv = KL_BASE + dec_num(&rd, st->luts[T_KX]);
-                if (MCRLE_UNLIKELY(ll == KL_ESC)) l = KL_BASE + dec_num(&rd, st->luts[T_LX]);
-                size_t edge = kth_edge(bm, p ? p : 1, W, kv);
-                /* a: [edge, edge + l) inside the line; b: [edge - l, edge) after p */
-                s = side ? edge - (size_t)l : edge;
-                e = s + (size_t)l;
-                if (MCRLE_UNLIKELY(edge == SIZE_MAX || (side ? l > edge - p : (edge >= W || l > W - edge))))
-                    return k + 1;
-            }
-            uint64_t val;
-            if (ok) {
-                if (side == 0 ? s == 0 : e == W) return k + 1;
-                val = mcrle_load(dst + (side == 0 ? s - 1 : e) * E, E);
-            } else {
-                uint32_t old = index_of(st, mcrle_load(dst + s * E, E), E);
-                uint32_t left = s ? index_of(st, mcrle_load(dst + (s - 1) * E, E), E) : NONE;
-                uint32_t right = e < W ? index_of(st, mcrle_load(dst + e * E, E), E) : NONE;
-                uint32_t pred = side == 0 ? left : side == 1 ? right : NONE;
-                uint32_t v = dec_value(st, &rd, old, left, right, pred);
-                if (v == NONE) return k + 1;
-                val = st->tv[v];
-            }
-            edges_fill(bm, dst, s, e, W, val, E);
-            if (E == 1 && e - s <= 8) {   /* most segments are a pixel or two: no memset call */
-                for (size_t i = s; i < e; i++) dst[i] = (unsigned char)val;
-            } else {
-                fill_contig(dst + s * E, e - s, val, E);
-            }
-            p = e;
-            sym = rd_sym(&rd, seg);
+        unsigned char *line_out = uniform ? next : out + g.offset;
+        unsigned char *dst = contig ? line_out : scratch_line;
+        unsigned sym = rd_sym(&rd, first);
+        if (contig) {
+            if (k == 0) fill_contig(dst, W, tv[0], E);
+            else copy_line(dst, prev, W * E);
         }
-        if (!contig) scatter_line(out + g.offset, g.wstride, dst, W, E);
+        first = sym != SYM_END ? first1 : first0;
+        if (sym != SYM_END) {
+            /* c: the old run holding p; n: new runs so far; last: the value at p - 1 */
+            uint32_t p = 0, c = 0, n = 0, last = NONE, vc = PV[0];   /* vc: PV[c] */
+            do {
+                uint32_t s, e, cs, ce;   /* cs, ce: the old runs holding s and e */
+                unsigned ok, side;       /* side: 0 the segment's left is predicted, 1 its right */
+                if (MCRLE_UNLIKELY(p >= W32)) return k + 1;   /* no position left for a segment */
+                if (MCRLE_UNLIKELY(sym >= SYM_C)) {
+                    uint64_t off = dec_num(&rd, st->luts[T_OFF]);
+                    unsigned ll = sym - SYM_C;
+                    uint64_t l = ll < KL_ESC ? ll + 1 : KL_BASE + dec_num(&rd, st->luts[T_LX]);
+                    if (off >= W32 - p) return k + 1;
+                    s = p + (uint32_t)off;
+                    if (l > W32 - s) return k + 1;
+                    e = s + (uint32_t)l;
+                    ok = 0;
+                    side = 2;
+                    cs = c;
+                    while (P[cs + 1] <= s) cs++;
+                    ce = cs;
+                } else {
+                    unsigned si = SEG_INFO[sym], ll = si & 7, kk = (si >> 3) & 7;
+                    ok = (si >> 6) & 1;
+                    side = si >> 7;
+                    uint64_t kv = kk + 1, l = ll + 1;
+                    if (MCRLE_UNLIKELY(kk == KL_ESC)) kv = KL_BASE + dec_num(&rd, st->luts[T_KX]);
+                    if (MCRLE_UNLIKELY(ll == KL_ESC)) l = KL_BASE + dec_num(&rd, st->luts[T_LX]);
+                    /* is p an edge: the new value on its left differs from the old one at p */
+                    unsigned at_p = (p > 0) & (last != vc);
+                    uint64_t kr = kv - at_p;   /* the kr-th old edge above p (0: p itself) */
+                    if (MCRLE_UNLIKELY(kr > m - c)) return k + 1;   /* fewer edges */
+                    uint32_t idx = c + (uint32_t)kr;   /* <= m: P[m] == W */
+                    uint32_t edge = kr ? P[idx] : p;
+                    /* a: [edge, edge + l) inside the line; b: [edge - l, edge) after p */
+                    unsigned bad_a = (edge >= W32) | (l > (uint64_t)(W32 - edge));
+                    unsigned bad_b = l > (uint64_t)(edge - p);
+                    if (MCRLE_UNLIKELY((bad_a & (side ^ 1)) | (bad_b & side))) return k + 1;
+                    s = edge - ((uint32_t)l & (0u - side));
+                    e = s + (uint32_t)l;
+                    cs = idx - side;   /* b: idx > c, so cs >= c, and P[c] <= p <= s */
+                    while (P[cs] > s) cs--;
+                    ce = idx;
+                }
+                while (P[ce + 1] <= e) ce++;   /* stops at m (P[m] == W) or below */
+                /* the new runs of [p, s): the old ones: p's own unless it merges, c+1 .. cs,
+                   but cs itself only if it starts before s */
+                uint32_t left = last;   /* the value at s - 1 (NONE if s == 0) */
+                {
+                    uint32_t v0 = vc;
+                    unsigned cut = P[cs] == s;      /* then s > p implies cs > c */
+                    N[n] = p;
+                    NV[n] = v0;
+                    n += (s > p) & (last != v0);
+                    uint32_t cnt = cs - c;
+                    memcpy(N + n, P + c + 1, 4 * sizeof *N);   /* most segments copy 0..4 runs */
+                    memcpy(NV + n, PV + c + 1, 4 * sizeof *N);
+                    if (MCRLE_UNLIKELY(cnt > 4)) {
+                        memcpy(N + n + 4, P + c + 5, (cnt - 4) * sizeof *N);
+                        memcpy(NV + n + 4, PV + c + 5, (cnt - 4) * sizeof *N);
+                    }
+                    n += cnt - ((cnt > 0) & cut);
+                    uint32_t sp = 0u - (s > p), lo = PV[(ptrdiff_t)cs - cut];   /* PV[-1] exists */
+                    left = (lo & sp) | (left & ~sp);
+                }
+                uint32_t right = PV[ce];     /* the value at e (NONE if e == W) */
+                uint32_t v;
+                if (ok) {
+                    v = side == 0 ? left : right;
+                    if (MCRLE_UNLIKELY(v == NONE)) return k + 1;
+                } else {
+                    uint32_t pred = side == 0 ? left : side == 1 ? right : NONE;
+                    v = dec_value(st, &rd, PV[cs], left, right, pred);
+                    if (MCRLE_UNLIKELY(v == NONE)) return k + 1;
+                }
+                N[n] = s;
+                NV[n] = v;
+                n += left != v;
+                uint64_t val = tv[v];
+                if (MCRLE_LIKELY(e - s <= (E == 1 ? 4 : 2))) fill_short(dst, s, e, val, E);
+                else fill_contig(dst + (size_t)s * E, e - s, val, E);
+                p = e;
+                c = ce;
+                vc = right;
+                last = v;
+                sym = rd_sym(&rd, seg);
+            } while (sym != SYM_END);
+            if (p < W32) {   /* the rest of the line is old */
+                uint32_t v0 = PV[c];
+                N[n] = p;
+                NV[n] = v0;
+                n += last != v0;
+                for (uint32_t i = c + 1; i < m; i += 4) {   /* 4 at a time: slack after m */
+                    memcpy(N + n + (i - c - 1), P + i, 4 * sizeof *N);
+                    memcpy(NV + n + (i - c - 1), PV + i, 4 * sizeof *N);
+                }
+                n += m - c - 1;
+            }
+            N[n] = W32;
+            NV[n] = NONE;
+            N[n + 1] = RUN_END;
+            m = n;
+            uint32_t *t = P; P = N; N = t;
+            t = PV; PV = NV; NV = t;
+        }
+        if (!contig) scatter_line(line_out, g.wstride, dst, W, E);
         if (rd.bad) return k + 1;
         prev = dst;
-        geom_next(&g);
+        if (uniform) next += lstep;
+        else geom_next(&g);
     }
     st->rd = rd;
     return 0;
@@ -1359,25 +1495,13 @@ static int decode_model(const unsigned char *pl, size_t plen, const mcrle_bytes_
     if (vr != MCRLE_OK) { SET_ERR(err, vinfo.index, tv[vinfo.index]); return vr; }
     dstate st;
     memset(&st, 0, sizeof st);
-    uint64_t *tkey = (uint64_t *)(void *)(S + Lo->tkey);
-    uint32_t *lut8 = (uint32_t *)(void *)(S + Lo->lut8);
-    st.out_signed = out_kind == MCRLE_KIND_SIGNED;
-    for (size_t i = 0; i < n; i++) {
-        tv[i] = mcrle_load(packed + i * oE, oE);
-        tkey[i] = st.out_signed ? sign_extend(tv[i], oE) ^ KEY_FLIP : tv[i];
-    }
-    if (oE == 1) {
-        for (unsigned b = 0; b < 256; b++) lut8[b] = 0;
-        for (size_t i = 0; i < n; i++) lut8[tv[i] & 0xff] = (uint32_t)i;
-    }
+    for (size_t i = 0; i < n; i++) tv[i] = mcrle_load(packed + i * oE, oE);
     st.tv = tv;
-    st.tkey = tkey;
-    st.lut8 = lut8;
 
     bitr br = {pl, plen, pos, 0, 0};
     uint32_t *absent = NULL;
     for (unsigned t = 0; t < N_TABLES; t++) {
-        uint32_t *lut = (uint32_t *)(void *)(S + Lo->luts) + (size_t)t * M_TOTAL;
+        uint32_t *lut = (uint32_t *)(void *)(S + Lo->luts) + (size_t)t * LUT_STRIDE;
         int r = read_table(&br, ALPHA[t], lut);
         if (!r) { SET_ERR(err, br.pos, t); return MCRLE_BYTES_ERR_PAYLOAD; }
         if (r == 2) {   /* absent tables share one lookup table */
@@ -1402,9 +1526,8 @@ static int decode_model(const unsigned char *pl, size_t plen, const mcrle_bytes_
 
     size_t bad = 0;
     unsigned char *line = S + Lo->line;
-    uint64_t *bm = (uint64_t *)(void *)(S + Lo->edges);
-    memset(bm, 0, (W + 63) / 64 * 8);   /* the first line starts all value 0: no edges */
-    MCRLE_DISPATCH_ELEM(oE, bad = decode_lines(&st, info, W, lines, strides, out, line, bm, E_));
+    uint32_t *runs = (uint32_t *)(void *)(S + Lo->runs);
+    MCRLE_DISPATCH_ELEM(oE, bad = decode_lines(&st, info, W, lines, strides, out, line, runs, E_));
     if (bad) { SET_ERR(err, bad - 1, lines); return MCRLE_BYTES_ERR_PAYLOAD; }
     if (st.rd.x != RANS_L || st.rd.p != st.rd.end) {
         SET_ERR(err, lines, lines);

@@ -13,6 +13,7 @@ chooses dtypes, allocates, and turns result codes into readable errors.
 from __future__ import annotations
 
 import base64
+import math
 from collections.abc import Iterator, Mapping
 from typing import Any, Literal, NamedTuple
 
@@ -306,6 +307,20 @@ def decode_bytes(data: Any, *, order: Literal["C", "F"] = "C", out: np.ndarray |
     RLEValueError
         A value that does not fit ``dtype``; bad ``order`` or ``out``.
     """
+    if out is None and dtype is None and type(data) is bytes and (order == "C" or order == "F"):
+        # the common case without building a BytesInfo (small maps decode in tens of
+        # microseconds): anything unusual goes the general way below, which reports it
+        try:
+            _, code, shape, _, _, _, total = _core.bytes_header(data)
+        except _core.CodecError:
+            total = -1
+        if total == len(data) and math.prod(shape) <= get_max_elements():
+            result = np.empty(shape, dtype=_DTYPE_OF_CODE[code], order=order)
+            try:
+                _core.bytes_decode(data, _KIND[result.dtype.kind], result)
+            except _core.CodecError as exc:
+                raise _error(exc, data, 0, result.dtype) from None
+            return result
     if order not in ("C", "F"):
         raise RLEValueError(f"order must be 'C' or 'F', got {order!r}")
     buf, info = _whole(data)
