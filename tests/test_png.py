@@ -181,3 +181,24 @@ def test_unfilter_kernel_checks_its_arguments():
         _core.png_unfilter(b"\x00" * 8, 2, 3, 0, out)
     with pytest.raises(TypeError):
         _core.png_unfilter(b"\x00" * 8, 2, 3, 1, b"read-only")
+
+
+@pytest.mark.parametrize("one_shot", [True, False])
+def test_both_inflate_paths(monkeypatch, one_shot):
+    """Small data inflates in one call; data that could inflate past the limit in steps."""
+    from multiclass_rle import _png
+
+    if not one_shot:
+        monkeypatch.setattr(_png, "_ONE_SHOT_LIMIT", 0)
+        monkeypatch.setattr(_png, "_DEFLATE_MAX_RATIO", 10**9)
+    arr = label_map(np.random.default_rng(5), 40, 50, 9, np.uint8)
+    np.testing.assert_array_equal(read_label_png(make_png(arr, types=(4, 2, 1))), arr)
+    for case, (data, words) in corrupt_cases().items():
+        with pytest.raises(PNGError) as info:
+            read_label_png(data)
+        assert words in str(info.value), case
+    # a "bomb": 2x2 pixels whose data inflates to 10 MB
+    head = make_png(np.zeros((2, 2), np.uint8))[:8 + 25]
+    bomb = head + chunk(b"IDAT", zlib.compress(bytes(10_000_000), 9)) + chunk(b"IEND", b"")
+    with pytest.raises(PNGError, match="more image data than 2x2 needs"):
+        read_label_png(bomb)

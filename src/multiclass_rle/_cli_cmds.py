@@ -98,16 +98,14 @@ def cmd_encode(args: argparse.Namespace, con: Console) -> int:
         if not files:
             con.error("encode", "no label maps found; nothing written")
             return 1
-        images = [f for f in files if f.kind == "image"]
-        if images and have_pillow():
-            # import Pillow and its format plugins once here, so that forked
-            # workers start with them. Without Pillow, greyscale and palette
-            # PNGs are still read (multiclass_rle._png); any other image fails
-            # on its own with the install hint.
-            Image = pillow()
-            Image.preinit()  # PNG, JPEG, BMP, GIF, PPM
-            if any(not f.path.lower().endswith(".png") for f in images):
-                Image.init()  # every plugin (TIFF, ...)
+        others = [f for f in files if f.kind == "image" and not f.path.lower().endswith(".png")]
+        if others and have_pillow():
+            # import Pillow and its plugins once here, so that forked workers
+            # start with them. PNGs rarely need it: greyscale and palette ones
+            # are read by multiclass_rle._png (a worker imports Pillow itself
+            # for any other PNG). Without Pillow, each image that needs it
+            # fails on its own with the install hint.
+            pillow().init()  # every plugin (TIFF, ...)
         stream = sys.stdout.buffer if sink is None else sink.stream
         writer = fmt.writer(stream)
         n_maps = n_files = bytes_in = bytes_out = raw = 0
