@@ -22,7 +22,7 @@ preload="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)"
 tests=("$@")
 [ "${#tests[@]}" -gt 0 ] || tests=(tests/test_roundtrip_properties.py tests/test_bad_input.py
                                   tests/test_golden.py tests/test_dtypes.py tests/test_threads.py
-                                  tests/test_ops.py tests/test_leaks.py)
+                                  tests/test_ops.py)
 ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 LD_PRELOAD="$preload" \
