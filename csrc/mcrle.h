@@ -154,6 +154,22 @@ mcrle_result mcrle_relabel_runs(const void *index, size_t index_size, const uint
                                 size_t elem_size, void *out_values, uint64_t *out_counts,
                                 size_t capacity, size_t *n_out, mcrle_error_info *info);
 
+/*
+ * Joint element counts of two run sequences over the same array (a
+ * confusion matrix): sums[ga * nb_groups + gb] = elements where A's run has
+ * group ga and B's run has group gb (sums: na_groups * nb_groups entries,
+ * zeroed here). Both index arrays have index_size bytes per run. A's counts
+ * are validated first, then B's, as mcrle_check_counts does (on a count
+ * error info->index is the run of the sequence named by the result:
+ * MCRLE_ERR_* for A, the same plus MCRLE_PAIR_B for B); then every index
+ * below its group count (VALUE_RANGE, again + MCRLE_PAIR_B for B).
+ */
+#define MCRLE_PAIR_B 100
+mcrle_result mcrle_pair_sums(const void *index_a, const uint64_t *counts_a, size_t n_a,
+                             size_t na_groups, const void *index_b, const uint64_t *counts_b,
+                             size_t n_b, size_t nb_groups, size_t index_size, uint64_t size,
+                             uint64_t *sums, mcrle_error_info *info);
+
 /* ---- compact strings (COCO's 6-bit code) --------------------------------- */
 
 /*

@@ -339,3 +339,77 @@ mcrle_result mcrle_relabel_compact(const char *values, size_t values_len, const 
     *n_out = n;
     return MCRLE_OK;
 }
+
+/* ---- pair sums (confusion matrices) --------------------------------------------- */
+
+MCRLE_INLINE mcrle_result check_indices(const unsigned char *index, size_t n, size_t n_groups,
+                                        mcrle_error_info *info, size_t S)
+{
+    for (size_t k = 0; k < n; k++) {
+        uint64_t g = load_index(index, k, S);
+        if (MCRLE_UNLIKELY(g >= n_groups)) {
+            if (info) { info->index = k; info->sum = g; }
+            return MCRLE_ERR_VALUE_RANGE;
+        }
+    }
+    return MCRLE_OK;
+}
+
+/*
+ * Both sequences cover the same size elements (checked before), so the merge
+ * ends with both at once: each step takes the shorter of the two run
+ * remainders and moves past every run that it finishes.
+ */
+MCRLE_INLINE void pair_walk(const unsigned char *ia, const uint64_t *ca, size_t n_a,
+                            const unsigned char *ib, const uint64_t *cb, size_t nb_groups,
+                            uint64_t *sums, size_t S)
+{
+    size_t i = 0, j = 0;
+    if (n_a == 0) return;
+    uint64_t ra = ca[0], rb = cb[0];
+    uint64_t row = load_index(ia, 0, S) * nb_groups;
+    uint64_t colb = load_index(ib, 0, S);
+    for (;;) {
+        uint64_t m = ra < rb ? ra : rb;
+        sums[row + colb] += m;
+        ra -= m;
+        rb -= m;
+        if (ra == 0) {
+            if (++i == n_a) return;
+            ra = ca[i];
+            row = load_index(ia, i, S) * nb_groups;
+        }
+        if (rb == 0) {
+            ++j;
+            rb = cb[j];
+            colb = load_index(ib, j, S);
+        }
+    }
+}
+
+mcrle_result mcrle_pair_sums(const void *index_a, const uint64_t *counts_a, size_t n_a,
+                             size_t na_groups, const void *index_b, const uint64_t *counts_b,
+                             size_t n_b, size_t nb_groups, size_t index_size, uint64_t size,
+                             uint64_t *sums, mcrle_error_info *info)
+{
+    SAFETY_CHECK(INDEX_SIZE_OK(index_size), MCRLE_ERR_ARG);
+    SAFETY_CHECK((n_a == 0 || (index_a && counts_a)) && (n_b == 0 || (index_b && counts_b)),
+                 MCRLE_ERR_ARG);
+    SAFETY_CHECK(nb_groups == 0 || na_groups <= SIZE_MAX / nb_groups, MCRLE_ERR_ARG);
+    SAFETY_CHECK(na_groups * nb_groups == 0 || sums, MCRLE_ERR_ARG);
+    mcrle_result r = mcrle_check_counts(counts_a, n_a, size, info);
+    if (r != MCRLE_OK) return r;
+    r = mcrle_check_counts(counts_b, n_b, size, info);
+    if (r != MCRLE_OK) return (mcrle_result)(r + MCRLE_PAIR_B);
+    MCRLE_DISPATCH_ELEM(index_size, r = check_indices((const unsigned char *)index_a, n_a,
+                                                      na_groups, info, E_));
+    if (r != MCRLE_OK) return r;
+    MCRLE_DISPATCH_ELEM(index_size, r = check_indices((const unsigned char *)index_b, n_b,
+                                                      nb_groups, info, E_));
+    if (r != MCRLE_OK) return (mcrle_result)(r + MCRLE_PAIR_B);
+    for (size_t g = 0; g < na_groups * nb_groups; g++) sums[g] = 0;
+    MCRLE_DISPATCH_ELEM(index_size, pair_walk((const unsigned char *)index_a, counts_a, n_a,
+                                              (const unsigned char *)index_b, counts_b, nb_groups,
+                                              sums, E_));
+    return MCRLE_OK;
+}

@@ -1,6 +1,7 @@
 /*
- * fuzz_ops.c - mcrle_group_sums, mcrle_group_bbox and mcrle_relabel_runs on
- * hostile runs, against naive references on the expanded array.
+ * fuzz_ops.c - mcrle_group_sums, mcrle_group_bbox, mcrle_relabel_runs and
+ * mcrle_pair_sums on hostile runs, against naive references on the expanded
+ * array.
  *
  * Input:
  *   byte 0: bits 0-1 index size (1, 2, 4, 8); bits 2-3 table element size;
@@ -188,6 +189,81 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         free(oc);
         free(ov);
+    }
+
+    /*
+     * pair sums (mcrle_pair_sums, a confusion matrix): A = these runs against
+     * B = the same counts in reverse order with groups (g * 7 + 1) % G2, then
+     * a single run of the whole array against these runs (so B's errors are
+     * reached too). The kernel checks A's counts, B's counts, A's indices,
+     * B's indices, in that order.
+     */
+    {
+        size_t G2 = 1 + (size_t)(b1 % 5);
+        uint64_t *rc = (uint64_t *)fz_malloc((n ? n : 1) * sizeof(uint64_t));
+        uint64_t *rg = (uint64_t *)fz_malloc((n ? n : 1) * sizeof(uint64_t));
+        unsigned char *rindex = (unsigned char *)fz_malloc((n ? n : 1) * S);
+        for (size_t k = 0; k < n; k++) {
+            rc[k] = counts[n - 1 - k];
+            rg[k] = (gi[n - 1 - k] * 7 + 1) % G2;
+            fz_store(rindex + k * S, rg[k], S);
+        }
+        size_t wi = 0, bi = 0;
+        uint64_t ws = 0, bs = 0;
+        int want2 = fz_ref_check_counts(counts, n, (uint64_t)total, &wi, &ws);
+        if (want2 == MCRLE_OK) {
+            int wb = fz_ref_check_counts(rc, n, (uint64_t)total, &bi, &bs);
+            if (wb != MCRLE_OK) { want2 = wb + MCRLE_PAIR_B; wi = bi; ws = bs; }
+        }
+        if (want2 == MCRLE_OK)
+            for (size_t k = 0; k < n; k++)
+                if (gi[k] >= G) { want2 = MCRLE_ERR_VALUE_RANGE; wi = k; ws = gi[k]; break; }
+        uint64_t *ps = (uint64_t *)fz_malloc(G * G2 * sizeof(uint64_t));
+        mcrle_error_info info = {777, 777};
+        int r = mcrle_pair_sums(index, counts, n, G, rindex, rc, n, G2, S, (uint64_t)total, ps,
+                                no_info ? NULL : &info);
+        FZ_ASSERT(r == want2);
+        if (r != MCRLE_OK) {
+            if (!no_info) FZ_ASSERT(info.index == wi && info.sum == ws);
+        } else {
+            uint64_t *ref = (uint64_t *)fz_malloc(G * G2 * sizeof(uint64_t));
+            memset(ref, 0, G * G2 * sizeof(uint64_t));
+            size_t p = 0;
+            for (size_t k = 0; k < n; k++)   /* B's element p is in run k of the reversed runs */
+                for (uint64_t j = 0; j < rc[k]; j++, p++) ref[full[p] * G2 + rg[k]]++;
+            FZ_ASSERT(p == total);
+            FZ_ASSERT(memcmp(ref, ps, G * G2 * sizeof(uint64_t)) == 0);
+            free(ref);
+        }
+        /* one run of the whole array (group 0 of 1) against these runs */
+        uint64_t whole = (uint64_t)total;
+        unsigned char zero_index[8] = {0};
+        int want3 = MCRLE_OK;
+        wi = 0;
+        ws = 0;
+        int wc = fz_ref_check_counts(counts, n, (uint64_t)total, &wi, &ws);
+        if (wc != MCRLE_OK) want3 = wc + MCRLE_PAIR_B;
+        else
+            for (size_t k = 0; k < n; k++)
+                if (gi[k] >= G) { want3 = MCRLE_ERR_VALUE_RANGE + MCRLE_PAIR_B; wi = k; ws = gi[k]; break; }
+        info.index = 777;
+        info.sum = 777;
+        r = mcrle_pair_sums(zero_index, &whole, total ? 1 : 0, 1, index, counts, n, G, S,
+                            (uint64_t)total, ps, no_info ? NULL : &info);
+        FZ_ASSERT(r == want3);
+        if (r != MCRLE_OK) {
+            if (!no_info) FZ_ASSERT(info.index == wi && info.sum == ws);
+        } else {
+            uint64_t *ref = (uint64_t *)fz_malloc(G * sizeof(uint64_t));
+            memset(ref, 0, G * sizeof(uint64_t));
+            for (size_t p = 0; p < total; p++) ref[full[p]]++;
+            FZ_ASSERT(memcmp(ref, ps, G * sizeof(uint64_t)) == 0);
+            free(ref);
+        }
+        free(ps);
+        free(rindex);
+        free(rg);
+        free(rc);
     }
 
     /* inputs are never written */

@@ -1346,6 +1346,40 @@ static void test_ops(void)
     }
     case_end();
 
+    case_begin("ops: pair sums");
+    {
+        /* 12 elements: A = 0 0 0 1 1 1 1 2 2 2 2 2, B = 0 1 1 1 1 1 0 0 0 0 2 2 */
+        unsigned char ia[3] = {0, 1, 2}, ib[4] = {0, 1, 0, 2};
+        uint64_t ca[3] = {3, 4, 5}, cb[4] = {1, 5, 4, 2};
+        uint64_t sums[9], want[9] = {1, 2, 0,    /* A 0: B 0 once, B 1 twice */
+                                     1, 3, 0,    /* A 1 */
+                                     3, 0, 2};   /* A 2 */
+        CHECK_EQ_U(mcrle_pair_sums(ia, ca, 3, 3, ib, cb, 4, 3, 1, 12, sums, NULL), MCRLE_OK);
+        for (int k = 0; k < 9; k++) CHECK_EQ_U(sums[k], want[k]);
+        uint64_t total = 0;
+        for (int k = 0; k < 9; k++) total += sums[k];
+        CHECK_EQ_U(total, 12);
+        /* errors: A's counts, then B's (+ MCRLE_PAIR_B), then A's and B's indices */
+        mcrle_error_info info = {0, 0};
+        uint64_t bad[3] = {3, 0, 9};
+        CHECK_EQ_U(mcrle_pair_sums(ia, bad, 3, 3, ib, cb, 4, 3, 1, 12, sums, &info),
+                   MCRLE_ERR_ZERO_COUNT);
+        CHECK_EQ_U(info.index, 1);
+        CHECK_EQ_U(mcrle_pair_sums(ia, ca, 3, 3, ib, bad, 3, 3, 1, 12, sums, &info),
+                   MCRLE_ERR_ZERO_COUNT + MCRLE_PAIR_B);
+        CHECK_EQ_U(mcrle_pair_sums(ia, ca, 3, 2, ib, cb, 4, 3, 1, 12, sums, &info),
+                   MCRLE_ERR_VALUE_RANGE);
+        CHECK_EQ_U(info.index, 2);
+        CHECK_EQ_U(info.sum, 2);
+        CHECK_EQ_U(mcrle_pair_sums(ia, ca, 3, 3, ib, cb, 4, 2, 1, 12, sums, &info),
+                   MCRLE_ERR_VALUE_RANGE + MCRLE_PAIR_B);
+        CHECK_EQ_U(info.index, 3);
+        CHECK_EQ_U(mcrle_pair_sums(ia, ca, 3, 3, ib, cb, 4, 3, 3, 12, sums, &info), MCRLE_ERR_ARG);
+        CHECK_EQ_U(mcrle_pair_sums(NULL, NULL, 0, 1, NULL, NULL, 0, 1, 8, 0, sums, &info), MCRLE_OK);
+        CHECK_EQ_U(sums[0], 0);
+    }
+    case_end();
+
     case_begin("ops: errors");
     {
         size_t shape[2] = {3, 4};

@@ -630,6 +630,58 @@ done:
     return result;
 }
 
+PyDoc_STRVAR(pair_sums_doc,
+"pair_sums(index_a, counts_a, na_groups, index_b, counts_b, nb_groups, index_size,\n"
+"          size, sums) -> None\n\n"
+"sums[ga * nb_groups + gb] = elements where A's run has group ga and B's run\n"
+"group gb (a confusion matrix; sums: writable uint64 buffer of na_groups *\n"
+"nb_groups entries). Validates both counts against size and every index;\n"
+"CodecError codes of B's problems are MCRLE_PAIR_B (100) higher.");
+
+static PyObject *py_pair_sums(PyObject *self, PyObject *args)
+{
+    Py_buffer ia, ca, ib, cb, bs;
+    Py_ssize_t na_groups, nb_groups, index_size, n_a, n_b;
+    unsigned long long size;
+    mcrle_error_info info = {0, 0};
+    mcrle_result r = MCRLE_OK;
+    PyObject *result = NULL;
+    if (!PyArg_ParseTuple(args, "y*y*ny*y*nnKw*:pair_sums", &ia, &ca, &na_groups, &ib, &cb,
+                          &nb_groups, &index_size, &size, &bs))
+        return NULL;
+    if ((n_a = index_and_counts(&ia, index_size, &ca)) < 0) goto done;
+    if ((n_b = index_and_counts(&ib, index_size, &cb)) < 0) goto done;
+    if (na_groups < 0 || nb_groups < 0 || bs.len % 8 ||
+        (nb_groups && (size_t)bs.len / 8 / (size_t)nb_groups < (size_t)na_groups)) {
+        PyErr_SetString(PyExc_ValueError, "sums must be a uint64 buffer of na_groups * nb_groups");
+        goto done;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    r = mcrle_pair_sums(ia.buf, (const uint64_t *)ca.buf, (size_t)n_a, (size_t)na_groups, ib.buf,
+                        (const uint64_t *)cb.buf, (size_t)n_b, (size_t)nb_groups,
+                        (size_t)index_size, (uint64_t)size, (uint64_t *)bs.buf, &info);
+    Py_END_ALLOW_THREADS
+    if (r != MCRLE_OK) {
+        PyObject *a = Py_BuildValue("(isnK)", (int)r, r >= MCRLE_PAIR_B ?
+                                    mcrle_result_name((mcrle_result)(r - MCRLE_PAIR_B)) :
+                                    mcrle_result_name(r), (Py_ssize_t)info.index,
+                                    (unsigned long long)info.sum);
+        if (a) {
+            PyErr_SetObject(CodecError, a);
+            Py_DECREF(a);
+        }
+        goto done;
+    }
+    result = Py_NewRef(Py_None);
+done:
+    PyBuffer_Release(&ia);
+    PyBuffer_Release(&ca);
+    PyBuffer_Release(&ib);
+    PyBuffer_Release(&cb);
+    PyBuffer_Release(&bs);
+    return result;
+}
+
 PyDoc_STRVAR(group_bbox_doc,
 "group_bbox(index, index_size, counts, shape, lo, hi) -> None\n\n"
 "Per group g and axis a, lo[g, a] and hi[g, a]: the smallest and largest\n"
@@ -1079,6 +1131,7 @@ static PyMethodDef methods[] = {
     {"parse_compact", py_parse_compact, METH_VARARGS, parse_compact_doc},
     {"group_sums", py_group_sums, METH_VARARGS, group_sums_doc},
     {"group_bbox", py_group_bbox, METH_VARARGS, group_bbox_doc},
+    {"pair_sums", py_pair_sums, METH_VARARGS, pair_sums_doc},
     {"relabel_runs", py_relabel_runs, METH_VARARGS, relabel_runs_doc},
     {"relabel_compact", py_relabel_compact, METH_VARARGS, relabel_compact_doc},
     {"check_counts", py_check_counts, METH_VARARGS, check_counts_doc},

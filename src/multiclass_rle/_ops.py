@@ -446,34 +446,6 @@ def bbox(rle: Any, *, format: Literal["index", "coco"] = "index") -> dict[int, A
 # confusion matrix, IoU
 
 
-def _pair_runs(ends_t: np.ndarray, ends_p: np.ndarray) -> tuple[np.ndarray, np.ndarray,
-                                                                  np.ndarray]:
-    """Split two maps of one size into common pieces.
-
-    Returns, per piece, the true run index, the pred run index and the length.
-    The pieces end at every run end of either map, in order: one stable sort
-    of the two sorted arrays of ends (a linear merge), O(runs_true + runs_pred).
-    A piece ending at the k-th merged end lies in the true run whose index is
-    the number of true ends merged before it, and likewise for pred. An end
-    shared by both maps gives a zero-length piece, which counts for nothing;
-    the last merged end is always pred's end of the map (the stable sort puts
-    it after true's), a zero-length piece past the last true run: dropped.
-    """
-    n_t = ends_t.shape[0]
-    ends = np.concatenate((ends_t, ends_p))
-    perm = np.argsort(ends, kind="stable")[:-1]
-    merged = ends[perm]
-    lengths = np.empty_like(merged)
-    lengths[:1] = merged[:1]
-    np.subtract(merged[1:], merged[:-1], out=lengths[1:])
-    is_true = perm < n_t
-    true_before = np.zeros(merged.shape[0], dtype=np.intp)
-    np.cumsum(is_true[:-1], out=true_before[1:])
-    pred_before = np.arange(merged.shape[0], dtype=np.intp)
-    pred_before -= true_before
-    return true_before, pred_before, lengths
-
-
 def _check_same_shape(true: Runs, pred: Runs) -> None:
     if true.shape != pred.shape:
         raise RLEValueError(
@@ -481,26 +453,36 @@ def _check_same_shape(true: Runs, pred: Runs) -> None:
             f"{list(pred.shape)} ({pred.size} elements); they must be the same")
 
 
-def _confusion(true: Runs, pred: Runs, ends_t: np.ndarray, ends_p: np.ndarray,
-               label_ints: list[int], ignore: int | None = None) -> np.ndarray:
+def _confusion(true_rle: Any, pred_rle: Any, true: Runs, pred: Runs, counts_t: np.ndarray,
+               counts_p: np.ndarray, label_ints: list[int],
+               ignore: int | None = None) -> np.ndarray:
     """(L+1) x (L+1) uint64 pixel counts; index L gathers labels not in ``label_ints``.
 
-    Pixels whose true label equals ``ignore`` are left out.
+    Pixels whose true label equals ``ignore`` are left out. One pass of the C
+    kernel ``pair_sums`` over both run sequences at once (a linear merge),
+    which also validates both counts; on an error the usual checks of each
+    RLE say what is wrong, named ``true`` or ``pred``.
     """
     n = len(label_ints)
-    # row offsets of the flat (n+1) x (n+1) matrix; ignored pixels go negative
-    rows = {lab: i * (n + 1) for i, lab in enumerate(label_ints)}
-    if ignore is not None:
-        rows[ignore] = -1
-    ti = _index_in(true.values, rows, missing=n * (n + 1))
-    pi = _index_in(pred.values, {lab: i for i, lab in enumerate(label_ints)}, missing=n)
-    run_t, run_p, lengths = _pair_runs(ends_t, ends_p)
-    flat = ti[run_t]
-    if ignore is not None:
-        valid = flat >= 0
-        flat, run_p, lengths = flat[valid], run_p[valid], lengths[valid]
-    flat += pi[run_p]
-    return _weighted_bincount(flat, lengths, (n + 1) * (n + 1), true.size).reshape(n + 1, n + 1)
+    where = {lab: i for i, lab in enumerate(label_ints)}
+    ti = _index_in(true.values, where if ignore is None else {**where, ignore: n + 1},
+                   missing=n)
+    pi = _index_in(pred.values, where, missing=n)
+    sums = np.empty((n + 2) * (n + 1), dtype=_U64)   # row n + 1: ignored pixels
+    try:
+        _core.pair_sums(ti, counts_t, n + 2, pi, counts_p, n + 1, 8, true.size, sums)
+    except _core.CodecError:
+        _checked_ends(true_rle, "true")
+        _checked_ends(pred_rle, "pred")
+        raise   # not reached: the checks above find what the kernel found
+    return sums.reshape(n + 2, n + 1)[:n + 1]
+
+
+def _confusion_inputs(true_rle: Any, pred_rle: Any) -> tuple[Runs, Runs, np.ndarray, np.ndarray]:
+    true, counts_t = _runs_for_kernel(true_rle, "true")
+    pred, counts_p = _runs_for_kernel(pred_rle, "pred")
+    _check_same_shape(true, pred)
+    return true, pred, counts_t, counts_p
 
 
 def confusion_matrix(true_rle: Any, pred_rle: Any, labels: Any = None) -> np.ndarray:
@@ -549,22 +531,19 @@ def confusion_matrix(true_rle: Any, pred_rle: Any, labels: Any = None) -> np.nda
     array([[1, 0],
            [1, 2]])
     """
-    true, ends_t = _checked_ends(true_rle, "true")
-    pred, ends_p = _checked_ends(pred_rle, "pred")
-    _check_same_shape(true, pred)
+    true, pred, counts_t, counts_p = _confusion_inputs(true_rle, pred_rle)
     if labels is None:
         label_ints = _label_union(true, pred)
     else:
         label_ints = _label_list(labels)
     n = len(label_ints)
-    return _confusion(true, pred, ends_t, ends_p, label_ints)[:n, :n].astype(np.int64)
+    return _confusion(true_rle, pred_rle, true, pred, counts_t, counts_p,
+                      label_ints)[:n, :n].astype(np.int64)
 
 
 def _iou_setup(true_rle: Any, pred_rle: Any, labels: Any,
                ignore: Any) -> tuple[list[int], np.ndarray]:
-    true, ends_t = _checked_ends(true_rle, "true")
-    pred, ends_p = _checked_ends(pred_rle, "pred")
-    _check_same_shape(true, pred)
+    true, pred, counts_t, counts_p = _confusion_inputs(true_rle, pred_rle)
     ignore_int = None if ignore is None else _as_int(ignore, "ignore")
     if labels is None:
         label_ints = _label_union(true, pred)
@@ -574,7 +553,8 @@ def _iou_setup(true_rle: Any, pred_rle: Any, labels: Any,
         label_ints = _label_list(labels)
         if ignore_int is not None and ignore_int in label_ints:
             raise RLEValueError(f"ignore={ignore_int} is also in labels; a label cannot be both")
-    return label_ints, _confusion(true, pred, ends_t, ends_p, label_ints, ignore_int)
+    return label_ints, _confusion(true_rle, pred_rle, true, pred, counts_t, counts_p, label_ints,
+                                  ignore_int)
 
 
 def iou(true_rle: Any, pred_rle: Any, labels: Any = None, ignore: Any = None) -> np.ndarray:
