@@ -134,6 +134,30 @@ def _groups(values: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, int]:
     return inverse, uniq, int(uniq.shape[0])
 
 
+def _label_sums(rle: Any) -> tuple[Runs, np.ndarray, np.ndarray]:
+    """Runs, sorted distinct labels (the map's dtype) and their pixel counts (uint64).
+
+    One C pass (``group_sums``) that also validates the counts, as decode does.
+    """
+    runs, counts = _runs_for_kernel(rle)
+    return (runs, *_group_sums_of(runs, counts)[1:])
+
+
+def _group_sums_of(runs: Runs, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(group index per run, sorted distinct labels, their pixel counts) of unchecked runs."""
+    index, uniq, n_groups = _groups(runs.values)
+    sums = np.empty(n_groups, dtype=_U64)
+    try:
+        _core.group_sums(index, index.dtype.itemsize, counts, math.prod(runs.shape), sums)
+    except _core.CodecError as exc:
+        raise _kernel_counts_error(exc, counts, runs.shape) from None
+    if uniq is None:   # 8-bit map: its labels are the groups with pixels
+        present = np.flatnonzero(sums)
+        uniq = present.astype(runs.dtype)
+        sums = sums[present]
+    return index, uniq, sums
+
+
 def _checked(rle: Any, name: str | None = None) -> Runs:
     """:func:`_checked_ends` without the ends."""
     return _checked_ends(rle, name)[0]
@@ -330,7 +354,10 @@ def labels(rle: Any) -> np.ndarray:
     >>> mcr.labels(rle)
     array([0, 3, 7], dtype=uint8)
     """
-    return _distinct(_checked(rle).values)
+    runs, counts = _runs_for_kernel(rle)
+    if _is_byte_label(runs.dtype):   # one C pass: sums of 256 groups, validated
+        return _group_sums_of(runs, counts)[1]
+    return _distinct(_checked(runs).values)   # a sort of the values; no sums needed
 
 
 def area(rle: Any) -> dict[int, int]:
@@ -359,14 +386,7 @@ def area(rle: Any) -> dict[int, int]:
     >>> mcr.area({'size': [2, 3], 'counts': '2111'})
     {0: 3, 1: 3}
     """
-    runs = _checked(rle)
-    if _is_byte_label(runs.dtype):
-        sums = _weighted_bincount(runs.values.view(np.uint8), runs.counts, 256, runs.size)
-        uniq = np.flatnonzero(sums)  # every run is non-empty: present <=> sum > 0
-        sums = sums[uniq]
-    else:
-        uniq, inverse = _unique_inverse(runs.values)
-        sums = _weighted_bincount(inverse, runs.counts, uniq.shape[0], runs.size)
+    _runs, uniq, sums = _label_sums(rle)
     return dict(zip((int(x) for x in uniq.tolist()), sums.tolist()))
 
 
@@ -781,17 +801,8 @@ def remap(rle: Any, mapping: Any, *, default: Any = None, dtype: Any = None) -> 
     runs, counts = _runs_for_kernel(rle)
     target = None if dtype is None else dtype_from_argument(dtype)
     default_int = None if default is None else _as_int(default, "default")
-    index, uniq, n_groups = _groups(runs.values)
-    sums = np.empty(n_groups, dtype=_U64)
+    index, uniq, sums = _group_sums_of(runs, counts)
     size = math.prod(runs.shape)
-    try:
-        _core.group_sums(index, index.dtype.itemsize, counts, size, sums)
-    except _core.CodecError as exc:
-        raise _kernel_counts_error(exc, counts, runs.shape) from None
-    if uniq is None:   # 8-bit map: its labels are the groups with pixels
-        present = np.flatnonzero(sums)
-        uniq = present.astype(runs.dtype)
-        sums = sums[present]
     old = [int(x) for x in uniq.tolist()]
     missing: list[int] = []
 
@@ -842,7 +853,7 @@ def remap(rle: Any, mapping: Any, *, default: Any = None, dtype: Any = None) -> 
                                 f"pass a wider dtype=")
     if _is_byte_label(runs.dtype):
         table = np.zeros(256, dtype=target)
-        table[present] = new_ints
+        table[uniq.astype(np.intp)] = new_ints   # uniq: the bytes present
     else:
         table = np.array(new_ints, dtype=target)
     vb, cb = _core.relabel_runs(index, index.dtype.itemsize, counts, size, table,
