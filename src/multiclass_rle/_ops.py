@@ -42,9 +42,6 @@ __all__ = [
 ]
 
 _U64 = np.dtype(np.uint64)
-#: Sums of integers stay exact in float64 while they are at most 2**53, so
-#: ``np.bincount(..., weights=counts)`` is exact for maps up to this size.
-_FLOAT_EXACT = 2**53
 
 
 # ---------------------------------------------------------------------------
@@ -200,17 +197,6 @@ def _unique_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     inverse = np.empty(values.shape[0], dtype=np.intp)
     inverse[order] = np.cumsum(group)
     return uniq, inverse
-
-
-def _weighted_bincount(index: np.ndarray, weights: np.ndarray, length: int,
-                       total: int) -> np.ndarray:
-    """Exact per-bin sums of uint64 weights (total = their sum), as uint64."""
-    if total <= _FLOAT_EXACT:
-        # every partial sum is an integer <= 2**53: float64 holds it exactly
-        return np.bincount(index, weights=weights, minlength=length).astype(_U64)
-    out = np.zeros(length, dtype=_U64)
-    np.add.at(out, index, weights)
-    return out
 
 
 def _stable_argsort(values: np.ndarray) -> np.ndarray:
