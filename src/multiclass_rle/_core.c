@@ -188,6 +188,24 @@ done:
     return result;
 }
 
+/*
+ * mcrle_decode with scratch allocated (and freed) here; callable without the
+ * GIL (PyMem_RawMalloc). MCRLE_ERR_NOMEM when the scratch cannot be had.
+ */
+static mcrle_result decode_runs(const void *values, const uint64_t *counts, size_t n_runs,
+                                size_t E, int ndim, const size_t *shape, const ptrdiff_t *strides,
+                                void *out, mcrle_error_info *info)
+{
+    size_t scratch_size = mcrle_decode_scratch_size(E, ndim, shape, strides, n_runs);
+    void *scratch = NULL;
+    if (scratch_size == SIZE_MAX) return MCRLE_ERR_NOMEM;
+    if (scratch_size && !(scratch = PyMem_RawMalloc(scratch_size))) return MCRLE_ERR_NOMEM;
+    mcrle_result r = mcrle_decode(values, counts, n_runs, E, ndim, shape, strides, out, scratch,
+                                  scratch_size, info);
+    PyMem_RawFree(scratch);
+    return r;
+}
+
 PyDoc_STRVAR(decode_doc,
 "decode(values, counts, out) -> None\n\n"
 "Expands runs into the writable strided buffer out. values: contiguous, one\n"
@@ -200,8 +218,7 @@ static PyObject *py_decode(PyObject *self, PyObject *args)
     size_t shape[MCRLE_MAX_NDIM];
     ptrdiff_t strides[MCRLE_MAX_NDIM];
     PyObject *result = NULL;
-    void *scratch = NULL;
-    size_t n_runs, scratch_size;
+    size_t n_runs;
     mcrle_error_info info = {0, 0};
     mcrle_result r;
 
@@ -219,18 +236,14 @@ static PyObject *py_decode(PyObject *self, PyObject *args)
                      "for %zd-byte elements", bv.len, bc.len, bo.itemsize);
         goto done;
     }
-    scratch_size = mcrle_decode_scratch_size((size_t)bo.itemsize, bo.ndim, shape, strides, n_runs);
-    if (scratch_size == SIZE_MAX) { PyErr_NoMemory(); goto done; }
-    if (scratch_size && !(scratch = PyMem_RawMalloc(scratch_size))) { PyErr_NoMemory(); goto done; }
-
     Py_BEGIN_ALLOW_THREADS
-    r = mcrle_decode(bv.buf, (const uint64_t *)bc.buf, n_runs, (size_t)bo.itemsize, bo.ndim,
-                     shape, strides, bo.buf, scratch, scratch_size, &info);
+    r = decode_runs(bv.buf, (const uint64_t *)bc.buf, n_runs, (size_t)bo.itemsize, bo.ndim,
+                    shape, strides, bo.buf, &info);
     Py_END_ALLOW_THREADS
+    if (r == MCRLE_ERR_NOMEM) { PyErr_NoMemory(); goto done; }
     if (r != MCRLE_OK) { raise_result(r, &info); goto done; }
     result = Py_NewRef(Py_None);
 done:
-    PyMem_RawFree(scratch);
     PyBuffer_Release(&bv);
     PyBuffer_Release(&bc);
     PyBuffer_Release(&bo);
@@ -268,8 +281,7 @@ static PyObject *py_decode_compact(PyObject *self, PyObject *args)
     size_t shape[MCRLE_MAX_NDIM];
     ptrdiff_t strides[MCRLE_MAX_NDIM];
     uint64_t *numbers = NULL;
-    void *scratch = NULL;
-    size_t nv = 0, nc = 0, scratch_size = 0;
+    size_t nv = 0, nc = 0;
     mcrle_error_info info = {0, 0};
     mcrle_result r;
 
@@ -299,20 +311,14 @@ static PyObject *py_decode_compact(PyObject *self, PyObject *args)
     if (r == MCRLE_OK)
         r = mcrle_narrow_values(numbers + nc, nv, values_signed, (mcrle_kind)kind,
                                 (size_t)bo.itemsize, numbers + nc, &info);
-    if (r == MCRLE_OK) {
-        scratch_size = mcrle_decode_scratch_size((size_t)bo.itemsize, bo.ndim, shape, strides, nc);
-        if (scratch_size == SIZE_MAX) r = MCRLE_ERR_NOMEM;
-        else if (scratch_size && !(scratch = PyMem_RawMalloc(scratch_size))) r = MCRLE_ERR_NOMEM;
-    }
     if (r == MCRLE_OK)
-        r = mcrle_decode(numbers + nc, numbers, nc, (size_t)bo.itemsize, bo.ndim, shape, strides,
-                         bo.buf, scratch, scratch_size, &info);
+        r = decode_runs(numbers + nc, numbers, nc, (size_t)bo.itemsize, bo.ndim, shape, strides,
+                        bo.buf, &info);
     Py_END_ALLOW_THREADS
     if (r == MCRLE_ERR_NOMEM) { PyErr_NoMemory(); goto done; }
     if (r != MCRLE_OK) { raise_result(r, &info); goto done; }
     result = Py_NewRef(Py_None);
 done:
-    PyMem_RawFree(scratch);
     PyMem_RawFree(numbers);
     PyBuffer_Release(&bo);
 release_c:
@@ -341,6 +347,23 @@ static int size_tuple(PyObject *seq, size_t *dst, int n, const char *what)
     return 0;
 }
 
+/* The map's shape and the box [start, stop) from Python sequences, checked against out's shape. */
+static int window_args(PyObject *oshape, PyObject *ostart, PyObject *ostop, int ndim,
+                       const size_t *out_shape, size_t *shape, size_t *start, size_t *stop)
+{
+    if (size_tuple(oshape, shape, ndim, "shape") < 0 || size_tuple(ostart, start, ndim, "start") < 0 ||
+        size_tuple(ostop, stop, ndim, "stop") < 0)
+        return -1;
+    for (int a = 0; a < ndim; a++) {
+        if (start[a] > stop[a] || stop[a] > shape[a] || out_shape[a] != stop[a] - start[a]) {
+            PyErr_Format(PyExc_ValueError, "window axis %d: [%zu, %zu) of %zu does not match out",
+                         a, start[a], stop[a], shape[a]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static PyObject *py_decode_window(PyObject *self, PyObject *args)
 {
     PyObject *ov, *oc, *oshape, *ostart, *ostop, *oo, *result = NULL;
@@ -348,8 +371,8 @@ static PyObject *py_decode_window(PyObject *self, PyObject *args)
     size_t shape[MCRLE_MAX_NDIM], start[MCRLE_MAX_NDIM], stop[MCRLE_MAX_NDIM];
     size_t oshape_[MCRLE_MAX_NDIM];
     ptrdiff_t ostrides[MCRLE_MAX_NDIM];
-    size_t n_runs, cap, n_win = 0, scratch_size = 0, E;
-    void *wv = NULL, *scratch = NULL;
+    size_t n_runs, cap, n_win = 0, E;
+    void *wv = NULL;
     uint64_t *wc = NULL;
     mcrle_error_info info = {0, 0};
     mcrle_result r;
@@ -367,16 +390,7 @@ static PyObject *py_decode_window(PyObject *self, PyObject *args)
         if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "out needs 1+ dimensions");
         goto done;
     }
-    if (size_tuple(oshape, shape, ndim, "shape") < 0 || size_tuple(ostart, start, ndim, "start") < 0 ||
-        size_tuple(ostop, stop, ndim, "stop") < 0)
-        goto done;
-    for (int a = 0; a < ndim; a++) {
-        if (start[a] > stop[a] || stop[a] > shape[a] || oshape_[a] != stop[a] - start[a]) {
-            PyErr_Format(PyExc_ValueError, "window axis %d: [%zu, %zu) of %zu does not match out",
-                         a, start[a], stop[a], shape[a]);
-            goto done;
-        }
-    }
+    if (window_args(oshape, ostart, ostop, ndim, oshape_, shape, start, stop) < 0) goto done;
     E = (size_t)bo.itemsize;
     n_runs = (size_t)bc.len / sizeof(uint64_t);
     if ((size_t)bc.len % sizeof(uint64_t) || (size_t)bv.len != n_runs * E) {
@@ -391,20 +405,13 @@ static PyObject *py_decode_window(PyObject *self, PyObject *args)
     Py_BEGIN_ALLOW_THREADS
     r = mcrle_window_runs(bv.buf, (const uint64_t *)bc.buf, n_runs, E, ndim, shape, start, stop,
                           wv, wc, cap, &n_win, &info);
-    if (r == MCRLE_OK) {
-        scratch_size = mcrle_decode_scratch_size(E, ndim, oshape_, ostrides, n_win);
-        if (scratch_size == SIZE_MAX) r = MCRLE_ERR_NOMEM;
-        else if (scratch_size && !(scratch = PyMem_RawMalloc(scratch_size))) r = MCRLE_ERR_NOMEM;
-    }
     if (r == MCRLE_OK)
-        r = mcrle_decode(wv, wc, n_win, E, ndim, oshape_, ostrides, bo.buf, scratch, scratch_size,
-                         &info);
+        r = decode_runs(wv, wc, n_win, E, ndim, oshape_, ostrides, bo.buf, &info);
     Py_END_ALLOW_THREADS
     if (r == MCRLE_ERR_NOMEM) { PyErr_NoMemory(); goto done; }
     if (r != MCRLE_OK) { raise_result(r, &info); goto done; }
     result = Py_NewRef(Py_None);
 done:
-    PyMem_RawFree(scratch);
     PyMem_RawFree(wv);
     PyMem_RawFree(wc);
     PyBuffer_Release(&bv);
@@ -452,16 +459,7 @@ static PyObject *py_decode_window_compact(PyObject *self, PyObject *args)
         if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "out needs 1+ dimensions");
         goto done;
     }
-    if (size_tuple(oshape, shape, ndim, "shape") < 0 || size_tuple(ostart, start, ndim, "start") < 0 ||
-        size_tuple(ostop, stop, ndim, "stop") < 0)
-        goto done;
-    for (int a = 0; a < ndim; a++) {
-        if (start[a] > stop[a] || stop[a] > shape[a] || oshape_[a] != stop[a] - start[a]) {
-            PyErr_Format(PyExc_ValueError, "window axis %d: [%zu, %zu) of %zu does not match out",
-                         a, start[a], stop[a], shape[a]);
-            goto done;
-        }
-    }
+    if (window_args(oshape, ostart, ostop, ndim, oshape_, shape, start, stop) < 0) goto done;
     E = (size_t)bo.itemsize;
     if (ndim == 2 && ostrides[1] == (ptrdiff_t)E) {
         /* rows of contiguous elements (a C-ordered 2D window): decoded
@@ -491,14 +489,8 @@ static PyObject *py_decode_window_compact(PyObject *self, PyObject *args)
     Py_BEGIN_ALLOW_THREADS
     r = mcrle_window_runs_compact(sv, (size_t)lv, sc, (size_t)lc, values_signed, (mcrle_kind)kind,
                                   E, ndim, shape, start, stop, wv, wc, cap, &n_win, &info);
-    if (r == MCRLE_OK) {
-        scratch_size = mcrle_decode_scratch_size(E, ndim, oshape_, ostrides, n_win);
-        if (scratch_size == SIZE_MAX) r = MCRLE_ERR_NOMEM;
-        else if (scratch_size && !(scratch = PyMem_RawMalloc(scratch_size))) r = MCRLE_ERR_NOMEM;
-    }
     if (r == MCRLE_OK)
-        r = mcrle_decode(wv, wc, n_win, E, ndim, oshape_, ostrides, bo.buf, scratch, scratch_size,
-                         &info);
+        r = decode_runs(wv, wc, n_win, E, ndim, oshape_, ostrides, bo.buf, &info);
     Py_END_ALLOW_THREADS
     if (r == MCRLE_ERR_NOMEM) { PyErr_NoMemory(); goto done; }
     if (r != MCRLE_OK) { raise_result(r, &info); goto done; }
