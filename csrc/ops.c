@@ -25,6 +25,26 @@ static mcrle_result counts_error(const uint64_t *counts, size_t n_runs, uint64_t
     return r == MCRLE_OK ? MCRLE_ERR_ARG : r;   /* cannot happen: the walk saw an error */
 }
 
+/* VALUE_RANGE for run k, whose group index g is out of range (info: the run, the index). */
+static mcrle_result index_error(size_t k, uint64_t g, mcrle_error_info *info)
+{
+    if (info) { info->index = k; info->sum = g; }
+    return MCRLE_ERR_VALUE_RANGE;
+}
+
+/*
+ * The check of run k made while walking: its count c positive and within
+ * what is left of the size, its group index g below n_groups.
+ */
+MCRLE_INLINE mcrle_result check_run(const uint64_t *counts, size_t n_runs, uint64_t size, size_t k,
+                                    uint64_t c, uint64_t left, uint64_t g, size_t n_groups,
+                                    mcrle_error_info *info)
+{
+    if (MCRLE_UNLIKELY(c == 0 || c > left)) return counts_error(counts, n_runs, size, info);
+    if (MCRLE_UNLIKELY(g >= n_groups)) return index_error(k, g, info);
+    return MCRLE_OK;
+}
+
 MCRLE_INLINE mcrle_result group_sums(const unsigned char *index, const uint64_t *counts,
                                      size_t n_runs, uint64_t size, size_t n_groups,
                                      uint64_t *sums, mcrle_error_info *info, size_t S)
@@ -32,11 +52,8 @@ MCRLE_INLINE mcrle_result group_sums(const unsigned char *index, const uint64_t 
     uint64_t left = size;
     for (size_t k = 0; k < n_runs; k++) {
         uint64_t c = counts[k], g = load_index(index, k, S);
-        if (MCRLE_UNLIKELY(c == 0 || c > left)) return counts_error(counts, n_runs, size, info);
-        if (MCRLE_UNLIKELY(g >= n_groups)) {
-            if (info) { info->index = k; info->sum = g; }
-            return MCRLE_ERR_VALUE_RANGE;
-        }
+        mcrle_result r = check_run(counts, n_runs, size, k, c, left, g, n_groups, info);
+        if (MCRLE_UNLIKELY(r != MCRLE_OK)) return r;
         left -= c;
         sums[g] += c;
     }
@@ -86,11 +103,8 @@ MCRLE_INLINE mcrle_result group_bbox(const unsigned char *index, const uint64_t 
     for (int a = 1; a < ndim; a++) { stride[a] = s; s *= shape[a]; }
     for (size_t k = 0; k < n_runs; k++) {
         uint64_t c = counts[k], g = load_index(index, k, S);
-        if (MCRLE_UNLIKELY(c == 0 || c > left)) return counts_error(counts, n_runs, size, info);
-        if (MCRLE_UNLIKELY(g >= n_groups)) {
-            if (info) { info->index = k; info->sum = g; }
-            return MCRLE_ERR_VALUE_RANGE;
-        }
+        mcrle_result r = check_run(counts, n_runs, size, k, c, left, g, n_groups, info);
+        if (MCRLE_UNLIKELY(r != MCRLE_OK)) return r;
         left -= c;
         uint64_t row_l, col_l, nrow, ncol;
         if (c < H - row) {   /* inside one column */
@@ -156,11 +170,8 @@ MCRLE_INLINE mcrle_result relabel(const unsigned char *index, const uint64_t *co
     size_t n = 0;
     for (size_t k = 0; k < n_runs; k++) {
         uint64_t c = counts[k], g = load_index(index, k, S);
-        if (MCRLE_UNLIKELY(c == 0 || c > left)) return counts_error(counts, n_runs, size, info);
-        if (MCRLE_UNLIKELY(g >= table_len)) {
-            if (info) { info->index = k; info->sum = g; }
-            return MCRLE_ERR_VALUE_RANGE;
-        }
+        mcrle_result r = check_run(counts, n_runs, size, k, c, left, g, table_len, info);
+        if (MCRLE_UNLIKELY(r != MCRLE_OK)) return r;
         left -= c;
         uint64_t v = mcrle_load(table + g * E, E);
         if (n && v == last) {
@@ -347,10 +358,7 @@ MCRLE_INLINE mcrle_result check_indices(const unsigned char *index, size_t n, si
 {
     for (size_t k = 0; k < n; k++) {
         uint64_t g = load_index(index, k, S);
-        if (MCRLE_UNLIKELY(g >= n_groups)) {
-            if (info) { info->index = k; info->sum = g; }
-            return MCRLE_ERR_VALUE_RANGE;
-        }
+        if (MCRLE_UNLIKELY(g >= n_groups)) return index_error(k, g, info);
     }
     return MCRLE_OK;
 }
