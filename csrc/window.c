@@ -74,6 +74,22 @@ MCRLE_INLINE mcrle_result cut_window(const void *values, const uint64_t *counts,
     return MCRLE_OK;
 }
 
+/* The box [start, stop) inside shape (ARG otherwise); the array's and the box's element counts. */
+static mcrle_result check_box(int ndim, const size_t *shape, const size_t *start,
+                              const size_t *stop, size_t *size, size_t *window)
+{
+    SAFETY_CHECK(ndim >= 1 && ndim <= MCRLE_MAX_NDIM && shape && start && stop, MCRLE_ERR_ARG);
+    mcrle_result r = mcrle_shape_size(ndim, shape, size);
+    if (r != MCRLE_OK) return r;
+    size_t w = 1;
+    for (int a = 0; a < ndim; a++) {
+        SAFETY_CHECK(start[a] <= stop[a] && stop[a] <= shape[a], MCRLE_ERR_ARG);
+        w *= stop[a] - start[a];
+    }
+    *window = w;
+    return MCRLE_OK;
+}
+
 mcrle_result mcrle_window_runs(const void *values, const uint64_t *counts, size_t n_runs,
                                size_t elem_size, int ndim, const size_t *shape,
                                const size_t *start, const size_t *stop,
@@ -85,14 +101,9 @@ mcrle_result mcrle_window_runs(const void *values, const uint64_t *counts, size_
     *n_out = 0;
     SAFETY_CHECK(elem_size == 1 || elem_size == 2 || elem_size == 4 || elem_size == 8,
                  MCRLE_ERR_ARG);
-    SAFETY_CHECK(ndim >= 1 && ndim <= MCRLE_MAX_NDIM && start && stop, MCRLE_ERR_ARG);
-    mcrle_result r = mcrle_shape_size(ndim, shape, &size);
+    size_t window;
+    mcrle_result r = check_box(ndim, shape, start, stop, &size, &window);
     if (r != MCRLE_OK) return r;
-    size_t window = 1;
-    for (int a = 0; a < ndim; a++) {
-        SAFETY_CHECK(start[a] <= stop[a] && stop[a] <= shape[a], MCRLE_ERR_ARG);
-        window *= stop[a] - start[a];
-    }
     r = mcrle_check_counts(counts, n_runs, (uint64_t)size, info);
     if (r != MCRLE_OK) return r;
     if (window == 0) return MCRLE_OK;
@@ -392,15 +403,10 @@ mcrle_result mcrle_window_runs_compact(const char *values, size_t values_len, co
                  MCRLE_ERR_ARG);
     SAFETY_CHECK(kind == MCRLE_KIND_BOOL || kind == MCRLE_KIND_SIGNED ||
                  kind == MCRLE_KIND_UNSIGNED, MCRLE_ERR_ARG);
-    SAFETY_CHECK(ndim >= 1 && ndim <= MCRLE_MAX_NDIM && shape && start && stop, MCRLE_ERR_ARG);
     SAFETY_CHECK((values_len == 0 || values) && (counts_len == 0 || counts), MCRLE_ERR_ARG);
-    mcrle_result r = mcrle_shape_size(ndim, shape, &size);
+    size_t window;
+    mcrle_result r = check_box(ndim, shape, start, stop, &size, &window);
     if (r != MCRLE_OK) return r;
-    size_t window = 1;
-    for (int a = 0; a < ndim; a++) {
-        SAFETY_CHECK(start[a] <= stop[a] && stop[a] <= shape[a], MCRLE_ERR_ARG);
-        window *= stop[a] - start[a];
-    }
     SAFETY_CHECK(window == 0 || (out_values && out_counts), MCRLE_ERR_ARG);
 
     window_walk w;
