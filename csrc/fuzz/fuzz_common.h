@@ -61,6 +61,21 @@ static inline void *fz_malloc(size_t n)
     return p;
 }
 
+/*
+ * A run count that may be hostile, from one byte (and what follows it):
+ * < 0xE0 the byte itself (0 included); 0xE0..0xEF 16 x a 12-bit number
+ * (low nibble, next byte); 0xF0..0xFE UINT64_MAX - (b - 0xF0); 0xFF the
+ * next 8 bytes raw.
+ */
+static inline uint64_t fz_hostile_count(fz_in *in)
+{
+    uint8_t c = fz_u8(in);
+    if (c < 0xE0) return c;
+    if (c < 0xF0) return (((uint64_t)(c & 15) << 8) | fz_u8(in)) * 16;
+    if (c < 0xFF) return UINT64_MAX - (uint64_t)(c - 0xF0);
+    return fz_bytes(in, 8);
+}
+
 /* ---- elements ---------------------------------------------------------------- */
 
 static inline size_t fz_elem_size(uint8_t b)

@@ -40,12 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t n = 0;
     uint64_t sum = 0;
     while (in.n > 0 && n < MAX_RUNS) {
-        uint8_t c = fz_u8(&in);
-        uint64_t cnt;
-        if (c < 0xE0) cnt = c;
-        else if (c < 0xF0) cnt = (((uint64_t)(c & 15) << 8) | fz_u8(&in)) * 16;
-        else if (c < 0xFF) cnt = UINT64_MAX - (uint64_t)(c - 0xF0);
-        else cnt = fz_bytes(&in, 8);
+        uint64_t cnt = fz_hostile_count(&in);
         uint8_t v = fz_u8(&in);
         uint64_t val = (v & 0x80) ? fz_bytes(&in, E) : fz_label_value(v & 7u, E);
         if (fixup) {

@@ -58,12 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t n = 0;
     uint64_t sum = 0;
     while (in.n > 0 && n < MAX_RUNS) {
-        uint8_t cb = fz_u8(&in);
-        uint64_t cnt;
-        if (cb < 0xE0) cnt = cb;
-        else if (cb < 0xF0) cnt = (((uint64_t)(cb & 15) << 8) | fz_u8(&in)) * 16;
-        else if (cb < 0xFF) cnt = UINT64_MAX - (uint64_t)(cb - 0xF0);
-        else cnt = fz_bytes(&in, 8);
+        uint64_t cnt = fz_hostile_count(&in);
         uint8_t vb = fz_u8(&in);
         uint64_t g = (vb & 0x80) ? fz_bytes(&in, S) : (uint64_t)(vb & 0x7F) % (G + 1);
         if (fixup) {
