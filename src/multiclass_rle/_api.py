@@ -243,17 +243,18 @@ def encode(array: Any, *, packed: bool = False) -> dict[str, Any]:
     True
     """
     arr = _as_label_array(array)
-    if not arr.dtype.isnative:   # the one-call path reads values in native byte order
-        compact = _compact_dict(encode_runs(arr))
-    else:
-        values, counts = _core.encode_compact(arr, _KIND_CODES[arr.dtype.kind])
-        compact = {"size": list(arr.shape), "values": values, "counts": counts,
-                   "dtype": arr.dtype.name}
     if packed:
         from ._bytesform import encode_packed  # lazy: _bytesform imports this module
 
-        return encode_packed(arr, compact)
-    return compact
+        # one run-length pass gives both the plain dict (the fallback) and the
+        # distinct values the bytes form's value table needs
+        runs = encode_runs(arr)
+        return encode_packed(arr, _compact_dict(runs), runs.values)
+    if not arr.dtype.isnative:   # the one-call path reads values in native byte order
+        return _compact_dict(encode_runs(arr))
+    values, counts = _core.encode_compact(arr, _KIND_CODES[arr.dtype.kind])
+    return {"size": list(arr.shape), "values": values, "counts": counts,
+            "dtype": arr.dtype.name}
 
 
 # ---------------------------------------------------------------------------

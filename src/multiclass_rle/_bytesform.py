@@ -214,13 +214,16 @@ def encode_bytes(array: Any) -> bytes:
         # the model reads lines along the last axis: gathering them from, say, a
         # Fortran-ordered volume element by element is slower than numpy's copy
         arr = np.ascontiguousarray(arr)
-    return _encode_with_table(arr)[0]
-
-
-def _encode_with_table(arr: np.ndarray) -> tuple[bytes, np.ndarray]:
-    """The bytes form of a native, C-contiguous label array, and its distinct values."""
     values, _counts = _core.encode(arr)   # runs: their values are all the distinct values
-    distinct = np.unique(np.frombuffer(values, dtype=arr.dtype))
+    return _encode_with_table(arr, np.frombuffer(values, dtype=arr.dtype))[0]
+
+
+def _encode_with_table(arr: np.ndarray, run_values: np.ndarray) -> tuple[bytes, np.ndarray]:
+    """The bytes form of a native, C-contiguous label array, and its distinct values.
+
+    ``run_values``: the values of the array's runs (every distinct value occurs).
+    """
+    distinct = np.unique(run_values)
     if arr.dtype.kind == "i":
         table = distinct.astype(np.int64).view(_U64)
     else:
@@ -228,18 +231,21 @@ def _encode_with_table(arr: np.ndarray) -> tuple[bytes, np.ndarray]:
     return _core.bytes_encode(arr, _KIND[arr.dtype.kind], table), distinct
 
 
-def encode_packed(arr: np.ndarray, compact: dict[str, Any]) -> dict[str, Any]:
+def encode_packed(arr: np.ndarray, compact: dict[str, Any],
+                  run_values: np.ndarray) -> dict[str, Any]:
     """``encode(array, packed=True)``: the packed dict, or ``compact`` where it is better.
 
     ``compact`` (the plain compact dict of the same map) is returned for maps
     holding only 0s and 1s, whose ``counts`` pycocotools reads, and whenever
-    its strings are shorter than the packed one (tiny maps).
+    its strings are shorter than the packed one (tiny maps). ``run_values``:
+    the values of the map's runs.
     """
     if not arr.dtype.isnative:
         arr = arr.astype(arr.dtype.newbyteorder("="))
+        run_values = run_values.astype(arr.dtype)
     elif not arr.flags.c_contiguous:
         arr = np.ascontiguousarray(arr)
-    blob, distinct = _encode_with_table(arr)
+    blob, distinct = _encode_with_table(arr, run_values)
     if distinct.size == 0 or (int(distinct[0]) >= 0 and int(distinct[-1]) <= 1):
         return compact
     text = base64.b64encode(blob).decode("ascii")
