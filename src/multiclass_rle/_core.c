@@ -54,6 +54,24 @@ PyDoc_STRVAR(encode_doc,
 "encode(array) -> (values: bytearray, counts: bytearray)\n\n"
 "Runs of any strided buffer in Fortran order; counts are native uint64.");
 
+/* A values / counts pair of bytearrays with room for cap runs of elem-byte values; -1 on error. */
+static int new_runs(size_t cap, size_t elem, PyObject **values, PyObject **counts)
+{
+    if (cap > (size_t)PY_SSIZE_T_MAX / 8) { PyErr_NoMemory(); *values = *counts = NULL; return -1; }
+    *values = PyByteArray_FromStringAndSize(NULL, (Py_ssize_t)(cap * elem));
+    *counts = PyByteArray_FromStringAndSize(NULL, (Py_ssize_t)(cap * sizeof(uint64_t)));
+    return *values && *counts ? 0 : -1;
+}
+
+/* Cuts the pair down to the n runs a kernel wrote; -1 on error. */
+static int trim_runs(PyObject *values, PyObject *counts, size_t n, size_t elem)
+{
+    if (PyByteArray_Resize(values, (Py_ssize_t)(n * elem)) < 0 ||
+        PyByteArray_Resize(counts, (Py_ssize_t)(n * sizeof(uint64_t))) < 0)
+        return -1;
+    return 0;
+}
+
 /* Runs an encode with room for `capacity` runs; 0 on success, 1 if too small, -1 on error. */
 static int encode_into(const Py_buffer *v, const size_t *shape, const ptrdiff_t *strides,
                        size_t capacity, PyObject **values, PyObject **counts)
@@ -61,9 +79,7 @@ static int encode_into(const Py_buffer *v, const size_t *shape, const ptrdiff_t 
     size_t written = 0, scratch_size;
     void *scratch = NULL;
     mcrle_result r;
-    *values = PyByteArray_FromStringAndSize(NULL, (Py_ssize_t)(capacity * (size_t)v->itemsize));
-    *counts = PyByteArray_FromStringAndSize(NULL, (Py_ssize_t)(capacity * sizeof(uint64_t)));
-    if (!*values || !*counts) goto fail;
+    if (new_runs(capacity, (size_t)v->itemsize, values, counts) < 0) goto fail;
     scratch_size = mcrle_encode_scratch_size((size_t)v->itemsize, v->ndim, shape, strides, capacity);
     if (scratch_size == SIZE_MAX) { PyErr_NoMemory(); goto fail; }
     if (scratch_size && !(scratch = PyMem_RawMalloc(scratch_size))) { PyErr_NoMemory(); goto fail; }
@@ -76,9 +92,7 @@ static int encode_into(const Py_buffer *v, const size_t *shape, const ptrdiff_t 
     PyMem_RawFree(scratch);
     if (r == MCRLE_ERR_NOSPACE) { Py_CLEAR(*values); Py_CLEAR(*counts); return 1; }
     if (r != MCRLE_OK) { raise_result(r, NULL); goto fail; }
-    if (PyByteArray_Resize(*values, (Py_ssize_t)(written * (size_t)v->itemsize)) < 0 ||
-        PyByteArray_Resize(*counts, (Py_ssize_t)(written * sizeof(uint64_t))) < 0)
-        goto fail;
+    if (trim_runs(*values, *counts, written, (size_t)v->itemsize) < 0) goto fail;
     return 0;
 fail:
     Py_CLEAR(*values);
@@ -739,9 +753,7 @@ static PyObject *py_relabel_runs(PyObject *self, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "table must hold elements of 1, 2, 4 or 8 bytes");
         goto done;
     }
-    values = PyByteArray_FromStringAndSize(NULL, n * elem);
-    counts = PyByteArray_FromStringAndSize(NULL, n * 8);
-    if (!values || !counts) goto done;
+    if (new_runs((size_t)n, (size_t)elem, &values, &counts) < 0) goto done;
     Py_BEGIN_ALLOW_THREADS
     r = mcrle_relabel_runs(bi.buf, (size_t)index_size, (const uint64_t *)bc.buf, (size_t)n,
                            (uint64_t)size, bt.buf, (size_t)(bt.len / elem), (size_t)elem,
@@ -750,9 +762,7 @@ static PyObject *py_relabel_runs(PyObject *self, PyObject *args)
                            &info);
     Py_END_ALLOW_THREADS
     if (r != MCRLE_OK) { raise_result(r, &info); goto done; }
-    if (PyByteArray_Resize(values, (Py_ssize_t)n_out * elem) < 0 ||
-        PyByteArray_Resize(counts, (Py_ssize_t)n_out * 8) < 0)
-        goto done;
+    if (trim_runs(values, counts, n_out, (size_t)elem) < 0) goto done;
     result = PyTuple_Pack(2, values, counts);
 done:
     Py_XDECREF(values);
@@ -798,10 +808,7 @@ static PyObject *py_relabel_compact(PyObject *self, PyObject *args)
     if (utf8_or_buffer(ov, &bv, &sv, &lv) < 0) goto release_td;
     if (utf8_or_buffer(oc, &bc, &sc, &lc) < 0) goto done;
     cap = mcrle_string_count(sc, (size_t)lc);
-    if (cap > (size_t)PY_SSIZE_T_MAX / 8) { PyErr_NoMemory(); goto done; }
-    values = PyByteArray_FromStringAndSize(NULL, (Py_ssize_t)cap * elem);
-    counts = PyByteArray_FromStringAndSize(NULL, (Py_ssize_t)cap * 8);
-    if (!values || !counts) goto done;
+    if (new_runs(cap, (size_t)elem, &values, &counts) < 0) goto done;
     Py_BEGIN_ALLOW_THREADS
     r = mcrle_relabel_compact(sv, (size_t)lv, sc, (size_t)lc, values_signed, (mcrle_kind)kind,
                               (uint64_t)size, bt.buf, (const unsigned char *)bd.buf, (size_t)elem,
@@ -810,9 +817,7 @@ static PyObject *py_relabel_compact(PyObject *self, PyObject *args)
                               &info);
     Py_END_ALLOW_THREADS
     if (r != MCRLE_OK) { raise_result(r, &info); goto done; }
-    if (PyByteArray_Resize(values, (Py_ssize_t)n_out * elem) < 0 ||
-        PyByteArray_Resize(counts, (Py_ssize_t)n_out * 8) < 0)
-        goto done;
+    if (trim_runs(values, counts, n_out, (size_t)elem) < 0) goto done;
     result = PyTuple_Pack(2, values, counts);
 done:
     Py_XDECREF(values);
