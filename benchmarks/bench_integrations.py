@@ -62,7 +62,7 @@ from pathlib import Path
 import numpy as np
 
 import multiclass_rle as mcr
-from multiclass_rle._payload import from_payload, to_payload
+from multiclass_rle._integrations.payload import from_payload, to_payload
 
 DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 ATLASES = [
@@ -99,7 +99,7 @@ class PngMasks:
         import torch
         from PIL import Image
         if isinstance(i, list):   # a whole batch (batched loading), into one tensor
-            from multiclass_rle._torch import _new_batch_tensor
+            from multiclass_rle._integrations.torch import _new_batch_tensor
             first = self[i[0]]
             out = _new_batch_tensor((len(i),) + tuple(first.shape), first.dtype)
             out[0] = first
@@ -115,7 +115,7 @@ def bench_torch(data: Path, workers: int, epochs: int, quick: bool) -> None:
     import torch
     from PIL import Image
 
-    from multiclass_rle._torch import RLEMaskDataset, to_tensor_batch
+    from multiclass_rle._integrations.torch import RLEMaskDataset, to_tensor_batch
 
     root = data / "camvid" / "orig" / "CamVid"
     pngs = sorted(p for d in ("trainannot", "valannot", "testannot")

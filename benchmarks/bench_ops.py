@@ -48,7 +48,7 @@ try:  # the lead exports these from the package; fall back to the modules
     from multiclass_rle import (area, bbox, binary_mask, confusion_matrix, decode_window, iou,
                                 labels, remap, to_coco, from_coco)
 except ImportError:
-    from multiclass_rle._coco import from_coco, to_coco
+    from multiclass_rle._ops.coco import from_coco, to_coco
     from multiclass_rle._ops import (area, bbox, binary_mask, confusion_matrix, decode_window,
                                      iou, labels, remap)
 

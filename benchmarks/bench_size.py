@@ -58,7 +58,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 
 import multiclass_rle as mcr  # noqa: E402
-from multiclass_rle._bytesform import decode_bytes, encode_bytes  # noqa: E402
+from multiclass_rle._codec.forms.bytes import decode_bytes, encode_bytes  # noqa: E402
 
 try:
     from PIL import Image

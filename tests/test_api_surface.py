@@ -160,8 +160,8 @@ def test_as_runs_validates_counts_only_when_decoding():
         mcr.decode(runs)
 
 
-@pytest.mark.parametrize("module", ["multiclass_rle._api", "multiclass_rle._legacy",
-                                    "multiclass_rle._limits", "multiclass_rle"])
+@pytest.mark.parametrize("module", ["multiclass_rle._codec.api", "multiclass_rle.multiclass_rle",
+                                    "multiclass_rle._codec.limits", "multiclass_rle"])
 def test_doctests(module):
     mod = importlib.import_module(module)
     finder = doctest.DocTestFinder()

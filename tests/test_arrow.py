@@ -13,7 +13,7 @@ pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 
 import multiclass_rle as mcr  # noqa: E402
-from multiclass_rle import _arrow  # noqa: E402
+from multiclass_rle._integrations import arrow as _arrow  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 

@@ -1,7 +1,7 @@
 """The compact binary ("bytes") form: round trips, golden files, corrupt input, concatenation.
 
 Until ``multiclass_rle.decode`` dispatches bytes itself, the bytes form is
-tested through its own module (``multiclass_rle._bytesform``).
+tested through its own module (``multiclass_rle._codec.forms.bytes``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import multiclass_rle as mcr
-from multiclass_rle import _bytesform as bf
+from multiclass_rle._codec.forms import bytes as bf
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 DTYPES = ("bool", "uint8", "int8", "uint16", "int16", "uint32", "int32", "uint64", "int64")

@@ -563,7 +563,7 @@ def test_demo_prints_all_exact(tmp_path):
 
 
 def test_json_line_matches_json_dumps(camvid):
-    from multiclass_rle._cli_io import json_line
+    from multiclass_rle.cli._records import json_line
 
     for png in sorted(camvid.rglob("*.png"))[:4]:
         rle = mcr.encode(pillow_labels(png))

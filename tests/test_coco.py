@@ -1,4 +1,4 @@
-"""COCO interop (multiclass_rle._coco), checked against pycocotools and numpy."""
+"""COCO interop (multiclass_rle._ops.coco), checked against pycocotools and numpy."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import multiclass_rle as mcr
-from multiclass_rle import _coco, _ops
-from multiclass_rle._coco import coco_annotations_to_label_maps, from_coco, to_coco
+from multiclass_rle._ops import coco as _coco
+from multiclass_rle._ops.coco import coco_annotations_to_label_maps, from_coco, to_coco
 from multiclass_rle._ops import area, bbox
 
 mask_utils = pytest.importorskip("pycocotools.mask")
@@ -410,9 +410,6 @@ def test_annotations_from_panoptic_sample():
         check_to_coco(sem, both[img["id"]]["semantic"])
 
 
-def test_docstring_examples(monkeypatch):
-    for module in (_ops, _coco):  # until the names are exported from the package
-        for name in module.__all__:
-            monkeypatch.setattr(mcr, name, getattr(module, name), raising=False)
+def test_docstring_examples():
     result = doctest.testmod(_coco, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 8 and result.failed == 0

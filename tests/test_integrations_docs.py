@@ -32,15 +32,6 @@ def _blocks():
     return [(bool(m.group(1)), m.group(2)) for m in BLOCK.finditer(DOC.read_text())]
 
 
-def _exports(monkeypatch):
-    """The names the package top exports lazily, in case this build does not yet."""
-    from multiclass_rle import _arrow, _bytesform, _torch
-    for mod in (_torch, _arrow, _bytesform):
-        for name in mod.__all__:
-            if not hasattr(mcr, name):
-                monkeypatch.setattr(mcr, name, getattr(mod, name), raising=False)
-
-
 def test_doc_has_examples():
     blocks = _blocks()
     assert sum(not skip for skip, _ in blocks) >= 7
@@ -50,7 +41,6 @@ def test_doc_has_examples():
 @pytest.mark.filterwarnings("ignore:.*pin_memory.*:UserWarning")
 @pytest.mark.filterwarnings(FORK_WARNING)
 def test_doc_examples_run(tmp_path, monkeypatch, capsys):
-    _exports(monkeypatch)
     monkeypatch.chdir(tmp_path)
     for i, (skip, code) in enumerate(_blocks()):
         compiled = compile(code, f"{DOC.name}[block {i}]", "exec")

@@ -1,4 +1,4 @@
-"""The command-line tool's PNG reader (``multiclass_rle._png``) against Pillow.
+"""The command-line tool's PNG reader (``multiclass_rle._integrations.png``) against Pillow.
 
 PNGs are built here with every filter type (the encoder below writes the
 format from the specification, with zlib), so the C unfilter kernel meets
@@ -16,8 +16,8 @@ import zlib
 import numpy as np
 import pytest
 
-from multiclass_rle import _core
-from multiclass_rle._png import PNGError, read_label_png
+from multiclass_rle._codec import _core
+from multiclass_rle._integrations.png import PNGError, read_label_png
 
 PIL = pytest.importorskip("PIL.Image")
 
@@ -186,7 +186,7 @@ def test_unfilter_kernel_checks_its_arguments():
 @pytest.mark.parametrize("one_shot", [True, False])
 def test_both_inflate_paths(monkeypatch, one_shot):
     """Small data inflates in one call; data that could inflate past the limit in steps."""
-    from multiclass_rle import _png
+    from multiclass_rle._integrations import png as _png
 
     if not one_shot:
         monkeypatch.setattr(_png, "_ONE_SHOT_LIMIT", 0)

@@ -20,7 +20,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import multiclass_rle as mcr  # noqa: E402
-from multiclass_rle import _torch  # noqa: E402
+from multiclass_rle._integrations import torch as _torch  # noqa: E402
 
 DTYPES = ("bool", "uint8", "int8", "uint16", "int16", "uint32", "int32", "uint64", "int64")
 TORCH_OF = {"bool": torch.bool, "uint8": torch.uint8, "int8": torch.int8,
@@ -123,7 +123,7 @@ def test_to_tensor_bytes_form():
     a = _map("uint32", (13, 17))
     payload = mcr.encode_bytes(a) if hasattr(mcr, "encode_bytes") else None
     if payload is None:
-        from multiclass_rle._payload import to_payload
+        from multiclass_rle._integrations.payload import to_payload
         payload = to_payload(a)
     assert np.array_equal(_torch.to_tensor(payload).numpy(), a)
     assert np.array_equal(_torch.to_tensor(payload, dtype=torch.int64).numpy(), a)
@@ -293,7 +293,7 @@ def test_dataloader_batched_and_decode_in_main(jsonl):
 
 def test_dataset_from_bytes_and_dicts():
     maps = [_map("int32", (8, 9), seed=s) for s in range(4)]
-    from multiclass_rle._payload import to_payload
+    from multiclass_rle._integrations.payload import to_payload
     ds = _torch.RLEMaskDataset([to_payload(m) for m in maps])
     assert len(ds) == 4 and ds.names is None
     assert np.array_equal(ds[2].numpy(), maps[2])

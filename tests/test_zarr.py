@@ -20,8 +20,8 @@ zarr = pytest.importorskip("zarr", minversion="3")
 numcodecs = pytest.importorskip("numcodecs")
 
 import multiclass_rle as mcr  # noqa: E402
-from multiclass_rle import _zarr  # noqa: E402
-from multiclass_rle._payload import BYTES_FORM, from_payload  # noqa: E402
+from multiclass_rle._integrations import zarr as _zarr  # noqa: E402
+from multiclass_rle._integrations.payload import BYTES_FORM, from_payload  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 ATLASES = {   # 3D label volumes: file -> memory order
@@ -62,8 +62,8 @@ def _atlas(name):
 def test_entry_points_registered():
     zc = {e.name: e.value for e in entry_points(group="zarr.codecs")}
     nc = {e.name: e.value for e in entry_points(group="numcodecs.codecs")}
-    assert zc.get("multiclass_rle") == "multiclass_rle._zarr:MulticlassRLECodec"
-    assert nc.get("multiclass_rle") == "multiclass_rle._zarr:MulticlassRLE"
+    assert zc.get("multiclass_rle") == "multiclass_rle._integrations.zarr:MulticlassRLECodec"
+    assert nc.get("multiclass_rle") == "multiclass_rle._integrations.zarr:MulticlassRLE"
     from zarr.registry import get_codec_class
     assert get_codec_class("multiclass_rle") is _zarr.MulticlassRLECodec
     assert type(numcodecs.get_codec({"id": "multiclass_rle"})) is _zarr.MulticlassRLE
@@ -146,7 +146,7 @@ def test_another_process_reads_by_entry_point(tmp_path):
     code = ("import sys, numpy as np, zarr\n"
             f"z = zarr.open_array({str(tmp_path / 'v.zarr')!r}, mode='r')\n"
             f"ok = np.array_equal(z[:], np.load({str(tmp_path / 'expected.npy')!r}))\n"
-            "print(ok, 'multiclass_rle._zarr' in sys.modules)\n")
+            "print(ok, 'multiclass_rle._integrations.zarr' in sys.modules)\n")
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
                          text=True).stdout.split()
     assert out == ["True", "True"]

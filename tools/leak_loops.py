@@ -15,8 +15,8 @@ import sys
 import numpy as np
 
 import multiclass_rle as mcr
-from multiclass_rle import _core
-from multiclass_rle._png import PNGError, read_label_png
+from multiclass_rle._codec import _core
+from multiclass_rle._integrations.png import PNGError, read_label_png
 
 
 def main() -> int:

@@ -4,7 +4,7 @@
 
 CPython and numpy keep some memory at exit, which LeakSanitizer lists too;
 a leak is ours when a frame of its stack is in the extension module
-(``multiclass_rle/_core...so``) or a ``mcrle_`` kernel. Prints each of ours
+(``multiclass_rle/_codec/_core...so``) or a ``mcrle_`` kernel. Prints each of ours
 and a summary line; exits 1 if there is any (or another sanitizer error),
 2 if the loops did not finish.
 """
@@ -27,7 +27,7 @@ def main() -> int:
     ours = []
     for rec in records:
         frames = re.findall(r"#\d+ 0x[0-9a-f]+ in (\S+) \(?(\S+)", rec)
-        if any("/multiclass_rle/_core" in where or func.startswith("mcrle_")
+        if any("/multiclass_rle/_codec/_core" in where or func.startswith("mcrle_")
                for func, where in frames):
             ours.append(rec)
     for rec in ours:

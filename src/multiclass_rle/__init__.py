@@ -9,38 +9,35 @@ any number of dimensions). Runs follow COCO's Fortran order.
 >>> rle = mcr.encode(labels)          # compact, JSON-safe dict
 >>> bool((mcr.decode(rle) == labels).all())
 True
+
+The package is built in layers (docs/architecture.md): the codec
+(``_codec``: runs, forms, the C binding), the operations on runs (``_ops``),
+the integrations (``_integrations``: torch, zarr, arrow, file formats) and
+the ``mcrle`` command (:mod:`multiclass_rle.cli`). Importing the package
+loads the codec only; the other layers load on first use of their names.
 """
 
-from ._api import Runs, as_runs, decode, encode, encode_runs
-from ._bytesform import (
+from ._codec import (
     BytesInfo,
-    bytes_info,
-    decode_bytes,
-    encode_bytes,
-    iter_bytes,
-    split_bytes,
-)
-from ._coco import coco_annotations_to_label_maps, from_coco, to_coco
-from ._errors import (
     LimitExceededError,
     MalformedRLEError,
     RLEError,
     RLETypeError,
     RLEValueError,
+    Runs,
+    as_runs,
+    bytes_info,
+    decode,
+    decode_bytes,
+    encode,
+    encode_bytes,
+    encode_runs,
+    get_max_elements,
+    iter_bytes,
+    set_max_elements,
+    split_bytes,
 )
-from ._legacy import array_to_multi_class_rle, multi_class_rle_to_array
-from ._limits import get_max_elements, set_max_elements
-from ._ops import (
-    area,
-    bbox,
-    binary_mask,
-    confusion_matrix,
-    decode_window,
-    iou,
-    labels,
-    miou,
-    remap,
-)
+from .multiclass_rle import array_to_multi_class_rle, multi_class_rle_to_array
 
 __version__ = "0.2.0"
 
@@ -80,20 +77,34 @@ __all__ = [
     "__version__",
 ]
 
-# Integrations, imported on first use (extras "torch" and "arrow"), so that
-# `import multiclass_rle` needs numpy alone; zarr and numcodecs find their
-# codecs through entry points and need no names here. Not in __all__: a star
-# import must not require the extras.
+# Names of the layers above the codec, imported on first use: the operations
+# need numpy alone but are not needed to load a map; the integrations need
+# their extras ("torch", "arrow"), so `import multiclass_rle` needs numpy
+# alone. zarr and numcodecs find their codecs through entry points and need
+# no names here. The integrations are not in __all__: a star import must not
+# require the extras.
 _LAZY = {
-    "to_tensor": "_torch",
-    "to_tensor_batch": "_torch",
-    "RLEMaskDataset": "_torch",
-    "write_parquet": "_arrow",
-    "read_parquet": "_arrow",
-    "iter_parquet": "_arrow",
-    "maps_table": "_arrow",
-    "table_area": "_arrow",
-    "parquet_area": "_arrow",
+    "labels": "_ops",
+    "area": "_ops",
+    "bbox": "_ops",
+    "confusion_matrix": "_ops",
+    "iou": "_ops",
+    "miou": "_ops",
+    "remap": "_ops",
+    "decode_window": "_ops",
+    "binary_mask": "_ops",
+    "to_coco": "_ops",
+    "from_coco": "_ops",
+    "coco_annotations_to_label_maps": "_ops",
+    "to_tensor": "_integrations.torch",
+    "to_tensor_batch": "_integrations.torch",
+    "RLEMaskDataset": "_integrations.torch",
+    "write_parquet": "_integrations.arrow",
+    "read_parquet": "_integrations.arrow",
+    "iter_parquet": "_integrations.arrow",
+    "maps_table": "_integrations.arrow",
+    "table_area": "_integrations.arrow",
+    "parquet_area": "_integrations.arrow",
 }
 
 

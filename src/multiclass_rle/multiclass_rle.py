@@ -1,14 +1,33 @@
-"""The original multiclass-rle API, kept exactly: tuples of Python ints."""
+"""The original module of multiclass-rle: ``from multiclass_rle.multiclass_rle import ...``.
+
+The first public version kept its two functions here, and its users (and
+its own tests) import them from this path; they keep working exactly as
+documented, on top of the C codec. Importing this module loads nothing
+beyond the package itself.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
-from ._api import decode, encode_runs
+from ._codec.api import decode
+from ._codec.forms import original
 
-__all__ = ["array_to_multi_class_rle", "multi_class_rle_to_array"]
+__all__ = ["array_to_multi_class_rle", "multi_class_rle_to_array", "MultiClassRLE"]
+
+#: The memory order of the runs, as the original module named it (COCO's order).
+NUMPY_ORDER_RAVEL = "F"
+NUMPY_ORDER_RESHAPE = "F"
+
+
+class MultiClassRLE(TypedDict):
+    """The original dict: tuples of Python ints (lists after a JSON round trip)."""
+
+    size: tuple[int, ...]
+    values: tuple[int, ...]
+    counts: tuple[int, ...]
 
 
 def array_to_multi_class_rle(array: Any) -> dict[str, tuple[int, ...]]:
@@ -35,15 +54,7 @@ def array_to_multi_class_rle(array: Any) -> dict[str, tuple[int, ...]]:
     ...                           [3, 3, 0, 0, 0]])
     {'size': (4, 5), 'values': (0, 3, 0, 3, 1, 0, 1, 0), 'counts': (1, 3, 2, 2, 3, 1, 3, 5)}
     """
-    runs = encode_runs(array)
-    values = runs.values
-    if values.dtype.kind == "b":
-        values = values.view(np.uint8)
-    return {
-        "size": tuple(runs.shape),
-        "values": tuple(values.tolist()),
-        "counts": tuple(runs.counts.tolist()),
-    }
+    return original.write(array)
 
 
 def multi_class_rle_to_array(rle: Any) -> np.ndarray:

@@ -14,11 +14,11 @@ from typing import Any, Literal
 
 import numpy as np
 
-from . import _core
-from ._api import COUNTS_DELTA_FROM, Runs
-from ._dtypes import dtype_from_argument, smallest_dtype, value_range
-from ._errors import MalformedRLEError, RLEError, RLETypeError, RLEValueError
-from ._ops import _as_int, _checked, _checked_ends, _group_order, _label_list, _merge_equal
+from .._codec.dtypes import dtype_from_argument, smallest_dtype, value_range
+from .._codec.errors import MalformedRLEError, RLEError, RLETypeError, RLEValueError
+from .._codec.forms import coco_binary
+from .._codec.runs import Runs
+from ._common import as_int, checked, checked_ends, group_order, label_list, merge_equal
 
 __all__ = ["to_coco", "from_coco", "coco_annotations_to_label_maps"]
 
@@ -66,14 +66,14 @@ def to_coco(rle: Any, *, labels: Any = None) -> dict[int, dict[str, Any]]:
     >>> mcr.area(mcr.to_coco(mcr.encode(a))[3])
     {0: 3, 1: 3}
     """
-    runs = _checked(rle)
+    runs = checked(rle)
     if len(runs.shape) != 2:
         raise RLEValueError(f"COCO RLEs are 2D; this map has size {list(runs.shape)}")
     size = [int(runs.shape[0]), int(runs.shape[1])]
     n_pixels = runs.size
-    values, counts = _merge_equal(runs.values, runs.counts)
+    values, counts = merge_equal(runs.values, runs.counts)
     ends = np.cumsum(counts, dtype=_U64)
-    uniq, order, first = _group_order(values)
+    uniq, order, first = group_order(values)
     n_runs, n_groups = values.shape[0], uniq.shape[0]
     run_end = ends[order]
     run_len = counts[order]
@@ -102,13 +102,12 @@ def to_coco(rle: Any, *, labels: Any = None) -> dict[int, dict[str, Any]]:
     if labels is None:
         wanted = list(by_label)
     else:
-        wanted = _label_list(labels)
+        wanted = label_list(labels)
     empty = np.array([n_pixels], dtype=_U64)
     result = {}
     for lab in wanted:
         piece = by_label.get(lab, empty)
-        result[lab] = {"size": list(size),
-                       "counts": _core.string_encode(piece, COUNTS_DELTA_FROM)}
+        result[lab] = coco_binary.write(size, piece)
     return result
 
 
@@ -119,7 +118,7 @@ def to_coco(rle: Any, *, labels: Any = None) -> dict[int, dict[str, Any]]:
 def _foreground(mask: Any, what: str) -> tuple[tuple[int, ...], np.ndarray, np.ndarray]:
     """Shape and the (start, end) positions of the 1-runs of a binary RLE."""
     try:
-        runs, ends = _checked_ends(mask)
+        runs, ends = checked_ends(mask)
     except RLEError as exc:
         raise type(exc)(f"{what}: {exc}") from None
     values = runs.values
@@ -205,7 +204,7 @@ def _paint(shape: tuple[int, ...], item_labels: list[int],
     else:
         owner[pair_piece] = pair_item
     table = np.array(all_labels, dtype=dtype)  # owner -1 picks the background
-    values, counts = _merge_equal(table[owner], np.diff(bounds))
+    values, counts = merge_equal(table[owner], np.diff(bounds))
     return Runs(tuple(shape), values, counts)
 
 
@@ -262,7 +261,7 @@ def from_coco(rles: Any, *, overlap: Literal["last", "first", "error"] = "last",
     """
     overlap = _check_overlap(overlap)
     target = None if dtype is None else dtype_from_argument(dtype)
-    background = _as_int(background, "background")
+    background = as_int(background, "background")
     if isinstance(rles, Mapping):
         if "counts" in rles:
             raise RLETypeError("rles looks like a single RLE; pass {label: rle} instead")
@@ -282,7 +281,7 @@ def from_coco(rles: Any, *, overlap: Literal["last", "first", "error"] = "last",
             label, mask = pair
         except (TypeError, ValueError):
             raise RLETypeError(f"rles must hold (label, rle) pairs, got {pair!r:.80}") from None
-        lab = _as_int(label, "a label of rles")
+        lab = as_int(label, "a label of rles")
         what = f"the mask of label {lab}"
         mask_shape, s, e = _foreground(mask, what)
         if shape is None:
@@ -404,7 +403,7 @@ def coco_annotations_to_label_maps(
     if kind not in ("semantic", "instance", "both"):
         raise RLEValueError(f"kind must be 'semantic', 'instance' or 'both', got {kind!r}")
     overlap = _check_overlap(overlap)
-    background = _as_int(background, "background")
+    background = as_int(background, "background")
     if isinstance(coco, (str, os.PathLike)):
         with open(coco, encoding="utf-8") as f:
             coco = json.load(f)
@@ -417,7 +416,7 @@ def coco_annotations_to_label_maps(
     sizes: dict[Any, tuple[int, int]] = {}
     for img in coco["images"]:
         try:
-            sizes[img["id"]] = (_as_int(img["height"], "height"), _as_int(img["width"], "width"))
+            sizes[img["id"]] = (as_int(img["height"], "height"), as_int(img["width"], "width"))
         except KeyError as exc:
             raise MalformedRLEError(f"image {img.get('id', img)!r:.80} has no {exc} key") from None
     per_image: dict[Any, list[Mapping[str, Any]]] = {image_id: [] for image_id in sizes}
@@ -427,7 +426,7 @@ def coco_annotations_to_label_maps(
             raise MalformedRLEError(f"annotation {ann.get('id')!r} refers to image_id "
                                     f"{image_id!r}, which is not in 'images'")
         per_image[image_id].append(ann)
-    categories = [_as_int(a.get("category_id"), f"category_id of annotation {a.get('id')!r}")
+    categories = [as_int(a.get("category_id"), f"category_id of annotation {a.get('id')!r}")
                   for a in coco["annotations"]] if kind != "instance" else []
     most = max((len(v) for v in per_image.values()), default=0)
     sem_dtype = smallest_dtype(min(categories + [background]), max(categories + [background]))
@@ -446,7 +445,7 @@ def coco_annotations_to_label_maps(
             numbers.append(number)
             names.append(what)
             if kind != "instance":
-                cats.append(_as_int(ann.get("category_id"), f"category_id of {what}"))
+                cats.append(as_int(ann.get("category_id"), f"category_id of {what}"))
         maps = {}
         if kind != "instance":
             maps["semantic"] = _paint((h, w), cats, intervals, overlap=overlap,

@@ -4,7 +4,7 @@ One row per map:
 
 ==========  ==================  ==============================================
 ``name``    string              the map's name (file name, image id)
-``rle``     binary              the map in the bytes form (:mod:`._payload`)
+``rle``     binary              the map in the bytes form (:mod:`.payload`)
 ``shape``   list<int64>         its shape
 ``dtype``   string              its numpy dtype name
 ``labels``  list<int64>         the labels present, increasing
@@ -40,10 +40,10 @@ except ImportError as exc:  # pragma: no cover - exercised only without pyarrow
     raise ImportError("multiclass_rle's Arrow/Parquet integration needs pyarrow: "
                       "pip install 'multiclass-rle[arrow]'") from exc
 
-from ._api import encode_runs
-from ._errors import RLETypeError, RLEValueError
-from ._ops import area
-from ._payload import from_payload, payload_area, to_payload
+from .._codec.errors import RLETypeError, RLEValueError
+from .._codec.runs import encode_runs
+from .._ops.summary import area
+from .payload import from_payload, payload_area, to_payload
 
 __all__ = ["SCHEMA", "maps_table", "write_parquet", "iter_parquet", "read_parquet",
            "table_area", "parquet_area"]

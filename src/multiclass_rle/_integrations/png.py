@@ -20,8 +20,8 @@ import zlib
 
 import numpy as np
 
-from . import _core
-from ._limits import get_max_elements
+from .._codec import _core
+from .._codec.limits import get_max_elements
 
 __all__ = ["PNGError", "read_label_png"]
 

@@ -8,24 +8,31 @@ and :func:`split_bytes` cut a concatenation apart without copying.
 
 The C kernels (csrc/bytesform.c) do all the work without the GIL; this module
 chooses dtypes, allocates, and turns result codes into readable errors.
+
+Recognised: bytes, bytearray and memoryview (one object; :func:`split_bytes`
+cuts a concatenation). The packed dict (:mod:`.packed`) carries the same
+object as base64 inside JSON.
 """
 
 from __future__ import annotations
 
-import base64
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
-from . import _core
-from ._api import Runs, _as_label_array, _check_out, encode_runs
-from ._dtypes import check_array_dtype, dtype_from_argument
-from ._errors import LimitExceededError, MalformedRLEError, RLETypeError, RLEValueError
-from ._limits import get_max_elements
+from .. import _core
+from ..errors import MalformedRLEError, RLETypeError, RLEValueError
+from ..limits import get_max_elements
+from ..output import check_limit, check_order, check_out, resolve_target
+from ..runs import Runs, as_label_array, encode_runs
 
 __all__ = [
+    "NAME",
+    "matches",
+    "to_runs",
+    "decode",
     "BYTES_MAGIC",
     "BYTES_VERSION",
     "BytesInfo",
@@ -36,7 +43,11 @@ __all__ = [
     "iter_bytes",
     "split_bytes",
     "is_bytes_like",
+    "whole",
+    "encode_with_table",
 ]
+
+NAME = "bytes"
 
 #: The first four bytes of every object of the bytes form.
 BYTES_MAGIC = b"MCRL"
@@ -74,6 +85,9 @@ class BytesInfo(NamedTuple):
     header_bytes: int
     payload_bytes: int
     total_bytes: int     #: header + payload: where the next object starts
+
+
+BytesInfo.__module__ = "multiclass_rle"   # pickles name the public path
 
 
 def is_bytes_like(obj: Any) -> bool:
@@ -207,7 +221,7 @@ def encode_bytes(array: Any) -> bytes:
     >>> len(b) < 60, bool((mcr.decode_bytes(b) == a).all())
     (True, True)
     """
-    arr = _as_label_array(array)
+    arr = as_label_array(array)
     if not arr.dtype.isnative:
         arr = arr.astype(arr.dtype.newbyteorder("="))
     elif not arr.flags.c_contiguous:
@@ -215,10 +229,10 @@ def encode_bytes(array: Any) -> bytes:
         # Fortran-ordered volume element by element is slower than numpy's copy
         arr = np.ascontiguousarray(arr)
     values, _counts = _core.encode(arr)   # runs: their values are all the distinct values
-    return _encode_with_table(arr, np.frombuffer(values, dtype=arr.dtype))[0]
+    return encode_with_table(arr, np.frombuffer(values, dtype=arr.dtype))[0]
 
 
-def _encode_with_table(arr: np.ndarray, run_values: np.ndarray) -> tuple[bytes, np.ndarray]:
+def encode_with_table(arr: np.ndarray, run_values: np.ndarray) -> tuple[bytes, np.ndarray]:
     """The bytes form of a native, C-contiguous label array, and its distinct values.
 
     ``run_values``: the values of the array's runs (every distinct value occurs).
@@ -231,56 +245,8 @@ def _encode_with_table(arr: np.ndarray, run_values: np.ndarray) -> tuple[bytes, 
     return _core.bytes_encode(arr, _KIND[arr.dtype.kind], table), distinct
 
 
-def encode_packed(arr: np.ndarray, compact: dict[str, Any],
-                  run_values: np.ndarray) -> dict[str, Any]:
-    """``encode(array, packed=True)``: the packed dict, or ``compact`` where it is better.
-
-    ``compact`` (the plain compact dict of the same map) is returned for maps
-    holding only 0s and 1s, whose ``counts`` pycocotools reads, and whenever
-    its strings are shorter than the packed one (tiny maps). ``run_values``:
-    the values of the map's runs.
-    """
-    if not arr.dtype.isnative:
-        arr = arr.astype(arr.dtype.newbyteorder("="))
-        run_values = run_values.astype(arr.dtype)
-    elif not arr.flags.c_contiguous:
-        arr = np.ascontiguousarray(arr)
-    blob, distinct = _encode_with_table(arr, run_values)
-    if distinct.size == 0 or (int(distinct[0]) >= 0 and int(distinct[-1]) <= 1):
-        return compact
-    text = base64.b64encode(blob).decode("ascii")
-    if len(text) >= len(compact["values"]) + len(compact["counts"]):
-        return compact
-    return {"size": list(arr.shape), "dtype": arr.dtype.name, "packed": text}
-
-
-def packed_bytes(rle: Mapping[str, Any]) -> bytes:
-    """The bytes-form object inside a packed dict, checked against its other keys."""
-    text = rle["packed"]
-    if not isinstance(text, str):
-        raise MalformedRLEError(
-            f"'packed' must be a base64 string, got {type(text).__name__}")
-    if "values" in rle or "counts" in rle:
-        raise MalformedRLEError("an RLE dict holds either 'packed' or 'values'/'counts', not both")
-    try:
-        blob = base64.b64decode(text, validate=True)
-    except ValueError as exc:
-        raise MalformedRLEError(f"'packed' is not valid base64 ({exc})") from None
-    info = _whole(blob)[1]
-    if "size" in rle:
-        from ._api import _parse_size  # lazy: _api imports this module lazily too
-
-        size = _parse_size(rle["size"])
-        if size != info.shape:
-            raise MalformedRLEError(
-                f"'size' is {size} but the packed map has shape {info.shape}")
-    if "dtype" in rle and rle["dtype"] != info.dtype.name:
-        raise MalformedRLEError(
-            f"'dtype' is {rle['dtype']!r} but the packed map holds {info.dtype.name}")
-    return blob
-
-
-def _whole(data: Any) -> tuple[Any, BytesInfo]:
+def whole(data: Any) -> tuple[Any, BytesInfo]:
+    """The buffer of exactly one object and its header; trailing bytes are an error."""
     buf = _as_buffer(data)
     info = _info_at(buf)
     if info.total_bytes != len(buf):
@@ -327,36 +293,21 @@ def decode_bytes(data: Any, *, order: Literal["C", "F"] = "C", out: np.ndarray |
             except _core.CodecError as exc:
                 raise _error(exc, data, 0, result.dtype) from None
             return result
-    if order not in ("C", "F"):
-        raise RLEValueError(f"order must be 'C' or 'F', got {order!r}")
-    buf, info = _whole(data)
+    check_order(order)
+    buf, info = whole(data)
     shape = info.shape
-    if dtype is not None:
-        target = dtype_from_argument(dtype)
-    elif out is not None:
-        if not isinstance(out, np.ndarray):
-            raise RLETypeError(f"out must be a numpy array, got {type(out).__name__}")
-        check_array_dtype(out.dtype)
-        target = out.dtype
-    else:
-        target = info.dtype
+    target = resolve_target(dtype, out, info.dtype)
     if out is None:
-        size = 1
-        for d in shape:
-            size *= d
-        if size > get_max_elements():
+        if math.prod(shape) > get_max_elements():
             try:   # a corrupt header is reported as such, not as a size
                 _core.bytes_header(buf, True)
             except _core.CodecError as exc:
                 raise _error(exc, buf) from None
-            raise LimitExceededError(
-                f"size {shape} has {size} elements, more than the limit of "
-                f"{get_max_elements()}; raise it with multiclass_rle.set_max_elements(n) "
-                f"if this data is trusted")
+            check_limit(shape)
         result = np.empty(shape, dtype=target.newbyteorder("="), order=order)
         dest = result
     else:
-        result = _check_out(out, shape, target)
+        result = check_out(out, shape, target)
         dest = result if result.dtype.isnative else np.empty(shape, result.dtype.newbyteorder("="))
     try:
         _core.bytes_decode(buf, _KIND[dest.dtype.kind], dest)
@@ -375,3 +326,19 @@ def bytes_to_runs(data: Any, *, dtype: Any = None) -> Runs:
     """
     arr = decode_bytes(data, order="F", dtype=dtype)
     return encode_runs(arr)
+
+
+# ---------------------------------------------------------------------------
+# the form's entry points (forms/__init__.py)
+
+
+def matches(obj: Any) -> bool:
+    return isinstance(obj, (bytes, bytearray, memoryview))
+
+
+def to_runs(data: Any, target: np.dtype | None) -> Runs:
+    return bytes_to_runs(data, dtype=target)
+
+
+def decode(data: Any, order: str, out: np.ndarray | None, dtype: Any) -> np.ndarray:
+    return decode_bytes(data, order=order, out=out, dtype=dtype)

@@ -1,6 +1,6 @@
 """zarr v3 and numcodecs codecs (extra ``zarr``): label volumes chunk by chunk.
 
-Both store each chunk as one payload of :mod:`._payload` (the bytes form).
+Both store each chunk as one payload of :mod:`.payload` (the bytes form).
 They are registered through entry points (see pyproject.toml), so no import
 is needed to use them, in this process or in any Dask worker that has the
 package installed:
@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._errors import RLETypeError, RLEValueError
-from ._payload import from_payload, payload_info, to_payload
+from .._codec.errors import RLETypeError, RLEValueError
+from .payload import from_payload, payload_info, to_payload
 
 if TYPE_CHECKING:  # pragma: no cover
     from zarr.core.array_spec import ArraySpec

@@ -35,3 +35,10 @@ class MalformedRLEError(RLEValueError):
 
 class LimitExceededError(RLEValueError):
     """The RLE claims more elements than the configured limit allows."""
+
+
+# Tracebacks and pickles name the public path (multiclass_rle.MalformedRLEError),
+# which stays put when modules move.
+for _cls in (RLEError, RLEValueError, RLETypeError, MalformedRLEError, LimitExceededError):
+    _cls.__module__ = "multiclass_rle"
+del _cls

@@ -1,4 +1,4 @@
-# Type stubs of the private C binding (src/multiclass_rle/_core.c).
+# Type stubs of the private C binding (src/multiclass_rle/_codec/_core.c).
 from typing import Any
 
 MAX_NDIM: int

@@ -9,17 +9,11 @@ from typing import Any
 
 import numpy as np
 
-from ._cli_io import (
-    SUFFIX_KINDS,
-    AtomicFile,
-    Console,
-    InputError,
-    UsageError,
-    format_of_file,
-    kind_of,
-    pillow,
-    read_maps,
-)
+from ._console import Console, InputError, UsageError
+from ._files import AtomicFile
+from ._inputs import SUFFIX_KINDS, kind_of
+from ._readers import pillow, read_maps
+from ._records import format_of_file
 
 #: Fixed colours of labels 0..21 (black, then Trubetskoy's 20 distinct colours,
 #: then white); other labels get a colour hashed from their value, so a label
@@ -151,7 +145,7 @@ def _pick_file(path: str, name: str | None) -> tuple[str, np.ndarray]:
 
 def cmd_show(args: argparse.Namespace, con: Console) -> int:
     Image = pillow()
-    from ._cli_cmds import load_names
+    from ._readers import load_names
 
     names = load_names(args.names)
     if not 0.0 <= args.alpha <= 1.0:

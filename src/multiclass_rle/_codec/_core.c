@@ -1144,7 +1144,7 @@ static PyMethodDef methods[] = {
 static int exec_module(PyObject *m)
 {
     CodecError = PyErr_NewExceptionWithDoc(
-        "multiclass_rle._core.CodecError",
+        "multiclass_rle._codec._core.CodecError",
         "A kernel result code: args are (code, name, index, sum).", PyExc_ValueError, NULL);
     if (!CodecError) return -1;
     if (PyModule_AddObjectRef(m, "CodecError", CodecError) < 0) return -1;

@@ -12,9 +12,11 @@ from typing import Any
 
 import numpy as np
 
-from ._api import decode, encode
-from ._cli_io import Console, InputError, UsageError, collect_inputs, human_bytes, map_name, read_maps
-from ._cli_cmds import png_fits, save_png
+from .._codec.api import decode, encode
+from ._console import Console, InputError, UsageError, human_bytes
+from ._inputs import collect_inputs
+from ._readers import map_name, read_maps
+from ._writers import png_fits, save_png
 
 
 def _timed(fn: Callable[[], Any], repeat: int, budget: float) -> tuple[float, Any]:
@@ -43,7 +45,7 @@ def _method_mcrle(maps: list[np.ndarray]) -> tuple[Callable[[], Any], Callable[[
 
 def _method_png(maps: list[np.ndarray]) -> tuple[Callable[[], Any], Callable[[Any], Any],
                                                  Callable[[Any], int]]:
-    from ._cli_io import pillow
+    from ._readers import pillow
 
     Image = pillow()
 
@@ -152,7 +154,7 @@ def cmd_bench(args: argparse.Namespace, con: Console) -> int:
                      "exact": bool(exact), "note": note})
 
     measure("mcrle (JSON)", maps, _method_mcrle)
-    from ._cli_io import have_pillow
+    from ._readers import have_pillow
 
     if have_pillow():
         measure("PNG (Pillow)", png_ok, _method_png,

@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from ._api import decode, encode
-from ._legacy import array_to_multi_class_rle
+from .._codec.api import decode, encode
+from ..multiclass_rle import array_to_multi_class_rle
 
 
 def load_samples() -> dict[str, np.ndarray]:
@@ -70,10 +70,11 @@ def run_demo(print_fn: Callable[[str], None] = print, *, final_line: bool = True
     return ok
 
 
-def run_cli_demo(print_fn: Callable[[str], None] = print) -> bool:
-    """encode a folder of the samples as .npy files, decode it, compare; True when exact."""
-    from .cli import main
+def run_cli_demo(main: Callable[..., int], print_fn: Callable[[str], None] = print) -> bool:
+    """encode a folder of the samples as .npy files, decode it, compare; True when exact.
 
+    ``main``: the command line's entry point (passed in: this module is below it).
+    """
     samples = load_samples()
     ok = True
     cwd = os.getcwd()
@@ -110,9 +111,9 @@ def run_cli_demo(print_fn: Callable[[str], None] = print) -> bool:
     return ok
 
 
-def main_demo(print_fn: Callable[[str], None] = print) -> int:
-    """The demo command: the codec table, then the command line on files."""
+def main_demo(main: Callable[..., int], print_fn: Callable[[str], None] = print) -> int:
+    """The demo command: the codec table, then the command line (``main``) on files."""
     ok = run_demo(print_fn, final_line=False)
-    ok &= run_cli_demo(print_fn)
+    ok &= run_cli_demo(main, print_fn)
     print_fn("all round trips exact" if ok else "ROUND TRIP FAILED")
     return 0 if ok else 1

@@ -37,7 +37,7 @@ def _jobs(text: str) -> int:
 
 
 def build_parser(prog: str = "mcrle") -> argparse.ArgumentParser:
-    from ._cli_io import FORMATS
+    from ._records import FORMATS
 
     parser = argparse.ArgumentParser(
         prog=prog, formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -172,7 +172,7 @@ def build_parser(prog: str = "mcrle") -> argparse.ArgumentParser:
 
 def _version() -> str:
     try:
-        from . import __version__
+        from .. import __version__
     except ImportError:  # pragma: no cover
         return "unknown"
     return __version__
@@ -192,11 +192,11 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     if args.command == "demo":
         from ._demo import main_demo
 
-        return main_demo()
+        return main_demo(main)
 
     from concurrent.futures.process import BrokenProcessPool
 
-    from ._cli_io import Console, InputError, UsageError
+    from ._console import Console, InputError, UsageError
 
     quiet = getattr(args, "quiet", False)
     progress = False if getattr(args, "no_progress", False) else None
@@ -207,15 +207,15 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
         old = None
     try:
         if args.command == "encode":
-            from ._cli_cmds import cmd_encode as run
+            from ._encode import cmd_encode as run
         elif args.command == "decode":
-            from ._cli_cmds import cmd_decode as run
+            from ._decode import cmd_decode as run
         elif args.command == "info":
-            from ._cli_cmds import cmd_info as run
+            from ._info import cmd_info as run
         elif args.command == "show":
-            from ._cli_show import cmd_show as run
+            from ._show import cmd_show as run
         else:
-            from ._cli_bench import cmd_bench as run
+            from ._bench import cmd_bench as run
         return run(args, con)
     except UsageError as exc:
         con.finish()

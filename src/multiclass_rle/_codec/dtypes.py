@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._errors import MalformedRLEError, RLETypeError, RLEValueError
+from .errors import MalformedRLEError, RLETypeError, RLEValueError
 
 #: Every dtype a label map may have, by numpy name.
 LABEL_DTYPE_NAMES = (

@@ -33,10 +33,11 @@ except ImportError as exc:  # pragma: no cover - exercised only without torch
         "multiclass_rle's PyTorch integration needs torch: "
         "pip install 'multiclass-rle[torch]'") from exc
 
-from ._api import Runs, as_runs, decode
-from ._dtypes import dtype_from_argument
-from ._errors import RLETypeError, RLEValueError
-from ._ops import _checked
+from .._codec.api import as_runs, decode
+from .._codec.dtypes import dtype_from_argument
+from .._codec.errors import RLETypeError, RLEValueError
+from .._codec.runs import Runs
+from .._ops._common import checked
 
 __all__ = ["to_tensor", "to_tensor_batch", "RLEMaskDataset"]
 
@@ -81,7 +82,7 @@ def _torch_dtype(dtype: np.dtype) -> torch.dtype:
 def _decode_np(rle: Any, *, out: np.ndarray | None = None, dtype: Any = None) -> np.ndarray:
     """:func:`decode`, plus payloads (bytes form) for bytes-like input."""
     if isinstance(rle, _BYTES_LIKE):
-        from ._payload import from_payload
+        from .payload import from_payload
         return from_payload(rle, out=out, dtype=dtype)
     return decode(rle, out=out, dtype=dtype)
 
@@ -89,9 +90,9 @@ def _decode_np(rle: Any, *, out: np.ndarray | None = None, dtype: Any = None) ->
 def _runs(rle: Any, dtype: np.dtype | None) -> Runs:
     """Checked runs (counts positive and summing to the size) in ``dtype``."""
     if isinstance(rle, _BYTES_LIKE):
-        from ._payload import payload_runs
+        from .payload import payload_runs
         rle = payload_runs(rle)
-    return _checked(as_runs(rle, dtype=dtype))
+    return checked(as_runs(rle, dtype=dtype))
 
 
 def _expand_runs(values: np.ndarray, counts: np.ndarray, lead: tuple[int, ...],
@@ -191,7 +192,7 @@ def _shape_dtype(rle: Any) -> tuple[tuple[int, ...], np.dtype | None]:
     if isinstance(rle, Runs):
         return rle.shape, rle.dtype
     if isinstance(rle, _BYTES_LIKE):
-        from ._payload import payload_info
+        from .payload import payload_info
         return payload_info(rle)
     if isinstance(rle, dict) and "size" in rle and isinstance(rle.get("dtype"), str):
         try:

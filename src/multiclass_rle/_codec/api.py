@@ -1,0 +1,147 @@
+"""The codec's entry points: ``encode``, ``decode`` and ``as_runs`` for every form.
+
+Which form an object is, is decided once, by :func:`.forms.form_of`; the
+form's module reads it (into :class:`Runs`, or straight into the output
+where it has a faster path). See docs/architecture.md for the path of a
+decode and of an encode.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+
+from .dtypes import cast_values, dtype_from_argument
+from .forms import compact, form_of, packed
+from .output import check_order, check_out_type
+from .runs import Runs, as_label_array
+
+__all__ = ["encode", "decode", "as_runs"]
+
+
+def encode(array: Any, *, packed: bool = False) -> dict[str, Any]:
+    """Encode a label map as a compact, JSON-safe RLE dict.
+
+    Parameters
+    ----------
+    array : array_like
+        Integer or bool label map, any number of dimensions and memory layout.
+    packed : bool
+        Store the modelled bytes form (:func:`encode_bytes`) as base64 under
+        ``'packed'`` instead of ``values``/``counts``: several times smaller
+        (smaller than PNG on real datasets) but slower to decode; for
+        storage in JSON. Maps holding only 0s and 1s keep the plain form, so
+        that ``counts`` stays pycocotools' string, and so do maps whose plain
+        form is shorter.
+
+    Returns
+    -------
+    dict
+        ``{'size': [...], 'values': str, 'counts': str, 'dtype': str}``.
+        ``counts`` is COCO's compressed string (for a 0/1 map whose first
+        pixel is 0 it equals pycocotools' ``counts``); ``values`` uses the
+        same 6-bit code, each value from the third on stored as the
+        difference to the value two runs back (see docs/format.md).
+        With ``packed``: ``{'size': [...], 'dtype': str, 'packed': str}``.
+
+    Examples
+    --------
+    >>> import numpy as np, multiclass_rle as mcr
+    >>> a = np.array([[0, 0, 1, 1, 0], [3, 0, 1, 1, 0], [3, 3, 1, 1, 0], [3, 3, 0, 0, 0]],
+    ...              dtype=np.uint8)
+    >>> mcr.encode(a)
+    {'size': [4, 5], 'values': '03001M00', 'counts': '132O1O04', 'dtype': 'uint8'}
+    >>> bool((mcr.decode(mcr.encode(a)) == a).all())
+    True
+    """
+    arr = as_label_array(array)
+    if packed:
+        return _packed_form.encode(arr)
+    return compact.encode(arr)
+
+
+_packed_form = packed   # the argument named packed hides the module inside encode
+
+
+def as_runs(rle: Any, *, dtype: Any = None) -> Runs:
+    """Parse any RLE form accepted by :func:`decode` into :class:`Runs`.
+
+    Useful to parse a dict once and use it several times. Structure is
+    validated here; counts are validated against the size when decoding.
+
+    Parameters
+    ----------
+    rle : Runs, dict or bytes-like
+        A compact dict from :func:`encode`, an original dict (``values`` and
+        ``counts`` as tuples, lists or arrays), a pycocotools binary RLE, a
+        packed dict, or one object of the bytes form from
+        :func:`encode_bytes` (bytes, bytearray or memoryview).
+    dtype : dtype, optional
+        Dtype of the returned values; values that do not fit are an error.
+
+    Examples
+    --------
+    >>> import multiclass_rle as mcr
+    >>> mcr.as_runs({'size': [2, 2], 'values': [0, 700], 'counts': [3, 1]})
+    Runs(shape=(2, 2), dtype=uint16, n_runs=2)
+    """
+    target = None if dtype is None else dtype_from_argument(dtype)
+    runs = form_of(rle).to_runs(rle, target)
+    if target is not None and runs.dtype != target:
+        runs = Runs(runs.shape, cast_values(runs.values, target), runs.counts)
+    return runs
+
+
+def decode(rle: Any, *, order: Literal["C", "F"] = "C", out: np.ndarray | None = None,
+           dtype: Any = None) -> np.ndarray:
+    """Decode an RLE into a label map.
+
+    Parameters
+    ----------
+    rle : dict, Runs or bytes-like
+        A compact dict from :func:`encode` (also after a JSON round trip), an
+        original dict with ``values`` and ``counts`` sequences, a pycocotools
+        binary RLE (``counts`` as str, bytes or list; decodes to a 0/1 uint8
+        mask), a packed dict, :class:`Runs`, or one object of the bytes form
+        from :func:`encode_bytes` (bytes, bytearray or memoryview; use
+        :func:`split_bytes` for a concatenation).
+    order : {'C', 'F'}
+        Memory order of the returned array.
+    out : numpy.ndarray, optional
+        Array of the RLE's shape to write into, any memory layout; nothing is
+        allocated and ``out`` is returned. Its dtype is used unless ``dtype``
+        is given.
+    dtype : dtype, optional
+        Dtype of the result. Default: ``out``'s, else the RLE's ``dtype``,
+        else the smallest integer dtype holding every value (uint8 for the
+        usual 0..255 maps). A value the dtype cannot hold is an error.
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Raises
+    ------
+    MalformedRLEError
+        (a ValueError) counts that are not positive or do not sum to the
+        size, values and counts of different lengths, bad strings, bad size.
+    LimitExceededError
+        The size exceeds :func:`get_max_elements` (checked before allocating).
+    RLEValueError, RLETypeError
+        Bad ``order``, ``out`` or ``dtype``, or a value that does not fit.
+
+    Examples
+    --------
+    >>> import multiclass_rle as mcr
+    >>> rle = {'size': (4, 5), 'values': (0, 3, 0, 3, 1, 0, 1, 0),
+    ...        'counts': (1, 3, 2, 2, 3, 1, 3, 5)}
+    >>> mcr.decode(rle)
+    array([[0, 0, 1, 1, 0],
+           [3, 0, 1, 1, 0],
+           [3, 3, 1, 1, 0],
+           [3, 3, 0, 0, 0]], dtype=uint8)
+    """
+    check_order(order)
+    check_out_type(out)
+    return form_of(rle).decode(rle, order, out, dtype)
