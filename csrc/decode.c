@@ -11,6 +11,7 @@
  * The counts are fully validated before the first byte of out is written.
  */
 #include "internal.h"
+#include "mcrle_threads.h"
 
 /* The precise check, run only when the fast one below sees a problem. */
 static mcrle_result check_counts_slow(const uint64_t *counts, size_t n_runs, uint64_t size,
@@ -65,46 +66,183 @@ mcrle_result mcrle_check_counts(const uint64_t *counts, size_t n_runs, uint64_t 
     return check_counts_slow(counts, n_runs, size, info);
 }
 
-/* Fills n elements from p with byte stride s. */
-MCRLE_INLINE void fill(unsigned char *p, size_t n, ptrdiff_t s, uint64_t v, size_t E)
+/* ---- filling a run ---------------------------------------------------------- */
+
+/*
+ * A run is written in whole 64-byte blocks of its element pattern when at
+ * least 64 more bytes of the same contiguous column follow it: the bytes past
+ * its end are written again by the runs after it (each run starts exactly
+ * where the one before ended, and the last writer of an element is the run
+ * holding it). Most runs of a label map are short, so this costs one store
+ * loop iteration and no size-dependent branch of memset.
+ */
+#if defined(__SSE2__) || defined(_M_X64)
+typedef __m128i elem_pattern;
+MCRLE_INLINE elem_pattern pattern_of(uint64_t v, size_t E)
 {
-    if (s == (ptrdiff_t)E) {
-        switch (E) {
-        case 1: memset(p, (int)v, n); break;
-        case 2: { uint16_t x = (uint16_t)v, *q = (uint16_t *)(void *)p;
-                  if (((uintptr_t)p & 1) == 0) { for (size_t i = 0; i < n; i++) q[i] = x; break; }
-                  for (size_t i = 0; i < n; i++) memcpy(p + 2 * i, &x, 2);
-                  break; }
-        case 4: { uint32_t x = (uint32_t)v, *q = (uint32_t *)(void *)p;
-                  if (((uintptr_t)p & 3) == 0) { for (size_t i = 0; i < n; i++) q[i] = x; break; }
-                  for (size_t i = 0; i < n; i++) memcpy(p + 4 * i, &x, 4);
-                  break; }
-        default: { uint64_t *q = (uint64_t *)(void *)p;
-                   if (((uintptr_t)p & 7) == 0) { for (size_t i = 0; i < n; i++) q[i] = v; break; }
-                   for (size_t i = 0; i < n; i++) memcpy(p + 8 * i, &v, 8);
-                   break; }
-        }
-        return;
+    switch (E) {
+    case 1: return _mm_set1_epi8((char)v);
+    case 2: return _mm_set1_epi16((short)v);
+    case 4: return _mm_set1_epi32((int)v);
+    default: return _mm_set1_epi64x((long long)v);
     }
-    for (size_t i = 0; i < n; i++, p += s) mcrle_store(p, v, E);
+}
+MCRLE_INLINE void store64(unsigned char *p, elem_pattern v)
+{
+    _mm_storeu_si128((__m128i *)(void *)p, v);
+    _mm_storeu_si128((__m128i *)(void *)(p + 16), v);
+    _mm_storeu_si128((__m128i *)(void *)(p + 32), v);
+    _mm_storeu_si128((__m128i *)(void *)(p + 48), v);
+}
+#else
+typedef uint64_t elem_pattern;
+MCRLE_INLINE elem_pattern pattern_of(uint64_t v, size_t E)
+{
+    switch (E) {   /* the element repeated in a native 64-bit word */
+    case 1: return (v & 0xffu) * 0x0101010101010101u;
+    case 2: return (v & 0xffffu) * 0x0001000100010001u;
+    case 4: return (v & 0xffffffffu) * 0x0000000100000001u;
+    default: return v;
+    }
+}
+MCRLE_INLINE void store64(unsigned char *p, elem_pattern v)
+{
+    for (int i = 0; i < 8; i++) memcpy(p + 8 * i, &v, 8);
+}
+#endif
+
+/* Fills n contiguous elements exactly. */
+MCRLE_INLINE void fill_exact(unsigned char *p, size_t n, uint64_t v, size_t E)
+{
+    switch (E) {
+    case 1: memset(p, (int)(v & 0xff), n); break;
+    case 2: { uint16_t x = (uint16_t)v; for (size_t i = 0; i < n; i++) memcpy(p + 2 * i, &x, 2); break; }
+    case 4: { uint32_t x = (uint32_t)v; for (size_t i = 0; i < n; i++) memcpy(p + 4 * i, &x, 4); break; }
+    default: for (size_t i = 0; i < n; i++) memcpy(p + 8 * i, &v, 8); break;
+    }
 }
 
-MCRLE_INLINE void column_decode(const unsigned char *values, const uint64_t *counts,
-                                size_t n_runs, const mcrle_layout *L, unsigned char *out,
-                                size_t E)
+/* Fills nb bytes (whole elements) at p; room: bytes of the column from p on (>= nb). */
+MCRLE_INLINE void fill_run(unsigned char *p, size_t nb, uint64_t v, size_t E, size_t room)
 {
+    if (MCRLE_LIKELY(room - nb >= 64)) {
+        elem_pattern pv = pattern_of(v, E);
+        unsigned char *q = p, *e = p + nb;
+        do { store64(q, pv); q += 64; } while (q < e);
+    } else {
+        fill_exact(p, nb / E, v, E);
+    }
+}
+
+/* Fills n elements from p with byte stride s (room: bytes of the column from p, if s == E). */
+MCRLE_INLINE void fill(unsigned char *p, size_t n, ptrdiff_t s, uint64_t v, size_t E, size_t room)
+{
+    if (s == (ptrdiff_t)E) fill_run(p, n * E, v, E, room);
+    else for (size_t i = 0; i < n; i++, p += s) mcrle_store(p, v, E);
+}
+
+/*
+ * A band: elements [e0, e0 + L->size) of the run sequence, written into an
+ * array of layout L (a piece of the slowest axis of the whole array, or all
+ * of it). Its runs are first .. first + n_runs - 1, the first one entered
+ * `skip` elements in. The counts were validated (they reach past the band);
+ * the walk still stops after n_runs runs and clips the last one, so that
+ * counts changed by another thread meanwhile cannot send it out of bounds.
+ */
+typedef struct band {
+    size_t first, n_runs;
+    uint64_t skip;
+} band;
+
+/* The count of the band's run j (clipped to the elements left). */
+MCRLE_INLINE uint64_t band_count(const uint64_t *counts, const band *b, size_t j, uint64_t left)
+{
+    uint64_t c = counts[b->first + j] - (j == 0 ? b->skip : 0);
+    return c < left ? c : left;
+}
+
+MCRLE_INLINE void column_decode(const unsigned char *values, const uint64_t *counts, const band *b,
+                                const mcrle_layout *L, unsigned char *out, size_t E)
+{
+    size_t H = L->shape[0];
+    ptrdiff_t s = L->strides[0];
+    uint64_t left = L->size;
+    values += b->first * E;
+    if (L->ndim == 1 && s == (ptrdiff_t)E) {   /* one contiguous column (Fortran order) */
+        unsigned char *p = out, *end = out + left * E;
+        for (size_t j = 0; j < b->n_runs && left; j++) {
+            uint64_t c = band_count(counts, b, j, left);
+            fill_run(p, (size_t)c * E, mcrle_load(values + j * E, E), E, (size_t)(end - p));
+            p += (size_t)c * E;
+            left -= c;
+        }
+        if (left) fill_exact(p, (size_t)left, 0, E);   /* only if the counts changed meanwhile */
+        return;
+    }
     mcrle_odometer o;
     mcrle_odometer_init(&o, L, 0);
-    size_t H = L->shape[0], r = 0;
-    ptrdiff_t s = L->strides[0];
-    for (size_t k = 0; k < n_runs; k++) {
-        uint64_t v = mcrle_load(values + k * E, E), c = counts[k];
-        while (c) {   /* counts were validated: they end exactly at the last column */
+    size_t r = 0;
+    for (size_t j = 0; j < b->n_runs && left; j++) {
+        uint64_t v = mcrle_load(values + j * E, E), c = band_count(counts, b, j, left);
+        left -= c;
+        while (c) {
             size_t take = (uint64_t)(H - r) < c ? H - r : (size_t)c;
-            fill(out + o.offset + (ptrdiff_t)r * s, take, s, v, E);
+            fill(out + o.offset + (ptrdiff_t)r * s, take, s, v, E, (H - r) * E);
             c -= take;
             r += take;
             if (r == H) { r = 0; mcrle_odometer_next(&o); }
+        }
+    }
+    while (left) {   /* only if the counts changed meanwhile */
+        size_t take = (uint64_t)(H - r) < left ? H - r : (size_t)left;
+        fill(out + o.offset + (ptrdiff_t)r * s, take, s, 0, E, (H - r) * E);
+        left -= take;
+        r += take;
+        if (r == H) { r = 0; mcrle_odometer_next(&o); }
+    }
+}
+
+/*
+ * Slab layouts: 2+ axes, the last one contiguous (C-ordered arrays, their
+ * crops, and bands of their last axis). A slab is one index of axis 0: the
+ * slab decoder keeps it as a C-ordered block of W elements in scratch and
+ * copies it out, in one piece when the slab is contiguous in the output,
+ * else one row of the last axis at a time.
+ */
+MCRLE_INLINE int slab_like(const mcrle_layout *L)
+{
+    return L->ndim >= 2 && L->strides[L->ndim - 1] == (ptrdiff_t)L->elem;
+}
+
+/* L's slab axes with contiguous C-order strides (the scratch slab), axis 0 stepping whole slabs. */
+static void slab_scratch_layout(const mcrle_layout *L, mcrle_layout *S)
+{
+    *S = *L;
+    ptrdiff_t st = (ptrdiff_t)L->elem;
+    for (int a = L->ndim - 1; a >= 1; a--) {
+        S->strides[a] = st;
+        st *= (ptrdiff_t)L->shape[a];
+    }
+    S->strides[0] = st;
+}
+
+/* Copies the scratch slab (C order, W elements) to the output slab at dst. */
+static void slab_copy_out(unsigned char *dst, const unsigned char *slab, const mcrle_layout *L,
+                          size_t W, int contiguous)
+{
+    size_t E = L->elem;
+    if (contiguous) { memcpy(dst, slab, W * E); return; }
+    int nd = L->ndim;
+    size_t row = L->shape[nd - 1] * E, idx[MCRLE_MAX_NDIM];
+    for (int a = 1; a < nd - 1; a++) idx[a] = 0;
+    ptrdiff_t off = 0;
+    for (size_t done = 0; done < W * E; done += row) {
+        memcpy(dst + off, slab + done, row);
+        for (int a = nd - 2; a >= 1; a--) {   /* C order over the row axes */
+            off += L->strides[a];
+            if (++idx[a] < L->shape[a]) break;
+            off -= L->strides[a] * (ptrdiff_t)L->shape[a];
+            idx[a] = 0;
         }
     }
 }
@@ -117,17 +255,20 @@ static size_t slab_scratch(const mcrle_layout *L, size_t n_runs)
 {
     size_t H = L->shape[0], slab_bytes = mcrle_slab_width(L) * L->elem;
     if (n_runs > SIZE_MAX / 64 || H > SIZE_MAX / 32 || slab_bytes > SIZE_MAX / 4) return SIZE_MAX;
-    return (H + 1 + 4 * n_runs) * sizeof(size_t) + slab_bytes;
+    return (H + 1 + 4 * n_runs) * sizeof(size_t) + ((slab_bytes + 7) & ~(size_t)7);
 }
 
 /* Step 1 of slab_decode, with NEXT_COL advancing and COL reading the column offset. */
 #define WALK_SLAB_RUNS(NEXT_COL, COL)                                          \
     do {                                                                       \
         size_t r = 0, col = 0;                                                 \
+        uint64_t left = L->size;                                               \
         (void)col;                                                             \
-        for (size_t k = 0; k < n_runs; k++) {                                  \
-            uint64_t c = counts[k];                                            \
+        for (k = 0; k < n_runs && left; k++) {                                 \
+            uint64_t c = band_count(counts, b, k, left);                       \
             uint64_t v = mcrle_load(values + k * E, E);                        \
+            left -= c;                                                         \
+            if (c == 0) { run_row[k] = H; continue; }   /* changed meanwhile */ \
             run_row[k] = r;                                                    \
             run_col[k] = (COL);                                                \
             if (r == 0) mcrle_store(slab + (COL) * E, v, E);                   \
@@ -140,41 +281,48 @@ static size_t slab_scratch(const mcrle_layout *L, size_t n_runs)
                 mcrle_store(slab + (COL) * E, v, E);                           \
                 if (c < (uint64_t)H) { r = (size_t)c; break; }                 \
                 c -= H;                                                        \
+                if (!left && !c) break;                                        \
                 NEXT_COL;                                                      \
             }                                                                  \
         }                                                                      \
     } while (0)
 
-MCRLE_INLINE void slab_decode(const unsigned char *values, const uint64_t *counts,
-                              size_t n_runs, const mcrle_layout *L, unsigned char *out,
-                              size_t E, size_t *scratch)
+MCRLE_INLINE void slab_decode(const unsigned char *values, const uint64_t *counts, const band *b,
+                              const mcrle_layout *L, unsigned char *out, size_t E,
+                              size_t *scratch)
 {
-    size_t H = L->shape[0], W = mcrle_slab_width(L);
+    size_t H = L->shape[0], W = mcrle_slab_width(L), n_runs = b->n_runs, k;
     ptrdiff_t s0 = L->strides[0];
     size_t *row_start = scratch;              /* H + 1 */
-    size_t *run_row = row_start + H + 1;      /* n_runs: slab where run k starts */
+    size_t *run_row = row_start + H + 1;      /* n_runs: slab where run k starts (H: none) */
     size_t *run_col = run_row + n_runs;       /* n_runs: its offset inside the slab */
     size_t *ev_col = run_col + n_runs;        /* n_runs: run starts bucketed by slab */
     size_t *ev_run = ev_col + n_runs;         /* n_runs */
     unsigned char *slab = (unsigned char *)(ev_run + n_runs);  /* W * E */
+    mcrle_layout S;
+    slab_scratch_layout(L, &S);
+    int contiguous = S.strides[1] == L->strides[1] || L->ndim == 2;
+    for (int a = 2; a < L->ndim; a++) contiguous &= S.strides[a] == L->strides[a];
+    values += b->first * E;
     memset(row_start, 0, (H + 1) * sizeof(size_t));
 
     /*
-     * 1. One walk over the runs (counts were validated, so they end exactly
-     * at the last column): slab 0 is written from the runs covering the top
-     * of each column; every other run start is counted for its slab.
+     * 1. One walk over the runs (they end exactly at the last column): slab 0
+     * is written from the runs covering the top of each column; every other
+     * run start is counted for its slab.
      */
     if (L->ndim == 2) {   /* one column axis: the column offset is the column number */
         WALK_SLAB_RUNS(col++, col);
     } else {
         mcrle_odometer o;
-        mcrle_odometer_init(&o, L, 1);
+        mcrle_odometer_init(&o, &S, 1);
         WALK_SLAB_RUNS(mcrle_odometer_next(&o), (size_t)o.offset);
     }
+    for (; k < n_runs; k++) run_row[k] = H;   /* runs past the band's end, if any */
     /* 2. bucket the run starts by slab (counting sort; stable) */
     for (size_t i = 0; i < H; i++) row_start[i + 1] += row_start[i];
-    for (size_t k = 0; k < n_runs; k++) {
-        if (run_row[k] == 0) continue;
+    for (k = 0; k < n_runs; k++) {
+        if (run_row[k] == 0 || run_row[k] == H) continue;
         size_t slot = row_start[run_row[k]]++;
         ev_col[slot] = run_col[k];
         ev_run[slot] = k;
@@ -186,21 +334,218 @@ MCRLE_INLINE void slab_decode(const unsigned char *values, const uint64_t *count
      * instead would read what was just written, which is twice as slow.
      */
     size_t e = row_start[0];
-    memcpy(out, slab, W * E);
+    slab_copy_out(out, slab, L, W, contiguous);
     for (size_t i = 1; i < H; i++) {
         for (; e < row_start[i]; e++)
             mcrle_store(slab + ev_col[e] * E, mcrle_load(values + ev_run[e] * E, E), E);
-        memcpy(out + (ptrdiff_t)i * s0, slab, W * E);
+        slab_copy_out(out + (ptrdiff_t)i * s0, slab, L, W, contiguous);
     }
+}
+
+static size_t band_scratch(const mcrle_layout *L, size_t n_runs)
+{
+    return slab_like(L) ? slab_scratch(L, n_runs) : 0;
+}
+
+static void decode_band(const unsigned char *v, const uint64_t *counts, const band *b,
+                        const mcrle_layout *L, unsigned char *o, void *scratch)
+{
+    if (slab_like(L)) {
+        /* the slab starts all defined: counts changed meanwhile may leave parts unwritten */
+        size_t *sc = (size_t *)scratch;
+        memset(sc + L->shape[0] + 1 + 4 * b->n_runs, 0, mcrle_slab_width(L) * L->elem);
+        MCRLE_DISPATCH_ELEM(L->elem, slab_decode(v, counts, b, L, o, E_, sc));
+    } else {
+        MCRLE_DISPATCH_ELEM(L->elem, column_decode(v, counts, b, L, o, E_));
+    }
+}
+
+/* ---- bands for a team of threads ------------------------------------------- */
+
+/*
+ * The band of the slowest axis of L (a range of its last index) that member
+ * `id` of `n` decodes or encodes: [lo, hi) of L->shape[ndim - 1]. Bands of
+ * that axis are contiguous pieces of the run sequence, and of the array's
+ * memory in every order.
+ */
+void mcrle_band_layout(const mcrle_layout *L, unsigned id, unsigned n, mcrle_layout *B,
+                       ptrdiff_t *offset, uint64_t *first_elem)
+{
+    int last = L->ndim - 1;
+    size_t K = L->shape[last], lo = K * id / n, hi = K * (id + 1) / n;
+    *B = *L;
+    B->shape[last] = hi - lo;
+    B->size = L->size / K * (hi - lo);
+    *offset = (ptrdiff_t)lo * L->strides[last];
+    *first_elem = (uint64_t)(L->size / K) * lo;
+}
+
+/* Most members a team may use for L: one band per index of the slowest axis at least. */
+unsigned mcrle_band_count(const mcrle_layout *L, unsigned n_threads)
+{
+    size_t K = L->size ? L->shape[L->ndim - 1] : 1;
+    unsigned n = n_threads < 1 ? 1 : n_threads > MCRLE_MAX_THREADS ? MCRLE_MAX_THREADS : n_threads;
+    return K < n ? (unsigned)K : n;
+}
+
+/* Scratch of a team of n decoding bands of L (n_runs runs in all): each band's own, aligned. */
+static size_t team_scratch(const mcrle_layout *L, size_t n_runs, unsigned n)
+{
+    if (!slab_like(L)) return 0;
+    if (n == 1) return slab_scratch(L, n_runs);
+    /* a run crossing a band boundary is in both bands: at most n_runs + n - 1 in all */
+    size_t H = L->shape[0], W = mcrle_slab_width(L) * L->elem;
+    if (n_runs > SIZE_MAX / 64 || H > SIZE_MAX / 64 / MCRLE_MAX_THREADS || W > SIZE_MAX / 4)
+        return SIZE_MAX;
+    return (size_t)n * (H + 1 + 1) * sizeof(size_t) + 4 * (n_runs + n) * sizeof(size_t) + W +
+           (size_t)n * 8;
+}
+
+size_t mcrle_decode_scratch_size_mt(size_t elem_size, int ndim, const size_t *shape,
+                                    const ptrdiff_t *strides, size_t n_runs, unsigned n_threads)
+{
+    mcrle_layout L;
+    if (mcrle_normalize(elem_size, ndim, shape, strides, &L) != MCRLE_OK || L.size == 0)
+        return 0;
+    return team_scratch(&L, n_runs, mcrle_band_count(&L, n_threads));
 }
 
 size_t mcrle_decode_scratch_size(size_t elem_size, int ndim, const size_t *shape,
                                  const ptrdiff_t *strides, size_t n_runs)
 {
+    return mcrle_decode_scratch_size_mt(elem_size, ndim, shape, strides, n_runs, 1);
+}
+
+/*
+ * The team: 1. each member sums its share of the counts (the fast check of
+ * mcrle_check_counts); 2. member 0 checks the total (the precise check
+ * reports any error, exactly as one thread would) and places the band
+ * starts; 3. each member finds the runs where the band starts in its share
+ * fall; 4. each member decodes its band into its own piece of the output.
+ */
+typedef struct dec_team {
+    const unsigned char *values;
+    const uint64_t *counts;
+    size_t n_runs;
+    const mcrle_layout *L;
+    unsigned char *out, *scratch;
+    mcrle_error_info *info;
+    unsigned bands;
+    mcrle_result result;
+    uint64_t part[MCRLE_MAX_THREADS], pos[MCRLE_MAX_THREADS];
+    int part_ok[MCRLE_MAX_THREADS];
+    uint64_t band_elem[MCRLE_MAX_THREADS + 1];
+    band b[MCRLE_MAX_THREADS];
+} dec_team;
+
+static void dec_member(void *ctx, mcrle_team *team, unsigned id, unsigned n)
+{
+    dec_team *t = (dec_team *)ctx;
+    const uint64_t *counts = t->counts;
+    size_t lo = t->n_runs * id / n, hi = t->n_runs * (id + 1) / n;
+    /* 1. */
+    {
+        uint64_t sum = 0, zero = 0, big = 0;
+        for (size_t i = lo; i < hi; i++) {
+            uint64_t c = counts[i];
+            sum += c;
+            zero |= (uint64_t)(c == 0);
+            big |= c >> 40;
+        }
+        t->part[id] = sum;
+        t->part_ok[id] = !zero && !big && hi - lo < ((size_t)1 << 24);
+    }
+    mcrle_team_barrier(team);
+    /* 2. */
+    if (id == 0) {
+        uint64_t total = 0;
+        int ok = 1;
+        for (unsigned i = 0; i < n; i++) {
+            t->pos[i] = total;
+            total += t->part[i];
+            ok &= t->part_ok[i];
+        }
+        t->result = ok && total == t->L->size
+                        ? MCRLE_OK : mcrle_check_counts(counts, t->n_runs, t->L->size, t->info);
+        for (unsigned i = 0; i <= t->bands; i++) {
+            mcrle_layout B;
+            ptrdiff_t off;
+            if (i < t->bands) mcrle_band_layout(t->L, i, t->bands, &B, &off, &t->band_elem[i]);
+            else t->band_elem[i] = t->L->size;
+        }
+        t->b[0].first = 0;
+        t->b[0].skip = 0;
+    }
+    mcrle_team_barrier(team);
+    if (t->result != MCRLE_OK) return;
+    /* 3. the runs holding the band starts that fall in this member's share */
+    {
+        uint64_t pos = t->pos[id];
+        unsigned j = 1;
+        while (j < t->bands && t->band_elem[j] < pos) j++;
+        for (size_t i = lo; i < hi && j < t->bands; i++) {
+            uint64_t end = pos + counts[i];
+            while (j < t->bands && t->band_elem[j] < end) {
+                t->b[j].first = i;
+                t->b[j].skip = t->band_elem[j] - pos;
+                j++;
+            }
+            pos = end;
+        }
+    }
+    mcrle_team_barrier(team);
+    /* 4. bands id, id + n, ... (the team may be smaller than the bands planned) */
+    size_t off_scratch = 0;
+    for (unsigned i = 0; i < t->bands; i++) {
+        band *bi = &t->b[i];
+        size_t last = i + 1 < t->bands ? t->b[i + 1].first + (t->b[i + 1].skip > 0) : t->n_runs;
+        mcrle_layout B;
+        ptrdiff_t off;
+        uint64_t e0;
+        mcrle_band_layout(t->L, i, t->bands, &B, &off, &e0);
+        band bb = {bi->first, last - bi->first, bi->skip};
+        if (i % n == id) decode_band(t->values, counts, &bb, &B, t->out + off, t->scratch + off_scratch);
+        off_scratch += (band_scratch(&B, bb.n_runs) + 7) & ~(size_t)7;
+    }
+}
+
+mcrle_result mcrle_decode_mt(const void *values, const uint64_t *counts, size_t n_runs,
+                             size_t elem_size, int ndim, const size_t *shape,
+                             const ptrdiff_t *strides, void *out, void *scratch,
+                             size_t scratch_size, mcrle_error_info *info, unsigned n_threads)
+{
     mcrle_layout L;
-    if (mcrle_normalize(elem_size, ndim, shape, strides, &L) != MCRLE_OK || L.size == 0)
-        return 0;
-    return mcrle_is_slab(&L) ? slab_scratch(&L, n_runs) : 0;
+    mcrle_result r = mcrle_normalize(elem_size, ndim, shape, strides, &L);
+    if (r != MCRLE_OK) return r;
+    unsigned n = L.size ? mcrle_band_count(&L, n_threads) : 1;
+    SAFETY_CHECK(n_runs == 0 || counts != NULL, MCRLE_ERR_ARG);
+    size_t need = team_scratch(&L, n_runs, n);   /* what mcrle_decode_scratch_size_mt said */
+    if (n > 1 && n_runs < 2) n = 1;   /* one run: nothing to share */
+    int room = scratch_size >= need && (scratch != NULL || need == 0);
+    if (n == 1 || !room || values == NULL || out == NULL) {   /* count errors come first */
+        r = mcrle_check_counts(counts, n_runs, (uint64_t)L.size, info);
+        if (r != MCRLE_OK) return r;
+        if (L.size == 0) return MCRLE_OK;
+    }
+    SAFETY_CHECK(values != NULL && out != NULL, MCRLE_ERR_ARG);
+    SAFETY_CHECK(room, MCRLE_ERR_NOSPACE);
+    if (n == 1) {
+        band b = {0, n_runs, 0};
+        decode_band((const unsigned char *)values, counts, &b, &L, (unsigned char *)out, scratch);
+        return MCRLE_OK;
+    }
+    dec_team t;
+    t.values = (const unsigned char *)values;
+    t.counts = counts;
+    t.n_runs = n_runs;
+    t.L = &L;
+    t.out = (unsigned char *)out;
+    t.scratch = (unsigned char *)scratch;
+    t.info = info;
+    t.bands = n;
+    t.result = MCRLE_OK;
+    mcrle_team_run(n, dec_member, &t);
+    return t.result;
 }
 
 mcrle_result mcrle_decode(const void *values, const uint64_t *counts, size_t n_runs,
@@ -208,21 +553,6 @@ mcrle_result mcrle_decode(const void *values, const uint64_t *counts, size_t n_r
                           const ptrdiff_t *strides, void *out,
                           void *scratch, size_t scratch_size, mcrle_error_info *info)
 {
-    mcrle_layout L;
-    mcrle_result r = mcrle_normalize(elem_size, ndim, shape, strides, &L);
-    if (r != MCRLE_OK) return r;
-    r = mcrle_check_counts(counts, n_runs, (uint64_t)L.size, info);
-    if (r != MCRLE_OK) return r;
-    if (L.size == 0) return MCRLE_OK;
-    SAFETY_CHECK(values != NULL && out != NULL, MCRLE_ERR_ARG);
-    const unsigned char *v = (const unsigned char *)values;
-    unsigned char *o = (unsigned char *)out;
-    if (mcrle_is_slab(&L)) {
-        SAFETY_CHECK(scratch != NULL && scratch_size >= slab_scratch(&L, n_runs),
-                     MCRLE_ERR_NOSPACE);
-        MCRLE_DISPATCH_ELEM(L.elem, slab_decode(v, counts, n_runs, &L, o, E_, (size_t *)scratch));
-    } else {
-        MCRLE_DISPATCH_ELEM(L.elem, column_decode(v, counts, n_runs, &L, o, E_));
-    }
-    return MCRLE_OK;
+    return mcrle_decode_mt(values, counts, n_runs, elem_size, ndim, shape, strides, out, scratch,
+                           scratch_size, info, 1);
 }

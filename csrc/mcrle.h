@@ -29,6 +29,11 @@ extern "C" {
 
 #define MCRLE_MAX_NDIM 32
 
+/* Most threads (bands) of one _mt call; also mcrle_threads.h's limit. */
+#ifndef MCRLE_MAX_THREADS
+#define MCRLE_MAX_THREADS 64
+#endif
+
 typedef enum mcrle_result {
     MCRLE_OK = 0,
     MCRLE_ERR_ARG = 1,            /* bad ndim, element size, NULL pointer, shape overflow */
@@ -99,6 +104,41 @@ mcrle_result mcrle_decode(const void *values, const uint64_t *counts, size_t n_r
                           size_t elem_size, int ndim, const size_t *shape,
                           const ptrdiff_t *strides, void *out,
                           void *scratch, size_t scratch_size, mcrle_error_info *info);
+
+/* ---- on several threads ---------------------------------------------------- */
+
+/*
+ * The _mt variants do the same work on a team of up to n_threads threads
+ * (mcrle_threads.h; 1: the calling thread alone): each thread takes a band
+ * of the array's slowest axis in Fortran order (its last axis), which is a
+ * contiguous piece of the run sequence. Results, error codes and error info
+ * are the same for every n_threads; only the scratch sizes depend on it.
+ * The plain functions are the _mt ones with n_threads = 1.
+ */
+size_t mcrle_decode_scratch_size_mt(size_t elem_size, int ndim, const size_t *shape,
+                                    const ptrdiff_t *strides, size_t n_runs, unsigned n_threads);
+mcrle_result mcrle_decode_mt(const void *values, const uint64_t *counts, size_t n_runs,
+                             size_t elem_size, int ndim, const size_t *shape,
+                             const ptrdiff_t *strides, void *out, void *scratch,
+                             size_t scratch_size, mcrle_error_info *info, unsigned n_threads);
+
+/*
+ * mcrle_encode_mt: the capacity is split among the bands in proportion to
+ * their elements, or as caps[] says (one entry per band; the bands are
+ * min(n_threads, length of the array's last axis of length > 1 after
+ * merging Fortran-adjacent axes), at most MCRLE_MAX_THREADS: pass arrays of
+ * MCRLE_MAX_THREADS). A band that does not fit its share makes the call
+ * fail with MCRLE_ERR_NOSPACE; then band_runs (if not NULL) receives every
+ * band's exact run count, and a second call with capacity = their sum and
+ * caps = band_runs fits (unless the array changed meanwhile).
+ */
+size_t mcrle_encode_scratch_size_mt(size_t elem_size, int ndim, const size_t *shape,
+                                    const ptrdiff_t *strides, size_t capacity,
+                                    const size_t *caps, unsigned n_threads);
+mcrle_result mcrle_encode_mt(const void *data, size_t elem_size, int ndim, const size_t *shape,
+                             const ptrdiff_t *strides, void *values, uint64_t *counts,
+                             size_t capacity, size_t *n_runs, void *scratch, size_t scratch_size,
+                             const size_t *caps, size_t *band_runs, unsigned n_threads);
 
 /* ---- windows -------------------------------------------------------------- */
 

@@ -1,14 +1,20 @@
-"""Encode and decode from many threads at once: the kernels release the GIL
-and share no state, so every result must be exactly right."""
+"""Encode and decode from many threads at once (the kernels release the GIL and
+share no state), and one map on many threads (threads=): every result must be
+exactly right, and the same for any number of threads."""
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+import pytest
 
 import multiclass_rle as mcr
+from multiclass_rle._codec import limits
 
 
 def _maps(seed: int) -> list[np.ndarray]:
@@ -67,3 +73,128 @@ def test_threads_share_one_input_array():
     for t in threads:
         t.join()
     assert results == [True] * 160
+
+
+# ---------------------------------------------------------------------------
+# threads=: one map on several threads (bands of its slowest axis)
+
+
+@pytest.fixture
+def tiny_bands(monkeypatch):
+    """Make every map big enough for threads, so that small test maps use them."""
+    monkeypatch.setattr(limits, "MIN_BYTES_PER_THREAD", 1)
+
+
+def _blocky(rng, shape, dtype, labels=5, block=3):
+    small = rng.integers(0, labels, size=tuple(max(1, -(-s // block)) for s in shape))
+    big = np.kron(small, np.ones((block,) * len(shape), dtype=np.int64))
+    return big[tuple(slice(0, s) for s in shape)].astype(dtype)
+
+
+_LAYOUTS = {
+    "C": lambda a: np.ascontiguousarray(a),
+    "F": lambda a: np.asfortranarray(a),
+    "crop": lambda a: np.pad(a, [(1, 2)] * a.ndim)[tuple(slice(1, 1 + s) for s in a.shape)],
+    "reversed": lambda a: np.ascontiguousarray(a[..., ::-1])[..., ::-1],
+    "transposed": lambda a: np.ascontiguousarray(a.T).T,
+}
+
+
+@pytest.mark.parametrize("shape", [(37, 41), (5, 7, 9), (3, 4, 5, 6), (200,), (1, 64), (64, 1),
+                                   (2, 1, 33)])
+@pytest.mark.parametrize("dtype", [np.uint8, np.int16, np.uint32, np.int64, bool])
+def test_many_threads_give_the_same_runs_and_arrays(tiny_bands, shape, dtype):
+    rng = np.random.default_rng(hash((shape, np.dtype(dtype).name)) % 2**32)
+    base = _blocky(rng, shape, dtype, labels=2 if dtype is bool else 6)
+    want_rle = mcr.encode(base, threads=1)
+    want_runs = mcr.encode_runs(base, threads=1)
+    for name, make in _LAYOUTS.items():
+        a = make(base)
+        for n in (2, 3, 7):
+            assert mcr.encode(a, threads=n) == want_rle, (name, n)
+            assert mcr.encode_runs(a, threads=n) == want_runs, (name, n)
+            for order in "CF":
+                got = mcr.decode(want_rle, order=order, threads=n)
+                assert got.flags[order + "_CONTIGUOUS"] and np.array_equal(got, base), (name, n)
+                assert np.array_equal(mcr.decode(want_runs, order=order, threads=n), base)
+            out = make(np.zeros_like(base))
+            assert mcr.decode(want_rle, out=out, threads=n) is out
+            assert np.array_equal(out, base), (name, n)
+
+
+def test_threads_default_follows_the_affinity(tiny_bands):
+    assert limits.threads_for(None, 10**9) == min(limits.available_threads(), 64)
+    if hasattr(os, "sched_getaffinity"):
+        assert limits.available_threads() == len(os.sched_getaffinity(0))
+
+
+def test_small_maps_stay_on_one_thread():
+    per = limits.MIN_BYTES_PER_THREAD
+    assert limits.threads_for(None, per) == 1
+    assert limits.threads_for(8, 2 * per - 1) == 1
+    assert limits.threads_for(8, 3 * per) == min(3, 8)
+    assert limits.threads_for(1, 100 * per) == 1
+    assert limits.threads_for(2, 100 * per) == 2
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5, "2", True])
+def test_bad_threads_argument_is_refused(bad):
+    a = np.zeros((4, 4), np.uint8)
+    rle = mcr.encode(a)
+    with pytest.raises((mcr.RLEValueError, mcr.RLETypeError)):
+        mcr.encode(a, threads=bad)
+    with pytest.raises((mcr.RLEValueError, mcr.RLETypeError)):
+        mcr.decode(rle, threads=bad)
+    with pytest.raises((mcr.RLEValueError, mcr.RLETypeError)):
+        mcr.encode_runs(a, threads=bad)
+
+
+def test_errors_are_the_same_on_many_threads(tiny_bands):
+    a = _blocky(np.random.default_rng(5), (40, 50), np.uint8)
+    runs = mcr.encode_runs(a)
+    for counts, match in [(runs.counts[:-1], "counts sum to"),
+                          (np.concatenate([runs.counts[:-1], [runs.counts[-1] + 1]]), "counts sum to"),
+                          (np.where(np.arange(len(runs)) == 3, 0, runs.counts), "is 0")]:
+        bad = mcr.Runs(runs.shape, runs.values[:len(counts)], counts.astype(np.uint64))
+        msgs = []
+        for n in (1, 2, 5):
+            with pytest.raises(mcr.MalformedRLEError, match=match) as exc:
+                mcr.decode(bad, threads=n)
+            msgs.append(str(exc.value))
+        assert len(set(msgs)) == 1, msgs
+
+
+def _decode_in_child(rle, conn):
+    conn.send(mcr.decode(rle, threads=2).tobytes())
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="fork start method")
+def test_forked_child_decodes_on_threads(tiny_bands):
+    """After fork the child has none of the parent's worker threads: it starts its own."""
+    a = _blocky(np.random.default_rng(6), (300, 200), np.uint16)
+    rle = mcr.encode(a)
+    mcr.decode(rle, threads=2)   # the parent's workers exist now
+    ctx = multiprocessing.get_context("fork")
+    parent, child = ctx.Pipe()
+    p = ctx.Process(target=_decode_in_child, args=(rle, child))
+    p.start()
+    assert parent.poll(60), "the child hung"
+    assert parent.recv() == a.tobytes()
+    p.join(10)
+    assert p.exitcode == 0
+
+
+def test_concurrent_callers_with_threads(tiny_bands):
+    """Several Python threads asking for teams at once: one gets the workers, the others
+    run alone; every result is exact."""
+    maps = [_blocky(np.random.default_rng(s), (120, 90), np.int32) for s in range(6)]
+    rles = [mcr.encode(m) for m in maps]
+
+    def work(i):
+        for _ in range(10):
+            assert mcr.encode(maps[i], threads=3) == rles[i]
+            assert np.array_equal(mcr.decode(rles[i], threads=3), maps[i])
+        return True
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        assert all(pool.map(work, range(6)))

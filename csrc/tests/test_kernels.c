@@ -312,29 +312,39 @@ static void check_decode_into(size_t E, int ndim, const size_t *shape, const lay
     unsigned char *values = (unsigned char *)xmalloc(n * E);
     for (size_t k = 0; k < n; k++) store(values + k * E, rvals[k], E);
     unsigned char *expected = (unsigned char *)xmalloc(B.buf_len);
+    unsigned char *fresh = (unsigned char *)xmalloc(B.buf_len);   /* the canaries */
     memcpy(expected, B.buf, B.buf_len);
+    memcpy(fresh, B.buf, B.buf_len);
     ref_decode(&B, expected, rvals, rcnts, n);
 
-    size_t ss = mcrle_decode_scratch_size(E, ndim, shape, B.strides, n);
-    mcrle_error_info info = {0, 0};
-    if (ss > 0) {
-        /* one byte short: NOSPACE, out untouched */
-        void *small = xmalloc(ss - 1);
-        unsigned char *before = (unsigned char *)xmalloc(B.buf_len);
-        memcpy(before, B.buf, B.buf_len);
-        mcrle_result r = mcrle_decode(values, rcnts, n, E, ndim, shape, B.strides, B.base,
-                                      small, ss - 1, &info);
-        CHECK_EQ_U(r, MCRLE_ERR_NOSPACE);
-        CHECK(memcmp(before, B.buf, B.buf_len) == 0);
-        free(small);
-        free(before);
+    /* one thread, then teams of 2, 3 and 5 (bands of the slowest axis): the same bytes */
+    static const unsigned TEAMS[] = {1, 2, 3, 5};
+    for (size_t ti = 0; ti < sizeof TEAMS / sizeof TEAMS[0]; ti++) {
+        unsigned nt = TEAMS[ti];
+        size_t ss = mcrle_decode_scratch_size_mt(E, ndim, shape, B.strides, n, nt);
+        if (nt == 1) CHECK_EQ_U(ss, mcrle_decode_scratch_size(E, ndim, shape, B.strides, n));
+        mcrle_error_info info = {0, 0};
+        memcpy(B.buf, fresh, B.buf_len);
+        if (ss > 0) {
+            /* one byte short: NOSPACE, out untouched */
+            void *small = xmalloc(ss - 1);
+            unsigned char *before = (unsigned char *)xmalloc(B.buf_len);
+            memcpy(before, B.buf, B.buf_len);
+            mcrle_result r = mcrle_decode_mt(values, rcnts, n, E, ndim, shape, B.strides, B.base,
+                                             small, ss - 1, &info, nt);
+            CHECK_EQ_U(r, MCRLE_ERR_NOSPACE);
+            CHECK(memcmp(before, B.buf, B.buf_len) == 0);
+            free(small);
+            free(before);
+        }
+        void *scratch = xmalloc(ss);
+        mcrle_result r = mcrle_decode_mt(values, rcnts, n, E, ndim, shape, B.strides, B.base,
+                                         scratch, ss, &info, nt);
+        CHECK_EQ_U(r, MCRLE_OK);
+        CHECK(memcmp(expected, B.buf, B.buf_len) == 0);
+        free(scratch);
     }
-    void *scratch = xmalloc(ss);
-    mcrle_result r = mcrle_decode(values, rcnts, n, E, ndim, shape, B.strides, B.base,
-                                  scratch, ss, &info);
-    CHECK_EQ_U(r, MCRLE_OK);
-    CHECK(memcmp(expected, B.buf, B.buf_len) == 0);
-    free(scratch);
+    free(fresh);
     free(expected);
     free(values);
     arr_free(&B);
@@ -427,6 +437,53 @@ static void check_array(size_t E, int ndim, const size_t *shape, const layout_sp
         free(v3);
         free(c3);
         free(s3);
+    }
+    /* teams of 2, 3 and 5 threads: the same runs; a first try with a proportional
+       split of the capacity may run out of room in one band, then its band_runs plan fits */
+    {
+        static const unsigned TEAMS[] = {2, 3, 5};
+        for (size_t ti = 0; ti < sizeof TEAMS / sizeof TEAMS[0]; ti++) {
+            unsigned nt = TEAMS[ti];
+            size_t caps[MCRLE_MAX_THREADS], band_runs[MCRLE_MAX_THREADS];
+            for (int attempt = 0; attempt < 2; attempt++) {
+                size_t cap = n_ref + 5;
+                const size_t *plan = NULL;
+                if (attempt == 1) {
+                    cap = 0;
+                    for (unsigned b = 0; b < nt && b < MCRLE_MAX_THREADS; b++) cap += band_runs[b];
+                    plan = caps;
+                }
+                size_t ss4 = mcrle_encode_scratch_size_mt(E, ndim, shape, A.strides, cap, plan, nt);
+                unsigned char *v4 = (unsigned char *)xmalloc(cap * E);
+                uint64_t *c4 = (uint64_t *)xmalloc(cap * sizeof(uint64_t));
+                void *s4 = xmalloc(ss4);
+                for (unsigned b = 0; b < MCRLE_MAX_THREADS; b++) band_runs[b] = 0;
+                r = mcrle_encode_mt(A.base, E, ndim, shape, A.strides, v4, c4, cap, &got, s4, ss4,
+                                    plan, band_runs, nt);
+                if (r == MCRLE_ERR_NOSPACE && attempt == 0) {
+                    size_t sum = 0;
+                    for (unsigned b = 0; b < MCRLE_MAX_THREADS; b++) {
+                        caps[b] = band_runs[b];
+                        sum += band_runs[b];
+                    }
+                    /* the bands' own runs: at least the whole's, at most one more per band */
+                    CHECK(sum >= n_ref && sum < n_ref + nt);
+                } else {
+                    CHECK_EQ_U(r, MCRLE_OK);
+                    CHECK_EQ_U(got, n_ref);
+                    if (r == MCRLE_OK && got == n_ref) {
+                        int same = 1;
+                        for (size_t k = 0; k < n_ref; k++)
+                            if (load(v4 + k * E, E) != rvals[k] || c4[k] != rcnts[k]) same = 0;
+                        CHECK(same);
+                    }
+                    attempt = 2;
+                }
+                free(v4);
+                free(c4);
+                free(s4);
+            }
+        }
     }
     /* the input is never written */
     CHECK(memcmp(snapshot, A.buf, A.buf_len) == 0);

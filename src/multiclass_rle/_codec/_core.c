@@ -51,8 +51,9 @@ static int buffer_layout(const Py_buffer *v, size_t *shape, ptrdiff_t *strides)
 }
 
 PyDoc_STRVAR(encode_doc,
-"encode(array) -> (values: bytearray, counts: bytearray)\n\n"
-"Runs of any strided buffer in Fortran order; counts are native uint64.");
+"encode(array, n_threads=1) -> (values: bytearray, counts: bytearray)\n\n"
+"Runs of any strided buffer in Fortran order, on up to n_threads threads;\n"
+"counts are native uint64.");
 
 /* A values / counts pair of bytearrays with room for cap runs of elem-byte values; -1 on error. */
 static int new_runs(size_t cap, size_t elem, PyObject **values, PyObject **counts)
@@ -72,22 +73,28 @@ static int trim_runs(PyObject *values, PyObject *counts, size_t n, size_t elem)
     return 0;
 }
 
-/* Runs an encode with room for `capacity` runs; 0 on success, 1 if too small, -1 on error. */
+/*
+ * Runs an encode with room for `capacity` runs (split among the bands as caps
+ * says, or in proportion); 0 on success, 1 if too small (band_runs then holds
+ * each band's run count), -1 on error.
+ */
 static int encode_into(const Py_buffer *v, const size_t *shape, const ptrdiff_t *strides,
-                       size_t capacity, PyObject **values, PyObject **counts)
+                       size_t capacity, const size_t *caps, size_t *band_runs,
+                       unsigned n_threads, PyObject **values, PyObject **counts)
 {
     size_t written = 0, scratch_size;
     void *scratch = NULL;
     mcrle_result r;
     if (new_runs(capacity, (size_t)v->itemsize, values, counts) < 0) goto fail;
-    scratch_size = mcrle_encode_scratch_size((size_t)v->itemsize, v->ndim, shape, strides, capacity);
+    scratch_size = mcrle_encode_scratch_size_mt((size_t)v->itemsize, v->ndim, shape, strides,
+                                                capacity, caps, n_threads);
     if (scratch_size == SIZE_MAX) { PyErr_NoMemory(); goto fail; }
     if (scratch_size && !(scratch = PyMem_RawMalloc(scratch_size))) { PyErr_NoMemory(); goto fail; }
     Py_BEGIN_ALLOW_THREADS
-    r = mcrle_encode(v->buf, (size_t)v->itemsize, v->ndim, shape, strides,
-                     PyByteArray_AS_STRING(*values),
-                     (uint64_t *)(void *)PyByteArray_AS_STRING(*counts),
-                     capacity, &written, scratch, scratch_size);
+    r = mcrle_encode_mt(v->buf, (size_t)v->itemsize, v->ndim, shape, strides,
+                        PyByteArray_AS_STRING(*values),
+                        (uint64_t *)(void *)PyByteArray_AS_STRING(*counts),
+                        capacity, &written, scratch, scratch_size, caps, band_runs, n_threads);
     Py_END_ALLOW_THREADS
     PyMem_RawFree(scratch);
     if (r == MCRLE_ERR_NOSPACE) { Py_CLEAR(*values); Py_CLEAR(*counts); return 1; }
@@ -103,19 +110,20 @@ fail:
 /*
  * Label maps have far fewer runs than elements, so one pass with a guessed
  * capacity usually suffices; only when it does not are the runs counted
- * first (a second, cheaper pass) and the encode redone at the exact size.
- * The guess is capped so that a huge volume does not reserve huge buffers.
+ * (the kernel counts the bands that ran out of room) and the encode redone
+ * at the exact size of every band. The guess is capped so that a huge
+ * volume does not reserve huge buffers.
  */
 #define GUESS_MAX_RUNS ((size_t)1 << 18)
 
-static PyObject *py_encode(PyObject *self, PyObject *arg)
+static PyObject *encode_runs_of(PyObject *arg, unsigned n_threads)
 {
     Py_buffer v;
     size_t shape[MCRLE_MAX_NDIM];
     ptrdiff_t strides[MCRLE_MAX_NDIM];
+    size_t band_runs[MCRLE_MAX_THREADS] = {0};
     PyObject *values = NULL, *counts = NULL, *result = NULL;
     size_t size = 1, n_runs = 0, guess;
-    mcrle_result r;
     int status;
 
     if (PyObject_GetBuffer(arg, &v, PyBUF_RECORDS_RO) < 0) return NULL;
@@ -124,13 +132,11 @@ static PyObject *py_encode(PyObject *self, PyObject *arg)
     guess = size / 8 + 16;
     if (guess > GUESS_MAX_RUNS) guess = GUESS_MAX_RUNS;
     if (guess > size) guess = size;
-    status = encode_into(&v, shape, strides, guess, &values, &counts);
+    status = encode_into(&v, shape, strides, guess, NULL, band_runs, n_threads, &values, &counts);
     if (status == 1) {
-        Py_BEGIN_ALLOW_THREADS
-        r = mcrle_count_runs(v.buf, (size_t)v.itemsize, v.ndim, shape, strides, &n_runs);
-        Py_END_ALLOW_THREADS
-        if (r != MCRLE_OK) { raise_result(r, NULL); goto done; }
-        status = encode_into(&v, shape, strides, n_runs, &values, &counts);
+        for (unsigned b = 0; b < MCRLE_MAX_THREADS; b++) n_runs += band_runs[b];
+        status = encode_into(&v, shape, strides, n_runs, band_runs, NULL, n_threads, &values,
+                             &counts);
         if (status == 1) {
             PyErr_SetString(PyExc_RuntimeError, "the array was modified while it was being encoded");
             goto done;
@@ -143,6 +149,14 @@ done:
     Py_XDECREF(counts);
     PyBuffer_Release(&v);
     return result;
+}
+
+static PyObject *py_encode(PyObject *self, PyObject *args)
+{
+    PyObject *arr;
+    unsigned int n_threads = 1;
+    if (!PyArg_ParseTuple(args, "O|I:encode", &arr, &n_threads)) return NULL;
+    return encode_runs_of(arr, n_threads);
 }
 
 /* COCO's string code of n numbers, written straight into a new str (no copy). */
@@ -165,7 +179,7 @@ static PyObject *ascii_from(const uint64_t *numbers, size_t n, size_t delta_from
 }
 
 PyDoc_STRVAR(encode_compact_doc,
-"encode_compact(array, kind) -> (values: str, counts: str)\n\n"
+"encode_compact(array, kind, n_threads=1) -> (values: str, counts: str)\n\n"
 "encode() and both compact strings in one call (kind: 0 bool, 1 signed,\n"
 "2 unsigned; values from index 2 and counts from index 3 as differences).");
 
@@ -176,12 +190,13 @@ static PyObject *py_encode_compact(PyObject *self, PyObject *args)
     uint64_t *wide = NULL;
     size_t n;
     mcrle_result r;
-    if (!PyArg_ParseTuple(args, "Oi:encode_compact", &arr, &kind)) return NULL;
+    unsigned int n_threads = 1;
+    if (!PyArg_ParseTuple(args, "Oi|I:encode_compact", &arr, &kind, &n_threads)) return NULL;
     if (kind < MCRLE_KIND_BOOL || kind > MCRLE_KIND_UNSIGNED) {
         PyErr_SetString(PyExc_ValueError, "kind must be 0, 1 or 2");
         return NULL;
     }
-    pair = py_encode(self, arr);
+    pair = encode_runs_of(arr, n_threads);
     if (!pair) return NULL;
     PyObject *values = PyTuple_GET_ITEM(pair, 0), *counts = PyTuple_GET_ITEM(pair, 1);
     n = (size_t)PyByteArray_GET_SIZE(counts) / sizeof(uint64_t);
@@ -203,27 +218,28 @@ done:
 }
 
 /*
- * mcrle_decode with scratch allocated (and freed) here; callable without the
- * GIL (PyMem_RawMalloc). MCRLE_ERR_NOMEM when the scratch cannot be had.
+ * mcrle_decode_mt with scratch allocated (and freed) here; callable without
+ * the GIL (PyMem_RawMalloc). MCRLE_ERR_NOMEM when the scratch cannot be had.
  */
 static mcrle_result decode_runs(const void *values, const uint64_t *counts, size_t n_runs,
                                 size_t E, int ndim, const size_t *shape, const ptrdiff_t *strides,
-                                void *out, mcrle_error_info *info)
+                                void *out, mcrle_error_info *info, unsigned n_threads)
 {
-    size_t scratch_size = mcrle_decode_scratch_size(E, ndim, shape, strides, n_runs);
+    size_t scratch_size = mcrle_decode_scratch_size_mt(E, ndim, shape, strides, n_runs, n_threads);
     void *scratch = NULL;
     if (scratch_size == SIZE_MAX) return MCRLE_ERR_NOMEM;
     if (scratch_size && !(scratch = PyMem_RawMalloc(scratch_size))) return MCRLE_ERR_NOMEM;
-    mcrle_result r = mcrle_decode(values, counts, n_runs, E, ndim, shape, strides, out, scratch,
-                                  scratch_size, info);
+    mcrle_result r = mcrle_decode_mt(values, counts, n_runs, E, ndim, shape, strides, out, scratch,
+                                     scratch_size, info, n_threads);
     PyMem_RawFree(scratch);
     return r;
 }
 
 PyDoc_STRVAR(decode_doc,
-"decode(values, counts, out) -> None\n\n"
+"decode(values, counts, out, n_threads=1) -> None\n\n"
 "Expands runs into the writable strided buffer out. values: contiguous, one\n"
-"element of out's size per run; counts: contiguous native uint64.");
+"element of out's size per run; counts: contiguous native uint64; on up to\n"
+"n_threads threads.");
 
 static PyObject *py_decode(PyObject *self, PyObject *args)
 {
@@ -236,7 +252,8 @@ static PyObject *py_decode(PyObject *self, PyObject *args)
     mcrle_error_info info = {0, 0};
     mcrle_result r;
 
-    if (!PyArg_ParseTuple(args, "OOO:decode", &ov, &oc, &oo)) return NULL;
+    unsigned int n_threads = 1;
+    if (!PyArg_ParseTuple(args, "OOO|I:decode", &ov, &oc, &oo, &n_threads)) return NULL;
     if (PyObject_GetBuffer(ov, &bv, PyBUF_C_CONTIGUOUS) < 0) return NULL;
     if (PyObject_GetBuffer(oc, &bc, PyBUF_C_CONTIGUOUS) < 0) { PyBuffer_Release(&bv); return NULL; }
     if (PyObject_GetBuffer(oo, &bo, PyBUF_RECORDS) < 0) {
@@ -252,7 +269,7 @@ static PyObject *py_decode(PyObject *self, PyObject *args)
     }
     Py_BEGIN_ALLOW_THREADS
     r = decode_runs(bv.buf, (const uint64_t *)bc.buf, n_runs, (size_t)bo.itemsize, bo.ndim,
-                    shape, strides, bo.buf, &info);
+                    shape, strides, bo.buf, &info, n_threads);
     Py_END_ALLOW_THREADS
     if (r == MCRLE_ERR_NOMEM) { PyErr_NoMemory(); goto done; }
     if (r != MCRLE_OK) { raise_result(r, &info); goto done; }
@@ -265,7 +282,7 @@ done:
 }
 
 PyDoc_STRVAR(decode_compact_doc,
-"decode_compact(values, counts, values_signed, kind, out) -> None\n\n"
+"decode_compact(values, counts, values_signed, kind, out, n_threads=1) -> None\n\n"
 "The whole decode of a compact dict in one call without the GIL: parse both\n"
 "strings (values from index 2 and counts from index 3 as differences),\n"
 "narrow the values to out's elements (kind: 0 bool, 1 signed, 2 unsigned)\n"
@@ -299,7 +316,9 @@ static PyObject *py_decode_compact(PyObject *self, PyObject *args)
     mcrle_error_info info = {0, 0};
     mcrle_result r;
 
-    if (!PyArg_ParseTuple(args, "OOpiO:decode_compact", &ov, &oc, &values_signed, &kind, &oo))
+    unsigned int n_threads = 1;
+    if (!PyArg_ParseTuple(args, "OOpiO|I:decode_compact", &ov, &oc, &values_signed, &kind, &oo,
+                          &n_threads))
         return NULL;
     if (kind < MCRLE_KIND_BOOL || kind > MCRLE_KIND_UNSIGNED) {
         PyErr_SetString(PyExc_ValueError, "kind must be 0, 1 or 2");
@@ -327,7 +346,7 @@ static PyObject *py_decode_compact(PyObject *self, PyObject *args)
                                 (size_t)bo.itemsize, numbers + nc, &info);
     if (r == MCRLE_OK)
         r = decode_runs(numbers + nc, numbers, nc, (size_t)bo.itemsize, bo.ndim, shape, strides,
-                        bo.buf, &info);
+                        bo.buf, &info, n_threads);
     Py_END_ALLOW_THREADS
     if (r == MCRLE_ERR_NOMEM) { PyErr_NoMemory(); goto done; }
     if (r != MCRLE_OK) { raise_result(r, &info); goto done; }
@@ -420,7 +439,7 @@ static PyObject *py_decode_window(PyObject *self, PyObject *args)
     r = mcrle_window_runs(bv.buf, (const uint64_t *)bc.buf, n_runs, E, ndim, shape, start, stop,
                           wv, wc, cap, &n_win, &info);
     if (r == MCRLE_OK)
-        r = decode_runs(wv, wc, n_win, E, ndim, oshape_, ostrides, bo.buf, &info);
+        r = decode_runs(wv, wc, n_win, E, ndim, oshape_, ostrides, bo.buf, &info, 1);
     Py_END_ALLOW_THREADS
     if (r == MCRLE_ERR_NOMEM) { PyErr_NoMemory(); goto done; }
     if (r != MCRLE_OK) { raise_result(r, &info); goto done; }
@@ -504,7 +523,7 @@ static PyObject *py_decode_window_compact(PyObject *self, PyObject *args)
     r = mcrle_window_runs_compact(sv, (size_t)lv, sc, (size_t)lc, values_signed, (mcrle_kind)kind,
                                   E, ndim, shape, start, stop, wv, wc, cap, &n_win, &info);
     if (r == MCRLE_OK)
-        r = decode_runs(wv, wc, n_win, E, ndim, oshape_, ostrides, bo.buf, &info);
+        r = decode_runs(wv, wc, n_win, E, ndim, oshape_, ostrides, bo.buf, &info, 1);
     Py_END_ALLOW_THREADS
     if (r == MCRLE_ERR_NOMEM) { PyErr_NoMemory(); goto done; }
     if (r != MCRLE_OK) { raise_result(r, &info); goto done; }
@@ -1119,7 +1138,7 @@ static PyObject *py_png_unfilter(PyObject *self, PyObject *args)
 }
 
 static PyMethodDef methods[] = {
-    {"encode", py_encode, METH_O, encode_doc},
+    {"encode", py_encode, METH_VARARGS, encode_doc},
     {"decode", py_decode, METH_VARARGS, decode_doc},
     {"encode_compact", py_encode_compact, METH_VARARGS, encode_compact_doc},
     {"decode_compact", py_decode_compact, METH_VARARGS, decode_compact_doc},

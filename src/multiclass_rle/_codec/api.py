@@ -20,7 +20,7 @@ from .runs import Runs, as_label_array
 __all__ = ["encode", "decode", "as_runs"]
 
 
-def encode(array: Any, *, packed: bool = False) -> dict[str, Any]:
+def encode(array: Any, *, packed: bool = False, threads: int | None = None) -> dict[str, Any]:
     """Encode a label map as a compact, JSON-safe RLE dict.
 
     Parameters
@@ -34,6 +34,11 @@ def encode(array: Any, *, packed: bool = False) -> dict[str, Any]:
         storage in JSON. Maps holding only 0s and 1s keep the plain form, so
         that ``counts`` stays pycocotools' string, and so do maps whose plain
         form is shorter.
+    threads : int, optional
+        Most threads to use: a large map is cut into bands, one per thread.
+        Default: the cores this process may run on (its CPU affinity); 1:
+        only the calling thread. Maps below about 2 MB always use one thread.
+        The result is the same for any number.
 
     Returns
     -------
@@ -57,8 +62,8 @@ def encode(array: Any, *, packed: bool = False) -> dict[str, Any]:
     """
     arr = as_label_array(array)
     if packed:
-        return _packed_form.encode(arr)
-    return compact.encode(arr)
+        return _packed_form.encode(arr, threads)
+    return compact.encode(arr, threads)
 
 
 _packed_form = packed   # the argument named packed hides the module inside encode
@@ -94,7 +99,7 @@ def as_runs(rle: Any, *, dtype: Any = None) -> Runs:
 
 
 def decode(rle: Any, *, order: Literal["C", "F"] = "C", out: np.ndarray | None = None,
-           dtype: Any = None) -> np.ndarray:
+           dtype: Any = None, threads: int | None = None) -> np.ndarray:
     """Decode an RLE into a label map.
 
     Parameters
@@ -116,6 +121,9 @@ def decode(rle: Any, *, order: Literal["C", "F"] = "C", out: np.ndarray | None =
         Dtype of the result. Default: ``out``'s, else the RLE's ``dtype``,
         else the smallest integer dtype holding every value (uint8 for the
         usual 0..255 maps). A value the dtype cannot hold is an error.
+    threads : int, optional
+        Most threads to use, as for :func:`encode` (default: the cores this
+        process may run on; 1: only the calling thread).
 
     Returns
     -------
@@ -144,4 +152,4 @@ def decode(rle: Any, *, order: Literal["C", "F"] = "C", out: np.ndarray | None =
     """
     check_order(order)
     check_out_type(out)
-    return form_of(rle).decode(rle, order, out, dtype)
+    return form_of(rle).decode(rle, order, out, dtype, threads)

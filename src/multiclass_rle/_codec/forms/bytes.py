@@ -24,7 +24,7 @@ import numpy as np
 
 from .. import _core
 from ..errors import MalformedRLEError, RLETypeError, RLEValueError
-from ..limits import get_max_elements
+from ..limits import get_max_elements, threads_for
 from ..output import check_limit, check_order, check_out, resolve_target
 from ..runs import Runs, as_label_array, encode_runs
 
@@ -199,13 +199,15 @@ def split_bytes(data: Any) -> list[memoryview]:
     return list(iter_bytes(data))
 
 
-def encode_bytes(array: Any) -> bytes:
+def encode_bytes(array: Any, *, threads: int | None = None) -> bytes:
     """Encode a label map in the compact binary form.
 
     Parameters
     ----------
     array : array_like
         Integer or bool label map of 1 or more dimensions, any memory layout.
+    threads : int, optional
+        Most threads to use, as for :func:`multiclass_rle.encode`.
 
     Returns
     -------
@@ -228,7 +230,8 @@ def encode_bytes(array: Any) -> bytes:
         # the model reads lines along the last axis: gathering them from, say, a
         # Fortran-ordered volume element by element is slower than numpy's copy
         arr = np.ascontiguousarray(arr)
-    values, _counts = _core.encode(arr)   # runs: their values are all the distinct values
+    # runs: their values are all the distinct values
+    values, _counts = _core.encode(arr, threads_for(threads, arr.nbytes))
     return encode_with_table(arr, np.frombuffer(values, dtype=arr.dtype))[0]
 
 
@@ -257,7 +260,7 @@ def whole(data: Any) -> tuple[Any, BytesInfo]:
 
 
 def decode_bytes(data: Any, *, order: Literal["C", "F"] = "C", out: np.ndarray | None = None,
-                 dtype: Any = None) -> np.ndarray:
+                 dtype: Any = None, threads: int | None = None) -> np.ndarray:
     """Decode one object of the bytes form into a label map.
 
     Parameters
@@ -268,6 +271,8 @@ def decode_bytes(data: Any, *, order: Literal["C", "F"] = "C", out: np.ndarray |
         As for :func:`multiclass_rle.decode`: memory order of a new array,
         an array of the right shape to write into (any layout), the dtype of
         the result (default: ``out``'s, else the stored one).
+    threads : int, optional
+        Most threads to use, as for :func:`multiclass_rle.decode`.
 
     Raises
     ------
@@ -279,6 +284,7 @@ def decode_bytes(data: Any, *, order: Literal["C", "F"] = "C", out: np.ndarray |
     RLEValueError
         A value that does not fit ``dtype``; bad ``order`` or ``out``.
     """
+    threads_for(threads, 0)   # checks the argument (a version 1 object decodes on one thread)
     if out is None and dtype is None and type(data) is bytes and (order == "C" or order == "F"):
         # the common case without building a BytesInfo (small maps decode in tens of
         # microseconds): anything unusual goes the general way below, which reports it
@@ -340,5 +346,6 @@ def to_runs(data: Any, target: np.dtype | None) -> Runs:
     return bytes_to_runs(data, dtype=target)
 
 
-def decode(data: Any, order: str, out: np.ndarray | None, dtype: Any) -> np.ndarray:
-    return decode_bytes(data, order=order, out=out, dtype=dtype)
+def decode(data: Any, order: str, out: np.ndarray | None, dtype: Any,
+           threads: int | None = None) -> np.ndarray:
+    return decode_bytes(data, order=order, out=out, dtype=dtype, threads=threads)

@@ -31,11 +31,11 @@ def matches(obj: Any) -> bool:
     return isinstance(obj, Mapping) and "packed" in obj
 
 
-def encode(arr: np.ndarray) -> dict[str, Any]:
+def encode(arr: np.ndarray, threads: int | None = None) -> dict[str, Any]:
     """The packed dict of a checked label array, or its compact dict where that is better."""
     # one run-length pass gives both the plain dict (the fallback) and the
     # distinct values the bytes form's value table needs
-    runs = encode_runs(arr)
+    runs = encode_runs(arr, threads=threads)
     plain = compact.write(runs)
     run_values = runs.values
     if not arr.dtype.isnative:
@@ -84,5 +84,7 @@ def to_runs(rle: Mapping[str, Any], target: np.dtype | None) -> Runs:
     return bytes_form.bytes_to_runs(packed_bytes(rle), dtype=target)
 
 
-def decode(rle: Mapping[str, Any], order: str, out: np.ndarray | None, dtype: Any) -> np.ndarray:
-    return bytes_form.decode_bytes(packed_bytes(rle), order=order, out=out, dtype=dtype)
+def decode(rle: Mapping[str, Any], order: str, out: np.ndarray | None, dtype: Any,
+           threads: int | None = None) -> np.ndarray:
+    return bytes_form.decode_bytes(packed_bytes(rle), order=order, out=out, dtype=dtype,
+                                   threads=threads)
