@@ -360,13 +360,12 @@ static void decode_band(const unsigned char *v, const uint64_t *counts, const ba
     }
 }
 
-/* ---- bands for a team of threads ------------------------------------------- */
+/* ---- bands for several threads --------------------------------------------- */
 
 /*
- * The band of the slowest axis of L (a range of its last index) that member
- * `id` of `n` decodes or encodes: [lo, hi) of L->shape[ndim - 1]. Bands of
- * that axis are contiguous pieces of the run sequence, and of the array's
- * memory in every order.
+ * Band `id` of `n` of the slowest axis of L (a range of its last index):
+ * [lo, hi) of L->shape[ndim - 1]. Bands of that axis are contiguous pieces
+ * of the run sequence, and of the array's memory in every order.
  */
 void mcrle_band_layout(const mcrle_layout *L, unsigned id, unsigned n, mcrle_layout *B,
                        ptrdiff_t *offset, uint64_t *first_elem)
@@ -380,25 +379,280 @@ void mcrle_band_layout(const mcrle_layout *L, unsigned id, unsigned n, mcrle_lay
     *first_elem = (uint64_t)(L->size / K) * lo;
 }
 
-/* Most members a team may use for L: one band per index of the slowest axis at least. */
+/*
+ * Bands for n_threads threads: two per thread, so that a thread that starts
+ * late (or runs slower) leaves its second band to the others; at most one
+ * per index of the slowest axis, at most MCRLE_MAX_BANDS; 1 for one thread.
+ */
 unsigned mcrle_band_count(const mcrle_layout *L, unsigned n_threads)
 {
     size_t K = L->size ? L->shape[L->ndim - 1] : 1;
-    unsigned n = n_threads < 1 ? 1 : n_threads > MCRLE_MAX_THREADS ? MCRLE_MAX_THREADS : n_threads;
-    return K < n ? (unsigned)K : n;
+    if (n_threads <= 1) return 1;
+    size_t n = n_threads > MCRLE_MAX_THREADS ? 2 * MCRLE_MAX_THREADS : 2 * (size_t)n_threads;
+    if (n > MCRLE_MAX_BANDS) n = MCRLE_MAX_BANDS;
+    return (unsigned)(K < n ? K : n);
 }
 
-/* Scratch of a team of n decoding bands of L (n_runs runs in all): each band's own, aligned. */
-static size_t team_scratch(const mcrle_layout *L, size_t n_runs, unsigned n)
+/* ---- slab layouts on several threads: bands of rows ------------------------- */
+
+/*
+ * Bands of the slowest axis would make the threads write pieces of the same
+ * rows of a C-ordered output, and short rows (volumes) share a cache line at
+ * every band edge, which the cores then pass back and forth. So a slab
+ * layout is cut by rows (axis 0) instead: band b writes rows [row0[b],
+ * row0[b + 1]), its own memory. What it needs, its slab at its first row
+ * (the values of the runs covering that row) and the run starts in its
+ * other rows, comes from the runs, walked in parallel chunks:
+ *   1. each chunk sums its counts; then the total is checked and each
+ *      chunk's first element placed;
+ *   2. each chunk walks its runs, writes the value of every run that covers
+ *      a band's first row into that band's initial slab, and counts the run
+ *      starts in each band; then each chunk's place in each band's list of
+ *      starts is fixed;
+ *   3. each chunk walks its runs again and writes its starts there;
+ *   4. each band sorts its starts by row (counting sort), then patches its
+ *      slab row by row and copies it out, as the one-thread slab decoder.
+ */
+typedef struct rows_par {
+    const unsigned char *values;
+    const uint64_t *counts;
+    size_t n_runs;
+    const mcrle_layout *L;
+    mcrle_layout S;            /* the scratch slab's layout (C order) */
+    unsigned char *out;
+    unsigned bands, chunks;
+    size_t row0[MCRLE_MAX_BANDS + 1];
+    uint64_t part[MCRLE_MAX_BANDS], pos[MCRLE_MAX_BANDS];
+    int part_ok[MCRLE_MAX_BANDS];
+    size_t *cnt;               /* chunks x bands: starts, then where they go */
+    unsigned char *init;       /* bands x W elements: each band's slab */
+    size_t *ev_row, *ev_col, *ev_run, *srt_col, *srt_run, *row_start;
+    size_t band_ev[MCRLE_MAX_BANDS + 1];
+} rows_par;
+
+static unsigned rows_band_count(const mcrle_layout *L, unsigned n_threads)
 {
-    if (!slab_like(L)) return 0;
-    if (n == 1) return slab_scratch(L, n_runs);
-    /* a run crossing a band boundary is in both bands: at most n_runs + n - 1 in all */
+    size_t H = L->shape[0];
+    if (n_threads <= 1) return 1;
+    size_t n = n_threads > MCRLE_MAX_THREADS ? 2 * MCRLE_MAX_THREADS : 2 * (size_t)n_threads;
+    if (n > MCRLE_MAX_BANDS) n = MCRLE_MAX_BANDS;
+    return (unsigned)(H < n ? H : n);
+}
+
+static size_t rows_scratch(const mcrle_layout *L, size_t n_runs, unsigned bands)
+{
     size_t H = L->shape[0], W = mcrle_slab_width(L) * L->elem;
-    if (n_runs > SIZE_MAX / 64 || H > SIZE_MAX / 64 / MCRLE_MAX_THREADS || W > SIZE_MAX / 4)
+    if (n_runs > SIZE_MAX / 64 || H > SIZE_MAX / 16 || W > SIZE_MAX / 2 / MCRLE_MAX_BANDS)
         return SIZE_MAX;
-    return (size_t)n * (H + 1 + 1) * sizeof(size_t) + 4 * (n_runs + n) * sizeof(size_t) + W +
-           (size_t)n * 8;
+    return (size_t)MCRLE_MAX_BANDS * bands * sizeof(size_t) + bands * ((W + 7) & ~(size_t)7) +
+           5 * n_runs * sizeof(size_t) + (H + bands) * sizeof(size_t);
+}
+
+/* The band holding row r. */
+MCRLE_INLINE unsigned band_of_row(const rows_par *t, size_t r)
+{
+    unsigned b = (unsigned)((uint64_t)r * t->bands / t->L->shape[0]);
+    if (b + 1 < t->bands && t->row0[b + 1] <= r) b++;
+    return b;
+}
+
+/* An odometer over the slab's columns (Fortran order, offsets in slab elements) at column jf. */
+static void odometer_at(mcrle_odometer *o, const mcrle_layout *S, uint64_t jf)
+{
+    mcrle_odometer_init(o, S, 1);
+    for (int a = 0; a < o->n; a++) {
+        o->idx[a] = (size_t)(jf % o->shape[a]);
+        jf /= o->shape[a];
+        o->offset += (ptrdiff_t)o->idx[a] * o->step[a];
+    }
+}
+
+/*
+ * Walks the runs of chunk c: a run starting at (row, slab offset col) calls
+ * START, and every band whose first row it covers calls COVER (with b and
+ * col). PASS: 2 or 3, for the two walks above.
+ */
+MCRLE_INLINE void rows_walk(rows_par *t, unsigned c, int pass, size_t E)
+{
+    const mcrle_layout *L = t->L;
+    size_t H = L->shape[0], slab_bytes = (mcrle_slab_width(L) * E + 7) & ~(size_t)7;
+    size_t lo = t->n_runs * c / t->chunks, hi = t->n_runs * (c + 1) / t->chunks;
+    uint64_t P = t->pos[c], left = L->size - P;
+    size_t row = (size_t)(P % H);
+    mcrle_odometer o;
+    odometer_at(&o, &t->S, P / H);
+    size_t *cnt = t->cnt + (size_t)c * t->bands;
+    for (size_t k = lo; k < hi && left; k++) {
+        uint64_t n = t->counts[k];
+        if (n > left) n = left;   /* only if the counts changed meanwhile */
+        left -= n;
+        unsigned b = band_of_row(t, row);
+        if (t->row0[b] != row) {   /* a start inside a band (a band's first row: its slab) */
+            if (pass == 2) cnt[b]++;
+            else {
+                size_t at = cnt[b]++;
+                t->ev_row[at] = row;
+                t->ev_col[at] = (size_t)o.offset;
+                t->ev_run[at] = k;
+            }
+        }
+        /* the rows it covers, column by column: the band starts among them */
+        uint64_t v = pass == 2 ? mcrle_load(t->values + k * E, E) : 0;
+        while (n) {
+            size_t take = (uint64_t)(H - row) < n ? H - row : (size_t)n;
+            if (pass == 2) {
+                for (; b < t->bands && t->row0[b] < row + take; b++)
+                    if (t->row0[b] >= row)
+                        mcrle_store(t->init + (size_t)b * slab_bytes + (size_t)o.offset * E, v, E);
+            }
+            n -= take;
+            row += take;
+            if (row == H) {
+                row = 0;
+                b = 0;
+                mcrle_odometer_next(&o);
+            }
+        }
+    }
+}
+
+static void rows_count(void *ctx, unsigned c)
+{
+    rows_par *t = (rows_par *)ctx;
+    memset(t->cnt + (size_t)c * t->bands, 0, t->bands * sizeof(size_t));
+    MCRLE_DISPATCH_ELEM(t->L->elem, rows_walk(t, c, 2, E_));
+}
+
+static void rows_place(void *ctx, unsigned c)
+{
+    rows_par *t = (rows_par *)ctx;
+    MCRLE_DISPATCH_ELEM(t->L->elem, rows_walk(t, c, 3, E_));
+}
+
+static void rows_sum_chunk(void *ctx, unsigned c)
+{
+    rows_par *t = (rows_par *)ctx;
+    size_t lo = t->n_runs * c / t->chunks, hi = t->n_runs * (c + 1) / t->chunks;
+    uint64_t sum = 0, zero = 0, big = 0;
+    for (size_t i = lo; i < hi; i++) {
+        uint64_t x = t->counts[i];
+        sum += x;
+        zero |= (uint64_t)(x == 0);
+        big |= x >> 40;
+    }
+    t->part[c] = sum;
+    t->part_ok[c] = !zero && !big && hi - lo < ((size_t)1 << 24);
+}
+
+MCRLE_INLINE void rows_band_decode(rows_par *t, unsigned b, size_t E)
+{
+    const mcrle_layout *L = t->L;
+    size_t W = mcrle_slab_width(L), r0 = t->row0[b], r1 = t->row0[b + 1];
+    size_t e0 = t->band_ev[b], e1 = t->band_ev[b + 1];
+    size_t *rs = t->row_start + r0 + b;   /* r1 - r0 + 1 entries */
+    memset(rs, 0, (r1 - r0 + 1) * sizeof(size_t));
+    for (size_t e = e0; e < e1; e++) rs[t->ev_row[e] - r0 + 1]++;
+    for (size_t i = 0; i < r1 - r0; i++) rs[i + 1] += rs[i];
+    for (size_t e = e0; e < e1; e++) {
+        size_t at = e0 + rs[t->ev_row[e] - r0]++;
+        t->srt_col[at] = t->ev_col[e];
+        t->srt_run[at] = t->ev_run[e];
+    }
+    /* rs[i] is now the end of row r0 + i's events */
+    int contiguous = L->ndim == 2;
+    if (!contiguous) {
+        contiguous = 1;
+        for (int a = 1; a < L->ndim; a++) contiguous &= t->S.strides[a] == L->strides[a];
+    }
+    unsigned char *slab = t->init + (size_t)b * ((W * E + 7) & ~(size_t)7);
+    ptrdiff_t s0 = L->strides[0];
+    size_t e = e0;
+    slab_copy_out(t->out + (ptrdiff_t)r0 * s0, slab, L, W, contiguous);
+    for (size_t i = r0 + 1; i < r1; i++) {
+        for (size_t end = e0 + rs[i - r0]; e < end; e++)
+            mcrle_store(slab + t->srt_col[e] * E, mcrle_load(t->values + t->srt_run[e] * E, E), E);
+        slab_copy_out(t->out + (ptrdiff_t)i * s0, slab, L, W, contiguous);
+    }
+}
+
+static void rows_band(void *ctx, unsigned b)
+{
+    rows_par *t = (rows_par *)ctx;
+    MCRLE_DISPATCH_ELEM(t->L->elem, rows_band_decode(t, b, E_));
+}
+
+static mcrle_result rows_decode(const unsigned char *values, const uint64_t *counts,
+                                size_t n_runs, const mcrle_layout *L, unsigned char *out,
+                                unsigned char *scratch, mcrle_error_info *info,
+                                unsigned n_threads, unsigned bands)
+{
+    rows_par t;
+    size_t H = L->shape[0], W = mcrle_slab_width(L), E = L->elem;
+    t.values = values;
+    t.counts = counts;
+    t.n_runs = n_runs;
+    t.L = L;
+    slab_scratch_layout(L, &t.S);
+    t.out = out;
+    t.bands = bands;
+    t.chunks = bands;
+    for (unsigned b = 0; b <= bands; b++) t.row0[b] = H * b / bands;
+    /* scratch (rows_scratch) */
+    unsigned char *p = scratch;
+    t.cnt = (size_t *)(void *)p;
+    p += (size_t)MCRLE_MAX_BANDS * bands * sizeof(size_t);
+    t.init = p;
+    p += bands * ((W * E + 7) & ~(size_t)7);
+    t.ev_row = (size_t *)(void *)p;
+    t.ev_col = t.ev_row + n_runs;
+    t.ev_run = t.ev_col + n_runs;
+    t.srt_col = t.ev_run + n_runs;
+    t.srt_run = t.srt_col + n_runs;
+    t.row_start = t.srt_run + n_runs;
+    /* 1. */
+    mcrle_parallel_for(n_threads, t.chunks, rows_sum_chunk, &t);
+    uint64_t total = 0;
+    int ok = 1;
+    for (unsigned c = 0; c < t.chunks; c++) {
+        t.pos[c] = total;
+        total += t.part[c];
+        ok &= t.part_ok[c];
+    }
+    if (!ok || total != L->size) {
+        mcrle_result r = mcrle_check_counts(counts, n_runs, L->size, info);
+        if (r != MCRLE_OK) return r;
+    }
+    /* 2. (the slabs start defined: counts changed meanwhile may leave parts unwritten) */
+    memset(t.init, 0, bands * ((W * E + 7) & ~(size_t)7));
+    mcrle_parallel_for(n_threads, t.chunks, rows_count, &t);
+    size_t at = 0;
+    for (unsigned b = 0; b < bands; b++) {
+        t.band_ev[b] = at;
+        for (unsigned c = 0; c < t.chunks; c++) {
+            size_t n = t.cnt[(size_t)c * bands + b];
+            t.cnt[(size_t)c * bands + b] = at;
+            at += n;
+        }
+    }
+    t.band_ev[bands] = at;
+    /* 3., 4. */
+    mcrle_parallel_for(n_threads, t.chunks, rows_place, &t);
+    mcrle_parallel_for(n_threads, bands, rows_band, &t);
+    return MCRLE_OK;
+}
+
+/* Scratch of n decoding bands of L (n_runs runs in all): each band's own, aligned. */
+static size_t bands_scratch(const mcrle_layout *L, size_t n_runs, unsigned n)
+{
+    if (!slab_like(L)) return 0;   /* column bands need none */
+    return n == 1 ? slab_scratch(L, n_runs) : rows_scratch(L, n_runs, n);
+}
+
+/* Bands for L: of rows for slab layouts, else of the slowest axis. */
+static unsigned plan_bands(const mcrle_layout *L, unsigned n_threads)
+{
+    if (!L->size) return 1;
+    return slab_like(L) ? rows_band_count(L, n_threads) : mcrle_band_count(L, n_threads);
 }
 
 size_t mcrle_decode_scratch_size_mt(size_t elem_size, int ndim, const size_t *shape,
@@ -407,7 +661,7 @@ size_t mcrle_decode_scratch_size_mt(size_t elem_size, int ndim, const size_t *sh
     mcrle_layout L;
     if (mcrle_normalize(elem_size, ndim, shape, strides, &L) != MCRLE_OK || L.size == 0)
         return 0;
-    return team_scratch(&L, n_runs, mcrle_band_count(&L, n_threads));
+    return bands_scratch(&L, n_runs, plan_bands(&L, n_threads));
 }
 
 size_t mcrle_decode_scratch_size(size_t elem_size, int ndim, const size_t *shape,
@@ -417,96 +671,70 @@ size_t mcrle_decode_scratch_size(size_t elem_size, int ndim, const size_t *shape
 }
 
 /*
- * The team: 1. each member sums its share of the counts (the fast check of
- * mcrle_check_counts); 2. member 0 checks the total (the precise check
- * reports any error, exactly as one thread would) and places the band
- * starts; 3. each member finds the runs where the band starts in its share
- * fall; 4. each member decodes its band into its own piece of the output.
+ * On several threads, three passes (mcrle_parallel_for), with the serial
+ * glue between them on the caller: 1. each chunk of the counts is summed
+ * (the fast check of mcrle_check_counts); then the total is checked (the
+ * precise check reports any error, exactly as one thread would) and the
+ * band starts placed; 2. each chunk finds the runs where the band starts
+ * that fall in it begin; 3. each band is decoded into its own piece of the
+ * output.
  */
-typedef struct dec_team {
+typedef struct dec_par {
     const unsigned char *values;
     const uint64_t *counts;
     size_t n_runs;
     const mcrle_layout *L;
     unsigned char *out, *scratch;
-    mcrle_error_info *info;
-    unsigned bands;
-    mcrle_result result;
-    uint64_t part[MCRLE_MAX_THREADS], pos[MCRLE_MAX_THREADS];
-    int part_ok[MCRLE_MAX_THREADS];
-    uint64_t band_elem[MCRLE_MAX_THREADS + 1];
-    band b[MCRLE_MAX_THREADS];
-} dec_team;
+    unsigned bands, chunks;
+    uint64_t part[MCRLE_MAX_BANDS], pos[MCRLE_MAX_BANDS];
+    int part_ok[MCRLE_MAX_BANDS];
+    uint64_t band_elem[MCRLE_MAX_BANDS + 1];
+    band b[MCRLE_MAX_BANDS];
+    size_t scr[MCRLE_MAX_BANDS];
+} dec_par;
 
-static void dec_member(void *ctx, mcrle_team *team, unsigned id, unsigned n)
+static void dec_sum_chunk(void *ctx, unsigned c)
 {
-    dec_team *t = (dec_team *)ctx;
-    const uint64_t *counts = t->counts;
-    size_t lo = t->n_runs * id / n, hi = t->n_runs * (id + 1) / n;
-    /* 1. */
-    {
-        uint64_t sum = 0, zero = 0, big = 0;
-        for (size_t i = lo; i < hi; i++) {
-            uint64_t c = counts[i];
-            sum += c;
-            zero |= (uint64_t)(c == 0);
-            big |= c >> 40;
-        }
-        t->part[id] = sum;
-        t->part_ok[id] = !zero && !big && hi - lo < ((size_t)1 << 24);
+    dec_par *t = (dec_par *)ctx;
+    size_t lo = t->n_runs * c / t->chunks, hi = t->n_runs * (c + 1) / t->chunks;
+    uint64_t sum = 0, zero = 0, big = 0;
+    for (size_t i = lo; i < hi; i++) {
+        uint64_t x = t->counts[i];
+        sum += x;
+        zero |= (uint64_t)(x == 0);
+        big |= x >> 40;
     }
-    mcrle_team_barrier(team);
-    /* 2. */
-    if (id == 0) {
-        uint64_t total = 0;
-        int ok = 1;
-        for (unsigned i = 0; i < n; i++) {
-            t->pos[i] = total;
-            total += t->part[i];
-            ok &= t->part_ok[i];
+    t->part[c] = sum;
+    t->part_ok[c] = !zero && !big && hi - lo < ((size_t)1 << 24);
+}
+
+/* The runs holding the band starts that fall in chunk c. */
+static void dec_find_starts(void *ctx, unsigned c)
+{
+    dec_par *t = (dec_par *)ctx;
+    size_t lo = t->n_runs * c / t->chunks, hi = t->n_runs * (c + 1) / t->chunks;
+    uint64_t pos = t->pos[c];
+    unsigned j = 1;
+    while (j < t->bands && t->band_elem[j] < pos) j++;
+    for (size_t i = lo; i < hi && j < t->bands; i++) {
+        uint64_t end = pos + t->counts[i];
+        while (j < t->bands && t->band_elem[j] < end) {
+            t->b[j].first = i;
+            t->b[j].skip = t->band_elem[j] - pos;
+            j++;
         }
-        t->result = ok && total == t->L->size
-                        ? MCRLE_OK : mcrle_check_counts(counts, t->n_runs, t->L->size, t->info);
-        for (unsigned i = 0; i <= t->bands; i++) {
-            mcrle_layout B;
-            ptrdiff_t off;
-            if (i < t->bands) mcrle_band_layout(t->L, i, t->bands, &B, &off, &t->band_elem[i]);
-            else t->band_elem[i] = t->L->size;
-        }
-        t->b[0].first = 0;
-        t->b[0].skip = 0;
+        pos = end;
     }
-    mcrle_team_barrier(team);
-    if (t->result != MCRLE_OK) return;
-    /* 3. the runs holding the band starts that fall in this member's share */
-    {
-        uint64_t pos = t->pos[id];
-        unsigned j = 1;
-        while (j < t->bands && t->band_elem[j] < pos) j++;
-        for (size_t i = lo; i < hi && j < t->bands; i++) {
-            uint64_t end = pos + counts[i];
-            while (j < t->bands && t->band_elem[j] < end) {
-                t->b[j].first = i;
-                t->b[j].skip = t->band_elem[j] - pos;
-                j++;
-            }
-            pos = end;
-        }
-    }
-    mcrle_team_barrier(team);
-    /* 4. bands id, id + n, ... (the team may be smaller than the bands planned) */
-    size_t off_scratch = 0;
-    for (unsigned i = 0; i < t->bands; i++) {
-        band *bi = &t->b[i];
-        size_t last = i + 1 < t->bands ? t->b[i + 1].first + (t->b[i + 1].skip > 0) : t->n_runs;
-        mcrle_layout B;
-        ptrdiff_t off;
-        uint64_t e0;
-        mcrle_band_layout(t->L, i, t->bands, &B, &off, &e0);
-        band bb = {bi->first, last - bi->first, bi->skip};
-        if (i % n == id) decode_band(t->values, counts, &bb, &B, t->out + off, t->scratch + off_scratch);
-        off_scratch += (band_scratch(&B, bb.n_runs) + 7) & ~(size_t)7;
-    }
+}
+
+static void dec_band(void *ctx, unsigned i)
+{
+    dec_par *t = (dec_par *)ctx;
+    mcrle_layout B;
+    ptrdiff_t off;
+    uint64_t e0;
+    mcrle_band_layout(t->L, i, t->bands, &B, &off, &e0);
+    decode_band(t->values, t->counts, &t->b[i], &B, t->out + off, t->scratch + t->scr[i]);
 }
 
 mcrle_result mcrle_decode_mt(const void *values, const uint64_t *counts, size_t n_runs,
@@ -517,9 +745,9 @@ mcrle_result mcrle_decode_mt(const void *values, const uint64_t *counts, size_t 
     mcrle_layout L;
     mcrle_result r = mcrle_normalize(elem_size, ndim, shape, strides, &L);
     if (r != MCRLE_OK) return r;
-    unsigned n = L.size ? mcrle_band_count(&L, n_threads) : 1;
+    unsigned n = plan_bands(&L, n_threads);
     SAFETY_CHECK(n_runs == 0 || counts != NULL, MCRLE_ERR_ARG);
-    size_t need = team_scratch(&L, n_runs, n);   /* what mcrle_decode_scratch_size_mt said */
+    size_t need = bands_scratch(&L, n_runs, n);   /* what mcrle_decode_scratch_size_mt said */
     if (n > 1 && n_runs < 2) n = 1;   /* one run: nothing to share */
     int room = scratch_size >= need && (scratch != NULL || need == 0);
     if (n == 1 || !room || values == NULL || out == NULL) {   /* count errors come first */
@@ -534,18 +762,52 @@ mcrle_result mcrle_decode_mt(const void *values, const uint64_t *counts, size_t 
         decode_band((const unsigned char *)values, counts, &b, &L, (unsigned char *)out, scratch);
         return MCRLE_OK;
     }
-    dec_team t;
+    if (slab_like(&L))
+        return rows_decode((const unsigned char *)values, counts, n_runs, &L, (unsigned char *)out,
+                           (unsigned char *)scratch, info, n_threads, n);
+    dec_par t;
     t.values = (const unsigned char *)values;
     t.counts = counts;
     t.n_runs = n_runs;
     t.L = &L;
     t.out = (unsigned char *)out;
     t.scratch = (unsigned char *)scratch;
-    t.info = info;
     t.bands = n;
-    t.result = MCRLE_OK;
-    mcrle_team_run(n, dec_member, &t);
-    return t.result;
+    t.chunks = n;
+    mcrle_parallel_for(n_threads, t.chunks, dec_sum_chunk, &t);
+    uint64_t total = 0;
+    int ok = 1;
+    for (unsigned c = 0; c < t.chunks; c++) {
+        t.pos[c] = total;
+        total += t.part[c];
+        ok &= t.part_ok[c];
+    }
+    if (!ok || total != L.size) {
+        r = mcrle_check_counts(counts, n_runs, L.size, info);
+        if (r != MCRLE_OK) return r;
+    }
+    for (unsigned i = 0; i <= n; i++) {
+        mcrle_layout B;
+        ptrdiff_t off;
+        if (i < n) mcrle_band_layout(&L, i, n, &B, &off, &t.band_elem[i]);
+        else t.band_elem[i] = L.size;
+    }
+    t.b[0].first = 0;
+    t.b[0].skip = 0;
+    mcrle_parallel_for(n_threads, t.chunks, dec_find_starts, &t);
+    size_t at = 0;
+    for (unsigned i = 0; i < n; i++) {   /* each band's runs and scratch */
+        size_t last = i + 1 < n ? t.b[i + 1].first + (t.b[i + 1].skip > 0) : n_runs;
+        t.b[i].n_runs = last - t.b[i].first;
+        mcrle_layout B;
+        ptrdiff_t off;
+        uint64_t e0;
+        mcrle_band_layout(&L, i, n, &B, &off, &e0);
+        t.scr[i] = at;
+        at += (band_scratch(&B, t.b[i].n_runs) + 7) & ~(size_t)7;
+    }
+    mcrle_parallel_for(n_threads, n, dec_band, &t);
+    return MCRLE_OK;
 }
 
 mcrle_result mcrle_decode(const void *values, const uint64_t *counts, size_t n_runs,

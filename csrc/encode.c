@@ -279,99 +279,86 @@ static mcrle_result encode_band(const unsigned char *d, const mcrle_layout *L, v
     return r;
 }
 
-/* ---- a team of threads: one band each ----------------------------------- */
+/* ---- several threads: one band per task --------------------------------- */
 
 /*
- * Each member encodes its band (bands of the slowest axis, whose runs are a
- * contiguous piece of the whole's) into its own region of the caller's
- * arrays: capacity split in proportion to the bands' elements, or as given
- * by caps. A band that runs out of room counts its runs instead. Then member
- * 0 joins the pieces: where a band's first run continues the run before it
- * (same value), the two become one; every band's runs move down to follow
- * the previous band's (each member its own band when no move overlaps
- * another band's unmoved runs, else member 0 all, in order).
+ * Each band (bands of the slowest axis, whose runs are a contiguous piece of
+ * the whole's) is encoded into its own region of the caller's arrays:
+ * capacity split in proportion to the bands' elements, or as caps says. A
+ * band that runs out of room counts its runs instead. Then the pieces are
+ * joined: where a band's first run continues the run before it (same
+ * value), the two become one, and every band's runs move down to follow the
+ * previous band's (in parallel when no move overlaps another band's
+ * unmoved runs, else in order).
  */
-typedef struct enc_team {
+typedef struct enc_par {
     const unsigned char *data;
     const mcrle_layout *L;
     unsigned char *values;
     uint64_t *counts;
     unsigned char *scratch;
     unsigned bands;
-    mcrle_result result;
-    int parallel_moves;
-    size_t cap[MCRLE_MAX_THREADS], base[MCRLE_MAX_THREADS], got[MCRLE_MAX_THREADS];
-    size_t dest[MCRLE_MAX_THREADS], skip[MCRLE_MAX_THREADS], scr[MCRLE_MAX_THREADS];
-    uint64_t carry[MCRLE_MAX_THREADS];
-    mcrle_result band_result[MCRLE_MAX_THREADS];
-    size_t total;
-} enc_team;
+    size_t cap[MCRLE_MAX_BANDS], base[MCRLE_MAX_BANDS], got[MCRLE_MAX_BANDS];
+    size_t dest[MCRLE_MAX_BANDS], skip[MCRLE_MAX_BANDS], scr[MCRLE_MAX_BANDS];
+    uint64_t carry[MCRLE_MAX_BANDS];
+    mcrle_result band_result[MCRLE_MAX_BANDS];
+} enc_par;
 
-static void enc_member(void *ctx, mcrle_team *team, unsigned id, unsigned n)
+static void enc_band(void *ctx, unsigned b)
 {
-    enc_team *t = (enc_team *)ctx;
+    enc_par *t = (enc_par *)ctx;
     size_t E = t->L->elem;
-    for (unsigned b = id; b < t->bands; b += n) {
-        mcrle_layout B;
-        ptrdiff_t off;
-        uint64_t e0;
-        mcrle_band_layout(t->L, b, t->bands, &B, &off, &e0);
-        const unsigned char *d = t->data + off;
-        mcrle_result r = encode_band(d, &B, t->values + t->base[b] * E, t->counts + t->base[b],
-                                     t->cap[b], &t->got[b], t->scratch + t->scr[b]);
-        if (r == MCRLE_ERR_NOSPACE) t->got[b] = band_count_runs(d, &B);
-        t->band_result[b] = r;
+    mcrle_layout B;
+    ptrdiff_t off;
+    uint64_t e0;
+    mcrle_band_layout(t->L, b, t->bands, &B, &off, &e0);
+    const unsigned char *d = t->data + off;
+    mcrle_result r = encode_band(d, &B, t->values + t->base[b] * E, t->counts + t->base[b],
+                                 t->cap[b], &t->got[b], t->scratch + t->scr[b]);
+    if (r == MCRLE_ERR_NOSPACE) t->got[b] = band_count_runs(d, &B);
+    t->band_result[b] = r;
+}
+
+static void enc_move(void *ctx, unsigned b)
+{
+    enc_par *t = (enc_par *)ctx;
+    size_t E = t->L->elem;
+    size_t from = t->base[b] + t->skip[b], to = t->dest[b] + t->skip[b], k = t->got[b] - t->skip[b];
+    if (from != to && k) {
+        memmove(t->values + to * E, t->values + from * E, k * E);
+        memmove(t->counts + to, t->counts + from, k * sizeof(uint64_t));
     }
-    mcrle_team_barrier(team);
-    if (id == 0) {
-        t->result = MCRLE_OK;
-        for (unsigned b = 0; b < t->bands; b++)
-            if (t->band_result[b] != MCRLE_OK) t->result = t->band_result[b];
-        if (t->result == MCRLE_OK) {
-            /* where each band's runs go; a first run that continues the last one merges */
-            size_t next = 0;
-            t->parallel_moves = 1;
-            for (unsigned b = 0; b < t->bands; b++) {
-                size_t first = t->base[b];
-                t->skip[b] = 0;
-                size_t prev_last = b > 0 ? t->base[b - 1] + t->got[b - 1] - 1 : 0;
-                if (b > 0 && memcmp(t->values + first * E, t->values + prev_last * E, E) == 0) {
-                    t->skip[b] = 1;
-                    t->carry[b] = t->counts[first];   /* before any move can overwrite it */
-                }
-                t->dest[b] = next - t->skip[b];
-                next = t->dest[b] + t->got[b];
-            }
-            t->total = next;
-            /* moves in parallel when no destination overlaps another band's runs */
-            for (unsigned b = 1; b < t->bands && t->parallel_moves; b++)
-                for (unsigned c = 0; c < t->bands; c++) {
-                    size_t d0 = t->dest[b] + t->skip[b], d1 = t->dest[b] + t->got[b];
-                    size_t s0 = t->base[c], s1 = t->base[c] + t->got[c];
-                    if (c != b && d0 < s1 && s0 < d1) { t->parallel_moves = 0; break; }
-                }
+}
+
+/* Plans the join of the bands' runs; their total. */
+static size_t enc_join_plan(enc_par *t, int *parallel)
+{
+    size_t E = t->L->elem, next = 0;
+    for (unsigned b = 0; b < t->bands; b++) {
+        size_t first = t->base[b];
+        t->skip[b] = 0;
+        if (b > 0 && memcmp(t->values + first * E,
+                            t->values + (t->base[b - 1] + t->got[b - 1] - 1) * E, E) == 0) {
+            t->skip[b] = 1;   /* its first run continues the run before */
+            t->carry[b] = t->counts[first];   /* before any move can overwrite it */
         }
+        t->dest[b] = next - t->skip[b];
+        next = t->dest[b] + t->got[b];
     }
-    mcrle_team_barrier(team);
-    if (t->result != MCRLE_OK) return;
-    for (unsigned b = 1; b < t->bands; b++) {
-        if (t->parallel_moves ? b % n != id : id != 0) continue;
-        size_t from = t->base[b] + t->skip[b], to = t->dest[b] + t->skip[b], k = t->got[b] - t->skip[b];
-        if (from != to && k) {
-            memmove(t->values + to * E, t->values + from * E, k * E);
-            memmove(t->counts + to, t->counts + from, k * sizeof(uint64_t));
+    /* moves in parallel when no destination overlaps another band's runs */
+    *parallel = 1;
+    for (unsigned b = 1; b < t->bands && *parallel; b++)
+        for (unsigned c = 0; c < t->bands; c++) {
+            size_t d0 = t->dest[b] + t->skip[b], d1 = t->dest[b] + t->got[b];
+            size_t s0 = t->base[c], s1 = t->base[c] + t->got[c];
+            if (c != b && d0 < s1 && s0 < d1) { *parallel = 0; break; }
         }
-    }
-    mcrle_team_barrier(team);
-    if (id == 0) {   /* merged first runs: their counts join the run before (in order: chains) */
-        for (unsigned b = 1; b < t->bands; b++)
-            if (t->skip[b]) t->counts[t->dest[b]] += t->carry[b];
-    }
+    return next;
 }
 
 /* Bands and their capacities (caps: given, or capacity in proportion to elements). */
 static void enc_plan(const mcrle_layout *L, unsigned bands, size_t capacity, const size_t *caps,
-                     enc_team *t, size_t *scratch_total)
+                     enc_par *t, size_t *scratch_total)
 {
     size_t at = 0, scr = 0;
     for (unsigned b = 0; b < bands; b++) {
@@ -428,7 +415,7 @@ size_t mcrle_encode_scratch_size_mt(size_t elem_size, int ndim, const size_t *sh
     mcrle_layout L;
     if (mcrle_normalize(elem_size, ndim, shape, strides, &L) != MCRLE_OK || L.size == 0)
         return 0;
-    enc_team t;
+    enc_par t;
     size_t total;
     enc_plan(&L, mcrle_band_count(&L, n_threads), capacity, caps, &t, &total);
     return total;
@@ -461,7 +448,7 @@ mcrle_result mcrle_encode_mt(const void *data, size_t elem_size, int ndim, const
         }
     }
     SAFETY_CHECK(capacity == 0 || (values != NULL && counts != NULL), MCRLE_ERR_ARG);
-    enc_team t;
+    enc_par t;
     size_t need;
     enc_plan(&L, bands, capacity, caps, &t, &need);
     SAFETY_CHECK(need != SIZE_MAX && scratch_size >= need && (scratch != NULL || need == 0),
@@ -472,18 +459,28 @@ mcrle_result mcrle_encode_mt(const void *data, size_t elem_size, int ndim, const
     t.counts = counts;
     t.scratch = (unsigned char *)scratch;
     t.bands = bands;
-    t.total = 0;
+    if (band_runs)
+        for (unsigned b = 0; b < MCRLE_MAX_BANDS; b++) band_runs[b] = 0;
     if (bands == 1) {
         r = encode_band(t.data, &L, values, counts, capacity, n_runs, scratch);
         if (r == MCRLE_ERR_NOSPACE && band_runs) count_runs_layout(t.data, &L, band_runs);
         if (r != MCRLE_OK) *n_runs = 0;
         return r;
     }
-    mcrle_team_run(bands, enc_member, &t);
-    if (t.result == MCRLE_ERR_NOSPACE && band_runs)
+    mcrle_parallel_for(n_threads, bands, enc_band, &t);
+    r = MCRLE_OK;
+    for (unsigned b = 0; b < bands; b++)
+        if (t.band_result[b] != MCRLE_OK) r = t.band_result[b];
+    if (r == MCRLE_ERR_NOSPACE && band_runs)
         for (unsigned b = 0; b < bands; b++) band_runs[b] = t.got[b];
-    if (t.result != MCRLE_OK) return t.result;
-    *n_runs = t.total;
+    if (r != MCRLE_OK) return r;
+    int parallel;
+    size_t total = enc_join_plan(&t, &parallel);
+    if (parallel) mcrle_parallel_for(n_threads, bands, enc_move, &t);
+    else for (unsigned b = 1; b < bands; b++) enc_move(&t, b);
+    for (unsigned b = 1; b < bands; b++)   /* merged first runs join the run before, in order */
+        if (t.skip[b]) t.counts[t.dest[b]] += t.carry[b];
+    *n_runs = total;
     return MCRLE_OK;
 }
 

@@ -48,12 +48,12 @@ int mcrle_is_slab(const mcrle_layout *L);
 size_t mcrle_slab_width(const mcrle_layout *L);
 
 /*
- * Bands for a team of threads: member id of n works on the indices
- * [K * id / n, K * (id + 1) / n) of L's last (slowest in Fortran order)
- * axis of length K, which are one contiguous piece of the run sequence,
- * starting at element *first_elem; *B is that piece's layout, at byte
- * *offset from L's start. mcrle_band_count: how many bands L can have for
- * n_threads (at most K, at most MCRLE_MAX_THREADS).
+ * Bands for several threads: band id of n is the indices [K * id / n,
+ * K * (id + 1) / n) of L's last (slowest in Fortran order) axis of length
+ * K, one contiguous piece of the run sequence, starting at element
+ * *first_elem; *B is that piece's layout, at byte *offset from L's start.
+ * mcrle_band_count: how many bands L gets for n_threads (at most K, at most
+ * MCRLE_MAX_BANDS; 1 for one thread).
  */
 void mcrle_band_layout(const mcrle_layout *L, unsigned id, unsigned n, mcrle_layout *B,
                        ptrdiff_t *offset, uint64_t *first_elem);

@@ -29,10 +29,11 @@ extern "C" {
 
 #define MCRLE_MAX_NDIM 32
 
-/* Most threads (bands) of one _mt call; also mcrle_threads.h's limit. */
+/* Most threads of one _mt call (also mcrle_threads.h's limit), and most bands (two per thread). */
 #ifndef MCRLE_MAX_THREADS
 #define MCRLE_MAX_THREADS 64
 #endif
+#define MCRLE_MAX_BANDS 128
 
 typedef enum mcrle_result {
     MCRLE_OK = 0,
@@ -124,13 +125,12 @@ mcrle_result mcrle_decode_mt(const void *values, const uint64_t *counts, size_t 
 
 /*
  * mcrle_encode_mt: the capacity is split among the bands in proportion to
- * their elements, or as caps[] says (one entry per band; the bands are
- * min(n_threads, length of the array's last axis of length > 1 after
- * merging Fortran-adjacent axes), at most MCRLE_MAX_THREADS: pass arrays of
- * MCRLE_MAX_THREADS). A band that does not fit its share makes the call
- * fail with MCRLE_ERR_NOSPACE; then band_runs (if not NULL) receives every
- * band's exact run count, and a second call with capacity = their sum and
- * caps = band_runs fits (unless the array changed meanwhile).
+ * their elements, or as caps[] says (one entry per band; there are at most
+ * MCRLE_MAX_BANDS bands: pass arrays of that many). A band that does not fit
+ * its share makes the call fail with MCRLE_ERR_NOSPACE; then band_runs (if
+ * not NULL) receives every band's exact run count (0 past the last band),
+ * and a second call with capacity = their sum and caps = band_runs fits
+ * (unless the array changed meanwhile).
  */
 size_t mcrle_encode_scratch_size_mt(size_t elem_size, int ndim, const size_t *shape,
                                     const ptrdiff_t *strides, size_t capacity,

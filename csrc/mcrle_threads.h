@@ -1,24 +1,26 @@
 /*
- * mcrle_threads.h - a team of threads for the kernels' parallel passes.
+ * mcrle_threads.h - worker threads for the kernels' parallel passes.
  *
- * The kernels split a large map into independent pieces (bands of its
- * slowest axis in Fortran order: contiguous pieces of the run sequence) and
- * run one piece per thread. This shim gives them a team: mcrle_team_run()
- * calls fn(ctx, team, id, n) on n threads at once (id 0 on the caller) and
- * returns when all have returned; inside, mcrle_team_barrier() waits until
- * every member has reached it, so a pass can have phases (count, then
- * prefix, then write). Every member runs, so barriers cannot deadlock.
+ * The kernels split a large map into independent tasks (bands of its slowest
+ * axis in Fortran order: contiguous pieces of the run sequence) and hand
+ * them to mcrle_parallel_for(), which runs fn(ctx, task) for every task on
+ * the calling thread and on up to n_threads - 1 workers, and returns when
+ * all are done. A pass with phases (count, then place, then write) is one
+ * call per phase, with the serial glue between them on the caller.
  *
- * Workers are created on first use and kept (they sleep on a condition
- * variable between calls), because creating threads costs tens of
- * microseconds, more than a large 2D map takes to decode. One team runs at a
- * time: a second caller that finds the workers busy runs its work alone
- * (n = 1) rather than waiting or oversubscribing the cores. After fork() the
+ * The caller takes tasks itself, like any worker, and waits only for tasks
+ * that a worker has started: a worker that is asleep, or descheduled on a
+ * busy machine, never holds a pass up; at worst the caller does every task.
+ * Workers are created on first use and kept; between passes they poll for
+ * a short while (waking a sleeping thread costs about 10 us on a virtual
+ * machine, as much as a large 2D map takes to decode), then sleep. One pass
+ * runs at a time: a second caller that finds the workers busy does its
+ * tasks alone rather than wait or oversubscribe the cores. After fork() the
  * child starts with no workers and creates its own on demand.
  *
  * Backends: POSIX threads, Win32 threads, or none (define MCRLE_NO_THREADS,
- * or any other platform): then every team has one member and the kernels
- * run serially, with the same results.
+ * or any other platform): then the caller runs every task, with the same
+ * results.
  *
  * This is the only module of the kernels with global state (the workers).
  */
@@ -29,26 +31,23 @@
 extern "C" {
 #endif
 
-/* Most members of a team (the caller included); mcrle.h says the same. */
+/* Most threads of one pass (the caller included); mcrle.h says the same. */
 #ifndef MCRLE_MAX_THREADS
 #define MCRLE_MAX_THREADS 64
 #endif
+/* Most tasks of one pass. */
+#define MCRLE_MAX_TASKS 4096
 
-typedef struct mcrle_team mcrle_team;
-typedef void (*mcrle_team_fn)(void *ctx, mcrle_team *team, unsigned id, unsigned n);
+typedef void (*mcrle_task_fn)(void *ctx, unsigned task);
 
 /*
- * Runs fn(ctx, team, id, n) for id = 0 .. n-1 concurrently and returns n,
- * the size of the team that ran: at most n_threads (clamped to
- * 1..MCRLE_MAX_THREADS), fewer when workers cannot be created or are busy
- * with another team (then 1). fn must partition its work by (id, n).
+ * Runs fn(ctx, task) for task = 0 .. n_tasks - 1 (n_tasks <= MCRLE_MAX_TASKS),
+ * each exactly once, on the calling thread and up to n_threads - 1 workers,
+ * in any order and concurrently. Returns when every task has returned.
  */
-unsigned mcrle_team_run(unsigned n_threads, mcrle_team_fn fn, void *ctx);
+void mcrle_parallel_for(unsigned n_threads, unsigned n_tasks, mcrle_task_fn fn, void *ctx);
 
-/* Waits until all n members of the team have called it (the same number of times). */
-void mcrle_team_barrier(mcrle_team *team);
-
-/* 1 when this build has a threads backend, else 0 (teams of one). */
+/* 1 when this build has a threads backend, else 0 (the caller runs every task). */
 int mcrle_threads_supported(void);
 
 #ifdef __cplusplus

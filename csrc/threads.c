@@ -1,13 +1,16 @@
 /*
- * threads.c - the team of threads of mcrle_threads.h: POSIX, Win32 or none.
+ * threads.c - the workers of mcrle_threads.h: POSIX threads, Win32 threads,
+ * or none.
  *
- * One process-wide pool of workers, created on first use and kept asleep
- * on a condition variable between teams (creating a thread costs more than
- * decoding a large 2D map). A team run publishes (fn, ctx, n) under the
- * pool lock, wakes the workers, runs member 0 on the caller and waits until
- * the n - 1 workers it used are done. Barriers spin briefly (the members of
- * a team do equal shares of work, so they arrive close together), then
- * sleep on the team's condition variable.
+ * One process-wide pool of workers, created on first use and kept. A pass
+ * is published in one 64-bit word: its generation, how many threads may
+ * take part, how many tasks it has and the next task to take. Taking a task
+ * is one compare-and-swap on that word, by the caller or any worker; the
+ * task's function and context (g_job) are written before the word and read
+ * after a task was taken, and cannot change before that task is done,
+ * because the caller waits for every task before it returns and a new pass
+ * can start. So a worker that wakes late finds the pass taken and touches
+ * nothing of it.
  */
 #if !defined(_WIN32) && !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L   /* pthreads and sched_yield under -std=c99 */
@@ -33,57 +36,67 @@
 #include <sched.h>
 typedef pthread_mutex_t lock_t;
 typedef pthread_cond_t cond_t;
-#define LOCK_INIT(l) pthread_mutex_init((l), NULL)
-#define LOCK_FREE(l) pthread_mutex_destroy(l)
 #define LOCK(l) pthread_mutex_lock(l)
 #define UNLOCK(l) pthread_mutex_unlock(l)
 #define COND_INIT(c) pthread_cond_init((c), NULL)
-#define COND_FREE(c) pthread_cond_destroy(c)
 #define WAIT(c, l) pthread_cond_wait((c), (l))
 #define SIGNAL(c) pthread_cond_signal(c)
 #define BROADCAST(c) pthread_cond_broadcast(c)
 #define YIELD() sched_yield()
 static lock_t g_lock = PTHREAD_MUTEX_INITIALIZER;
-static cond_t g_work = PTHREAD_COND_INITIALIZER, g_done = PTHREAD_COND_INITIALIZER;
+static cond_t g_work = PTHREAD_COND_INITIALIZER, g_done_cond = PTHREAD_COND_INITIALIZER;
 #elif defined(BACKEND_WIN32)
 #define WIN32_LEAN_AND_MEAN
 #include <windows.h>
 #include <process.h>
 typedef SRWLOCK lock_t;
 typedef CONDITION_VARIABLE cond_t;
-#define LOCK_INIT(l) InitializeSRWLock(l)
-#define LOCK_FREE(l) ((void)(l))
 #define LOCK(l) AcquireSRWLockExclusive(l)
 #define UNLOCK(l) ReleaseSRWLockExclusive(l)
 #define COND_INIT(c) InitializeConditionVariable(c)
-#define COND_FREE(c) ((void)(c))
 #define WAIT(c, l) SleepConditionVariableSRW((c), (l), INFINITE, 0)
 #define SIGNAL(c) WakeConditionVariable(c)
 #define BROADCAST(c) WakeAllConditionVariable(c)
 #define YIELD() SwitchToThread()
 static lock_t g_lock = SRWLOCK_INIT;
-static cond_t g_work = CONDITION_VARIABLE_INIT, g_done = CONDITION_VARIABLE_INIT;
+static cond_t g_work = CONDITION_VARIABLE_INIT, g_done_cond = CONDITION_VARIABLE_INIT;
 #endif
 
 /*
- * Counters read without the lock while spinning: compilers with atomics get
- * acquire/release order; the others skip the spins and sleep at once.
+ * Atomics: acquire/release loads and stores, compare-and-swap of the 64-bit
+ * word, increment of the done count. Without them (other compilers) the
+ * caller runs every task itself.
  */
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__ATOMIC_ACQUIRE)
-#define HAVE_SPIN 1
-#define LOAD_ACQ(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
-#define STORE_REL(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
-#define DEC_FETCH(p) __atomic_sub_fetch((p), 1, __ATOMIC_ACQ_REL)
+#define HAVE_ATOMICS 1
+#define LOAD64(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define STORE64(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define CAS64(p, expected, desired) \
+    __atomic_compare_exchange_n((p), (expected), (desired), 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)
+#define LOAD32(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define STORE32(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define INC32(p) __atomic_add_fetch((p), 1, __ATOMIC_ACQ_REL)
+typedef uint64_t word_t;
+typedef unsigned count_t;
 #elif defined(BACKEND_WIN32) && defined(_MSC_VER)
-#define HAVE_SPIN 1
-#define LOAD_ACQ(p) ((unsigned long)InterlockedCompareExchange((volatile LONG *)(p), 0, 0))
-#define STORE_REL(p, v) ((void)InterlockedExchange((volatile LONG *)(p), (LONG)(v)))
-#define DEC_FETCH(p) ((unsigned long)InterlockedDecrement((volatile LONG *)(p)))
+#define HAVE_ATOMICS 1
+typedef volatile LONG64 word_t;
+typedef volatile LONG count_t;
+#define LOAD64(p) ((uint64_t)InterlockedCompareExchange64((p), 0, 0))
+#define STORE64(p, v) ((void)InterlockedExchange64((p), (LONG64)(v)))
+static int cas64(word_t *p, uint64_t *expected, uint64_t desired)
+{
+    LONG64 old = InterlockedCompareExchange64(p, (LONG64)desired, (LONG64)*expected);
+    if ((uint64_t)old == *expected) return 1;
+    *expected = (uint64_t)old;
+    return 0;
+}
+#define CAS64(p, expected, desired) cas64((p), (expected), (desired))
+#define LOAD32(p) ((unsigned)InterlockedCompareExchange((p), 0, 0))
+#define STORE32(p, v) ((void)InterlockedExchange((p), (LONG)(v)))
+#define INC32(p) ((unsigned)InterlockedIncrement(p))
 #else
-#define HAVE_SPIN 0
-#define LOAD_ACQ(p) (*(p))
-#define STORE_REL(p, v) (*(p) = (v))
-#define DEC_FETCH(p) (--*(p))
+#define HAVE_ATOMICS 0
 #endif
 
 #if defined(__SSE2__) || defined(_M_X64) || defined(_M_IX86)
@@ -95,20 +108,36 @@ static cond_t g_work = CONDITION_VARIABLE_INIT, g_done = CONDITION_VARIABLE_INIT
 #define CPU_RELAX() ((void)0)
 #endif
 
-/*
- * Spinning before sleeping. Waking a sleeping thread costs about 10 us on a
- * virtual machine, as much as a large 2D map takes to decode, so a member
- * waiting at a barrier, the caller waiting for its team, and a worker
- * waiting for the next team all poll first, for a time: barriers and the
- * end of a team up to 20 us (the members do equal shares), a worker 50 us
- * (a loop over maps calls again within that). A spinner yields now and then,
- * in case another member waits for the same core. (PAUSE alone takes from
- * 10 to 100 ns depending on the CPU, hence a clock, not a count.)
- */
-#define SPIN_BARRIER_US 20
-#define SPIN_WORKER_US 50
+int mcrle_threads_supported(void)
+{
+#if defined(BACKEND_NONE) || !HAVE_ATOMICS
+    return 0;
+#else
+    return 1;
+#endif
+}
 
-#if HAVE_SPIN
+#if defined(BACKEND_NONE) || !HAVE_ATOMICS
+
+void mcrle_parallel_for(unsigned n_threads, unsigned n_tasks, mcrle_task_fn fn, void *ctx)
+{
+    (void)n_threads;
+    for (unsigned t = 0; t < n_tasks; t++) fn(ctx, t);
+}
+
+#else
+
+/*
+ * Polling before sleeping, by a clock (PAUSE alone takes 10 to 100 ns
+ * depending on the CPU): a worker after its last task 50 us, in case the
+ * next pass comes (the next phase of the same kernel, or the next map of a
+ * loop); the caller waiting for tasks that workers have started, 100 us.
+ * A poller yields now and then, in case the thread it waits for is queued
+ * on the same core.
+ */
+#define SPIN_WORKER_US 50
+#define SPIN_CALLER_US 100
+
 #if defined(BACKEND_POSIX)
 #include <time.h>
 static uint64_t now_us(void)
@@ -120,137 +149,70 @@ static uint64_t now_us(void)
 #else
 static uint64_t now_us(void)
 {
-    static LARGE_INTEGER freq;
-    LARGE_INTEGER c;
-    if (!freq.QuadPart) QueryPerformanceFrequency(&freq);
+    LARGE_INTEGER c, f;
     QueryPerformanceCounter(&c);
-    return (uint64_t)(c.QuadPart / (freq.QuadPart / 1000000 ? freq.QuadPart / 1000000 : 1));
+    QueryPerformanceFrequency(&f);
+    return (uint64_t)(c.QuadPart / (f.QuadPart >= 1000000 ? f.QuadPart / 1000000 : 1));
 }
 #endif
 
-/* Polls *p until it differs from old or budget_us pass; returns its last value. */
-static unsigned long spin_while_equal(const unsigned long *p, unsigned long old, unsigned budget_us)
-{
-    uint64_t start = 0;
-    unsigned long v = old;
-    for (unsigned i = 1;; i++) {
-        v = LOAD_ACQ(p);
-        if (v != old) return v;
-        CPU_RELAX();
-        if ((i & 15) == 0) {
-            uint64_t t = now_us();
-            if (!start) start = t;
-            else if (t - start >= budget_us) return v;
-            if ((i & 127) == 0) YIELD();
-        }
-    }
-}
-#endif
+/* The pass word: generation (24 bits), threads (8), tasks (16), next task (16). */
+#define W_GEN(w) ((unsigned long)((w) >> 40))
+#define W_THREADS(w) ((unsigned)(((w) >> 32) & 0xffu))
+#define W_TASKS(w) ((unsigned)(((w) >> 16) & 0xffffu))
+#define W_NEXT(w) ((unsigned)((w) & 0xffffu))
 
-struct mcrle_team {
-    unsigned n;
-#if !defined(BACKEND_NONE)
-    lock_t lock;
-    cond_t cond;
-    unsigned arrived;
-    unsigned long phase;   /* LONG-sized for the Win32 interlocked calls */
-#endif
-};
-
-int mcrle_threads_supported(void)
-{
-#if defined(BACKEND_NONE)
-    return 0;
-#else
-    return 1;
-#endif
-}
-
-#if defined(BACKEND_NONE)
-
-unsigned mcrle_team_run(unsigned n_threads, mcrle_team_fn fn, void *ctx)
-{
-    mcrle_team team;
-    (void)n_threads;
-    team.n = 1;
-    fn(ctx, &team, 0, 1);
-    return 1;
-}
-
-void mcrle_team_barrier(mcrle_team *team)
-{
-    (void)team;
-}
-
-#else
-
-void mcrle_team_barrier(mcrle_team *team)
-{
-    if (team->n <= 1) return;
-    LOCK(&team->lock);
-    unsigned long phase = team->phase;
-    if (++team->arrived == team->n) {   /* the last one in releases the others */
-        team->arrived = 0;
-        STORE_REL(&team->phase, phase + 1);
-        BROADCAST(&team->cond);
-        UNLOCK(&team->lock);
-        return;
-    }
-    UNLOCK(&team->lock);
-#if HAVE_SPIN
-    if (spin_while_equal(&team->phase, phase, SPIN_BARRIER_US) != phase) return;
-#endif
-    LOCK(&team->lock);
-    while (team->phase == phase) WAIT(&team->cond, &team->lock);
-    UNLOCK(&team->lock);
-}
-
-/*
- * The pool: workers 1 .. g_workers; the job they run, published before the
- * generation count moves (release), read after it is seen (acquire); how
- * many of them sleep (then the caller wakes them); whether a team holds them.
- */
-static unsigned g_workers;
-static unsigned long g_generation;   /* teams started so far, then the team's size (7 bits) */
-#define GEN_SIZE_BITS 7
-#define GEN_SIZE_MASK ((1ul << GEN_SIZE_BITS) - 1)
-static unsigned long g_born[MCRLE_MAX_THREADS];   /* the generation each worker was started in */
-static unsigned g_sleepers;
-static int g_busy, g_caller_waits;
+static word_t g_word;
 static struct {
-    mcrle_team_fn fn;
+    mcrle_task_fn fn;
     void *ctx;
-    mcrle_team *team;
-    unsigned n;
 } g_job;
-static unsigned long g_pending;   /* workers of the current team still running */
+static count_t g_done;             /* tasks of the current pass finished */
+static unsigned g_workers;         /* started: ranks 1 .. g_workers */
+static unsigned g_sleepers;        /* workers asleep on g_work */
+static int g_busy, g_caller_waits;
+static unsigned long g_born[MCRLE_MAX_THREADS];   /* the generation each worker saw at start */
 
-static void worker_loop(unsigned id)
+/* Takes the next task of the pass for a thread of this rank (0: the caller); -1 if none. */
+static int take_task(unsigned rank, uint64_t *word)
 {
-    unsigned long seen = g_born[id];   /* the team that started it is the next one */
+    uint64_t w = LOAD64(&g_word);
     for (;;) {
-        unsigned long gen = LOAD_ACQ(&g_generation);
-#if HAVE_SPIN
-        if (gen == seen) gen = spin_while_equal(&g_generation, seen, SPIN_WORKER_US);
-#endif
-        if (gen == seen) {
+        if (rank >= W_THREADS(w) || W_NEXT(w) >= W_TASKS(w)) { *word = w; return -1; }
+        if (CAS64(&g_word, &w, w + 1)) { *word = w; return (int)W_NEXT(w); }
+    }
+}
+
+static void run_task(unsigned task, unsigned n_tasks)
+{
+    g_job.fn(g_job.ctx, task);
+    if (INC32(&g_done) == n_tasks) {
+        LOCK(&g_lock);
+        if (g_caller_waits) SIGNAL(&g_done_cond);
+        UNLOCK(&g_lock);
+    }
+}
+
+static void worker_loop(unsigned rank)
+{
+    unsigned long seen = g_born[rank];
+    for (;;) {
+        uint64_t w;
+        int t = take_task(rank, &w);
+        if (t >= 0) { run_task((unsigned)t, W_TASKS(w)); continue; }
+        if (W_GEN(w) != seen) { seen = W_GEN(w); continue; }   /* a new pass, already taken */
+        /* nothing to do: poll for the next pass a while, then sleep */
+        uint64_t start = now_us();
+        for (unsigned i = 1; W_GEN(LOAD64(&g_word)) == seen; i++) {
+            CPU_RELAX();
+            if ((i & 15) == 0 && now_us() - start >= SPIN_WORKER_US) break;
+            if ((i & 255) == 0) YIELD();
+        }
+        if (W_GEN(LOAD64(&g_word)) == seen) {
             LOCK(&g_lock);
             g_sleepers++;
-            while ((gen = g_generation) == seen) WAIT(&g_work, &g_lock);
+            while (W_GEN(LOAD64(&g_word)) == seen) WAIT(&g_work, &g_lock);
             g_sleepers--;
-            UNLOCK(&g_lock);
-        }
-        seen = gen;
-        /*
-         * The team size travels in the generation word: a worker outside the
-         * team must not read the job, which the next team may be rewriting
-         * (the caller waits only for the members).
-         */
-        if (id >= (unsigned)(gen & GEN_SIZE_MASK)) continue;
-        g_job.fn(g_job.ctx, g_job.team, id, g_job.n);
-        if (DEC_FETCH(&g_pending) == 0) {
-            LOCK(&g_lock);
-            if (g_caller_waits) SIGNAL(&g_done);
             UNLOCK(&g_lock);
         }
     }
@@ -263,13 +225,13 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-static int start_worker(unsigned id)
+static int start_worker(unsigned rank)
 {
     pthread_t t;
     pthread_attr_t attr;
     if (pthread_attr_init(&attr) != 0) return 0;
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    int ok = pthread_create(&t, &attr, worker_main, (void *)(uintptr_t)id) == 0;
+    int ok = pthread_create(&t, &attr, worker_main, (void *)(uintptr_t)rank) == 0;
     pthread_attr_destroy(&attr);
     return ok;
 }
@@ -283,10 +245,10 @@ static void fork_child(void)
     g_busy = 0;
     g_sleepers = 0;
     g_caller_waits = 0;
-    g_pending = 0;
+    STORE64(&g_word, (uint64_t)(W_GEN(LOAD64(&g_word)) + 1) << 40);   /* no pass */
     UNLOCK(&g_lock);
     COND_INIT(&g_work);
-    COND_INIT(&g_done);
+    COND_INIT(&g_done_cond);
 }
 
 static int g_atfork;
@@ -301,9 +263,9 @@ static unsigned __stdcall worker_main(void *arg)
     return 0;
 }
 
-static int start_worker(unsigned id)
+static int start_worker(unsigned rank)
 {
-    uintptr_t h = _beginthreadex(NULL, 0, worker_main, (void *)(uintptr_t)id, 0, NULL);
+    uintptr_t h = _beginthreadex(NULL, 0, worker_main, (void *)(uintptr_t)rank, 0, NULL);
     if (h == 0) return 0;
     CloseHandle((HANDLE)h);
     return 1;
@@ -312,56 +274,58 @@ static int start_worker(unsigned id)
 static void once_per_process(void) {}
 #endif
 
-unsigned mcrle_team_run(unsigned n_threads, mcrle_team_fn fn, void *ctx)
+void mcrle_parallel_for(unsigned n_threads, unsigned n_tasks, mcrle_task_fn fn, void *ctx)
 {
-    mcrle_team team;
-    unsigned n = n_threads < 1 ? 1 : n_threads > MCRLE_MAX_THREADS ? MCRLE_MAX_THREADS : n_threads;
-    team.n = 1;
-    if (n > 1) {
+    unsigned n = n_threads > MCRLE_MAX_THREADS ? MCRLE_MAX_THREADS : n_threads;
+    if (n > n_tasks) n = n_tasks;
+    int published = 0;
+    if (n > 1 && n_tasks <= MCRLE_MAX_TASKS) {
         LOCK(&g_lock);
         once_per_process();
-        if (g_busy) {
-            n = 1;   /* another team holds the workers: run alone */
-        } else {
+        if (!g_busy) {   /* else another pass holds the workers: run alone */
             while (g_workers < n - 1) {
-                g_born[g_workers + 1] = g_generation;
+                g_born[g_workers + 1] = W_GEN(LOAD64(&g_word));
                 if (!start_worker(g_workers + 1)) break;
                 g_workers++;
             }
             if (n > g_workers + 1) n = g_workers + 1;
-        }
-        if (n > 1) {
-            team.n = n;
-            LOCK_INIT(&team.lock);
-            COND_INIT(&team.cond);
-            team.arrived = 0;
-            team.phase = 0;
-            g_busy = 1;
-            g_job.fn = fn;
-            g_job.ctx = ctx;
-            g_job.team = &team;
-            g_job.n = n;
-            STORE_REL(&g_pending, (unsigned long)(n - 1));
-            STORE_REL(&g_generation, ((g_generation >> GEN_SIZE_BITS) + 1) << GEN_SIZE_BITS | n);
-            if (g_sleepers) BROADCAST(&g_work);
+            if (n > 1) {
+                g_busy = 1;
+                g_job.fn = fn;
+                g_job.ctx = ctx;
+                STORE32(&g_done, 0);
+                uint64_t gen = (W_GEN(LOAD64(&g_word)) + 1) & 0xffffffu;
+                STORE64(&g_word, gen << 40 | (uint64_t)n << 32 | (uint64_t)n_tasks << 16);
+                if (g_sleepers) BROADCAST(&g_work);
+                published = 1;
+            }
         }
         UNLOCK(&g_lock);
     }
-    fn(ctx, &team, 0, n);
-    if (n > 1) {
-#if HAVE_SPIN
-        if (LOAD_ACQ(&g_pending)) spin_while_equal(&g_pending, LOAD_ACQ(&g_pending), SPIN_BARRIER_US);
-#endif
+    if (!published) {
+        for (unsigned t = 0; t < n_tasks; t++) fn(ctx, t);
+        return;
+    }
+    uint64_t w;
+    int t;
+    while ((t = take_task(0, &w)) >= 0) run_task((unsigned)t, n_tasks);
+    /* every task is taken: wait for those that workers still run */
+    if (LOAD32(&g_done) != n_tasks) {
+        uint64_t start = now_us();
+        for (unsigned i = 1; LOAD32(&g_done) != n_tasks; i++) {
+            CPU_RELAX();
+            if ((i & 15) == 0 && now_us() - start >= SPIN_CALLER_US) break;
+            if ((i & 255) == 0) YIELD();
+        }
         LOCK(&g_lock);
         g_caller_waits = 1;
-        while (LOAD_ACQ(&g_pending)) WAIT(&g_done, &g_lock);
+        while (LOAD32(&g_done) != n_tasks) WAIT(&g_done_cond, &g_lock);
         g_caller_waits = 0;
-        g_busy = 0;
         UNLOCK(&g_lock);
-        COND_FREE(&team.cond);
-        LOCK_FREE(&team.lock);
     }
-    return n;
+    LOCK(&g_lock);
+    g_busy = 0;
+    UNLOCK(&g_lock);
 }
 
 #endif

@@ -121,7 +121,7 @@ static PyObject *encode_runs_of(PyObject *arg, unsigned n_threads)
     Py_buffer v;
     size_t shape[MCRLE_MAX_NDIM];
     ptrdiff_t strides[MCRLE_MAX_NDIM];
-    size_t band_runs[MCRLE_MAX_THREADS] = {0};
+    size_t band_runs[MCRLE_MAX_BANDS] = {0};
     PyObject *values = NULL, *counts = NULL, *result = NULL;
     size_t size = 1, n_runs = 0, guess;
     int status;
@@ -130,11 +130,15 @@ static PyObject *encode_runs_of(PyObject *arg, unsigned n_threads)
     if (buffer_layout(&v, shape, strides) < 0) goto done;
     for (int a = 0; a < v.ndim; a++) size *= shape[a];
     guess = size / 8 + 16;
-    if (guess > GUESS_MAX_RUNS) guess = GUESS_MAX_RUNS;
+    /* several threads: each band gets a share in proportion to its elements, and the
+       runs of a map are not spread evenly, so the cap grows with the bands */
+    if (guess > GUESS_MAX_RUNS * 2 * (size_t)(n_threads ? n_threads : 1))
+        guess = GUESS_MAX_RUNS * 2 * (size_t)(n_threads ? n_threads : 1);
+    if (n_threads <= 1 && guess > GUESS_MAX_RUNS) guess = GUESS_MAX_RUNS;
     if (guess > size) guess = size;
     status = encode_into(&v, shape, strides, guess, NULL, band_runs, n_threads, &values, &counts);
     if (status == 1) {
-        for (unsigned b = 0; b < MCRLE_MAX_THREADS; b++) n_runs += band_runs[b];
+        for (unsigned b = 0; b < MCRLE_MAX_BANDS; b++) n_runs += band_runs[b];
         status = encode_into(&v, shape, strides, n_runs, band_runs, NULL, n_threads, &values,
                              &counts);
         if (status == 1) {
