@@ -18,6 +18,44 @@ size_t mcrle_string_bound(size_t n)
     return n > SIZE_MAX / MAX_GROUPS ? SIZE_MAX : n * MAX_GROUPS;
 }
 
+/* Writes one number (the slow path: any length) at out[*p]; 0 if out is full. */
+static int encode_long(int64_t x, char *out, size_t capacity, size_t *p)
+{
+    int more = 1;
+    while (more) {
+        int c = (int)(x & 0x1f);
+        /* arithmetic shift, written so that it does not depend on the compiler */
+        x = x < 0 ? ~(~x >> 5) : x >> 5;
+        more = (c & 0x10) ? x != -1 : x != 0;
+        if (more) c |= 0x20;
+        if (*p >= capacity) return 0;
+        out[(*p)++] = (char)(c + 48);
+    }
+    return 1;
+}
+
+/* The low n (4 or 8) bytes of x at p, least significant first: one store on little-endian CPUs. */
+MCRLE_INLINE void store_le(char *p, uint64_t x, size_t n)
+{
+    if (MCRLE_LITTLE_ENDIAN) {
+        if (n == 4) { uint32_t y = (uint32_t)x; memcpy(p, &y, 4); }
+        else memcpy(p, &x, 8);
+    } else {
+        for (size_t b = 0; b < n; b++) p[b] = (char)(x >> (8 * b));
+    }
+}
+
+MCRLE_INLINE unsigned clz64(uint64_t x)   /* x != 0 */
+{
+#if defined(__GNUC__) || defined(__clang__)
+    return (unsigned)__builtin_clzll(x);
+#else
+    unsigned n = 0;
+    while (!(x >> 63)) { x <<= 1; n++; }
+    return n;
+#endif
+}
+
 mcrle_result mcrle_string_encode(const uint64_t *numbers, size_t n, size_t delta_from,
                                  char *out, size_t capacity, size_t *out_len)
 {
@@ -27,16 +65,44 @@ mcrle_result mcrle_string_encode(const uint64_t *numbers, size_t n, size_t delta
     for (size_t i = 0; i < n; i++) {
         uint64_t u = numbers[i];
         if (i >= delta_from && i >= 2) u -= numbers[i - 2];
-        int64_t x = (int64_t)u;
-        int more = 1;
-        while (more) {
-            int c = (int)(x & 0x1f);
-            /* arithmetic shift, written so that it does not depend on the compiler */
-            x = x < 0 ? ~(~x >> 5) : x >> 5;
-            more = (c & 0x10) ? x != -1 : x != 0;
-            if (more) c |= 0x20;
-            SAFETY_CHECK(p < capacity, MCRLE_ERR_NOSPACE);
-            out[p++] = (char)(c + 48);
+        /*
+         * Bits of u as a signed number (sign bit included), then characters of
+         * 5 bits. Numbers of up to 8 characters (|u| < 2^39: all counts and
+         * most differences of labels) are written with one 8-byte store and no
+         * branch on their length: the 5-bit groups spread into bytes, '0'
+         * added to all, the continuation bit to all but the last; the bytes
+         * past the number are overwritten by the next one.
+         */
+        if (u + 16 < 32 && p < capacity) {   /* -16..15: one character, most label differences */
+            out[p++] = (char)((u & 31) + 48);
+            continue;
+        }
+        if (MCRLE_LIKELY(u + 16384 < 32768 && capacity - p >= 4 && p <= capacity)) {
+            /*
+             * -16384..16383 (most counts and differences): one to three
+             * characters without a branch on how many, in one 4-byte store;
+             * the bytes past the number's last are overwritten by the next.
+             */
+            uint32_t more1 = u + 16 >= 32, more2 = u + 512 >= 1024, x = (uint32_t)u & 0x7fffu;
+            uint32_t w = (x & 31u) | (x & 0x3e0u) << 3 | (x & 0x7c00u) << 6;
+            w += 0x303030u + (more1 << 5) + (more2 << 13);
+            store_le(out + p, w, 4);
+            p += 1 + more1 + more2;
+            continue;
+        }
+        uint64_t mag = u ^ (0 - (u >> 63));   /* u, or ~u when negative */
+        /* | 1: 0 and -1 take one character like 1 (and no branch on them) */
+        unsigned bits = 65 - clz64(mag | 1), chars = (bits + 4) / 5;
+        if (MCRLE_LIKELY(chars <= 8 && capacity - p >= 8 && p <= capacity)) {
+            uint64_t x = u & 0xffffffffffu;   /* the low 40 bits: 8 groups */
+            x = (x & 0xfffffu) | ((x & 0xffffff00000u) << 12);
+            x = (x & 0x000003ff000003ffu) | ((x & 0x000ffc00000ffc00u) << 6);
+            x = (x & 0x001f001f001f001fu) | ((x & 0x03e003e003e003e0u) << 3);
+            x += 0x3030303030303030u + (0x2020202020202020u & (((uint64_t)1 << (8 * (chars - 1))) - 1));
+            store_le(out + p, x, 8);
+            p += chars;
+        } else {
+            SAFETY_CHECK(encode_long((int64_t)u, out, capacity, &p), MCRLE_ERR_NOSPACE);
         }
     }
     *out_len = p;
