@@ -259,16 +259,19 @@ static size_t slab_scratch(const mcrle_layout *L, size_t n_runs)
 }
 
 /* Step 1 of slab_decode, with NEXT_COL advancing and COL reading the column offset. */
+/*
+ * Step 1 of slab_decode, with NEXT_COL advancing and COL reading the column
+ * offset. The counts were checked, so the runs end exactly at the last
+ * column; the walk still stops there (cols_left), so that counts changed by
+ * another thread meanwhile cannot send it past the slab.
+ */
 #define WALK_SLAB_RUNS(NEXT_COL, COL)                                          \
     do {                                                                       \
-        size_t r = 0, col = 0;                                                 \
-        uint64_t left = L->size;                                               \
+        size_t r = 0, col = 0, cols_left = W;                                  \
         (void)col;                                                             \
-        for (k = 0; k < n_runs && left; k++) {                                 \
-            uint64_t c = band_count(counts, b, k, left);                       \
+        for (k = 0; k < n_runs; k++) {                                         \
+            uint64_t c = counts[k];                                            \
             uint64_t v = mcrle_load(values + k * E, E);                        \
-            left -= c;                                                         \
-            if (c == 0) { run_row[k] = H; continue; }   /* changed meanwhile */ \
             run_row[k] = r;                                                    \
             run_col[k] = (COL);                                                \
             if (r == 0) mcrle_store(slab + (COL) * E, v, E);                   \
@@ -276,22 +279,28 @@ static size_t slab_scratch(const mcrle_layout *L, size_t n_runs)
             if (c < (uint64_t)(H - r)) { r += (size_t)c; continue; }           \
             c -= H - r;                                                        \
             r = 0;                                                             \
+            if (--cols_left == 0) { k++; break; }                              \
             NEXT_COL;                                                          \
             while (c > 0) {   /* the run covers the top of the next column(s) */ \
                 mcrle_store(slab + (COL) * E, v, E);                           \
                 if (c < (uint64_t)H) { r = (size_t)c; break; }                 \
                 c -= H;                                                        \
-                if (!left && !c) break;                                        \
+                if (--cols_left == 0) break;                                   \
                 NEXT_COL;                                                      \
             }                                                                  \
+            if (!cols_left) { k++; break; }                                    \
         }                                                                      \
     } while (0)
 
-MCRLE_INLINE void slab_decode(const unsigned char *values, const uint64_t *counts, const band *b,
+/*
+ * The whole array on one thread (the counts were checked). Walk, sort and
+ * patch as the comment of the scratch says; on several threads rows_decode.
+ */
+MCRLE_INLINE void slab_decode(const unsigned char *values, const uint64_t *counts, size_t n_runs,
                               const mcrle_layout *L, unsigned char *out, size_t E,
                               size_t *scratch)
 {
-    size_t H = L->shape[0], W = mcrle_slab_width(L), n_runs = b->n_runs, k;
+    size_t H = L->shape[0], W = mcrle_slab_width(L), k;
     ptrdiff_t s0 = L->strides[0];
     size_t *row_start = scratch;              /* H + 1 */
     size_t *run_row = row_start + H + 1;      /* n_runs: slab where run k starts (H: none) */
@@ -301,10 +310,11 @@ MCRLE_INLINE void slab_decode(const unsigned char *values, const uint64_t *count
     unsigned char *slab = (unsigned char *)(ev_run + n_runs);  /* W * E */
     mcrle_layout S;
     slab_scratch_layout(L, &S);
-    int contiguous = S.strides[1] == L->strides[1] || L->ndim == 2;
-    for (int a = 2; a < L->ndim; a++) contiguous &= S.strides[a] == L->strides[a];
-    values += b->first * E;
+    int contiguous = 1;
+    for (int a = 1; a < L->ndim; a++) contiguous &= S.strides[a] == L->strides[a];
     memset(row_start, 0, (H + 1) * sizeof(size_t));
+    /* the slab starts defined: counts changed meanwhile may leave parts unwritten */
+    memset(slab, 0, W * E);
 
     /*
      * 1. One walk over the runs (they end exactly at the last column): slab 0
@@ -318,12 +328,13 @@ MCRLE_INLINE void slab_decode(const unsigned char *values, const uint64_t *count
         mcrle_odometer_init(&o, &S, 1);
         WALK_SLAB_RUNS(mcrle_odometer_next(&o), (size_t)o.offset);
     }
-    for (; k < n_runs; k++) run_row[k] = H;   /* runs past the band's end, if any */
-    /* 2. bucket the run starts by slab (counting sort; stable) */
+    for (; k < n_runs; k++) run_row[k] = 0;   /* runs past the end, if the counts changed */
+    /* 2. bucket the run starts by slab (counting sort; stable); row 0 is the slab already */
     for (size_t i = 0; i < H; i++) row_start[i + 1] += row_start[i];
     for (k = 0; k < n_runs; k++) {
-        if (run_row[k] == 0 || run_row[k] == H) continue;
-        size_t slot = row_start[run_row[k]]++;
+        size_t r = run_row[k];
+        if (r == 0) continue;
+        size_t slot = row_start[r]++;
         ev_col[slot] = run_col[k];
         ev_run[slot] = k;
     }
@@ -334,11 +345,13 @@ MCRLE_INLINE void slab_decode(const unsigned char *values, const uint64_t *count
      * instead would read what was just written, which is twice as slow.
      */
     size_t e = row_start[0];
-    slab_copy_out(out, slab, L, W, contiguous);
+    if (contiguous) memcpy(out, slab, W * E);
+    else slab_copy_out(out, slab, L, W, 0);
     for (size_t i = 1; i < H; i++) {
         for (; e < row_start[i]; e++)
             mcrle_store(slab + ev_col[e] * E, mcrle_load(values + ev_run[e] * E, E), E);
-        slab_copy_out(out + (ptrdiff_t)i * s0, slab, L, W, contiguous);
+        if (contiguous) memcpy(out + (ptrdiff_t)i * s0, slab, W * E);
+        else slab_copy_out(out + (ptrdiff_t)i * s0, slab, L, W, 0);
     }
 }
 
@@ -350,11 +363,8 @@ static size_t band_scratch(const mcrle_layout *L, size_t n_runs)
 static void decode_band(const unsigned char *v, const uint64_t *counts, const band *b,
                         const mcrle_layout *L, unsigned char *o, void *scratch)
 {
-    if (slab_like(L)) {
-        /* the slab starts all defined: counts changed meanwhile may leave parts unwritten */
-        size_t *sc = (size_t *)scratch;
-        memset(sc + L->shape[0] + 1 + 4 * b->n_runs, 0, mcrle_slab_width(L) * L->elem);
-        MCRLE_DISPATCH_ELEM(L->elem, slab_decode(v, counts, b, L, o, E_, sc));
+    if (slab_like(L)) {   /* one band: the whole array */
+        MCRLE_DISPATCH_ELEM(L->elem, slab_decode(v, counts, b->n_runs, L, o, E_, (size_t *)scratch));
     } else {
         MCRLE_DISPATCH_ELEM(L->elem, column_decode(v, counts, b, L, o, E_));
     }

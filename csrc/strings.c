@@ -65,31 +65,25 @@ mcrle_result mcrle_string_encode(const uint64_t *numbers, size_t n, size_t delta
     for (size_t i = 0; i < n; i++) {
         uint64_t u = numbers[i];
         if (i >= delta_from && i >= 2) u -= numbers[i - 2];
-        /*
-         * Bits of u as a signed number (sign bit included), then characters of
-         * 5 bits. Numbers of up to 8 characters (|u| < 2^39: all counts and
-         * most differences of labels) are written with one 8-byte store and no
-         * branch on their length: the 5-bit groups spread into bytes, '0'
-         * added to all, the continuation bit to all but the last; the bytes
-         * past the number are overwritten by the next one.
-         */
-        if (u + 16 < 32 && p < capacity) {   /* -16..15: one character, most label differences */
+        /* Most counts and label differences take one or two characters. */
+        if (u + 16 < 32 && p < capacity) {   /* -16..15 */
             out[p++] = (char)((u & 31) + 48);
             continue;
         }
-        if (MCRLE_LIKELY(u + 16384 < 32768 && capacity - p >= 4 && p <= capacity)) {
-            /*
-             * -16384..16383 (most counts and differences): one to three
-             * characters without a branch on how many, in one 4-byte store;
-             * the bytes past the number's last are overwritten by the next.
-             */
-            uint32_t more1 = u + 16 >= 32, more2 = u + 512 >= 1024, x = (uint32_t)u & 0x7fffu;
-            uint32_t w = (x & 31u) | (x & 0x3e0u) << 3 | (x & 0x7c00u) << 6;
-            w += 0x303030u + (more1 << 5) + (more2 << 13);
-            store_le(out + p, w, 4);
-            p += 1 + more1 + more2;
+        if (u + 512 < 1024 && capacity - p >= 2 && p <= capacity) {   /* -512..511 */
+            out[p] = (char)((u & 31) + 48 + 32);
+            out[p + 1] = (char)(((u >> 5) & 31) + 48);
+            p += 2;
             continue;
         }
+        /*
+         * Longer: the bits of u as a signed number (sign bit included), then
+         * characters of 5 bits. Up to 8 characters (|u| < 2^39: large ids)
+         * are written with one 8-byte store and no branch on their number:
+         * the 5-bit groups spread into bytes, '0' added to all, the
+         * continuation bit to all but the last; the bytes past the number
+         * are overwritten by the next one.
+         */
         uint64_t mag = u ^ (0 - (u >> 63));   /* u, or ~u when negative */
         /* | 1: 0 and -1 take one character like 1 (and no branch on them) */
         unsigned bits = 65 - clz64(mag | 1), chars = (bits + 4) / 5;
