@@ -1,4 +1,5 @@
-/* layout.c - array layout reduction shared by the encoder and decoder. */
+/* layout.c - array layout reduction shared by the encoder and decoder; value conversions. */
+#include <stdlib.h>
 #include "internal.h"
 
 const char *mcrle_result_name(mcrle_result r)
@@ -161,5 +162,151 @@ mcrle_result mcrle_widen_values(const void *values, size_t n, mcrle_kind kind,
         uint64_t u = mcrle_load(v + i * elem_size, elem_size) << shift;
         out[i] = (u >> 63) ? ~(~u >> shift) : u >> shift;
     }
+    return MCRLE_OK;
+}
+
+/* ---- distinct values -------------------------------------------------------- */
+
+/* Hash slots for capacity values: a power of two of at least 2 * capacity (at least 16). */
+static unsigned distinct_bits(size_t capacity)
+{
+    unsigned b = 4;
+    while (b < 62 && ((size_t)1 << b) < 2 * capacity) b++;
+    return b;
+}
+
+size_t mcrle_distinct_scratch_size(size_t elem_size, size_t capacity)
+{
+    if (elem_size == 1) return 256;
+    if (elem_size == 2) return 65536 / 8;
+    if (capacity > SIZE_MAX / 32) return SIZE_MAX;
+    return ((size_t)1 << distinct_bits(capacity)) * sizeof(uint64_t) + 8;   /* + the empty flag */
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/*
+ * Marks the elements of L in memory order: the contiguous runs of its
+ * innermost axis one after the other (L normalized; for C- or
+ * Fortran-ordered arrays one run of every element).
+ */
+#define DISTINCT_WALK(E, BODY)                                                 \
+    do {                                                                       \
+        int inner = 0;                                                         \
+        for (int a = 1; a < L.ndim; a++)                                       \
+            if ((L.strides[a] < 0 ? -L.strides[a] : L.strides[a]) <            \
+                (L.strides[inner] < 0 ? -L.strides[inner] : L.strides[inner])) \
+                inner = a;                                                     \
+        size_t n_in = L.shape[inner], outer = L.size / n_in, idx[MCRLE_MAX_NDIM]; \
+        ptrdiff_t s_in = L.strides[inner], off = 0;                            \
+        for (int a = 0; a < L.ndim; a++) idx[a] = 0;                           \
+        for (size_t o = 0; o < outer; o++) {                                   \
+            const unsigned char *q = d + off;                                  \
+            for (size_t i = 0; i < n_in; i++, q += s_in) {                     \
+                BODY;                                                          \
+            }                                                                  \
+            for (int a = L.ndim - 1; a >= 0; a--) {   /* the other axes */     \
+                if (a == inner) continue;                                      \
+                off += L.strides[a];                                           \
+                if (++idx[a] < L.shape[a]) break;                              \
+                off -= L.strides[a] * (ptrdiff_t)L.shape[a];                   \
+                idx[a] = 0;                                                    \
+            }                                                                  \
+        }                                                                      \
+    } while (0)
+
+mcrle_result mcrle_distinct_values(const void *data, mcrle_kind kind, size_t elem_size, int ndim,
+                                   const size_t *shape, const ptrdiff_t *strides,
+                                   uint64_t *values, size_t capacity, size_t *n_values,
+                                   void *scratch, size_t scratch_size)
+{
+    mcrle_layout L;
+    SAFETY_CHECK(n_values != NULL && kind <= MCRLE_KIND_UNSIGNED, MCRLE_ERR_ARG);
+    SAFETY_CHECK(kind != MCRLE_KIND_BOOL || elem_size == 1, MCRLE_ERR_ARG);
+    *n_values = 0;
+    mcrle_result r = mcrle_normalize(elem_size, ndim, shape, strides, &L);
+    if (r != MCRLE_OK) return r;
+    if (L.size == 0) return MCRLE_OK;
+    SAFETY_CHECK(data != NULL && (values != NULL || capacity == 0), MCRLE_ERR_ARG);
+    size_t need = mcrle_distinct_scratch_size(elem_size, capacity);
+    SAFETY_CHECK(need != SIZE_MAX && scratch != NULL && scratch_size >= need, MCRLE_ERR_NOSPACE);
+    const unsigned char *d = (const unsigned char *)data;
+    const size_t E = elem_size;
+    int sgn = kind == MCRLE_KIND_SIGNED;
+    unsigned shift = (unsigned)(64 - 8 * E);
+    size_t n = 0;
+    if (E <= 2) {   /* a presence table, read out in order */
+        unsigned char *seen = (unsigned char *)scratch;
+        memset(seen, 0, need);
+        if (E == 1) {
+            DISTINCT_WALK(1, seen[*q] = 1);
+        } else {
+            DISTINCT_WALK(2, {
+                uint16_t x;
+                memcpy(&x, q, 2);
+                seen[x >> 3] |= (unsigned char)(1u << (x & 7));
+            });
+        }
+        size_t span = E == 1 ? 256 : 65536;
+        /* signed: the negative patterns (top bit set) come first */
+        for (size_t pass = 0; pass < 2; pass++)
+            for (size_t x = 0; x < span; x++) {
+                int neg = (x >> (8 * E - 1)) & 1;
+                if (sgn ? neg != (pass == 0) : pass == 1) continue;
+                int present = E == 1 ? seen[x] : (seen[x >> 3] >> (x & 7)) & 1;
+                if (!present) continue;
+                if (n == capacity) { *n_values = n; return MCRLE_ERR_NOSPACE; }
+                uint64_t u = x;
+                if (sgn && neg) u = ~(~(u << shift) >> shift);   /* sign-extended */
+                values[n++] = u;
+            }
+        *n_values = n;
+        return MCRLE_OK;
+    }
+    /*
+     * Wider elements: a hash set of the values as keys (signed ones with the
+     * sign bit flipped, so that keys sort as the values do); an element
+     * equal to the one before in memory is skipped. Slot 0 of the key space
+     * is "empty"; the key 0 itself is remembered aside.
+     */
+    unsigned bits = distinct_bits(capacity);
+    size_t mask = ((size_t)1 << bits) - 1;
+    uint64_t *table = (uint64_t *)scratch;
+    memset(table, 0, (mask + 1) * sizeof(uint64_t));
+    int has_zero = 0;
+    uint64_t last = 0;
+    int first = 1, full = 0;
+    const uint64_t flip = sgn ? (uint64_t)1 << 63 : 0;
+    MCRLE_DISPATCH_ELEM(E, DISTINCT_WALK(E_, {
+        uint64_t x = mcrle_load(q, E_);
+        if (!first && x == last) continue;   /* most elements: inside a run */
+        first = 0;
+        last = x;
+        if (full) continue;
+        if (sgn && E_ < 8) {   /* sign-extend: the table holds 64-bit patterns */
+            uint64_t m = (uint64_t)1 << (8 * E_ - 1);
+            x = (x ^ m) - m;
+        }
+        uint64_t key = x ^ flip;
+        if (key == 0) { if (!has_zero) { has_zero = 1; n++; } }
+        else {
+            size_t h = (size_t)((key * 0x9E3779B97F4A7C15u) >> (64 - bits));
+            while (table[h] != 0 && table[h] != key) h = (h + 1) & mask;
+            if (table[h] == 0) { table[h] = key; n++; }
+        }
+        if (n > capacity) full = 1;
+    }));
+    if (full) { *n_values = capacity; return MCRLE_ERR_NOSPACE; }
+    size_t k = 0;
+    if (has_zero) values[k++] = 0;
+    for (size_t h = 0; h <= mask; h++)
+        if (table[h]) values[k++] = table[h];
+    qsort(values, k, sizeof(uint64_t), cmp_u64);
+    for (size_t i = 0; i < k; i++) values[i] ^= flip;
+    *n_values = k;
     return MCRLE_OK;
 }

@@ -272,6 +272,22 @@ mcrle_result mcrle_narrow_values(const uint64_t *numbers, size_t n, int numbers_
 mcrle_result mcrle_widen_values(const void *values, size_t n, mcrle_kind kind,
                                 size_t elem_size, uint64_t *out);
 
+/*
+ * The distinct values of an array of the given kind (any strides), sorted
+ * ascending as 64-bit numbers (signed kinds sign-extended, compared as
+ * signed), into values (capacity entries); *n_values says how many. More
+ * than capacity distinct values is MCRLE_ERR_NOSPACE. scratch:
+ * mcrle_distinct_scratch_size(elem_size, capacity) bytes (a presence table
+ * for 1- and 2-byte elements, a hash table of the values for wider ones).
+ * Elements equal to the one before in memory are skipped cheaply, so a
+ * label map costs about one compare per element and one lookup per run.
+ */
+size_t mcrle_distinct_scratch_size(size_t elem_size, size_t capacity);
+mcrle_result mcrle_distinct_values(const void *data, mcrle_kind kind, size_t elem_size, int ndim,
+                                   const size_t *shape, const ptrdiff_t *strides,
+                                   uint64_t *values, size_t capacity, size_t *n_values,
+                                   void *scratch, size_t scratch_size);
+
 /* ---- windows of compact strings (window.c) --------------------------------- */
 
 /*

@@ -145,8 +145,10 @@ class _RefRans:
 
 def reference_decode(data: bytes) -> np.ndarray:
     b = bytes(data)
-    if b[:4] != b"MCRL" or b[4] != 1 or b[7] != 0:
+    version = b[4]
+    if b[:4] != b"MCRL" or version not in (1, 2) or b[7] & ~(1 if version == 2 else 0):
         raise _RefError("header")
+    fortran = b[7] & 1   # version 2: the lines run along the first axis
     dtype = np.dtype(_REF_DTYPES[b[5]])
     ndim, pos, shape = b[6], 8, []
     for _ in range(ndim):
@@ -163,9 +165,16 @@ def reference_decode(data: bytes) -> np.ndarray:
     size = int(np.prod(shape))
     if size == 0:
         return np.zeros(shape, dtype=dtype)
+    # the model's view: in Fortran order, the shape reversed (and the result transposed back)
+    mshape = shape[::-1] if fortran else shape
+
+    def as_map(flat) -> np.ndarray:
+        m = np.asarray(flat).reshape(mshape)
+        return m.T if fortran else m
+
     if payload[0] == 1:
         raw = np.frombuffer(payload[1:], dtype=dtype.newbyteorder("<"))
-        return raw.astype(dtype).reshape(shape)
+        return as_map(raw.astype(dtype))
     # value table
     p, values = 1, []
     for i in range(n_values):
@@ -199,76 +208,97 @@ def reference_decode(data: bytes) -> np.ndarray:
         assert cum == 512 and all(s < alpha for s in syms)
         tables.append(table)
     FIRST0, FIRST1, SEG, KX, LX, OFF, VAL = tables
-    rd = _RefRans(payload, bits.byte_end())
     # lines: drop axes of length 1; lines run along the last remaining axis
-    dims = [d for d in shape if d != 1] or [1]
+    dims = [d for d in mshape if d != 1] or [1]
     W = dims[-1]
     n_lines = size // W
     nb = (n_values - 1).bit_length()
-    cur = [0] * W
-    cache: dict[int, list[int]] = {}
-    out = []
-    prev_changed = 0
-    for _ in range(n_lines):
-        table, p, changed = (FIRST1 if prev_changed else FIRST0), 0, 0
-        while True:
-            sym = rd.sym(table)
-            table = SEG
-            if sym == 0:
-                break
-            changed = 1
-            if sym >= 101:
-                off = rd.number(OFF)
-                lv = sym - 101
-                ln = lv + 1 if lv < 4 else 5 + rd.number(LX)
-                s, side, pred = p + off, 2, 0
-                e = s + ln
-            else:
-                x = sym - 1
-                pred, lv, kv, side = x % 2, (x // 2) % 5, (x // 10) % 5, x // 50
-                k = kv + 1 if kv < 4 else 5 + rd.number(KX)
-                ln = lv + 1 if lv < 4 else 5 + rd.number(LX)
-                edges = [i for i in range(max(p, 1), W) if cur[i] != cur[i - 1]] + [W]
-                if k > len(edges):
-                    raise _RefError("no such edge")
-                edge = edges[k - 1]
-                s, e = (edge, edge + ln) if side == 0 else (edge - ln, edge)
-            if not p <= s < e <= W:
-                raise _RefError("segment outside the line")
-            left = cur[s - 1] if s > 0 else None
-            right = cur[e] if e < W else None
-            if pred:
-                v = left if side == 0 else right
-                if v is None:
-                    raise _RefError("no predicted value")
-            else:
-                old = cur[s]
-                excluded = left if side == 0 else right if side == 1 else None
-                slot = cache.setdefault(old % 4096, [])
-                cands = []
-                for c in [left, right] + slot:
-                    if c is not None and c != old and c != excluded and c not in cands:
-                        cands.append(c)
-                r = rd.sym(VAL)
-                if r < 7:
-                    if r >= len(cands):
-                        raise _RefError("no such candidate")
-                    v = cands[r]
+
+    def lines(rd: _RefRans, count: int) -> list[int]:
+        """count lines from a fresh start: all index 0 before, empty cache, changed 0."""
+        cur = [0] * W
+        cache: dict[int, list[int]] = {}
+        out: list[int] = []
+        prev_changed = 0
+        for _ in range(count):
+            table, p, changed = (FIRST1 if prev_changed else FIRST0), 0, 0
+            while True:
+                sym = rd.sym(table)
+                table = SEG
+                if sym == 0:
+                    break
+                changed = 1
+                if sym >= 101:
+                    off = rd.number(OFF)
+                    lv = sym - 101
+                    ln = lv + 1 if lv < 4 else 5 + rd.number(LX)
+                    s, side, pred = p + off, 2, 0
+                    e = s + ln
                 else:
-                    v = rd.raw(nb)
-                    if v >= n_values or v == old:
-                        raise _RefError("bad index")
-                if v in slot:
-                    slot.remove(v)
-                slot.insert(0, v)
-                del slot[4:]
-            cur[s:e] = [v] * (e - s)
-            p = e
-        prev_changed = changed
-        out.extend(cur)
-    if rd.x != 1 << 16 or rd.p != len(payload):
-        raise _RefError("stream does not end cleanly")
-    return np.array([values[i] for i in out], dtype=object).astype(dtype).reshape(shape)
+                    x = sym - 1
+                    pred, lv, kv, side = x % 2, (x // 2) % 5, (x // 10) % 5, x // 50
+                    k = kv + 1 if kv < 4 else 5 + rd.number(KX)
+                    ln = lv + 1 if lv < 4 else 5 + rd.number(LX)
+                    edges = [i for i in range(max(p, 1), W) if cur[i] != cur[i - 1]] + [W]
+                    if k > len(edges):
+                        raise _RefError("no such edge")
+                    edge = edges[k - 1]
+                    s, e = (edge, edge + ln) if side == 0 else (edge - ln, edge)
+                if not p <= s < e <= W:
+                    raise _RefError("segment outside the line")
+                left = cur[s - 1] if s > 0 else None
+                right = cur[e] if e < W else None
+                if pred:
+                    v = left if side == 0 else right
+                    if v is None:
+                        raise _RefError("no predicted value")
+                else:
+                    old = cur[s]
+                    excluded = left if side == 0 else right if side == 1 else None
+                    slot = cache.setdefault(old % 4096, [])
+                    cands = []
+                    for c in [left, right] + slot:
+                        if c is not None and c != old and c != excluded and c not in cands:
+                            cands.append(c)
+                    r = rd.sym(VAL)
+                    if r < 7:
+                        if r >= len(cands):
+                            raise _RefError("no such candidate")
+                        v = cands[r]
+                    else:
+                        v = rd.raw(nb)
+                        if v >= n_values or v == old:
+                            raise _RefError("bad index")
+                    if v in slot:
+                        slot.remove(v)
+                    slot.insert(0, v)
+                    del slot[4:]
+                cur[s:e] = [v] * (e - s)
+                p = e
+            prev_changed = changed
+            out.extend(cur)
+        if rd.x != 1 << 16 or rd.p != len(rd.b):
+            raise _RefError("stream does not end cleanly")
+        return out
+
+    if version == 1:   # one stream, all lines, to the end of the payload
+        out = lines(_RefRans(payload, bits.byte_end()), n_lines)
+    else:   # the chunk table, then each chunk's stream, decoded from a fresh start
+        p = bits.byte_end()
+        k, p = _ref_varint(payload, p)
+        chunks = []
+        for _ in range(k):
+            nl, p = _ref_varint(payload, p)
+            nbytes, p = _ref_varint(payload, p)
+            chunks.append((nl, nbytes))
+        if not 1 <= k <= n_lines or sum(c[0] for c in chunks) != n_lines \
+                or min(c[0] for c in chunks) < 1 or sum(c[1] for c in chunks) != len(payload) - p:
+            raise _RefError("chunk table")
+        out = []
+        for nl, nbytes in chunks:
+            out.extend(lines(_RefRans(payload[p:p + nbytes], 0), nl))
+            p += nbytes
+    return as_map(np.array([values[i] for i in out], dtype=object).astype(dtype))
 
 
 # ---------------------------------------------------------------------------
@@ -326,8 +356,15 @@ def test_roundtrip_property(a):
     out = np.asfortranarray(np.zeros(a.shape, dtype=a.dtype))[...]
     assert bf.decode_bytes(bytearray(b), out=out) is out
     assert np.array_equal(out, a)
-    # the same bytes whatever the layout of the input
-    assert bf.encode_bytes(np.ascontiguousarray(a)) == b
+    # the same bytes for every layout of one memory order (version 2 codes the lines along
+    # the fastest axis: C and Fortran orders give different bytes, the same map)
+    order = bf.bytes_info(b).order
+    assert order == ("F" if bf._fortran_first(a) else "C")
+    assert bf.encode_bytes(np.require(a, requirements=order)) == b
+    assert bf.encode_bytes(a, threads=3) == b
+    v1 = bf.encode_bytes(a, version=1)
+    assert bf.encode_bytes(np.ascontiguousarray(a), version=1) == v1
+    assert np.array_equal(bf.decode_bytes(v1), a)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -482,15 +519,16 @@ def test_fixture_reference_decoder(name):
 def test_reference_decoder_agrees(a):
     if a.size > 3000:
         return
-    back = reference_decode(bf.encode_bytes(a))
-    assert back.shape == a.shape and np.array_equal(back, a)
+    for version in (1, 2):
+        back = reference_decode(bf.encode_bytes(a, version=version))
+        assert back.shape == a.shape and np.array_equal(back, a)
 
 
 def test_docs_worked_example():
     a = np.zeros((6, 10), np.uint8)
     a[1:5, 2:6] = 7
     a[2:6, 5:9] = 3
-    b = bf.encode_bytes(a)
+    b = bf.encode_bytes(a, version=1)
     assert b.hex(" ") == ("4d 43 52 4c 01 01 02 00 06 0a 03 16 b9 06 8f 6c 00 00 02 03 c5 29 50 "
                           "d4 a1 40 74 98 21 1d 22 00 90 02 02 00 35 30")
     assert np.array_equal(reference_decode(b), a)
@@ -498,9 +536,13 @@ def test_docs_worked_example():
 
 @pytest.mark.parametrize("name", _fixture_names())
 def test_fixture_encoding_is_stable(name):
-    """This version writes exactly the stored v1 files (a change here changes the format)."""
+    """This version writes exactly the stored files of each version (a change here changes
+    the format)."""
     a = np.load(FIXTURES / f"{name}.npy")
-    assert bf.encode_bytes(a) == (FIXTURES / f"{name}.v1.mcrle").read_bytes()
+    assert bf.encode_bytes(a, version=1) == (FIXTURES / f"{name}.v1.mcrle").read_bytes()
+    v2 = FIXTURES / f"{name}.v2.mcrle"
+    if v2.exists():
+        assert bf.encode_bytes(a) == v2.read_bytes()
 
 
 # ---------------------------------------------------------------------------
@@ -532,7 +574,7 @@ def test_checksum_is_adler32_of_header_and_payload():
     b = bf.encode_bytes(README_MAP)
     head, payload = _split(b)
     assert struct.unpack("<I", head[-4:])[0] == zlib.adler32(payload, zlib.adler32(head[:-4]))
-    assert _obj(1, (4, 5), 3, payload) == b
+    assert _obj(1, (4, 5), 3, payload, version=2) == b
 
 
 def _malformed(data, *patterns):
@@ -549,12 +591,14 @@ def test_bad_header_fields():
     _malformed(b"PNG\x89" + b[4:], "not the bytes form", "b'PNG\\x89'")
     _malformed(b"", "truncated")
     _malformed(b"MC", "truncated")
-    for v in (0, 2, 255):
-        _malformed(b[:4] + bytes([v]) + b[5:], f"version {v}", "reads version 1")
+    for v in (0, 3, 255):
+        _malformed(b[:4] + bytes([v]) + b[5:], f"version {v}", "reads versions 1 to 2")
     _malformed(b[:5] + bytes([9]) + b[6:], "dtype code at offset 5 (value 9)")
     _malformed(b[:6] + bytes([0]) + b[7:], "ndim at offset 6 (value 0)")
     _malformed(b[:6] + bytes([33]) + b[7:], "ndim at offset 6 (value 33)")
-    _malformed(b[:7] + bytes([1]) + b[8:], "flags at offset 7 (value 1)")
+    _malformed(b[:7] + bytes([2]) + b[8:], "flags at offset 7 (value 2)")   # version 2: bit 0 only
+    b1 = bf.encode_bytes(README_MAP, version=1)
+    _malformed(b1[:7] + bytes([1]) + b1[8:], "flags at offset 7 (value 1)")   # version 1: none
     _malformed(b + b"x", "1 bytes follow", "split_bytes")
     _malformed(b[:-1] + bytes([b[-1] ^ 0x40]), "checksum mismatch")
 

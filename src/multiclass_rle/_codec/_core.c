@@ -956,7 +956,7 @@ static PyObject *raise_bytes_result(int r, const mcrle_error_info *info)
 
 PyDoc_STRVAR(bytes_header_doc,
 "bytes_header(buf, verify=False) -> (version, dtype_code, shape, n_values, header_len,\n"
-"                                    payload_len, total_len)\n\n"
+"                                    payload_len, total_len, order)\n\n"
 "Parses and validates the header of the bytes-form object at the start of buf\n"
 "(more objects may follow); with verify, checks its checksum too. Raises\n"
 "CodecError(code, name, index, sum).");
@@ -992,17 +992,64 @@ static PyObject *py_bytes_header(PyObject *self, PyObject *args)
         if (!d) { Py_DECREF(shape); return NULL; }
         PyTuple_SET_ITEM(shape, a, d);
     }
-    result = Py_BuildValue("(IINnnnn)", info.version, info.dtype, shape, (Py_ssize_t)info.n_values,
+    result = Py_BuildValue("(IINnnnnI)", info.version, info.dtype, shape, (Py_ssize_t)info.n_values,
                            (Py_ssize_t)info.header_len, (Py_ssize_t)info.payload_len,
-                           (Py_ssize_t)info.total_len);
+                           (Py_ssize_t)info.total_len, info.order);
+    return result;
+}
+
+PyDoc_STRVAR(distinct_values_doc,
+"distinct_values(array, kind) -> bytearray\n\n"
+"The sorted distinct values of any strided buffer of elements of kind (0 bool,\n"
+"1 signed, 2 unsigned), as native uint64 (signed ones sign-extended).");
+
+static PyObject *py_distinct_values(PyObject *self, PyObject *args)
+{
+    PyObject *oa, *values = NULL, *result = NULL;
+    int kind;
+    Py_buffer ba;
+    size_t shape[MCRLE_MAX_NDIM];
+    ptrdiff_t strides[MCRLE_MAX_NDIM];
+    size_t size = 1, n = 0;
+    mcrle_result r = MCRLE_ERR_NOSPACE;
+    if (!PyArg_ParseTuple(args, "Oi:distinct_values", &oa, &kind)) return NULL;
+    if (kind < MCRLE_KIND_BOOL || kind > MCRLE_KIND_UNSIGNED) {
+        PyErr_SetString(PyExc_ValueError, "kind must be 0, 1 or 2");
+        return NULL;
+    }
+    if (PyObject_GetBuffer(oa, &ba, PyBUF_RECORDS_RO) < 0) return NULL;
+    if (buffer_layout(&ba, shape, strides) < 0) goto done;
+    for (int a = 0; a < ba.ndim; a++) size *= shape[a];
+    /* label maps hold few values: a small table first, the size itself if that is not enough */
+    for (size_t cap = size < 65536 ? size : 65536;; cap = size) {
+        size_t ss = mcrle_distinct_scratch_size((size_t)ba.itemsize, cap);
+        void *scratch = ss != SIZE_MAX ? PyMem_RawMalloc(ss ? ss : 1) : NULL;
+        Py_CLEAR(values);
+        values = PyByteArray_FromStringAndSize(NULL, (Py_ssize_t)((cap ? cap : 1) * sizeof(uint64_t)));
+        if (!scratch || !values) { PyMem_RawFree(scratch); PyErr_NoMemory(); goto done; }
+        Py_BEGIN_ALLOW_THREADS
+        r = mcrle_distinct_values(ba.buf, (mcrle_kind)kind, (size_t)ba.itemsize, ba.ndim, shape,
+                                  strides, (uint64_t *)(void *)PyByteArray_AS_STRING(values), cap,
+                                  &n, scratch, ss);
+        Py_END_ALLOW_THREADS
+        PyMem_RawFree(scratch);
+        if (r != MCRLE_ERR_NOSPACE || cap == size) break;
+    }
+    if (r != MCRLE_OK) { raise_result(r, NULL); goto done; }
+    if (PyByteArray_Resize(values, (Py_ssize_t)(n * sizeof(uint64_t))) < 0) goto done;
+    result = Py_NewRef(values);
+done:
+    Py_XDECREF(values);
+    PyBuffer_Release(&ba);
     return result;
 }
 
 PyDoc_STRVAR(bytes_encode_doc,
-"bytes_encode(array, kind, values) -> bytes\n\n"
+"bytes_encode(array, kind, values, order=0, version=1, n_threads=1) -> bytes\n\n"
 "The bytes form of any strided buffer of elements of kind (0 bool, 1 signed,\n"
 "2 unsigned). values: contiguous native uint64, the array's distinct values\n"
-"sorted ascending (signed ones sign-extended).");
+"sorted ascending (signed ones sign-extended). order (version 2): 0 lines\n"
+"along the last axis, 1 along the first.");
 
 static PyObject *py_bytes_encode(PyObject *self, PyObject *args)
 {
@@ -1015,8 +1062,11 @@ static PyObject *py_bytes_encode(PyObject *self, PyObject *args)
     unsigned char *out = NULL;
     void *scratch = NULL;
     int r;
+    unsigned int order = 0, version = 1, n_threads = 1;
 
-    if (!PyArg_ParseTuple(args, "OiO:bytes_encode", &oa, &kind, &ov)) return NULL;
+    if (!PyArg_ParseTuple(args, "OiO|III:bytes_encode", &oa, &kind, &ov, &order, &version,
+                          &n_threads))
+        return NULL;
     if (kind < MCRLE_KIND_BOOL || kind > MCRLE_KIND_UNSIGNED) {
         PyErr_SetString(PyExc_ValueError, "kind must be 0, 1 or 2");
         return NULL;
@@ -1031,15 +1081,16 @@ static PyObject *py_bytes_encode(PyObject *self, PyObject *args)
     }
     n_values = (size_t)bv.len / sizeof(uint64_t);
     bound = mcrle_bytes_bound((size_t)ba.itemsize, ba.ndim, shape);
-    scratch_size = mcrle_bytes_encode_scratch_size((size_t)ba.itemsize, ba.ndim, shape, n_values);
+    scratch_size = mcrle_bytes_encode_scratch_size_mt((size_t)ba.itemsize, ba.ndim, shape, n_values,
+                                                      order, version, n_threads);
     if (bound == SIZE_MAX || scratch_size == SIZE_MAX) { PyErr_NoMemory(); goto done; }
     out = PyMem_RawMalloc(bound);
     scratch = PyMem_RawMalloc(scratch_size ? scratch_size : 1);
     if (!out || !scratch) { PyErr_NoMemory(); goto done; }
     Py_BEGIN_ALLOW_THREADS
-    r = mcrle_bytes_encode(ba.buf, (mcrle_kind)kind, (size_t)ba.itemsize, ba.ndim, shape, strides,
-                           (const uint64_t *)bv.buf, n_values, out, bound, &out_len,
-                           scratch, scratch_size);
+    r = mcrle_bytes_encode_mt(ba.buf, (mcrle_kind)kind, (size_t)ba.itemsize, ba.ndim, shape,
+                              strides, (const uint64_t *)bv.buf, n_values, order, version, out,
+                              bound, &out_len, scratch, scratch_size, n_threads);
     Py_END_ALLOW_THREADS
     if (r != MCRLE_OK) { raise_bytes_result(r, NULL); goto done; }
     result = PyBytes_FromStringAndSize((const char *)out, (Py_ssize_t)out_len);
@@ -1052,7 +1103,7 @@ done:
 }
 
 PyDoc_STRVAR(bytes_decode_doc,
-"bytes_decode(buf, kind, out) -> None\n\n"
+"bytes_decode(buf, kind, out, n_threads=1) -> None\n\n"
 "Decodes the bytes-form object at the start of buf into the writable strided\n"
 "buffer out (the header's shape; elements of kind 0 bool, 1 signed, 2\n"
 "unsigned, any size), without the GIL. Raises CodecError(code, name, index,\n"
@@ -1069,8 +1120,9 @@ static PyObject *py_bytes_decode(PyObject *self, PyObject *args)
     mcrle_error_info err = {0, 0};
     size_t scratch_size;
     void *scratch = NULL;
+    unsigned int n_threads = 1;
 
-    if (!PyArg_ParseTuple(args, "OiO:bytes_decode", &ob, &kind, &oo)) return NULL;
+    if (!PyArg_ParseTuple(args, "OiO|I:bytes_decode", &ob, &kind, &oo, &n_threads)) return NULL;
     if (kind < MCRLE_KIND_BOOL || kind > MCRLE_KIND_UNSIGNED) {
         PyErr_SetString(PyExc_ValueError, "kind must be 0, 1 or 2");
         return NULL;
@@ -1080,12 +1132,13 @@ static PyObject *py_bytes_decode(PyObject *self, PyObject *args)
     if (buffer_layout(&bo, shape, strides) < 0) goto done;
     r = mcrle_bytes_parse_header(bb.buf, (size_t)bb.len, &info, &err);
     if (r != MCRLE_OK) { raise_bytes_result(r, &err); goto done; }
-    scratch_size = mcrle_bytes_decode_scratch_size(&info, (size_t)bo.itemsize);
+    scratch_size = mcrle_bytes_decode_scratch_size_mt(&info, (size_t)bo.itemsize, n_threads);
     if (scratch_size == SIZE_MAX) { PyErr_NoMemory(); goto done; }
     if (scratch_size && !(scratch = PyMem_RawMalloc(scratch_size))) { PyErr_NoMemory(); goto done; }
     Py_BEGIN_ALLOW_THREADS
-    r = mcrle_bytes_decode(bb.buf, (size_t)bb.len, (mcrle_kind)kind, (size_t)bo.itemsize, bo.ndim,
-                           shape, strides, bo.buf, scratch, scratch_size, &err);
+    r = mcrle_bytes_decode_mt(bb.buf, (size_t)bb.len, (mcrle_kind)kind, (size_t)bo.itemsize,
+                              bo.ndim, shape, strides, bo.buf, scratch, scratch_size, &err,
+                              n_threads);
     Py_END_ALLOW_THREADS
     if (r != MCRLE_OK) { raise_bytes_result(r, &err); goto done; }
     result = Py_NewRef(Py_None);
@@ -1159,6 +1212,7 @@ static PyMethodDef methods[] = {
     {"string_decode", py_string_decode, METH_VARARGS, string_decode_doc},
     {"bytes_header", py_bytes_header, METH_VARARGS, bytes_header_doc},
     {"bytes_encode", py_bytes_encode, METH_VARARGS, bytes_encode_doc},
+    {"distinct_values", py_distinct_values, METH_VARARGS, distinct_values_doc},
     {"bytes_decode", py_bytes_decode, METH_VARARGS, bytes_decode_doc},
     {"png_unfilter", py_png_unfilter, METH_VARARGS, png_unfilter_doc},
     {NULL, NULL, 0, NULL}

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import MalformedRLEError
+from ..limits import threads_for
 from ..runs import Runs, encode_runs
 from . import bytes as bytes_form
 from . import compact
@@ -38,12 +39,15 @@ def encode(arr: np.ndarray, threads: int | None = None) -> dict[str, Any]:
     runs = encode_runs(arr, threads=threads)
     plain = compact.write(runs)
     run_values = runs.values
+    order = "F" if bytes_form._fortran_first(arr) else "C"
     if not arr.dtype.isnative:
-        arr = arr.astype(arr.dtype.newbyteorder("="))
+        arr = arr.astype(arr.dtype.newbyteorder("="), order=order)
         run_values = run_values.astype(arr.dtype)
-    elif not arr.flags.c_contiguous:
-        arr = np.ascontiguousarray(arr)
-    blob, distinct = bytes_form.encode_with_table(arr, run_values)
+    elif not arr.flags[order + "_CONTIGUOUS"]:
+        arr = np.require(arr, requirements=order)
+    distinct = np.unique(run_values)
+    blob = bytes_form.encode_with_table(arr, distinct, order,
+                                        n_threads=threads_for(threads, arr.nbytes))
     if distinct.size == 0 or (int(distinct[0]) >= 0 and int(distinct[-1]) <= 1):
         return plain
     import base64   # stdlib, loaded on first use: `import multiclass_rle` stays small
