@@ -345,7 +345,11 @@ static void model_view(int ndim, const size_t *shape, const ptrdiff_t *strides, 
  * each), so that several threads code and decode a large map at once. The
  * count depends on the map alone: the bytes do not depend on the threads.
  */
+#ifdef MCRLE_BYTES_CHUNK_ELEMS   /* the fuzzers' builds: many chunks in small arrays */
+#define CHUNK_ELEMS ((size_t)(MCRLE_BYTES_CHUNK_ELEMS))
+#else
 #define CHUNK_ELEMS ((size_t)1 << 20)
+#endif
 #define MAX_CHUNKS_WRITTEN 256u
 #define MAX_CHUNKS_READ 65536u
 
