@@ -762,6 +762,7 @@ typedef struct enc {
     uint32_t *hash;            /* E > 1: index + 1 of each key, open addressing (0: empty) */
     unsigned hash_bits;
     uint32_t *IL;              /* the line as decoded so far: the line before, updated */
+    uint64_t *EB;              /* the edges of the line before: bit x when x differs from x - 1 */
     unsigned char *lines_buf;  /* 2 lines of elements: the one before the first, copies */
     uint32_t *cache;
     size_t cache_words;
@@ -912,21 +913,69 @@ static void enc_value(enc *e, uint32_t v, uint32_t old, uint32_t left, uint32_t 
     cache_update(cache_slot(e->cache, old), v);
 }
 
-/*
- * Case of segment [s, e) against the edges of IL at positions >= max(p, 1):
- * 1 (a) if s is the k-th edge, 2 (b) if e is (W counts as the edge after
- * the last one), 3 (c) otherwise.
- */
-static unsigned classify(const uint32_t *IL, size_t W, size_t p, size_t s, size_t e, size_t *k)
+/* Bits set in x (inline: without POPCNT in the baseline ISA, the builtin is a library call). */
+MCRLE_INLINE unsigned popcount64(uint64_t x)
 {
-    size_t n = 0;
-    for (size_t x = p > 0 ? p : 1; x <= e && x < W; x++) {
-        if (IL[x] == IL[x - 1]) continue;
-        n++;
-        if (x == s) { *k = n; return 1; }
-        if (x == e) { *k = n; return 2; }
+    x = x - ((x >> 1) & 0x5555555555555555u);
+    x = (x & 0x3333333333333333u) + ((x >> 2) & 0x3333333333333333u);
+    x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0Fu;
+    return (unsigned)((x * 0x0101010101010101u) >> 56);
+}
+
+/*
+ * After segment [s, e) of value v: the edges of the line as it now is, at
+ * s .. e (inside the segment none; at s and e, whether v differs from its
+ * neighbours). Later segments of the line read only positions past e.
+ */
+MCRLE_INLINE void edges_update(uint64_t *B, const uint32_t *IL, size_t W, size_t s, size_t e,
+                               uint32_t v)
+{
+    for (size_t x = s + 1; x < e; ) {   /* clear (s, e) */
+        size_t w = x >> 6, hi = (w + 1) << 6 < e ? (w + 1) << 6 : e;
+        uint64_t m = (~(uint64_t)0 << (x & 63)) & (~(uint64_t)0 >> (63 - ((hi - 1) & 63)));
+        B[w] &= ~m;
+        x = hi;
     }
-    if (e == W) { *k = n + 1; return 2; }
+    uint64_t bs = s > 0 && IL[s - 1] != v, be = e < W && IL[e] != v;
+    B[s >> 6] = (B[s >> 6] & ~((uint64_t)1 << (s & 63))) | bs << (s & 63);
+    if (e < W) B[e >> 6] = (B[e >> 6] & ~((uint64_t)1 << (e & 63))) | be << (e & 63);
+}
+
+#define EDGE_AT(B, x) (((B)[(x) >> 6] >> ((x) & 63)) & 1u)
+
+/* Bits set at positions [a, b) of the bitmap B. */
+MCRLE_INLINE size_t edges_in(const uint64_t *B, size_t a, size_t b)
+{
+    if (a >= b) return 0;
+    size_t wa = a >> 6, wb = (b - 1) >> 6;
+    uint64_t ma = ~(uint64_t)0 << (a & 63), mb = ~(uint64_t)0 >> (63 - ((b - 1) & 63));
+    if (wa == wb) return popcount64(B[wa] & ma & mb);
+    size_t n = popcount64(B[wa] & ma);
+    for (size_t w = wa + 1; w < wb; w++) n += popcount64(B[w]);
+    return n + popcount64(B[wb] & mb);
+}
+
+/*
+ * Case of segment [s, e) against the edges at positions >= max(p, 1) of the
+ * line as decoded so far: 1 (a) if s is the k-th edge, 2 (b) if e is (W
+ * counts as the edge after the last one), 3 (c) otherwise. Positions before
+ * p are decoded already and those from p on still hold the line before, so
+ * the edges are p itself when the new value at p - 1 differs from the old
+ * one at p (at_p), then the edges of the line before above p (EB): counted
+ * with popcounts, not by walking the line.
+ */
+MCRLE_INLINE unsigned classify(const uint64_t *EB, size_t W, size_t p, size_t s, size_t e,
+                               unsigned at_p, size_t *k)
+{
+    size_t base = p >= 1 && at_p;
+    if (s == p) {
+        if (base) { *k = 1; return 1; }
+    } else if (EDGE_AT(EB, s)) {
+        *k = base + edges_in(EB, p + 1, s + 1);
+        return 1;
+    }
+    if (e == W) { *k = base + edges_in(EB, p + 1, W) + 1; return 2; }
+    if (EDGE_AT(EB, e)) { *k = base + edges_in(EB, p + 1, e + 1); return 2; }
     return 3;
 }
 
@@ -934,7 +983,8 @@ static void enc_segment(enc *e, unsigned t, size_t p, size_t s, size_t en, uint3
 {
     const uint32_t *IL = e->IL;
     size_t W = e->W, k = 0, l = en - s;
-    unsigned cs = classify(IL, W, p, s, en, &k);
+    unsigned at_p = p >= 1 && IL[p - 1] != IL[p];   /* p < W: s >= p is in the line */
+    unsigned cs = classify(e->EB, W, p, s, en, at_p, &k);
     unsigned ll = l < KL_BASE ? (unsigned)l - 1 : KL_ESC;
     uint32_t left = s ? IL[s - 1] : NONE, right = en < W ? IL[en] : NONE;
     uint32_t pred = cs == 1 ? left : cs == 2 ? right : NONE;
@@ -960,6 +1010,9 @@ MCRLE_INLINE void enc_lines(enc *e, size_t E)
     geom_seek(&g, e->first_line);
     for (size_t i = 0; i < e->cache_words; i++) e->cache[i] = NONE;
     memset(IL, 0, W * sizeof *IL);   /* the line before the first: all value 0 */
+    uint64_t *EB = e->EB;
+    const size_t eb_words = W / 64 + 1;
+    memset(EB, 0, eb_words * sizeof *EB);   /* ... without edges */
     /* the lines as contiguous elements: the input's own, or copies */
     unsigned char *buf[2] = {e->lines_buf, e->lines_buf + W * E};
     uint64_t v0 = e->kind == MCRLE_KIND_SIGNED ? e->keys[0] ^ KEY_FLIP : e->keys[0];
@@ -989,6 +1042,7 @@ MCRLE_INLINE void enc_lines(enc *e, size_t E)
             enc_segment(e, t, pos, s, en, v);
             t = T_SEG;
             changed = 1;
+            edges_update(EB, IL, W, s, en, v);   /* IL[s - 1] final, IL[en] still old */
             for (size_t y = s; y < en; y++) IL[y] = v;
             pos = x = en;
         }
@@ -1021,7 +1075,7 @@ size_t mcrle_bytes_bound(size_t elem_size, int ndim, const size_t *shape)
  */
 typedef struct enc_layout {
     size_t keys, lut8, hash, tasks;
-    size_t il, lines, cache, ops, words, per_task;   /* offsets within a task's piece */
+    size_t il, eb, lines, cache, ops, words, per_task;   /* offsets within a task's piece */
     size_t ops_cap, chunks, n_tasks, total;
     unsigned hash_bits;
 } enc_layout;
@@ -1064,6 +1118,7 @@ static int enc_plan(size_t elem_size, int ndim, const size_t *shape, size_t n_va
     size_t shared = off;
     off = 0;
     TAKE(il, W * 4);
+    TAKE(eb, W ? (W / 64 + 1) * 8 : 0);
     TAKE(lines, 2 * W * elem_size);
     TAKE(cache, W ? cache_slots * 16 : 0);
     Lo->ops_cap = ops_capacity(W, per_chunk);
@@ -1254,6 +1309,7 @@ int mcrle_bytes_encode_mt(const void *data, mcrle_kind kind, size_t elem_size, i
                 unsigned char *T = S + Lo.total - (Lo.n_tasks - t) * Lo.per_task;
                 P.tasks[t] = e;
                 P.tasks[t].IL = (uint32_t *)(void *)(T + Lo.il);
+                P.tasks[t].EB = (uint64_t *)(void *)(T + Lo.eb);
                 P.tasks[t].lines_buf = T + Lo.lines;
                 P.tasks[t].cache = (uint32_t *)(void *)(T + Lo.cache);
                 P.tasks[t].ops = (uint32_t *)(void *)(T + Lo.ops);
