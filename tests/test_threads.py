@@ -198,3 +198,59 @@ def test_concurrent_callers_with_threads(tiny_bands):
 
     with ThreadPoolExecutor(max_workers=6) as pool:
         assert all(pool.map(work, range(6)))
+
+
+# ---------------------------------------------------------------------------
+# batches: many maps of one shape, spread over threads
+
+def _batch_maps(n=12, shape=(48, 64), dtype=np.uint16):
+    rng = np.random.default_rng(11)
+    return [_blocky(rng, shape, dtype, labels=9) for _ in range(n)]
+
+
+@pytest.mark.parametrize("form", ["compact", "bytes", "mixed", "runs"])
+def test_decode_batch_spreads_maps_and_gives_each_exactly(form):
+    from multiclass_rle._codec.api import decode_batch
+
+    maps = _batch_maps()
+    if form == "compact":
+        rles = [mcr.encode(m) for m in maps]
+    elif form == "bytes":
+        rles = [mcr.encode_bytes(m) for m in maps]
+    elif form == "runs":
+        rles = [mcr.encode_runs(m) for m in maps]
+    else:
+        rles = [mcr.encode(m) if i % 2 else mcr.encode_bytes(m) for i, m in enumerate(maps)]
+    for threads in (1, 2, 5, None):
+        out = np.full((len(maps),) + maps[0].shape, 7, np.uint16)
+        assert decode_batch(rles, out, threads=threads) is out
+        assert all(np.array_equal(out[i], m) for i, m in enumerate(maps)), (form, threads)
+    # into a wider dtype and a Fortran-ordered batch
+    out = np.zeros((len(maps),) + maps[0].shape[::-1], np.int64).transpose(0, 2, 1)
+    decode_batch(rles, out, threads=2)
+    assert all(np.array_equal(out[i], m) for i, m in enumerate(maps))
+
+
+def test_decode_batch_reports_the_bad_map():
+    from multiclass_rle._codec.api import decode_batch
+
+    maps = _batch_maps(6)
+    rles = [mcr.encode(m) for m in maps]
+    rles[4] = dict(rles[4], values=rles[4]["values"] + "1", counts=rles[4]["counts"] + "1")
+    with pytest.raises(mcr.MalformedRLEError, match="counts sum to"):   # one run too many
+        decode_batch(rles, np.zeros((6,) + maps[0].shape, np.uint16), threads=3)
+    blobs = [mcr.encode_bytes(m) for m in maps]
+    blobs[2] = blobs[2][:-1] + bytes([blobs[2][-1] ^ 1])
+    with pytest.raises(mcr.MalformedRLEError, match="checksum"):
+        decode_batch(blobs, np.zeros((6,) + maps[0].shape, np.uint16), threads=3)
+    with pytest.raises(mcr.RLEValueError, match="first axis"):
+        decode_batch(rles, np.zeros((5,) + maps[0].shape, np.uint16))
+
+
+def test_to_tensor_batch_threads():
+    torch = pytest.importorskip("torch")
+    maps = _batch_maps(8, (30, 40), np.uint8)
+    rles = [mcr.encode(m) for m in maps]
+    want = torch.from_numpy(np.stack(maps))
+    for threads in (1, 3, None):
+        assert torch.equal(mcr.to_tensor_batch(rles, threads=threads), want)

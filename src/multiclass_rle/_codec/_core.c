@@ -11,6 +11,7 @@
 #include "mcrle.h"
 #include "mcrle_bytes.h"
 #include "mcrle_png.h"
+#include "mcrle_threads.h"
 
 static PyObject *CodecError;
 
@@ -306,6 +307,32 @@ static int utf8_or_buffer(PyObject *obj, Py_buffer *b, const char **s, Py_ssize_
     return 0;
 }
 
+/*
+ * The whole decode of one compact dict's strings into out, without the GIL:
+ * parse both strings (counts first, values after them; values narrowed in
+ * place), then expand. MCRLE_ERR_NOMEM when the numbers cannot be had.
+ */
+static mcrle_result decode_compact_one(const char *sv, size_t lv, const char *sc, size_t lc,
+                                       int values_signed, int kind, size_t E, int ndim,
+                                       const size_t *shape, const ptrdiff_t *strides, void *out,
+                                       mcrle_error_info *info, unsigned n_threads)
+{
+    size_t nv = 0, nc = 0;
+    if (lv + lc > (SIZE_MAX - 8) / sizeof(uint64_t)) return MCRLE_ERR_NOMEM;
+    uint64_t *numbers = PyMem_RawMalloc((lv + lc + 1) * sizeof(uint64_t));
+    if (!numbers) return MCRLE_ERR_NOMEM;
+    mcrle_result r = mcrle_string_decode(sc, lc, 3, numbers, lc, &nc, info);
+    if (r == MCRLE_OK) r = mcrle_string_decode(sv, lv, 2, numbers + nc, lv, &nv, info);
+    if (r == MCRLE_OK && nv != nc) r = MCRLE_ERR_ARG;
+    if (r == MCRLE_OK)
+        r = mcrle_narrow_values(numbers + nc, nv, values_signed, (mcrle_kind)kind, E, numbers + nc,
+                                info);
+    if (r == MCRLE_OK)
+        r = decode_runs(numbers + nc, numbers, nc, E, ndim, shape, strides, out, info, n_threads);
+    PyMem_RawFree(numbers);
+    return r;
+}
+
 static PyObject *py_decode_compact(PyObject *self, PyObject *args)
 {
     PyObject *ov, *oc, *oo, *result = NULL;
@@ -315,8 +342,6 @@ static PyObject *py_decode_compact(PyObject *self, PyObject *args)
     Py_ssize_t lv, lc;
     size_t shape[MCRLE_MAX_NDIM];
     ptrdiff_t strides[MCRLE_MAX_NDIM];
-    uint64_t *numbers = NULL;
-    size_t nv = 0, nc = 0;
     mcrle_error_info info = {0, 0};
     mcrle_result r;
 
@@ -332,36 +357,164 @@ static PyObject *py_decode_compact(PyObject *self, PyObject *args)
     if (utf8_or_buffer(oc, &bc, &sc, &lc) < 0) goto release_v;
     if (PyObject_GetBuffer(oo, &bo, PyBUF_RECORDS) < 0) goto release_c;
     if (buffer_layout(&bo, shape, strides) < 0) goto done;
-    if ((size_t)lv + (size_t)lc > (size_t)PY_SSIZE_T_MAX / sizeof(uint64_t)) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    /* counts first, values after them; values are narrowed in place */
-    numbers = PyMem_RawMalloc(((size_t)lv + (size_t)lc + 1) * sizeof(uint64_t));
-    if (!numbers) { PyErr_NoMemory(); goto done; }
-
     Py_BEGIN_ALLOW_THREADS
-    r = mcrle_string_decode(sc, (size_t)lc, 3, numbers, (size_t)lc, &nc, &info);
-    if (r == MCRLE_OK)
-        r = mcrle_string_decode(sv, (size_t)lv, 2, numbers + nc, (size_t)lv, &nv, &info);
-    if (r == MCRLE_OK && nv != nc) r = MCRLE_ERR_ARG;
-    if (r == MCRLE_OK)
-        r = mcrle_narrow_values(numbers + nc, nv, values_signed, (mcrle_kind)kind,
-                                (size_t)bo.itemsize, numbers + nc, &info);
-    if (r == MCRLE_OK)
-        r = decode_runs(numbers + nc, numbers, nc, (size_t)bo.itemsize, bo.ndim, shape, strides,
-                        bo.buf, &info, n_threads);
+    r = decode_compact_one(sv, (size_t)lv, sc, (size_t)lc, values_signed, kind,
+                           (size_t)bo.itemsize, bo.ndim, shape, strides, bo.buf, &info, n_threads);
     Py_END_ALLOW_THREADS
     if (r == MCRLE_ERR_NOMEM) { PyErr_NoMemory(); goto done; }
     if (r != MCRLE_OK) { raise_result(r, &info); goto done; }
     result = Py_NewRef(Py_None);
 done:
-    PyMem_RawFree(numbers);
     PyBuffer_Release(&bo);
 release_c:
     if (bc.obj) PyBuffer_Release(&bc);
 release_v:
     if (bv.obj) PyBuffer_Release(&bv);
+    return result;
+}
+
+/* ---- batches: many maps of one shape into out[0], out[1], ... on threads -------- */
+
+/* One map of a batch: its input (compact strings, or a bytes-form object) and its result. */
+typedef struct batch_item {
+    const char *a, *b;        /* compact: values, counts; bytes form: the object (a) */
+    size_t la, lb;
+    int values_signed;
+    mcrle_result r;
+    mcrle_error_info info;
+} batch_item;
+
+typedef struct batch_ctx {
+    batch_item *items;
+    int bytes_form, kind;
+    size_t E;
+    int ndim;                 /* of one map */
+    size_t shape[MCRLE_MAX_NDIM];
+    ptrdiff_t strides[MCRLE_MAX_NDIM], step;
+    unsigned char *out;
+} batch_ctx;
+
+static void batch_task(void *ctx, unsigned i)
+{
+    batch_ctx *B = (batch_ctx *)ctx;
+    batch_item *it = &B->items[i];
+    unsigned char *o = B->out + (ptrdiff_t)i * B->step;
+    it->info.index = it->info.sum = 0;
+    if (!B->bytes_form) {
+        it->r = decode_compact_one(it->a, it->la, it->b, it->lb, it->values_signed, B->kind, B->E,
+                                   B->ndim, B->shape, B->strides, o, &it->info, 1);
+        return;
+    }
+    mcrle_bytes_info info;
+    int r = mcrle_bytes_parse_header(it->a, it->la, &info, &it->info);
+    if (r == MCRLE_OK) {
+        size_t ss = mcrle_bytes_decode_scratch_size_mt(&info, B->E, 1);
+        void *scratch = ss == SIZE_MAX ? NULL : PyMem_RawMalloc(ss ? ss : 1);
+        if (!scratch) r = MCRLE_ERR_NOMEM;
+        else r = mcrle_bytes_decode_mt(it->a, it->la, (mcrle_kind)B->kind, B->E, B->ndim, B->shape,
+                                       B->strides, o, scratch, ss, &it->info, 1);
+        PyMem_RawFree(scratch);
+    }
+    it->r = (mcrle_result)r;
+}
+
+PyDoc_STRVAR(decode_batch_doc,
+"decode_batch(items, kind, out, n_threads=1) -> None\n\n"
+"Decodes N maps into out[0] .. out[N-1] (out: N x the maps' shape, any\n"
+"strides), one map per task on up to n_threads threads, without the GIL.\n"
+"items: N tuples (values: str, counts: str, values_signed) of compact dicts,\n"
+"or N bytes-like objects of the bytes form. Raises CodecError(code, name,\n"
+"index, sum, map) for the first map that fails (the caller decodes that one\n"
+"alone for a readable error).");
+
+static PyObject *py_decode_batch(PyObject *self, PyObject *args)
+{
+    PyObject *oitems, *oo, *seq = NULL, *result = NULL;
+    int kind;
+    unsigned int n_threads = 1;
+    Py_buffer bo, *views = NULL;
+    batch_ctx B;
+    Py_ssize_t n = 0, got = 0;
+    size_t shape[MCRLE_MAX_NDIM];
+    ptrdiff_t strides[MCRLE_MAX_NDIM];
+    B.items = NULL;
+    if (!PyArg_ParseTuple(args, "OiO|I:decode_batch", &oitems, &kind, &oo, &n_threads)) return NULL;
+    if (kind < MCRLE_KIND_BOOL || kind > MCRLE_KIND_UNSIGNED) {
+        PyErr_SetString(PyExc_ValueError, "kind must be 0, 1 or 2");
+        return NULL;
+    }
+    if (!(seq = PySequence_Fast(oitems, "items must be a sequence"))) return NULL;
+    if (PyObject_GetBuffer(oo, &bo, PyBUF_RECORDS) < 0) { Py_DECREF(seq); return NULL; }
+    if (buffer_layout(&bo, shape, strides) < 0) goto done;
+    n = PySequence_Fast_GET_SIZE(seq);
+    if (bo.ndim < 2 || (Py_ssize_t)shape[0] != n || n > MCRLE_MAX_TASKS) {
+        PyErr_SetString(PyExc_ValueError, "out must have one map per item on its first axis");
+        goto done;
+    }
+    B.kind = kind;
+    B.E = (size_t)bo.itemsize;
+    B.ndim = bo.ndim - 1;
+    for (int a = 1; a < bo.ndim; a++) { B.shape[a - 1] = shape[a]; B.strides[a - 1] = strides[a]; }
+    B.step = strides[0];
+    B.out = (unsigned char *)bo.buf;
+    B.bytes_form = n > 0 && !PyTuple_Check(PySequence_Fast_GET_ITEM(seq, 0));
+    B.items = PyMem_Calloc((size_t)(n ? n : 1), sizeof(batch_item));
+    views = PyMem_Calloc((size_t)(n ? n : 1), sizeof(Py_buffer));
+    if (!B.items || !views) { PyErr_NoMemory(); goto done; }
+    for (got = 0; got < n; got++) {   /* pointers into the items, held until the end */
+        PyObject *it = PySequence_Fast_GET_ITEM(seq, got);
+        batch_item *bi = &B.items[got];
+        if (B.bytes_form) {
+            if (PyObject_GetBuffer(it, &views[got], PyBUF_SIMPLE) < 0) goto done;
+            bi->a = (const char *)views[got].buf;
+            bi->la = (size_t)views[got].len;
+        } else {
+            Py_ssize_t la, lb;
+            int sg;
+            PyObject *va, *vb;
+            views[got].obj = NULL;
+            if (!PyTuple_Check(it) || PyTuple_GET_SIZE(it) != 3) {
+                PyErr_SetString(PyExc_TypeError, "a compact item is (values, counts, values_signed)");
+                goto done;
+            }
+            va = PyTuple_GET_ITEM(it, 0);
+            vb = PyTuple_GET_ITEM(it, 1);
+            if (!PyUnicode_Check(va) || !PyUnicode_Check(vb)) {
+                PyErr_SetString(PyExc_TypeError, "compact strings must be str");
+                goto done;
+            }
+            bi->a = PyUnicode_AsUTF8AndSize(va, &la);
+            bi->b = PyUnicode_AsUTF8AndSize(vb, &lb);
+            if (!bi->a || !bi->b || (sg = PyObject_IsTrue(PyTuple_GET_ITEM(it, 2))) < 0) goto done;
+            bi->la = (size_t)la;
+            bi->lb = (size_t)lb;
+            bi->values_signed = sg;
+        }
+    }
+    Py_BEGIN_ALLOW_THREADS
+    if (n > 0) mcrle_parallel_for(n_threads, (unsigned)n, batch_task, &B);
+    Py_END_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n; i++) {
+        batch_item *bi = &B.items[i];
+        if (bi->r == MCRLE_OK) continue;
+        if (bi->r == MCRLE_ERR_NOMEM) { PyErr_NoMemory(); goto done; }
+        PyObject *eargs = Py_BuildValue("(isnKn)", (int)bi->r,
+                                        B.bytes_form ? mcrle_bytes_result_name(bi->r)
+                                                     : mcrle_result_name(bi->r),
+                                        (Py_ssize_t)bi->info.index,
+                                        (unsigned long long)bi->info.sum, i);
+        if (eargs) { PyErr_SetObject(CodecError, eargs); Py_DECREF(eargs); }
+        goto done;
+    }
+    result = Py_NewRef(Py_None);
+done:
+    if (views)
+        for (Py_ssize_t i = 0; i < got; i++)
+            if (views[i].obj) PyBuffer_Release(&views[i]);
+    PyMem_Free(views);
+    PyMem_Free(B.items);
+    PyBuffer_Release(&bo);
+    Py_DECREF(seq);
     return result;
 }
 
@@ -1212,6 +1365,7 @@ static PyMethodDef methods[] = {
     {"string_decode", py_string_decode, METH_VARARGS, string_decode_doc},
     {"bytes_header", py_bytes_header, METH_VARARGS, bytes_header_doc},
     {"bytes_encode", py_bytes_encode, METH_VARARGS, bytes_encode_doc},
+    {"decode_batch", py_decode_batch, METH_VARARGS, decode_batch_doc},
     {"distinct_values", py_distinct_values, METH_VARARGS, distinct_values_doc},
     {"bytes_decode", py_bytes_decode, METH_VARARGS, bytes_decode_doc},
     {"png_unfilter", py_png_unfilter, METH_VARARGS, png_unfilter_doc},

@@ -51,6 +51,9 @@ def build_parser(prog: str = "mcrle") -> argparse.ArgumentParser:
         if jobs:
             p.add_argument("-j", "--jobs", type=_jobs, default=1, metavar="N",
                            help="worker processes (default 1; 0 = one per CPU core)")
+            p.add_argument("--threads", type=_jobs, default=0, metavar="N",
+                           help="threads of one process, the maps spread over them (default 0: "
+                                "one per CPU core; 1: none; with -j N > 1, one per process)")
         p.add_argument("-q", "--quiet", action="store_true",
                        help="no progress bar or summary line (errors are still shown)")
 
