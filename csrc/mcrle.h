@@ -237,6 +237,11 @@ mcrle_result mcrle_string_decode(const char *s, size_t len, size_t delta_from,
                                  uint64_t *numbers, size_t capacity, size_t *n_out,
                                  mcrle_error_info *info);
 
+/* The same on up to n_threads threads (strings of 2 x 65536 characters and more). */
+mcrle_result mcrle_string_decode_mt(const char *s, size_t len, size_t delta_from,
+                                    uint64_t *numbers, size_t capacity, size_t *n_out,
+                                    mcrle_error_info *info, unsigned n_threads);
+
 /*
  * Number of characters of s that end a number ('0'..'O'): exactly the count
  * mcrle_string_decode returns for a valid string (so a buffer of that many

@@ -254,3 +254,20 @@ def test_to_tensor_batch_threads():
     want = torch.from_numpy(np.stack(maps))
     for threads in (1, 3, None):
         assert torch.equal(mcr.to_tensor_batch(rles, threads=threads), want)
+
+
+def test_long_compact_strings_parse_on_threads():
+    """Strings of more than 2 x 65536 characters are parsed in chunks on threads."""
+    rng = np.random.default_rng(21)
+    a = np.repeat(rng.integers(0, 40, size=(900, 300)), 3, axis=1).astype(np.uint16)   # short runs
+    rle = mcr.encode(a)
+    assert len(rle["counts"]) > 2 * 65536
+    for threads in (1, 2, 3):
+        assert np.array_equal(mcr.decode(rle, threads=threads), a)
+    bad = dict(rle, counts=rle["counts"][:70000] + " " + rle["counts"][70001:])
+    msgs = set()
+    for threads in (1, 3):
+        with pytest.raises(mcr.MalformedRLEError) as exc:
+            mcr.decode(bad, threads=threads)
+        msgs.add(str(exc.value))
+    assert len(msgs) == 1 and "70000" in msgs.pop()

@@ -994,6 +994,50 @@ static size_t coco_encode(const uint64_t *cnts, size_t m, size_t delta_from, cha
     return p;
 }
 
+/* Long strings on several threads: the same numbers, results and error info as one. */
+static void test_string_decode_mt(void)
+{
+    case_begin("string decode on threads");
+    for (int trial = 0; trial < 12; trial++) {
+        size_t n = 40000 + rnd_below(120000), df = 2 + (size_t)(trial % 2), len = 0;
+        uint64_t *x = (uint64_t *)xmalloc(8 * n), *y = (uint64_t *)xmalloc(8 * n),
+                 *z = (uint64_t *)xmalloc(8 * n);
+        for (size_t i = 0; i < n; i++) {
+            unsigned r = (unsigned)rnd_below(100);
+            x[i] = r < 60 ? rnd_below(40) : r < 90 ? rnd() >> 33 : rnd();
+        }
+        char *s = (char *)xmalloc(13 * n);
+        CHECK_EQ_U(mcrle_string_encode(x, n, df, s, 13 * n, &len), MCRLE_OK);
+        for (int corrupt = 0; corrupt < 3; corrupt++) {
+            if (corrupt == 1) s[rnd_below(len)] = ' ';                  /* a bad character */
+            if (corrupt == 2) s[len - 1] = (char)('0' + 32 + (s[len - 1] - '0') % 32);   /* truncated */
+            for (unsigned nt = 1; nt <= 5; nt++) {
+                size_t n1 = 7, n2 = 9;
+                mcrle_error_info i1 = {1, 1}, i2 = {2, 2};
+                mcrle_result r1 = mcrle_string_decode(s, len, df, y, n, &n1, &i1);
+                mcrle_result r2 = mcrle_string_decode_mt(s, len, df, z, n, &n2, &i2, nt);
+                CHECK_EQ_U(r1, r2);
+                if (r1 == MCRLE_OK) {
+                    CHECK_EQ_U(n1, n2);
+                    CHECK(memcmp(y, z, 8 * n1) == 0);
+                    if (corrupt == 0) CHECK(n1 == n && memcmp(x, y, 8 * n) == 0);
+                } else {
+                    CHECK_EQ_U(i1.index, i2.index);
+                    CHECK_EQ_U(i1.sum, i2.sum);
+                }
+                /* room for one number less: NOSPACE either way */
+                if (corrupt == 0) CHECK_EQ_U(mcrle_string_decode_mt(s, len, df, z, n - 1, &n2, NULL, nt),
+                                             MCRLE_ERR_NOSPACE);
+            }
+        }
+        free(x);
+        free(y);
+        free(z);
+        free(s);
+    }
+    case_end();
+}
+
 static void test_strings(void)
 {
     {
@@ -1709,6 +1753,7 @@ int main(void)
     test_args();
     test_check_counts();
     test_strings();
+    test_string_decode_mt();
     test_mask_via_string();
     test_narrow();
     test_arrays();

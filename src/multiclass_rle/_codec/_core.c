@@ -321,8 +321,8 @@ static mcrle_result decode_compact_one(const char *sv, size_t lv, const char *sc
     if (lv + lc > (SIZE_MAX - 8) / sizeof(uint64_t)) return MCRLE_ERR_NOMEM;
     uint64_t *numbers = PyMem_RawMalloc((lv + lc + 1) * sizeof(uint64_t));
     if (!numbers) return MCRLE_ERR_NOMEM;
-    mcrle_result r = mcrle_string_decode(sc, lc, 3, numbers, lc, &nc, info);
-    if (r == MCRLE_OK) r = mcrle_string_decode(sv, lv, 2, numbers + nc, lv, &nv, info);
+    mcrle_result r = mcrle_string_decode_mt(sc, lc, 3, numbers, lc, &nc, info, n_threads);
+    if (r == MCRLE_OK) r = mcrle_string_decode_mt(sv, lv, 2, numbers + nc, lv, &nv, info, n_threads);
     if (r == MCRLE_OK && nv != nc) r = MCRLE_ERR_ARG;
     if (r == MCRLE_OK)
         r = mcrle_narrow_values(numbers + nc, nv, values_signed, (mcrle_kind)kind, E, numbers + nc,
