@@ -1,0 +1,172 @@
+"""What the evaluators share: any map as runs, labels -> group indices, the pair matrix.
+
+Every evaluator compares two maps through one table: the number of pixels
+for each (true group, predicted group) pair, from one pass of the C kernel
+``pair_sums`` over both run sequences. Which labels form which group is the
+evaluator's business (classes, segments, void, ignored); this module turns
+the runs' values into group indices of the narrowest integer type (so the
+kernel reads 1 byte per run for up to 256 groups) and calls the kernel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..._codec import _core
+from ..._codec.dtypes import value_range
+from ..._codec.errors import RLEError, RLEValueError
+from ..._codec.runs import U64, Runs, encode_runs
+from .._common import checked_ends, is_byte_label, runs_for_kernel
+
+__all__ = ["map_runs", "check_same_shape", "index_dtype", "group_index", "pair_matrix", "pair_triplets",
+           "nan_mean", "json_number"]
+
+
+def _is_tensor(x: Any) -> bool:
+    """A torch tensor, recognised without importing torch."""
+    return type(x).__module__.partition(".")[0] == "torch" and hasattr(x, "numpy")
+
+
+def map_runs(x: Any, what: str) -> tuple[Runs, np.ndarray]:
+    """A label map in any form the library reads, as Runs and contiguous uint64 counts.
+
+    RLE forms (compact, original and packed dicts, pycocotools binary RLEs,
+    the bytes form, :class:`Runs`) are parsed; numpy arrays, torch tensors
+    (moved to the CPU; torch is never imported here) and other array-likes
+    are run-length encoded. ``what`` names the map in error messages.
+    """
+    if not isinstance(x, (Runs, Mapping, bytes, bytearray, memoryview)) and (
+            isinstance(x, np.ndarray) or _is_tensor(x) or hasattr(x, "__array__")
+            or isinstance(x, (list, tuple))):
+        try:
+            arr = x.numpy(force=True) if _is_tensor(x) else x
+            runs = encode_runs(arr)
+        except RLEError as exc:
+            raise type(exc)(f"{what}: {exc}") from None
+        return runs, runs.counts
+    return runs_for_kernel(x, what)
+
+
+def check_same_shape(true: Runs, pred: Runs, where: str = "") -> None:
+    if true.shape != pred.shape:
+        raise RLEValueError(
+            f"{where}true has size {list(true.shape)} but pred has size {list(pred.shape)}; "
+            f"they must be the same")
+
+
+def index_dtype(n_groups: int) -> np.dtype:
+    """The narrowest unsigned type whose values reach ``n_groups - 1``."""
+    for dt in (np.uint8, np.uint16, np.uint32):
+        if n_groups <= np.iinfo(dt).max + 1:
+            return np.dtype(dt)
+    return np.dtype(np.uint64)
+
+
+def byte_table(dtype: np.dtype, keys: Sequence[int], groups: Sequence[int], missing: int,
+               index: np.dtype) -> np.ndarray:
+    """256-entry table: byte pattern of a value of an 8-bit ``dtype`` -> its group."""
+    lo, hi = value_range(dtype)
+    table = np.full(256, missing, dtype=index)
+    for key, group in zip(keys, groups):
+        if lo <= key <= hi:
+            table[key & 0xFF] = group
+    return table
+
+
+def group_index(values: np.ndarray, keys: Sequence[int], groups: Sequence[int], missing: int,
+                index: np.dtype, table: np.ndarray | None = None) -> np.ndarray:
+    """Per run, the group of its value: ``groups[i]`` where it equals ``keys[i]``, else ``missing``.
+
+    8-bit and bool maps: one lookup in a 256-entry table per run (``table``,
+    from :func:`byte_table`, may be given to reuse it). Other dtypes: a
+    binary search of the sorted keys (O(runs log keys)), no sort of the runs.
+    """
+    if is_byte_label(values.dtype):
+        if table is None:
+            table = byte_table(values.dtype, keys, groups, missing, index)
+        return np.take(table, values.view(np.uint8))
+    lo, hi = value_range(values.dtype)
+    pairs = sorted((k, g) for k, g in zip(keys, groups) if lo <= k <= hi)
+    if not pairs:
+        return np.full(values.shape[0], missing, dtype=index)
+    sorted_keys = np.array([k for k, _ in pairs], dtype=values.dtype)
+    sorted_groups = np.array([g for _, g in pairs] + [missing], dtype=index)
+    pos = np.searchsorted(sorted_keys, values)
+    last = sorted_keys.shape[0] - 1
+    hit = sorted_keys[np.minimum(pos, last)] == values
+    pos[~hit] = last + 1
+    return sorted_groups[pos]
+
+
+def pair_matrix(true: Runs, ti: np.ndarray, counts_t: np.ndarray, n_true: int,
+                pred: Runs, pi: np.ndarray, counts_p: np.ndarray, n_pred: int) -> np.ndarray:
+    """``(n_true, n_pred)`` uint64 pixel counts of each (true group, predicted group) pair.
+
+    ``ti``/``pi``: group index per run (the same unsigned dtype). The kernel
+    validates both counts; on an error the readable checks of each map say
+    what is wrong, naming it ``true`` or ``pred``.
+    """
+    if ti.dtype != pi.dtype:
+        common = index_dtype(max(n_true, n_pred))
+        ti, pi = ti.astype(common), pi.astype(common)
+    sums = np.empty(n_true * n_pred, dtype=U64)
+    try:
+        _core.pair_sums(ti, counts_t, n_true, pi, counts_p, n_pred, ti.dtype.itemsize,
+                        true.size, sums)
+    except _core.CodecError:
+        checked_ends(true, "true")
+        checked_ends(pred, "pred")
+        raise   # not reached: the checks above find what the kernel found
+    return sums.reshape(n_true, n_pred)
+
+
+#: Largest dense pair table (entries) before the sparse path takes over: 32 MB
+DENSE_LIMIT = 1 << 22
+
+
+def pair_triplets(true: Runs, ti: np.ndarray, counts_t: np.ndarray, n_true: int,
+                  pred: Runs, pi: np.ndarray, counts_p: np.ndarray, n_pred: int,
+                  dense_limit: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The non-zero entries of the pair table: ``(rows, cols, pixels)``.
+
+    Rows and columns are intp group indices in row-major order, pixels
+    float64 (exact below 2**53). A table of up to :data:`DENSE_LIMIT`
+    entries comes from the C kernel; a larger one (thousands of segments on
+    each side, e.g. instance volumes) from a merge of the run ends in numpy,
+    so memory stays O(runs) instead of O(segments^2).
+    """
+    limit = DENSE_LIMIT if dense_limit is None else dense_limit
+    if n_true * n_pred <= limit:
+        table = pair_matrix(true, ti, counts_t, n_true, pred, pi, counts_p, n_pred)
+        rows, cols = np.nonzero(table)
+        return rows, cols, table[rows, cols].astype(np.float64)
+    _, ends_t = checked_ends(true, "true")
+    _, ends_p = checked_ends(pred, "pred")
+    if ends_t.shape[0] == 0:
+        empty = np.zeros(0, dtype=np.intp)
+        return empty, empty, np.zeros(0)
+    cuts = np.union1d(ends_t, ends_p)            # every piece ends at a run end of either
+    starts = np.concatenate((np.zeros(1, dtype=cuts.dtype), cuts[:-1]))
+    rt = ti[np.searchsorted(ends_t, starts, side="right")].astype(np.uint64)
+    rp = pi[np.searchsorted(ends_p, starts, side="right")].astype(np.uint64)
+    key = rt * np.uint64(n_pred) + rp
+    uniq, inverse = np.unique(key, return_inverse=True)
+    pixels = np.bincount(inverse.ravel(), weights=(cuts - starts).astype(np.float64),
+                         minlength=uniq.shape[0])
+    return ((uniq // np.uint64(n_pred)).astype(np.intp), (uniq % np.uint64(n_pred)).astype(np.intp),
+            pixels)
+
+
+def nan_mean(x: np.ndarray) -> float:
+    """Mean of the values that are not NaN; NaN (without a warning) when none is left."""
+    keep = x[~np.isnan(x)]
+    return float(keep.mean()) if keep.size else float("nan")
+
+
+def json_number(x: Any) -> Any:
+    """A float for JSON: NaN and infinities become None (JSON has no NaN)."""
+    x = float(x)
+    return x if np.isfinite(x) else None
