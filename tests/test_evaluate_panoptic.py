@@ -221,11 +221,12 @@ def test_inconsistent_gt_areas_may_match_twice_as_in_panopticapi():
     assert_equal_to_reference(res, pairs, CATS)
 
 
-def test_undefined_iou_from_a_bad_area_is_an_error():
-    with pytest.raises(mcr.RLEValueError, match=r"image 0: gt segment 5 has area 0 in its table .* pred "
-                                                 r"segment 7"):
+@pytest.mark.parametrize("form", [lambda a: a, mcr.encode], ids=["array", "compact"])
+def test_undefined_iou_from_a_bad_area_is_an_error(form):
+    with pytest.raises(mcr.RLEValueError, match=r"image 0: gt segment 5 has area 0 in its table .* "
+                                                 r"pred segment 7"):
         evaluate([(np.array([[5, 5]], np.uint32), [seg(5, 1, area=0)],
-                   np.array([[7, 7]], np.uint32), [seg(7, 1)])])
+                   np.array([[7, 7]], np.uint32), [seg(7, 1)])], form=form)
 
 
 def test_missed_gt_segments_are_false_negatives_also_when_absent_from_the_map():
@@ -281,12 +282,13 @@ def test_sq_is_zero_for_a_category_without_true_positives():
     ([seg(0, 1), seg(7, 1)], [[7, 0]], r"image 0: pred segment with id 0: 0 is void"),
     ([{"id": 7}], [[7, 7]], r"needs 'id' and 'category_id'"),
 ])
-def test_strict_validation_of_predictions(pred_segs, pred, message):
+@pytest.mark.parametrize("form", [lambda a: a, mcr.encode], ids=["array", "compact"])
+def test_strict_validation_of_predictions(pred_segs, pred, message, form):
     ev = mcr.PanopticEvaluator(CATS)
     with pytest.raises(mcr.RLEValueError, match=message):
-        ev.update(np.array([[5, 5]], np.uint32), np.array(pred, np.uint32), [seg(5, 1, 2)],
-                  pred_segs, image_id=0)
-    assert ev.n_images == 0
+        ev.update(form(np.array([[5, 5]], np.uint32)), form(np.array(pred, np.uint32)),
+                  [seg(5, 1, 2)], pred_segs, image_id=0)
+    assert ev.n_images == 0 and ev.compute().tp.sum() == 0
 
 
 def test_validation_of_gt_and_shapes():

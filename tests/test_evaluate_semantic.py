@@ -358,6 +358,40 @@ def test_size_mismatch_and_bad_rle():
     assert ev.n_images == 0
 
 
+@pytest.mark.parametrize("side", ["true", "pred"])
+def test_malformed_compact_dicts_are_named(side):
+    """The one-call path on two compact dicts refuses what decode refuses, with its message."""
+    good = mcr.encode(np.array([[0, 1], [1, 2]], np.uint8))
+    cases = [
+        (mcr.Runs((2, 2), np.array([0, 1, 2], np.uint8), np.array([1, 2, 2])).to_dict(),
+         mcr.MalformedRLEError, "counts sum to 5"),
+        (dict(mcr.Runs((2, 2), np.array([0, 300, 2], np.uint16), np.array([1, 2, 1])).to_dict(),
+              dtype="uint8"), mcr.MalformedRLEError, "300"),
+        (dict(good, counts="1~"), mcr.MalformedRLEError, "character"),
+        (dict(good, values=good["values"][:-1]), mcr.MalformedRLEError, "values"),
+    ]
+    for bad, exc, message in cases:
+        ev = mcr.SemanticEvaluator(num_classes=3)
+        pair = (bad, good) if side == "true" else (good, bad)
+        with pytest.raises(exc, match=message) as info:
+            ev.update(*pair)
+        assert str(info.value).startswith(side)
+        with pytest.raises(exc, match=message):
+            mcr.decode(bad)
+        assert ev.n_images == 0
+
+
+def test_compact_dicts_of_other_shapes_and_dtypes():
+    ev = mcr.SemanticEvaluator(labels=[-3, 0, 7, 300], ignore_index=-1)
+    t = np.array([[-3, 0, 7], [300, -1, -1]], np.int16)
+    p = np.array([[-3, 7, 7], [0, 300, -1]], np.int32)
+    ev.update(mcr.encode(t), mcr.encode(p))
+    cm, ignored = reference([(t, p)], [-3, 0, 7, 300], ignore=[-1])
+    assert_matches(ev.compute(), cm, ignored)
+    with pytest.raises(mcr.RLEValueError, match=r"true has size \[2, 3\] but pred has size \[3, 2\]"):
+        ev.update(mcr.encode(t), mcr.encode(p.reshape(3, 2)))
+
+
 def test_bad_arguments():
     with pytest.raises(mcr.RLEValueError, match="not both"):
         mcr.SemanticEvaluator(3, labels=[0, 1])

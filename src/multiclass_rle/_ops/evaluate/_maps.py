@@ -18,11 +18,12 @@ import numpy as np
 from ..._codec import _core
 from ..._codec.dtypes import value_range
 from ..._codec.errors import RLEError, RLEValueError
+from ..._codec.forms import compact
 from ..._codec.runs import U64, Runs, encode_runs
 from .._common import checked_ends, is_byte_label, runs_for_kernel
 
-__all__ = ["map_runs", "check_same_shape", "index_dtype", "group_index", "pair_matrix", "pair_triplets",
-           "nan_mean", "json_number"]
+__all__ = ["map_runs", "check_same_shape", "index_dtype", "group_index", "pair_matrix",
+           "pair_triplets", "table_triplets", "GroupMap", "compact_pair", "nan_mean", "json_number"]
 
 
 def _is_tensor(x: Any) -> bool:
@@ -126,38 +127,107 @@ def pair_matrix(true: Runs, ti: np.ndarray, counts_t: np.ndarray, n_true: int,
 #: Largest dense pair table (entries) before the sparse path takes over: 32 MB
 DENSE_LIMIT = 1 << 22
 
+#: Values below this are looked up in a table by the fused kernel, others by binary search
+_TABLE_LIMIT = 1 << 16
+
+
+class GroupMap:
+    """Labels -> groups for the fused kernel ``pair_sums_compact``, for one map dtype.
+
+    ``keys[i]`` has group ``groups[i]``, every other value ``missing``;
+    ``n_groups`` bounds them all. Non-negative keys below 2**16 go into a
+    lookup table, the rest (negative, large ids) into a sorted key array.
+    """
+
+    __slots__ = ("arg", "n_groups")
+
+    def __init__(self, dtype: np.dtype, keys: Sequence[int], groups: Sequence[int], missing: int,
+                 n_groups: int) -> None:
+        lo, hi = value_range(dtype)
+        pairs = sorted(((k if k >= 0 else k + 2**64), g) for k, g in zip(keys, groups)
+                       if lo <= k <= hi)
+        small = [(k, g) for k, g in pairs if k < _TABLE_LIMIT]
+        large = [(k, g) for k, g in pairs if k >= _TABLE_LIMIT]
+        table = np.full(small[-1][0] + 1 if small else 0, missing, dtype=np.uint32)
+        for k, g in small:
+            table[k] = g
+        self.arg = (compact.KIND_CODES[dtype.kind], dtype.itemsize, table,
+                    np.array([k for k, _ in large], dtype=U64),
+                    np.array([g for _, g in large], dtype=np.uint32), missing, n_groups)
+        self.n_groups = n_groups
+
+    @classmethod
+    def for_segments(cls, dtype: np.dtype, ids: np.ndarray, void_group: int, missing: int,
+                     n_groups: int) -> GroupMap:
+        """Positive segment ids (uint64) -> their position; 0 -> ``void_group``."""
+        gm = cls.__new__(cls)
+        order = np.argsort(ids, kind="stable")
+        gm.arg = (compact.KIND_CODES[dtype.kind], dtype.itemsize,
+                  np.array([void_group], dtype=np.uint32), ids[order],
+                  order.astype(np.uint32), missing, n_groups)
+        gm.n_groups = n_groups
+        return gm
+
+
+def compact_pair(true: Any, pred: Any, true_map: Any, pred_map: Any) -> np.ndarray | None:
+    """The pair table of two plainly well-formed compact dicts in one C call, or None.
+
+    ``true_map``/``pred_map``: callables dtype -> :class:`GroupMap`. None when
+    either map is another form, or anything is wrong: the general path then
+    parses both and reports exactly what (the kernel succeeds exactly when
+    decoding both would).
+    """
+    ft = compact.fields(true)
+    if ft is None:
+        return None
+    fp = compact.fields(pred)
+    if fp is None or list(ft[2]) != list(fp[2]):
+        return None
+    gt, gp = true_map(ft[4]), pred_map(fp[4])
+    if gt.n_groups * gp.n_groups > DENSE_LIMIT:
+        return None
+    sums = np.empty(gt.n_groups * gp.n_groups, dtype=U64)
+    try:
+        _core.pair_sums_compact(ft[0], ft[1], gt.arg, fp[0], fp[1], gp.arg, ft[3], sums)
+    except _core.CodecError:
+        return None
+    return sums.reshape(gt.n_groups, gp.n_groups)
+
 
 def pair_triplets(true: Runs, ti: np.ndarray, counts_t: np.ndarray, n_true: int,
-                  pred: Runs, pi: np.ndarray, counts_p: np.ndarray, n_pred: int,
-                  dense_limit: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                  pred: Runs, pi: np.ndarray, counts_p: np.ndarray, n_pred: int
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The non-zero entries of the pair table: ``(rows, cols, pixels)``.
 
-    Rows and columns are intp group indices in row-major order, pixels
-    float64 (exact below 2**53). A table of up to :data:`DENSE_LIMIT`
-    entries comes from the C kernel; a larger one (thousands of segments on
-    each side, e.g. instance volumes) from a merge of the run ends in numpy,
-    so memory stays O(runs) instead of O(segments^2).
+    Rows and columns are uint32 group indices in row-major order, pixels
+    uint64. A table of up to :data:`DENSE_LIMIT` entries comes from the C
+    kernel; a larger one (thousands of segments on each side, e.g. instance
+    volumes) from a merge of the run ends in numpy, so memory stays O(runs)
+    instead of O(segments^2).
     """
-    limit = DENSE_LIMIT if dense_limit is None else dense_limit
-    if n_true * n_pred <= limit:
-        table = pair_matrix(true, ti, counts_t, n_true, pred, pi, counts_p, n_pred)
-        rows, cols = np.nonzero(table)
-        return rows, cols, table[rows, cols].astype(np.float64)
+    if n_true * n_pred <= DENSE_LIMIT:
+        return table_triplets(pair_matrix(true, ti, counts_t, n_true, pred, pi, counts_p, n_pred))
     _, ends_t = checked_ends(true, "true")
     _, ends_p = checked_ends(pred, "pred")
     if ends_t.shape[0] == 0:
-        empty = np.zeros(0, dtype=np.intp)
-        return empty, empty, np.zeros(0)
+        empty = np.zeros(0, dtype=np.uint32)
+        return empty, empty, np.zeros(0, dtype=U64)
     cuts = np.union1d(ends_t, ends_p)            # every piece ends at a run end of either
     starts = np.concatenate((np.zeros(1, dtype=cuts.dtype), cuts[:-1]))
-    rt = ti[np.searchsorted(ends_t, starts, side="right")].astype(np.uint64)
-    rp = pi[np.searchsorted(ends_p, starts, side="right")].astype(np.uint64)
-    key = rt * np.uint64(n_pred) + rp
+    rt = ti[np.searchsorted(ends_t, starts, side="right")].astype(U64)
+    rp = pi[np.searchsorted(ends_p, starts, side="right")].astype(U64)
+    key = rt * U64.type(n_pred) + rp
     uniq, inverse = np.unique(key, return_inverse=True)
-    pixels = np.bincount(inverse.ravel(), weights=(cuts - starts).astype(np.float64),
-                         minlength=uniq.shape[0])
-    return ((uniq // np.uint64(n_pred)).astype(np.intp), (uniq % np.uint64(n_pred)).astype(np.intp),
-            pixels)
+    pixels = np.zeros(uniq.shape[0], dtype=U64)
+    np.add.at(pixels, inverse.ravel(), cuts - starts)
+    return ((uniq // U64.type(n_pred)).astype(np.uint32),
+            (uniq % U64.type(n_pred)).astype(np.uint32), pixels)
+
+
+def table_triplets(table: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(rows, cols, pixels)`` of the non-zero entries of a dense pair table."""
+    rows, cols = np.nonzero(table)
+    return rows.astype(np.uint32), cols.astype(np.uint32), table[rows, cols]
 
 
 def nan_mean(x: np.ndarray) -> float:

@@ -18,16 +18,27 @@ panoptic-deeplab store them).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from ..._codec import _core
 from ..._codec.errors import RLETypeError, RLEValueError
 from ..._codec.runs import Runs
 from .._common import as_int, label_sums
-from ._maps import check_same_shape, group_index, index_dtype, json_number, map_runs, pair_triplets
+from ._maps import (
+    GroupMap,
+    check_same_shape,
+    compact_pair,
+    group_index,
+    index_dtype,
+    json_number,
+    map_runs,
+    pair_triplets,
+    table_triplets,
+)
 from ._table import format_table, percent
 
 __all__ = ["PanopticEvaluator", "PanopticResult"]
@@ -170,18 +181,13 @@ class PanopticResult:
                 f"categories={g['n']}, images={self.n_images})")
 
 
-def _sums(index: np.ndarray, weights: np.ndarray, n: int) -> np.ndarray:
-    """float64 sums of ``weights`` by ``index`` (0..n-1); exact for pixel counts < 2**53."""
-    return np.bincount(index, weights=weights, minlength=n).astype(np.float64, copy=False)
-
-
 @dataclass
 class _Segments:
     """One image's segment table: ids, category positions, crowd flags, areas (or None)."""
 
     ids: list[int]
-    cats: np.ndarray          # intp, position in the evaluator's categories
-    crowd: np.ndarray         # bool
+    cats: np.ndarray          # uint32, position in the evaluator's categories
+    crowd: np.ndarray         # uint8, 1 for crowd segments
     area: np.ndarray | None   # float64 (the JSON field), or None: count the pixels
     void: list[int]           # ids that are void (0 in the COCO format)
 
@@ -274,52 +280,44 @@ class PanopticEvaluator:
     # -- segment tables --------------------------------------------------------
     def _table(self, segments: Any, role: str, where: str) -> _Segments:
         """A ``segments_info`` list (COCO dicts) or a mapping id -> category id."""
-        ids: list[int] = []
-        cats: list[int] = []
-        crowd: list[bool] = []
-        areas: list[float] = []
-        pos = self._cat_pos
+        crowd: list[bool] | None = None
+        areas: list[Any] | None = None
         if isinstance(segments, Mapping):
-            for sid, cid in segments.items():
-                ids.append(sid)
-                cats.append(cid)
-            crowd = [False] * len(ids)
-            have_area = False
+            ids, cats = list(segments), list(segments.values())
         elif isinstance(segments, Sequence) and not isinstance(segments, (str, bytes)):
-            have_area = role == "gt"
-            for seg in segments:
-                try:
-                    ids.append(seg["id"])
-                    cats.append(seg["category_id"])
-                    crowd.append(seg.get("iscrowd", 0) == 1)
-                    if have_area:
-                        area = seg.get("area")
-                        if area is None:
-                            have_area = False
-                        else:
-                            areas.append(area)
-                except (TypeError, KeyError, AttributeError):
-                    raise RLEValueError(f"{where}{role} segments_info entry {seg!r} needs "
-                                        f"'id' and 'category_id'") from None
+            try:
+                ids = [seg["id"] for seg in segments]
+                cats = [seg["category_id"] for seg in segments]
+                if role == "gt":
+                    crowd = [seg.get("iscrowd", 0) == 1 for seg in segments]
+                    areas = [seg.get("area") for seg in segments]
+            except (TypeError, KeyError, AttributeError):
+                bad = next(seg for seg in segments if not isinstance(seg, Mapping)
+                           or "id" not in seg or "category_id" not in seg)
+                raise RLEValueError(f"{where}{role} segments_info entry {bad!r} needs "
+                                    f"'id' and 'category_id'") from None
         else:
             raise RLETypeError(f"{where}{role} segments must be a segments_info list or a "
                                f"mapping segment id -> category id, got {type(segments).__name__}")
+        pos = self._cat_pos
         try:
-            id_ints = [as_int(x, "segment id") for x in ids]
             cat_index = [pos[c] for c in cats]
-        except (RLETypeError, KeyError, TypeError):
+        except (KeyError, TypeError):
             self._table_error(ids, cats, role, where)
-            raise   # not reached
-        if len(set(id_ints)) != len(id_ints) or 0 in id_ints or min(id_ints, default=1) < 0:
+            raise   # not reached: the check names the problem
+        if not all(type(x) is int for x in ids) or len(set(ids)) != len(ids) or \
+                (ids and min(ids) <= 0):
             self._table_error(ids, cats, role, where)
+            ids = [int(x) for x in ids]   # numpy integers
         area_arr = None
-        if have_area and len(areas) == len(ids):
+        if areas is not None and None not in areas:
             try:
                 area_arr = np.array(areas, dtype=np.float64)
             except (TypeError, ValueError):
                 raise RLEValueError(f"{where}{role} segment areas must be numbers") from None
-        return _Segments(id_ints, np.array(cat_index, dtype=np.intp),
-                         np.array(crowd, dtype=bool), area_arr, [0])
+        return _Segments(ids, np.array(cat_index, dtype=np.uint32),
+                         np.array(crowd if crowd is not None else [False] * len(ids),
+                                  dtype=np.uint8), area_arr, [0])
 
     def _table_error(self, ids: list[Any], cats: list[Any], role: str, where: str) -> None:
         seen: set[int] = set()
@@ -365,7 +363,7 @@ class PanopticEvaluator:
             ids.append(lab)
             cats.append(p)
             crowd.append(role == "gt" and inst == 0 and self._isthing[p])
-        return _Segments(ids, np.array(cats, dtype=np.intp), np.array(crowd, dtype=bool),
+        return _Segments(ids, np.array(cats, dtype=np.uint32), np.array(crowd, dtype=np.uint8),
                          None, void)
 
     # -- adding images -----------------------------------------------------------
@@ -395,15 +393,18 @@ class PanopticEvaluator:
         """
         where = f"image {image_id}: " if image_id is not None else \
             f"image #{self._n_images}: "
-        g, counts_g = map_runs(gt, "gt")
-        p, counts_p = map_runs(pred, "pred")
-        check_same_shape(g, p, where)
+        pred_runs: Runs | None = None
         if self._divisor is not None:
             if gt_segments is not None or pred_segments is not None:
                 raise RLEValueError("with label_divisor the segments come from the maps; "
                                     "give no segment tables")
+            g, counts_g = map_runs(gt, "gt")
+            p, counts_p = map_runs(pred, "pred")
+            check_same_shape(g, p, where)
             gs = self._divisor_table(g, "gt", where)
             ps = self._divisor_table(p, "pred", where)
+            rows, cols, inter = self._pairs(g, counts_g, gs, p, counts_p, ps)
+            pred_runs = p
         else:
             if gt_segments is None or pred_segments is None:
                 raise RLEValueError("update needs gt_segments and pred_segments (segments_info "
@@ -411,82 +412,71 @@ class PanopticEvaluator:
                                     "evaluator with label_divisor")
             gs = self._table(gt_segments, "gt", where)
             ps = self._table(pred_segments, "pred", where)
-        stats = self._image(g, counts_g, gs, p, counts_p, ps, where)
-        self._tp += stats[0]
-        self._fp += stats[1]
-        self._fn += stats[2]
-        self._iou += stats[3]
+            ng, npr = len(gs.ids), len(ps.ids)
+            gid = np.array(gs.ids, dtype=np.uint64)
+            pid = np.array(ps.ids, dtype=np.uint64)
+            # two compact dicts: one C call parses both, maps ids to segments and pairs them
+            table = compact_pair(gt, pred,
+                                 lambda dt: GroupMap.for_segments(dt, gid, ng, ng + 1, ng + 2),
+                                 lambda dt: GroupMap.for_segments(dt, pid, npr, npr + 1, npr + 2))
+            if table is not None:
+                rows, cols, inter = table_triplets(table)
+            else:
+                g, counts_g = map_runs(gt, "gt")
+                p, counts_p = map_runs(pred, "pred")
+                check_same_shape(g, p, where)
+                rows, cols, inter = self._pairs(g, counts_g, gs, p, counts_p, ps)
+                pred_runs = p
+        self._rules(rows, cols, inter, gs, ps, where, lambda: (
+            pred_runs if pred_runs is not None else map_runs(pred, "pred")[0]))
         self._n_images += 1
 
-    def _image(self, g: Runs, counts_g: np.ndarray, gs: _Segments, p: Runs,
-               counts_p: np.ndarray, ps: _Segments, where: str) -> tuple[np.ndarray, ...]:
+    @staticmethod
+    def _pairs(g: Runs, counts_g: np.ndarray, gs: _Segments, p: Runs, counts_p: np.ndarray,
+               ps: _Segments) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The pair table's non-zero entries from runs (any forms). Rows: gt segments,
+        void, ids not in the table; columns: the same for the prediction."""
         ng, npr = len(gs.ids), len(ps.ids)
-        # rows: gt segments, void, ids in the map but not in the table
-        # columns: pred segments, void, ids in the map but not in the table
         index = index_dtype(max(ng, npr) + 2)
         gi = group_index(g.values, gs.ids + gs.void, list(range(ng)) + [ng] * len(gs.void),
                          ng + 1, index)
         pi = group_index(p.values, ps.ids + ps.void, list(range(npr)) + [npr] * len(ps.void),
                          npr + 1, index)
-        rows, cols, inter = pair_triplets(g, gi, counts_g, ng + 2, p, pi, counts_p, npr + 2)
-        pred_area = _sums(cols, inter, npr + 2)
-        if pred_area[npr + 1] > 0:
-            self._pred_not_listed(p, ps, where)
-        missing = np.flatnonzero(pred_area[:npr] == 0)
+        return pair_triplets(g, gi, counts_g, ng + 2, p, pi, counts_p, npr + 2)
+
+    def _rules(self, rows: np.ndarray, cols: np.ndarray, pixels: np.ndarray, gs: _Segments,
+               ps: _Segments, where: str, pred_runs: Callable[[], Runs]) -> None:
+        """panopticapi's rules on one image's pair table (C kernel ``pq_image``): adds its
+        per-category TP, FP, FN and IoU sums to the totals, or nothing on an error."""
+        try:
+            _core.pq_image(rows, cols, pixels, len(gs.ids), gs.cats, gs.crowd, gs.area,
+                           len(ps.ids), ps.cats, self._tp, self._fp, self._fn, self._iou)
+        except _core.CodecError as exc:
+            self._rules_error(exc, rows, cols, pixels, gs, ps, where, pred_runs)
+            raise   # not reached: the checks above name the problem
+
+    def _rules_error(self, exc: Any, rows: np.ndarray, cols: np.ndarray, pixels: np.ndarray,
+                     gs: _Segments, ps: _Segments, where: str,
+                     pred_runs: Callable[[], Runs]) -> None:
+        ng, npr = len(gs.ids), len(ps.ids)
+        if exc.args[0] == _core.ERR_VALUE_RANGE:
+            k = exc.args[2]
+            r, c = int(rows[k]), int(cols[k])
+            area = float(gs.area[r]) if gs.area is not None else float("nan")
+            raise RLEValueError(
+                f"{where}gt segment {gs.ids[r]} has area {area:g} in its table but "
+                f"{int(pixels[k])} pixels overlap pred segment {ps.ids[c]}; the IoU is "
+                f"undefined (ground-truth areas come from the table, as in panopticapi)")
+        area = np.zeros(npr + 2, dtype=np.uint64)
+        np.add.at(area, cols.astype(np.intp), pixels)
+        if area[npr + 1] > 0:
+            self._pred_not_listed(pred_runs(), ps, where)
+        missing = np.flatnonzero(area[:npr] == 0)
         if missing.size:
             listed = [ps.ids[j] for j in missing[:10].tolist()]
             raise RLEValueError(f"{where}pred segments {listed} are in segments_info but not "
                                 f"in the map" + ("" if missing.size <= 10 else
                                                 f" ({missing.size} in all)"))
-        if gs.area is None:
-            gt_area = _sums(rows, inter, ng + 2)[:ng]
-        else:
-            gt_area = gs.area
-        void_rows = rows == ng
-        void_p = _sums(cols[void_rows], inter[void_rows], npr + 2)
-        n_cat = len(self._cat_ids)
-
-        # matches: same category, non-crowd gt, IoU > 0.5 (every such pair, as panopticapi)
-        cand = (rows < ng) & (cols < npr)
-        r, c, i = rows[cand], cols[cand], inter[cand]
-        keep = (gs.cats[r] == ps.cats[c]) & ~gs.crowd[r]
-        r, c, i = r[keep], c[keep], i[keep]
-        union = pred_area[c] + gt_area[r] - i - void_p[c]
-        if (union <= 0).any():
-            k = int(np.flatnonzero(union <= 0)[0])
-            raise RLEValueError(
-                f"{where}gt segment {gs.ids[r[k]]} has area {float(gt_area[r[k]]):g} in its table but "
-                f"{int(i[k])} pixels overlap pred segment {ps.ids[c[k]]}; the IoU is undefined "
-                f"(ground-truth areas come from the table, as in panopticapi)")
-        iou = i / union
-        hit = iou > 0.5
-        matched_cats = gs.cats[r[hit]]
-        tp = np.bincount(matched_cats, minlength=n_cat)
-        iou_sum = _sums(matched_cats, iou[hit], n_cat)
-        gt_matched = np.zeros(ng, dtype=bool)
-        gt_matched[r[hit]] = True
-        pred_matched = np.zeros(npr, dtype=bool)
-        pred_matched[c[hit]] = True
-
-        # false negatives: unmatched non-crowd gt segments
-        fn = np.bincount(gs.cats[~gt_matched & ~gs.crowd], minlength=n_cat)
-
-        # false positives: unmatched predictions, unless more than half of their pixels lie
-        # in gt void plus the last crowd segment of their category
-        ignored = void_p[:npr].copy()
-        crowd_rows = np.flatnonzero(gs.crowd)
-        if crowd_rows.size:
-            crowd_of = np.full(n_cat, -1, dtype=np.intp)
-            for k in crowd_rows.tolist():   # in table order: the last one of a category counts
-                crowd_of[gs.cats[k]] = k
-            on_crowd = (rows < ng) & (cols < npr)
-            rr, cc, ii = rows[on_crowd], cols[on_crowd], inter[on_crowd]
-            sel = crowd_of[ps.cats[cc]] == rr
-            ignored += _sums(cc[sel], ii[sel], npr)
-        unmatched = ~pred_matched
-        counts = ignored[unmatched] / pred_area[:npr][unmatched] <= 0.5
-        fp = np.bincount(ps.cats[unmatched][counts], minlength=n_cat)
-        return tp, fp, fn, iou_sum
 
     def _pred_not_listed(self, p: Runs, ps: _Segments, where: str) -> None:
         _, labels, _ = label_sums(p)

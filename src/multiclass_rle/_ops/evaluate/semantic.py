@@ -16,17 +16,20 @@ agrees for IoU and Dice, and counts such a precision or recall as 0).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from ..._codec.errors import RLETypeError, RLEValueError
+from ..._codec.runs import Runs
 from .._common import as_int, label_list, label_sums, label_union
 from ._maps import (
+    GroupMap,
     byte_table,
     check_same_shape,
+    compact_pair,
     group_index,
     index_dtype,
     json_number,
@@ -316,7 +319,7 @@ class SemanticEvaluator:
         self._classes = classes
         n = len(classes)
         self._index = index_dtype(n + 2)
-        self._tables: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._tables: dict[str, Any] = {}
 
     def reset(self) -> None:
         """Forget every pair added (the classes given at construction stay)."""
@@ -353,18 +356,19 @@ class SemanticEvaluator:
         self._set_classes(classes)
         self._cm = cm
 
-    def _groups(self, runs_values: np.ndarray, role: str) -> np.ndarray:
-        """Group index per run. Rows (true): classes, then ignored, then unknown.
+    def _keys(self, role: str) -> tuple[list[int], list[int], int]:
+        """Group of each label. Rows (true): classes, then ignored, then unknown.
         Columns (pred): classes, then "no class"."""
         n = len(self._classes)
         keys = list(self._classes)
         groups = list(range(n))
         if role == "true":
-            keys += self._ignore
-            groups += [n] * len(self._ignore)
-            missing = n + 1
-        else:
-            missing = n
+            return keys + self._ignore, groups + [n] * len(self._ignore), n + 1
+        return keys, groups, n
+
+    def _groups(self, runs_values: np.ndarray, role: str) -> np.ndarray:
+        """Group index per run (one table lookup per run for 8-bit maps)."""
+        keys, groups, missing = self._keys(role)
         dt = runs_values.dtype
         if dt.itemsize == 1:
             cache_key = f"{role}:{dt.str}"
@@ -374,6 +378,17 @@ class SemanticEvaluator:
                                                              self._index)
             return np.take(table, runs_values.view(np.uint8))
         return group_index(runs_values, keys, groups, missing, self._index)
+
+    def _group_map(self, role: str, dtype: np.dtype) -> GroupMap:
+        """The same groups for the fused kernel, built once per dtype."""
+        cache_key = f"map:{role}:{dtype.str}"
+        gm = self._tables.get(cache_key)
+        if gm is None:
+            keys, groups, missing = self._keys(role)
+            n = len(self._classes)
+            gm = self._tables[cache_key] = GroupMap(dtype, keys, groups, missing,
+                                                    n + 2 if role == "true" else n + 1)
+        return gm
 
     # -- adding pairs ----------------------------------------------------------
     def update(self, true: Any, pred: Any) -> None:
@@ -385,36 +400,47 @@ class SemanticEvaluator:
         dimensions (a 3D volume is one sample). The pair is added entirely or
         (on an error) not at all.
         """
+        if self._fixed:
+            # two compact dicts: one C call parses, maps and pairs them
+            sums = compact_pair(true, pred, lambda dt: self._group_map("true", dt),
+                                lambda dt: self._group_map("pred", dt))
+            if sums is not None:
+                self._take(sums, lambda: map_runs(true, "true")[0])
+                return
         t, counts_t = map_runs(true, "true")
         p, counts_p = map_runs(pred, "pred")
         check_same_shape(t, p)
         if not self._fixed:
             seen = [x for x in label_union(t, p) if x not in self._ignore_set]
             if any(x not in self._classes for x in seen):
-                # discovered classes are sorted; a failed update must not keep them
-                before = (self._classes, self._cm)
+                # the classes found so far grow; a failed update must not keep new ones
+                classes, cm = self._classes, self._cm
                 self._grow(seen)
                 try:
                     self._add(t, counts_t, p, counts_p)
                 except BaseException:
-                    self._set_classes(before[0])
-                    self._cm = before[1]
+                    self._set_classes(classes)
+                    self._cm = cm
                     raise
                 return
         self._add(t, counts_t, p, counts_p)
 
-    def _add(self, t: Any, counts_t: np.ndarray, p: Any, counts_p: np.ndarray) -> None:
+    def _add(self, t: Runs, counts_t: np.ndarray, p: Runs, counts_p: np.ndarray) -> None:
         n = len(self._classes)
         ti = self._groups(t.values, "true")
         pi = self._groups(p.values, "pred")
-        sums = pair_matrix(t, ti, counts_t, n + 2, p, pi, counts_p, n + 1)
+        self._take(pair_matrix(t, ti, counts_t, n + 2, p, pi, counts_p, n + 1), lambda: t)
+
+    def _take(self, sums: np.ndarray, true_runs: Callable[[], Runs]) -> None:
+        """Add one pair's ``(n + 2, n + 1)`` table (rows: classes, ignored, unknown)."""
+        n = len(self._classes)
         if sums[n + 1].any():
-            self._unknown_true(t)
+            self._unknown_true(true_runs())
         np.add(self._cm, sums[:n], out=self._cm, casting="unsafe")   # counts < 2**63
         self._ignored += int(sums[n].sum())
         self._n_images += 1
 
-    def _unknown_true(self, t: Any) -> None:
+    def _unknown_true(self, t: Runs) -> None:
         _, labels, pixels = label_sums(t)
         known = set(self._classes) | self._ignore_set
         bad = [(int(x), int(c)) for x, c in zip(labels.tolist(), pixels.tolist())
