@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
@@ -66,6 +67,26 @@ class Pool:
             self.executor.submit(_run_chunk, fn, args, chunk) for chunk in chunks]
         for fut in futures:
             yield from fut.result()
+
+
+    def stream(self, fn: Callable[..., Any], tasks: Iterable[Any], args: tuple[Any, ...] = (),
+               *, window: int | None = None) -> Iterator[Any]:
+        """``fn(task, *args)`` of each task, in task order, with at most ``window``
+        (default 2 x jobs) tasks in flight: for a long or lazy iterable of tasks
+        with small results, memory stays bounded whatever its length."""
+        if self.jobs <= 1:
+            for task in tasks:
+                yield fn(task, *args)
+            return
+        self.executor = ProcessPoolExecutor(max_workers=self.jobs, mp_context=_mp_context())
+        pending: deque[Future[Any]] = deque()
+        limit = window or 2 * self.jobs
+        for task in tasks:
+            pending.append(self.executor.submit(fn, task, *args))
+            if len(pending) >= limit:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def _chunks(tasks: Sequence[Any], jobs: int, weights: Sequence[int] | None

@@ -232,9 +232,10 @@ class PanopticEvaluator:
         Without it, :meth:`update` needs segment tables.
     void_label : int, optional
         With ``label_divisor``: the category value that means void (e.g. 255
-        for panoptic-deeplab, whose void id is ``255 * label_divisor``). Ground-
-        truth ids of categories not in ``categories`` are void as well (as in
-        panopticapi's Cityscapes converter); predicted ones are an error.
+        for panoptic-deeplab, whose void id is ``255 * label_divisor``). Id 0
+        is void too unless 0 is a category id, and ground-truth ids of
+        categories not in ``categories`` are void (as in panopticapi's
+        Cityscapes converter); predicted ones are an error.
 
     Examples
     --------
@@ -348,7 +349,7 @@ class PanopticEvaluator:
         for lab in labels.tolist():
             lab = int(lab)
             cat, inst = divmod(lab, d)
-            if cat == self._void_label:
+            if cat == self._void_label or (lab == 0 and 0 not in self._cat_pos):
                 void.append(lab)
                 continue
             p = self._cat_pos.get(cat)
