@@ -159,6 +159,29 @@ def test_parquet_sources(tmp_path, capsys):
 # panoptic
 
 
+@pytest.mark.parametrize("inflate", ["libdeflate", "zlib"])
+def test_rgb_png_reader_with_and_without_libdeflate(tmp_path, monkeypatch, inflate):
+    """The optional libdeflate path reads the same ids and refuses the same broken files."""
+    from multiclass_rle._integrations import png
+
+    if inflate == "libdeflate":
+        pytest.importorskip("deflate")
+        monkeypatch.setattr(png, "_LIBDEFLATE", None)
+    else:
+        monkeypatch.setattr(png, "_LIBDEFLATE", False)
+    ids = (np.arange(37 * 53, dtype=np.uint32).reshape(37, 53) * 7919) % (1 << 24)
+    ids[5:20, 3:40] = 123456
+    Image.fromarray(rgb(ids)).save(tmp_path / "a.png")
+    data = (tmp_path / "a.png").read_bytes()
+    assert np.array_equal(png.read_label_png(data, rgb_ids=True), ids)
+    assert png._LIBDEFLATE is not None   # looked up once
+    # corrupt image data: the zlib path names the problem either way
+    start = data.index(b"IDAT") + 4
+    bad = data[:start + 10] + bytes([data[start + 10] ^ 0xFF]) + data[start + 11:]
+    with pytest.raises(png.PNGError):
+        png.read_label_png(bad, rgb_ids=True)
+
+
 CATS = [{"id": 1, "name": "person", "isthing": 1}, {"id": 2, "name": "car", "isthing": 1},
         {"id": 3, "name": "sky", "isthing": 0}]
 

@@ -69,12 +69,23 @@ def index_dtype(n_groups: int) -> np.dtype:
 def byte_table(dtype: np.dtype, keys: Sequence[int], groups: Sequence[int], missing: int,
                index: np.dtype) -> np.ndarray:
     """256-entry table: byte pattern of a value of an 8-bit ``dtype`` -> its group."""
-    lo, hi = value_range(dtype)
+    lo, hi = _range(dtype)
     table = np.full(256, missing, dtype=index)
     for key, group in zip(keys, groups):
         if lo <= key <= hi:
             table[key & 0xFF] = group
     return table
+
+
+_RANGES: dict[np.dtype, tuple[int, int]] = {}
+
+
+def _range(dtype: np.dtype) -> tuple[int, int]:
+    """``value_range`` of a label dtype, remembered (np.iinfo costs microseconds a call)."""
+    got = _RANGES.get(dtype)
+    if got is None:
+        got = _RANGES[dtype] = value_range(dtype)
+    return got
 
 
 def group_index(values: np.ndarray, keys: Sequence[int], groups: Sequence[int], missing: int,
@@ -89,12 +100,15 @@ def group_index(values: np.ndarray, keys: Sequence[int], groups: Sequence[int], 
         if table is None:
             table = byte_table(values.dtype, keys, groups, missing, index)
         return np.take(table, values.view(np.uint8))
-    lo, hi = value_range(values.dtype)
-    pairs = sorted((k, g) for k, g in zip(keys, groups) if lo <= k <= hi)
+    lo, hi = _range(values.dtype)
+    pairs = [(k, g) for k, g in zip(keys, groups) if lo <= k <= hi]
     if not pairs:
         return np.full(values.shape[0], missing, dtype=index)
-    sorted_keys = np.array([k for k, _ in pairs], dtype=values.dtype)
-    sorted_groups = np.array([g for _, g in pairs] + [missing], dtype=index)
+    key_arr = np.array([k for k, _ in pairs], dtype=values.dtype)
+    order = np.argsort(key_arr, kind="stable")
+    sorted_keys = key_arr[order]
+    sorted_groups = np.append(np.array([g for _, g in pairs], dtype=index)[order],
+                              np.array([missing], dtype=index))
     pos = np.searchsorted(sorted_keys, values)
     last = sorted_keys.shape[0] - 1
     hit = sorted_keys[np.minimum(pos, last)] == values
@@ -143,7 +157,7 @@ class GroupMap:
 
     def __init__(self, dtype: np.dtype, keys: Sequence[int], groups: Sequence[int], missing: int,
                  n_groups: int) -> None:
-        lo, hi = value_range(dtype)
+        lo, hi = _range(dtype)
         pairs = sorted(((k if k >= 0 else k + 2**64), g) for k, g in zip(keys, groups)
                        if lo <= k <= hi)
         small = [(k, g) for k, g in pairs if k < _TABLE_LIMIT]
