@@ -44,29 +44,6 @@ static uint64_t label(uint8_t b, size_t E, mcrle_kind kind, int raw8, fz_in *in)
     return v;
 }
 
-static void encoded_map(fz_in *in, size_t total, size_t E, mcrle_kind kind, fz_map *m)
-{
-    uint64_t *vals = (uint64_t *)fz_malloc(total * sizeof(uint64_t));
-    uint64_t *cnts = (uint64_t *)fz_malloc(total * sizeof(uint64_t));
-    size_t n = 0, i = 0;
-    while (i < total) {
-        uint8_t b = fz_u8(in);
-        size_t rep = 1u + (b >> 3);
-        if (rep > total - i) rep = total - i;
-        uint64_t v = label(b, E, kind, 0, in);
-        if (n && vals[n - 1] == v) cnts[n - 1] += rep;
-        else { vals[n] = v; cnts[n] = rep; n++; }
-        i += rep;
-    }
-    size_t cap = mcrle_string_bound(n) + 2;
-    m->v = (char *)fz_malloc(cap);
-    m->c = (char *)fz_malloc(cap);
-    FZ_ASSERT(mcrle_string_encode(vals, n, 2, m->v, cap, &m->vl) == MCRLE_OK);
-    FZ_ASSERT(mcrle_string_encode(cnts, n, 3, m->c, cap, &m->cl) == MCRLE_OK);
-    free(vals);
-    free(cnts);
-}
-
 static char *raw_string(fz_in *in, size_t len, size_t *out_len)
 {
     if (len > in->n) len = in->n;
@@ -115,9 +92,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fz_in in = {data, size};
     uint8_t b0 = fz_u8(&in);
     size_t E = fz_elem_size(b0);
-    unsigned kb = (b0 >> 2) & 3u;
-    mcrle_kind kind = kb == 1 ? MCRLE_KIND_SIGNED
-                    : (kb == 0 && E == 1) ? MCRLE_KIND_BOOL : MCRLE_KIND_UNSIGNED;
+    mcrle_kind kind = fz_kind(b0, E);
     int raw = (b0 >> 4) & 1, mutate = (b0 >> 5) & 1, no_info = (b0 >> 6) & 1;
     size_t tlen = fz_u8(&in) % 40;
     uint8_t b2 = fz_u8(&in), b3 = fz_u8(&in);
@@ -150,18 +125,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         B.v = raw_string(&in, l2, &B.vl);
         B.c = raw_string(&in, in.n, &B.cl);
     } else {
-        encoded_map(&in, total, E, kind, &A);
-        encoded_map(&in, total, E, kind, &B);
+        int sx = kind == MCRLE_KIND_SIGNED;   /* signed values as the strings store them */
+        fz_data_strings(&in, total, E, kind, sx, &A.v, &A.vl, &A.c, &A.cl);
+        fz_data_strings(&in, total, E, kind, sx, &B.v, &B.vl, &B.c, &B.cl);
         if (mutate) {
             uint8_t m0 = fz_u8(&in), m1 = fz_u8(&in), m2 = fz_u8(&in);
             fz_map *M = (m0 & 2) ? &B : &A;
-            char *s = (m0 & 1) ? M->c : M->v;
-            size_t *len = (m0 & 1) ? &M->cl : &M->vl;
-            unsigned what = (m0 >> 2) % 3;
-            size_t at = *len ? ((size_t)m1 * 256 + m2) % *len : 0;
-            if (what == 0 && *len) s[at] = (char)(m2 % 2 ? 48 + (m1 & 63) : m1);
-            else if (what == 1) *len = at;
-            else s[(*len)++] = (char)(48 + (m1 & 63));   /* room: the bound + 2 */
+            /* bit 1 picks the map: the mutation itself reads m0 >> 2 as fz_mutate's m0 */
+            fz_mutate(M->v, &M->vl, M->c, &M->cl, (uint8_t)(((m0 >> 2) << 1) | (m0 & 1)), m1, m2);
         }
     }
 

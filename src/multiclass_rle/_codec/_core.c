@@ -589,6 +589,19 @@ done:
     return result;
 }
 
+/* CodecError of a pair kernel: B's problems are MCRLE_PAIR_B higher, named as A's. */
+static void raise_pair_result(mcrle_result r, const mcrle_error_info *info)
+{
+    PyObject *a = Py_BuildValue("(isnK)", (int)r, r >= MCRLE_PAIR_B ?
+                                mcrle_result_name((mcrle_result)(r - MCRLE_PAIR_B)) :
+                                mcrle_result_name(r), (Py_ssize_t)info->index,
+                                (unsigned long long)info->sum);
+    if (a) {
+        PyErr_SetObject(CodecError, a);
+        Py_DECREF(a);
+    }
+}
+
 PyDoc_STRVAR(pair_sums_compact_doc,
 "pair_sums_compact(values_a, counts_a, map_a, values_b, counts_b, map_b, size, sums)\n"
 "    -> None\n\n"
@@ -660,17 +673,7 @@ static PyObject *py_pair_sums_compact(PyObject *self, PyObject *args)
     r = mcrle_pair_sums_compact(sva, (size_t)lva, sca, (size_t)lca, &ga, svb, (size_t)lvb, scb,
                                 (size_t)lcb, &gb, (uint64_t)size, (uint64_t *)bs.buf, &info);
     Py_END_ALLOW_THREADS
-    if (r != MCRLE_OK) {
-        PyObject *a = Py_BuildValue("(isnK)", (int)r, r >= MCRLE_PAIR_B ?
-                                    mcrle_result_name((mcrle_result)(r - MCRLE_PAIR_B)) :
-                                    mcrle_result_name(r), (Py_ssize_t)info.index,
-                                    (unsigned long long)info.sum);
-        if (a) {
-            PyErr_SetObject(CodecError, a);
-            Py_DECREF(a);
-        }
-        goto done;
-    }
+    if (r != MCRLE_OK) { raise_pair_result(r, &info); goto done; }
     result = Py_NewRef(Py_None);
 done:
     for (int k = 0; k < 3; k++) {
@@ -827,17 +830,7 @@ static PyObject *py_pair_sums(PyObject *self, PyObject *args)
                         (const uint64_t *)cb.buf, (size_t)n_b, (size_t)nb_groups,
                         (size_t)index_size, (uint64_t)size, (uint64_t *)bs.buf, &info);
     Py_END_ALLOW_THREADS
-    if (r != MCRLE_OK) {
-        PyObject *a = Py_BuildValue("(isnK)", (int)r, r >= MCRLE_PAIR_B ?
-                                    mcrle_result_name((mcrle_result)(r - MCRLE_PAIR_B)) :
-                                    mcrle_result_name(r), (Py_ssize_t)info.index,
-                                    (unsigned long long)info.sum);
-        if (a) {
-            PyErr_SetObject(CodecError, a);
-            Py_DECREF(a);
-        }
-        goto done;
-    }
+    if (r != MCRLE_OK) { raise_pair_result(r, &info); goto done; }
     result = Py_NewRef(Py_None);
 done:
     PyBuffer_Release(&ia);

@@ -113,15 +113,19 @@ def _read_panoptic_png(path: str) -> np.ndarray:
     return ids
 
 
+def _read_json(path: str, what: str) -> Any:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{what}: cannot read as JSON ({exc})") from None
+
+
 def _panoptic_json(path: str) -> dict[str, Any] | None:
     """The JSON of a COCO panoptic set, or None if ``path`` is no such JSON file."""
     if not path.lower().endswith(".json") or not os.path.isfile(path):
         return None
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"{path}: cannot read as JSON ({exc})") from None
+    data = _read_json(path, path)
     anns = data.get("annotations") if isinstance(data, dict) else None
     if not isinstance(anns, list) or not all(
             isinstance(a, dict) and "segments_info" in a for a in anns[:1]):
@@ -362,11 +366,7 @@ def _int_list(text: str | None, what: str) -> tuple[int, ...] | None:
 def _categories(path: str | None) -> list[dict[str, Any]] | None:
     if path is None:
         return None
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"--categories {path}: cannot read ({exc})") from None
+    data = _read_json(path, f"--categories {path}")
     if isinstance(data, dict) and isinstance(data.get("categories"), list):
         data = data["categories"]
     if not isinstance(data, list) or not all(isinstance(c, dict) and "id" in c for c in data):

@@ -17,13 +17,14 @@ import numpy as np
 
 from ..._codec import _core
 from ..._codec.dtypes import value_range
-from ..._codec.errors import RLEError, RLEValueError
+from ..._codec.errors import RLEError, RLETypeError, RLEValueError
 from ..._codec.forms import compact
 from ..._codec.runs import U64, Runs, encode_runs
 from .._common import checked_ends, is_byte_label, runs_for_kernel
 
 __all__ = ["map_runs", "check_same_shape", "index_dtype", "group_index", "pair_matrix",
-           "pair_triplets", "table_triplets", "GroupMap", "compact_pair", "nan_mean", "json_number"]
+           "pair_triplets", "table_triplets", "GroupMap", "compact_pair", "set_frozen",
+           "STATE_VERSION", "check_state", "nan_mean", "json_number"]
 
 
 def _is_tensor(x: Any) -> bool:
@@ -242,6 +243,26 @@ def table_triplets(table: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     """``(rows, cols, pixels)`` of the non-zero entries of a dense pair table."""
     rows, cols = np.nonzero(table)
     return rows.astype(np.uint32), cols.astype(np.uint32), table[rows, cols]
+
+
+def set_frozen(obj: Any, values: dict[str, np.ndarray]) -> None:
+    """Set the computed arrays of a frozen result dataclass, read-only."""
+    for name, value in values.items():
+        value.flags.writeable = False
+        object.__setattr__(obj, name, value)
+
+
+#: The version of the evaluators' ``state()`` that this version reads and writes
+STATE_VERSION = 1
+
+
+def check_state(state: Any, kind: str) -> None:
+    """Refuse anything but the ``state()`` of the evaluator ``kind`` (e.g. 'SemanticEvaluator')."""
+    if not isinstance(state, Mapping) or state.get("kind") != f"multiclass_rle.{kind}":
+        raise RLETypeError(f"not a {kind} or its state()")
+    if state.get("version") != STATE_VERSION:
+        raise RLEValueError(f"state version {state.get('version')!r} is not {STATE_VERSION}, "
+                            f"the one this version reads")
 
 
 def nan_mean(x: np.ndarray) -> float:

@@ -29,22 +29,23 @@ from ..._codec.errors import RLETypeError, RLEValueError
 from ..._codec.runs import Runs
 from .._common import as_int, label_sums
 from ._maps import (
+    STATE_VERSION,
     GroupMap,
     check_same_shape,
+    check_state,
     compact_pair,
     group_index,
     index_dtype,
     json_number,
     map_runs,
     pair_triplets,
+    set_frozen,
     table_triplets,
 )
 from ._table import format_table, percent
 
 __all__ = ["PanopticEvaluator", "PanopticResult"]
 
-_STATE_KIND = "multiclass_rle.PanopticEvaluator"
-_STATE_VERSION = 1
 _GROUPS = (("All", None), ("Things", True), ("Stuff", False))
 
 
@@ -98,9 +99,7 @@ class PanopticResult:
         np.divide(tp, den, out=rq, where=seen)
         sq[seen] = 0.0
         np.divide(iou, tp, out=sq, where=seen & (tp > 0))
-        for name, value in (("pq", pq), ("sq", sq), ("rq", rq)):
-            value.flags.writeable = False
-            object.__setattr__(self, name, value)
+        set_frozen(self, {"pq": pq, "sq": sq, "rq": rq})
 
     def group(self, name: str = "All") -> dict[str, float]:
         """``{'pq', 'sq', 'rq', 'n'}`` of ``'All'``, ``'Things'`` or ``'Stuff'``.
@@ -496,7 +495,7 @@ class PanopticEvaluator:
 
     def state(self) -> dict[str, Any]:
         """The accumulated totals as JSON-safe values (for :meth:`merge`, :meth:`from_state`)."""
-        return {"kind": _STATE_KIND, "version": _STATE_VERSION,
+        return {"kind": "multiclass_rle.PanopticEvaluator", "version": STATE_VERSION,
                 "categories": [{"id": c, "name": n, "isthing": int(t)} for c, n, t in
                                zip(self._cat_ids, self._names, self._isthing)],
                 "label_divisor": self._divisor, "void_label": self._void_label,
@@ -506,11 +505,7 @@ class PanopticEvaluator:
     @classmethod
     def from_state(cls, state: Mapping[str, Any]) -> PanopticEvaluator:
         """An evaluator holding the totals of :meth:`state`."""
-        if not isinstance(state, Mapping) or state.get("kind") != _STATE_KIND:
-            raise RLETypeError("not the state() of a PanopticEvaluator")
-        if state.get("version") != _STATE_VERSION:
-            raise RLEValueError(f"state version {state.get('version')!r} is not "
-                                f"{_STATE_VERSION}, the one this version reads")
+        check_state(state, "PanopticEvaluator")
         ev = cls(state["categories"], label_divisor=state.get("label_divisor"),
                  void_label=state.get("void_label"))
         n = len(ev._cat_ids)

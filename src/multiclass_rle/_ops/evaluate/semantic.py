@@ -28,7 +28,9 @@ from .._common import as_int, label_list, label_sums, label_union
 from ._maps import (
     GroupMap,
     byte_table,
+    STATE_VERSION,
     check_same_shape,
+    check_state,
     compact_pair,
     group_index,
     index_dtype,
@@ -36,13 +38,12 @@ from ._maps import (
     map_runs,
     nan_mean,
     pair_matrix,
+    set_frozen,
 )
 from ._table import format_table, percent
 
 __all__ = ["SemanticEvaluator", "SemanticResult"]
 
-_STATE_KIND = "multiclass_rle.SemanticEvaluator"
-_STATE_VERSION = 1
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -123,9 +124,7 @@ class SemanticResult:
             "precision": _ratio(tp, pred),
             "recall": _ratio(tp, gt),
         }
-        for name, value in values.items():
-            value.flags.writeable = False
-            object.__setattr__(self, name, value)
+        set_frozen(self, values)
 
     @property
     def accuracy(self) -> np.ndarray:
@@ -485,7 +484,7 @@ class SemanticEvaluator:
         ``torch.distributed.all_gather_object``) and merge on one of them.
         """
         return {
-            "kind": _STATE_KIND, "version": _STATE_VERSION,
+            "kind": "multiclass_rle.SemanticEvaluator", "version": STATE_VERSION,
             "labels": list(self._classes), "fixed": self._fixed, "by_value": self._by_value,
             "ignore_index": list(self._ignore),
             "class_names": (None if self._class_names is None else
@@ -499,7 +498,7 @@ class SemanticEvaluator:
     @classmethod
     def from_state(cls, state: Mapping[str, Any]) -> SemanticEvaluator:
         """An evaluator holding the totals of :meth:`state`."""
-        _check_state(state)
+        check_state(state, "SemanticEvaluator")
         names = state.get("class_names")
         if isinstance(names, Mapping):
             names = {int(k): v for k, v in names.items()}
@@ -558,12 +557,3 @@ def _first_difference(a: Sequence[int], b: Sequence[int]) -> str:
         if x != y:
             return f"position {i}: {x} vs {y}"
     return f"position {min(len(a), len(b))}"
-
-
-def _check_state(state: Any) -> None:
-    if not isinstance(state, Mapping) or state.get("kind") != _STATE_KIND:
-        raise RLETypeError("not the state() of a SemanticEvaluator")
-    if state.get("version") != _STATE_VERSION:
-        raise RLEValueError(f"state version {state.get('version')!r} is not "
-                            f"{_STATE_VERSION}, the one this version reads")
-

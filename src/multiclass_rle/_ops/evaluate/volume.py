@@ -21,7 +21,17 @@ import numpy as np
 
 from ..._codec.errors import RLETypeError, RLEValueError
 from .._common import as_int, label_list, label_union
-from ._maps import check_same_shape, group_index, index_dtype, json_number, map_runs, pair_matrix
+from ._maps import (
+    STATE_VERSION,
+    check_same_shape,
+    check_state,
+    group_index,
+    index_dtype,
+    json_number,
+    map_runs,
+    pair_matrix,
+    set_frozen,
+)
 from ._table import format_table, number
 
 __all__ = ["VolumeEvaluator", "VolumeResult", "volume_metrics"]
@@ -96,9 +106,7 @@ class VolumeResult:
             "volume_difference": diff * self.voxel_volume[:, None],
             "relative_volume_difference": _ratio(diff, t.astype(np.float64), np.nan),
         }
-        for name, value in values.items():
-            value.flags.writeable = False
-            object.__setattr__(self, name, value)
+        set_frozen(self, values)
 
     def per_label(self) -> dict[str, np.ndarray]:
         """Means over cases per label (NaN left out), standard deviations and counts.
@@ -292,7 +300,7 @@ class VolumeEvaluator:
 
     def state(self) -> dict[str, Any]:
         """The cases collected, as JSON-safe values (for :meth:`merge`)."""
-        return {"kind": "multiclass_rle.VolumeEvaluator", "version": 1,
+        return {"kind": "multiclass_rle.VolumeEvaluator", "version": STATE_VERSION,
                 "labels": list(self._labels), "fixed": self._fixed,
                 "background": self._background, "ignore_index": self._ignore,
                 "empty_score": self._empty if np.isfinite(self._empty) else None,
@@ -303,10 +311,7 @@ class VolumeEvaluator:
         """Append another evaluator's cases (or its :meth:`state`); returns self."""
         if isinstance(other, VolumeEvaluator):
             other = other.state()
-        if not isinstance(other, Mapping) or other.get("kind") != "multiclass_rle.VolumeEvaluator":
-            raise RLETypeError("not a VolumeEvaluator or its state()")
-        if other.get("version") != 1:
-            raise RLEValueError(f"state version {other.get('version')!r} is not 1")
+        check_state(other, "VolumeEvaluator")
         if (other["background"], other["ignore_index"]) != (self._background, self._ignore):
             raise RLEValueError("cannot merge: background or ignore_index differ")
         if self._fixed and list(other["labels"]) != self._labels:
