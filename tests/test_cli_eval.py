@@ -175,11 +175,22 @@ def test_rgb_png_reader_with_and_without_libdeflate(tmp_path, monkeypatch, infla
     data = (tmp_path / "a.png").read_bytes()
     assert np.array_equal(png.read_label_png(data, rgb_ids=True), ids)
     assert png._LIBDEFLATE is not None   # looked up once
-    # corrupt image data: the zlib path names the problem either way
-    start = data.index(b"IDAT") + 4
-    bad = data[:start + 10] + bytes([data[start + 10] ^ 0xFF]) + data[start + 11:]
-    with pytest.raises(png.PNGError):
-        png.read_label_png(bad, rgb_ids=True)
+    # image data that inflates to too little or is not deflate at all (CRCs valid):
+    # zlib's path names the problem either way
+    import struct
+    import zlib
+
+    at = data.index(b"IDAT") - 4
+    (length,) = struct.unpack(">I", data[at:at + 4])
+    raw = zlib.decompress(data[at + 8:at + 8 + length])
+    for body, message in ((zlib.compress(raw[:-7]), "truncated image data"),
+                          (zlib.compress(raw + b"\0" * 9), "more image data"),
+                          (b"\x78\x9c" + b"\xff" * 40, "corrupt image data")):
+        chunk = struct.pack(">I", len(body)) + b"IDAT" + body + \
+            struct.pack(">I", zlib.crc32(b"IDAT" + body))
+        bad = data[:at] + chunk + data[at + 12 + length:]
+        with pytest.raises(png.PNGError, match=message):
+            png.read_label_png(bad, rgb_ids=True)
 
 
 CATS = [{"id": 1, "name": "person", "isthing": 1}, {"id": 2, "name": "car", "isthing": 1},
