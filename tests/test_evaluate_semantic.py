@@ -388,6 +388,14 @@ def test_compact_dicts_of_other_shapes_and_dtypes():
     ev.update(mcr.encode(t), mcr.encode(p))
     cm, ignored = reference([(t, p)], [-3, 0, 7, 300], ignore=[-1])
     assert_matches(ev.compute(), cm, ignored)
+    # labels past the kernel's lookup table (a cached binary search), uint16 ignore 65535
+    big = mcr.SemanticEvaluator(labels=[0, 5000, 40000], ignore_index=65535)
+    tb = np.array([[0, 5000, 40000, 65535], [40000, 40000, 5000, 7]], np.uint16)
+    pb = np.array([[0, 40000, 40000, 0], [65535, 40000, 5000, 7]], np.uint16)
+    tb[1, 3] = 0
+    big.update(mcr.encode(tb), mcr.encode(pb))
+    cm, ignored = reference([(tb, pb)], [0, 5000, 40000], ignore=[65535])
+    assert_matches(big.compute(), cm, ignored)
     with pytest.raises(mcr.RLEValueError, match=r"true has size \[2, 3\] but pred has size \[3, 2\]"):
         ev.update(mcr.encode(t), mcr.encode(p.reshape(3, 2)))
 

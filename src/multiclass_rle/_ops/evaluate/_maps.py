@@ -142,15 +142,17 @@ def pair_matrix(true: Runs, ti: np.ndarray, counts_t: np.ndarray, n_true: int,
 #: Largest dense pair table (entries) before the sparse path takes over: 32 MB
 DENSE_LIMIT = 1 << 22
 
-#: Values below this are looked up in a table by the fused kernel, others by binary search
-_TABLE_LIMIT = 1 << 16
+#: Values below this are looked up in a table by the fused kernel, others by a cached binary
+#: search: the kernel checks every table entry on each call, so a label like 65535 (an
+#: ignore value of uint16 maps) must not make a table of 65,536 entries
+_TABLE_LIMIT = 1 << 12
 
 
 class GroupMap:
     """Labels -> groups for the fused kernel ``pair_sums_compact``, for one map dtype.
 
     ``keys[i]`` has group ``groups[i]``, every other value ``missing``;
-    ``n_groups`` bounds them all. Non-negative keys below 2**16 go into a
+    ``n_groups`` bounds them all. Non-negative keys below 4096 go into a
     lookup table, the rest (negative, large ids) into a sorted key array.
     """
 
