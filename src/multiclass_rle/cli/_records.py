@@ -31,6 +31,8 @@ class Record:
     rle: Any
     nbytes: int  # bytes the record takes in the file
     error: str | None = None
+    meta: dict[str, Any] | None = None  # what the source carried beside the map
+    datasets: dict[str, Any] | None = None  # dataset metadata (the file's first record)
 
 
 class RecordFormat:
@@ -45,7 +47,8 @@ class RecordFormat:
     suffix = ""
     description = ""
 
-    def payload(self, name: str, array: np.ndarray, verify: bool) -> tuple[Any, int]:
+    def payload(self, name: str, array: np.ndarray, verify: bool,
+                meta: dict[str, Any] | None = None) -> tuple[Any, int]:
         raise NotImplementedError
 
     def writer(self, stream: IO[bytes]) -> RecordWriter:
@@ -67,6 +70,9 @@ class RecordFormat:
 
 
 class RecordWriter:
+    #: dataset metadata, stored with the first record (set before the first write)
+    datasets: dict[str, Any] | None = None
+
     def write(self, name: str, payload: Any) -> None:
         raise NotImplementedError
 
@@ -88,12 +94,14 @@ def _verify(array: np.ndarray, rle: Any) -> None:
         raise VerifyError(f"--verify: decoded map differs from the input in {n} pixels")
 
 
-def json_line(name: str, rle: dict[str, Any]) -> str:
+def json_line(name: str, rle: dict[str, Any], meta: dict[str, Any] | None = None) -> str:
     """``json.dumps({"path": name, "rle": rle}, separators=(",", ":")) + "\\n"``, faster.
 
     The compact strings use the characters '0'..'o', of which only the
     backslash needs escaping in JSON; anything unexpected takes json.dumps.
     """
+    if meta:
+        return json.dumps({"path": name, "rle": rle, "meta": meta}, separators=(",", ":")) + "\n"
     values, counts, size, dtype = rle.get("values"), rle.get("counts"), rle["size"], rle["dtype"]
     if len(rle) == 4 and type(values) is str and type(counts) is str and dtype.isidentifier():
         return (f'{{"path":{json.dumps(name)},"rle":{{"size":[{",".join(map(str, size))}],'
@@ -109,8 +117,9 @@ class JsonLines(RecordFormat):
     suffix = ".jsonl"
     description = "JSON Lines, one {\"path\", \"rle\"} object per map"
 
-    def payload(self, name: str, array: np.ndarray, verify: bool) -> tuple[bytes, int]:
-        line = json_line(name, encode(array))
+    def payload(self, name: str, array: np.ndarray, verify: bool,
+                meta: dict[str, Any] | None = None) -> tuple[bytes, int]:
+        line = json_line(name, encode(array), meta)
         if verify:
             _verify(array, json.loads(line)["rle"])
         data = line.encode("ascii")
@@ -139,7 +148,9 @@ class JsonLines(RecordFormat):
                                  'a record must be an object with "path" (a string) '
                                  'and "rle" (an object)')
                     continue
-                yield Record(where, rec["path"], rec["rle"], len(line), None)
+                meta = rec.get("meta") if isinstance(rec.get("meta"), dict) else None
+                datasets = rec.get("datasets") if isinstance(rec.get("datasets"), dict) else None
+                yield Record(where, rec["path"], rec["rle"], len(line), None, meta, datasets)
 
 
 class PackedJsonLines(JsonLines):
@@ -153,8 +164,9 @@ class PackedJsonLines(JsonLines):
     name = "jsonl-packed"
     description = "JSON Lines of packed dicts (the bytes form in base64)"
 
-    def payload(self, name: str, array: np.ndarray, verify: bool) -> tuple[bytes, int]:
-        line = json_line(name, encode(array, packed=True))
+    def payload(self, name: str, array: np.ndarray, verify: bool,
+                meta: dict[str, Any] | None = None) -> tuple[bytes, int]:
+        line = json_line(name, encode(array, packed=True), meta)
         if verify:
             _verify(array, json.loads(line)["rle"])
         data = line.encode("ascii")
@@ -169,6 +181,11 @@ class _JsonLinesWriter(RecordWriter):
         self.stream = stream
 
     def write(self, name: str, payload: bytes) -> None:
+        if self.datasets:  # the first record carries the dataset metadata
+            rec = json.loads(payload)
+            rec["datasets"] = self.datasets
+            payload = (json.dumps(rec, separators=(",", ":")) + "\n").encode("ascii")
+            self.datasets = None
         self.stream.write(payload)
 
 
@@ -188,11 +205,12 @@ class BytesPack(RecordFormat):
     MAGIC = b"MCRLPACK"
     FOOTER = b"MCRLIDX1"
 
-    def payload(self, name: str, array: np.ndarray, verify: bool) -> tuple[bytes, int]:
+    def payload(self, name: str, array: np.ndarray, verify: bool,
+                meta: dict[str, Any] | None = None) -> tuple[Any, int]:
         data = encode_bytes(array)
         if verify:
             _verify(array, data)
-        return data, len(data)
+        return (data, meta) if meta else data, len(data)
 
     def writer(self, stream: IO[bytes]) -> RecordWriter:
         return _PackWriter(stream, self)
@@ -231,7 +249,9 @@ class BytesPack(RecordFormat):
                     yield Record(where, None, None, 0, "corrupt index entry")
                     continue
                 f.seek(offset)
-                yield Record(where, name, f.read(length), length, None)
+                meta = e.get("meta") if isinstance(e.get("meta"), dict) else None
+                datasets = e.get("datasets") if isinstance(e.get("datasets"), dict) else None
+                yield Record(where, name, f.read(length), length, None, meta, datasets)
 
 
 class _PackWriter(RecordWriter):
@@ -241,10 +261,17 @@ class _PackWriter(RecordWriter):
         self.entries: list[dict[str, Any]] = []
         stream.write(fmt.MAGIC)
 
-    def write(self, name: str, payload: bytes) -> None:
-        self.stream.write(payload)
-        self.entries.append({"path": name, "offset": self.offset, "length": len(payload)})
-        self.offset += len(payload)
+    def write(self, name: str, payload: Any) -> None:
+        data, meta = payload if isinstance(payload, tuple) else (payload, None)
+        self.stream.write(data)
+        entry: dict[str, Any] = {"path": name, "offset": self.offset, "length": len(data)}
+        if meta:
+            entry["meta"] = meta
+        if self.datasets:
+            entry["datasets"] = self.datasets
+            self.datasets = None
+        self.entries.append(entry)
+        self.offset += len(data)
 
     def close(self) -> None:
         index = json.dumps(self.entries, separators=(",", ":")).encode()
@@ -254,6 +281,24 @@ class _PackWriter(RecordWriter):
 
 FORMATS: dict[str, RecordFormat] = {"jsonl": JsonLines(), "jsonl-packed": PackedJsonLines(),
                                      "bytes": BytesPack()}
+
+#: ``--format auto``: the output's name ending chooses; each is the smallest form of its
+#: kind (JSON text: packed dicts; anything else: the binary pack)
+_BY_SUFFIX = {".jsonl": "jsonl-packed", ".ndjson": "jsonl-packed", ".json": "jsonl-packed",
+              ".mcrlpack": "bytes"}
+
+
+def format_for_output(name: str, output: str) -> RecordFormat:
+    """The record format ``--format NAME`` asks for; ``auto`` chooses from ``output``."""
+    if name != "auto":
+        return FORMATS[name]
+    if output == "-":
+        return FORMATS["jsonl-packed"]
+    low = output.lower()
+    for suffix, fmt in _BY_SUFFIX.items():
+        if low.endswith(suffix):
+            return FORMATS[fmt]
+    return FORMATS["bytes"]
 
 
 def format_of_file(path: str) -> RecordFormat:
