@@ -75,7 +75,8 @@ def camvid(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def camvid_jsonl(camvid, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("enc") / "camvid.jsonl"
-    proc = run("encode", camvid, "-o", out, "-j", "2", "--verify", cwd=out.parent)
+    proc = run("encode", camvid, "-o", out, "-j", "2", "--verify", "--format", "jsonl",
+               cwd=out.parent)
     assert proc.returncode == 0, proc.stderr
     return out
 

@@ -9,13 +9,15 @@ dependency is imported only when that format is used.
 
 >>> import numpy as np, os, tempfile, multiclass_rle as mcr
 >>> d = tempfile.mkdtemp(); csv = os.path.join(d, "train.csv")
->>> _ = open(csv, "w").write("ImageId,EncodedPixels\\na.jpg,1 3 10 2\\n")
->>> [m] = mcr.read_labels(csv, shape=(4, 3))
+>>> with open(csv, "w") as f:
+...     _ = f.write("ImageId,EncodedPixels\\na.jpg,1 3 10 2\\n")
+>>> [m] = mcr.read_labels(csv, shape=(4, 3))     # pixels numbered down each column
 >>> m.name, m.array.tolist()
-('a.jpg', [[1, 0, 0], [1, 0, 0], [1, 0, 0], [0, 1, 1]])
+('a.jpg', [[1, 0, 0], [1, 0, 1], [1, 0, 1], [0, 0, 0]])
 >>> mcr.write_labels([m], os.path.join(d, "back.csv"), format="kaggle-csv")
 1
->>> open(os.path.join(d, "back.csv")).read() == open(csv).read()
+>>> with open(os.path.join(d, "back.csv")) as a, open(csv) as b:
+...     a.read() == b.read()
 True
 """
 
