@@ -155,7 +155,7 @@ def test_packed_json_lines(camvid, camvid_jsonl, tmp_path):
 
 def test_jobs_give_identical_output(camvid, camvid_jsonl, tmp_path):
     out1 = tmp_path / "j1.jsonl"
-    proc = run("encode", camvid, "-o", out1, "-j", "1", cwd=tmp_path)
+    proc = run("encode", camvid, "-o", out1, "-j", "1", "--format", "jsonl", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert out1.read_bytes() == camvid_jsonl.read_bytes()
 
