@@ -82,14 +82,15 @@ def read_task(task: Task, options: dict[str, Any] | None = None
     return FORMATS[task.format].read(task, dict(options or {}))
 
 
-def _folder_files(folder: str, fmt: Any) -> list[str]:
+def _folder_files(folder: str, fmt: Any, options: dict[str, Any]) -> list[str]:
     out = []
     for dirpath, dirnames, filenames in os.walk(folder):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         out += [os.path.join(dirpath, f) for f in sorted(filenames)
-                if not f.startswith(".") and f.lower().endswith(fmt.suffixes)]
+                if not f.startswith(".") and (f.endswith(fmt.suffixes)
+                                              or f.lower().endswith(fmt.suffixes))]
     if fmt.name == "cityscapes":
-        return fmt.select(out, {})
+        return fmt.select(out, options)
     return out
 
 
@@ -132,7 +133,7 @@ def read_labels(source: str | os.PathLike[str], format: str = "auto", **options:
         if format not in FORMATS:
             raise FormatError(path, f"unknown format {format!r} (one of {', '.join(FORMATS)})")
         paths = [(p, os.path.relpath(p, path).replace(os.sep, "/"))
-                 for p in _folder_files(path, FORMATS[format])]
+                 for p in _folder_files(path, FORMATS[format], options)]
         if not paths:
             raise FormatError(path, f"no {format} files in this folder")
     elif os.path.isdir(path) and format == "auto":

@@ -158,7 +158,7 @@ def label_array(values: np.ndarray, where: str, what: str = "labels") -> np.ndar
     finite = np.isfinite(values)
     if not finite.all():
         bad = np.unravel_index(int(np.argmin(finite)), values.shape)
-        raise FormatError(where, f"non-integer {what}: {values[bad]} at voxel "
+        raise FormatError(where, f"non-integer {what}: {float(values[bad])!r} at voxel "
                                  f"{tuple(int(i) for i in bad)}")
     if values.size:
         frac = values != np.round(values)
@@ -166,7 +166,7 @@ def label_array(values: np.ndarray, where: str, what: str = "labels") -> np.ndar
             k = int(np.argmax(frac))
             bad = np.unravel_index(k, values.shape)
             n = int(np.count_nonzero(frac))
-            raise FormatError(where, f"non-integer {what}: {values[bad]!r} at voxel "
+            raise FormatError(where, f"non-integer {what}: {float(values[bad])!r} at voxel "
                                      f"{tuple(int(i) for i in bad)} ({n} such voxels); a label "
                                      f"map holds integers")
         lo, hi = int(values.min()), int(values.max())

@@ -376,7 +376,8 @@ class _Sa1b:
     options = ("overlap",)
 
     def sniff(self, path: str, head: bytes) -> bool:
-        return path.lower().endswith(".json") and b'"image"' in head and \
+        return path.lower().endswith(".json") and head.lstrip().startswith(b"{") and \
+            b'"image"' in head and \
             b'"annotations"' in head and b'"segments_info"' not in head
 
     def plan(self, path: str, options: dict[str, Any], name: str | None = None) -> Plan:
