@@ -84,7 +84,10 @@ def test_real_volumes_round_trip_through_every_record_form(data_dir, tmp_path, n
     if not src.is_file():
         pytest.skip(f"{src} is absent")
     orig = nib.load(src)
-    for form, out in (("jsonl", "v.jsonl"), ("jsonl-packed", "v.jsonl"), ("bytes", "v.pack")):
+    forms = [("jsonl", "v.jsonl"), ("jsonl-packed", "v.jsonl"), ("bytes", "v.pack")]
+    if _have("pyarrow"):
+        forms.append(("parquet", "v.parquet"))
+    for form, out in forms:
         rec = tmp_path / form / out
         rec.parent.mkdir()
         assert mcrle("encode", src, "-o", rec, "--format", form).returncode == 0
@@ -99,8 +102,19 @@ def test_real_volumes_round_trip_through_every_record_form(data_dir, tmp_path, n
 
 # --- COCO panoptic, Cityscapes -------------------------------------------------------------
 
-def test_coco_panoptic_round_trip_is_exact(data_dir, tmp_path):
+def _have(module):
+    try:
+        __import__(module)
+    except ImportError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("out", ["p.mcrlpack", "p.jsonl", "p.parquet"])
+def test_coco_panoptic_round_trip_is_exact(data_dir, tmp_path, out):
     pytest.importorskip("PIL")
+    if out.endswith(".parquet"):
+        pytest.importorskip("pyarrow")
     src = data_dir / PANOPTIC / "panoptic_examples.json"
     maps = list(mcr.read_labels(src))
     assert [m.name for m in maps] == ["panoptic_examples/000000142238.png",
@@ -108,7 +122,7 @@ def test_coco_panoptic_round_trip_is_exact(data_dir, tmp_path):
     assert maps[0].array.dtype == np.uint32 and "categories" in maps[0].dataset
     assert {s["id"] for s in maps[0].meta["segments_info"]} == set(
         mcr.labels(mcr.encode(maps[0].array)).tolist()) - {0}
-    rec = tmp_path / "p.mcrlpack"
+    rec = tmp_path / out
     assert mcrle("encode", src, "-o", rec, "-j", "2").returncode == 0
     proc = mcrle("decode", rec, "-o", tmp_path / "back", "--format", "coco-panoptic")
     assert proc.returncode == 0, proc.stderr
@@ -356,3 +370,33 @@ def test_default_output_is_the_smallest_form_for_the_name(tmp_path):
     assert info["forms"]["jsonl-packed"] == (tmp_path / "a.jsonl").stat().st_size
     text = mcrle("info", tmp_path / "a.jsonl").stdout
     assert "forms    " in text and "(this file's form)" in text
+
+
+def test_parquet_output_keeps_metadata_and_reads_back_in_decode_and_info(tmp_path):
+    pytest.importorskip("pyarrow")
+    csv = tmp_path / "train.csv"
+    csv.write_text("ImageId,EncodedPixels,ClassId\na.jpg,1 3 10 2,2\nb.jpg,5 2,1\n")
+    out = tmp_path / "m.parquet"
+    proc = mcrle("encode", csv, "--from", "kaggle-csv", "--shape", "4,3", "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    assert out.read_bytes()[:4] == b"PAR1"
+    maps = {n: (a, m) for n, a, m in mcr.iter_parquet(out, meta=True)}
+    assert set(maps) == {"a.jpg", "b.jpg"} and maps["a.jpg"][1]["dataset"] == "train.csv"
+    assert mcr.parquet_datasets(out)["train.csv"]["format"] == "kaggle-csv"
+    info = json.loads(mcrle("info", out, "--json").stdout)
+    assert info["format"] == "parquet" and info["maps"] == 2
+    proc = mcrle("decode", out, "-o", tmp_path / "back.csv", "--format", "kaggle-csv")
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "back.csv").read_text() == csv.read_text()
+
+
+def test_parquet_output_without_pyarrow_is_a_clear_error(tmp_path):
+    np.save(tmp_path / "m.npy", np.zeros((2, 2), np.uint8))
+    code = ("import sys; sys.modules['pyarrow'] = None\n"
+            "from multiclass_rle.cli import main\n"
+            f"sys.exit(main(['encode', {str(tmp_path / 'm.npy')!r}, '-o', "
+            f"{str(tmp_path / 'm.parquet')!r}]))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert "pyarrow" in proc.stderr and "multiclass-rle[arrow]" in proc.stderr
+    assert not (tmp_path / "m.parquet").exists()

@@ -105,6 +105,7 @@ _LAZY = {
     "maps_table": "_integrations.arrow",
     "table_area": "_integrations.arrow",
     "parquet_area": "_integrations.arrow",
+    "parquet_datasets": "_integrations.arrow",
     "rgb_to_id": "_integrations.png",
     "read_labels": "_integrations.formats",
     "write_labels": "_integrations.formats",

@@ -74,7 +74,8 @@ def build_parser(prog: str = "mcrle") -> argparse.ArgumentParser:
                         "{\"path\": NAME, \"rle\": {...}} object per map (fastest to "
                         "decode); jsonl-packed = the same with packed dicts (the bytes form "
                         "in base64, 3-4x smaller); bytes = one binary pack of the bytes form "
-                        "(smallest), with an index to read any map alone")
+                        "(smallest), with an index to read any map alone; parquet (also auto "
+                        "for .parquet, needs pyarrow) = a Parquet table, one row per map")
     p.add_argument("--from", dest="source", default="auto",
                    choices=["auto", "nifti", "mgz", "coco-panoptic", "cityscapes", "kaggle-csv",
                             "label-studio", "cvat", "sa1b"],

@@ -1,7 +1,8 @@
 """Record formats: how maps are stored in one ``mcrle`` output file, and read back.
 
 JSON Lines of compact dicts (``jsonl``), of packed dicts (``jsonl-packed``),
-and the binary pack of bytes-form objects (``bytes``). A format is a
+the binary pack of bytes-form objects (``bytes``) and Parquet (``parquet``,
+with pyarrow: the table of :mod:`multiclass_rle._integrations.arrow`). A format is a
 :class:`RecordFormat`; adding one means a class here and an entry in
 :data:`FORMATS`.
 """
@@ -279,19 +280,122 @@ class _PackWriter(RecordWriter):
         self.stream.write(self.offset.to_bytes(8, "little") + self.fmt.FOOTER)
 
 
+def _arrow() -> Any:
+    try:
+        from .._integrations import arrow
+    except ImportError as exc:
+        raise UsageError(f"Parquet output needs pyarrow: pip install "
+                         f"'multiclass-rle[arrow]' ({exc.__cause__ or exc})") from None
+    return arrow
+
+
+class Parquet(RecordFormat):
+    """A Parquet table, one row per map (:data:`multiclass_rle._integrations.arrow.SCHEMA`):
+    the bytes form in ``rle``, the metadata as JSON in ``meta``, the sources'
+    dataset metadata in the schema's metadata. Needs pyarrow."""
+
+    name = "parquet"
+    suffix = ".parquet"
+    description = "Parquet table: one row per map, the bytes form plus label areas and meta"
+    MAGIC = b"PAR1"
+    #: maps per row group
+    ROW_GROUP = 1024
+
+    def payload(self, name: str, array: np.ndarray, verify: bool,
+                meta: dict[str, Any] | None = None) -> tuple[Any, int]:
+        row = _arrow().map_row(name, array, meta)
+        if verify:
+            _verify(array, row[1])
+        return row, len(row[1]) + len(row[6] or "")
+
+    def writer(self, stream: IO[bytes]) -> RecordWriter:
+        return _ParquetWriter(stream, _arrow(), self.ROW_GROUP)
+
+    def sniff(self, head: bytes) -> bool:
+        return head.startswith(self.MAGIC)
+
+    def records(self, path: str) -> Iterator[Record]:
+        arrow = _arrow()
+        import pyarrow.parquet as pq
+
+        try:
+            pf = pq.ParquetFile(path)
+            datasets = arrow.parquet_datasets(path) or None
+        except Exception as exc:  # pyarrow's errors: ArrowInvalid, OSError
+            raise UsageError(f"{path}: not a readable Parquet file ({exc})") from None
+        names = pf.schema_arrow.names
+        if "name" not in names or "rle" not in names:
+            raise UsageError(f"{path}: a Parquet file of maps has 'name' and 'rle' columns "
+                             f"(it has {', '.join(names)})")
+        columns = ["name", "rle"] + (["meta"] if "meta" in names else [])
+        i = 0
+        for batch in pf.iter_batches(batch_size=256, columns=columns):
+            metas = batch.column("meta").to_pylist() if "meta" in columns else None
+            for k, (name, buf) in enumerate(zip(batch.column("name").to_pylist(),
+                                                batch.column("rle"))):
+                where = f"{path}#{i}"
+                i += 1
+                if name is None or not buf.is_valid:
+                    yield Record(where, None, None, 0, "a row without name or rle")
+                    continue
+                data = buf.as_py()
+                try:
+                    meta = arrow._meta_dict(metas[k], name) if metas else None
+                except ValueError as exc:
+                    yield Record(where, None, None, len(data), str(exc))
+                    continue
+                yield Record(where, name, data, len(data), None, meta or None, datasets)
+                datasets = None
+
+
+class _ParquetWriter(RecordWriter):
+    def __init__(self, stream: IO[bytes], arrow: Any, row_group: int) -> None:
+        self.stream, self.arrow, self.row_group = stream, arrow, row_group
+        self.rows: list[tuple[Any, ...]] = []
+        self.pq_writer: Any = None
+
+    def _flush(self) -> None:
+        if self.pq_writer is None:
+            import pyarrow.parquet as pq
+
+            self.pq_writer = pq.ParquetWriter(self.stream, self.arrow.schema_with(self.datasets),
+                                              compression=self.arrow._COMPRESSION)
+        if self.rows:
+            self.pq_writer.write_batch(self.arrow.rows_batch(self.rows),
+                                       row_group_size=self.row_group)
+            self.rows = []
+
+    def write(self, name: str, payload: Any) -> None:
+        self.rows.append(payload)
+        if len(self.rows) >= self.row_group:
+            self._flush()
+
+    def close(self) -> None:
+        self._flush()
+        self.pq_writer.close()
+
+
 FORMATS: dict[str, RecordFormat] = {"jsonl": JsonLines(), "jsonl-packed": PackedJsonLines(),
-                                     "bytes": BytesPack()}
+                                     "bytes": BytesPack(), "parquet": Parquet()}
 
 #: ``--format auto``: the output's name ending chooses; each is the smallest form of its
 #: kind (JSON text: packed dicts; anything else: the binary pack)
 _BY_SUFFIX = {".jsonl": "jsonl-packed", ".ndjson": "jsonl-packed", ".json": "jsonl-packed",
-              ".mcrlpack": "bytes"}
+              ".mcrlpack": "bytes", ".parquet": "parquet"}
 
 
 def format_for_output(name: str, output: str) -> RecordFormat:
     """The record format ``--format NAME`` asks for; ``auto`` chooses from ``output``."""
     if name != "auto":
-        return FORMATS[name]
+        fmt = FORMATS[name]
+    else:
+        fmt = _auto_format(output)
+    if fmt.name == "parquet":
+        _arrow()  # a clear error now, before any map is read
+    return fmt
+
+
+def _auto_format(output: str) -> RecordFormat:
     if output == "-":
         return FORMATS["jsonl-packed"]
     low = output.lower()
@@ -311,4 +415,5 @@ def format_of_file(path: str) -> RecordFormat:
     for fmt in FORMATS.values():
         if fmt.sniff(head):
             return fmt
-    raise UsageError(f"{path}: not an mcrle file (expected JSON Lines or a bytes pack)")
+    raise UsageError(f"{path}: not an mcrle file (expected JSON Lines, a bytes pack or "
+                     f"Parquet)")
