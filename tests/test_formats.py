@@ -400,3 +400,159 @@ def test_parquet_output_without_pyarrow_is_a_clear_error(tmp_path):
     assert proc.returncode != 0
     assert "pyarrow" in proc.stderr and "multiclass-rle[arrow]" in proc.stderr
     assert not (tmp_path / "m.parquet").exists()
+
+
+# --- round trips source -> mcrle file -> source, for the formats written back ----------------
+
+def _record_forms():
+    forms = [("bytes", "r.mcrlpack"), ("jsonl", "r.jsonl")]
+    if _have("pyarrow"):
+        forms.append(("parquet", "r.parquet"))
+    return forms
+
+
+def _cli_round_trip(tmp_path, src, fmt, out, *options, read=None):
+    """``src`` -> ``mcrle encode`` (each record form) -> ``mcrle decode --format fmt`` ->
+    read_labels: (the source's maps, the maps read back) per form."""
+    read = dict(read or {})
+    orig = list(mcr.read_labels(src, format=fmt, **read))
+    for form, name in _record_forms():
+        rec = tmp_path / form / name
+        rec.parent.mkdir()
+        proc = mcrle("encode", src, "--from", fmt, *options, "-o", rec, "--format", form)
+        assert proc.returncode == 0, proc.stderr
+        dest = tmp_path / form / out
+        proc = mcrle("decode", rec, "-o", dest, "--format", fmt)
+        assert proc.returncode == 0, proc.stderr
+        back_src = dest if dest.is_file() else dest / src.name
+        yield form, orig, list(mcr.read_labels(back_src, format=fmt, **read))
+
+
+def _same(orig, back, form, ignore_dataset=("file",)):
+    assert [m.name for m in back] == [m.name for m in orig], form
+    for a, b in zip(orig, back):
+        assert a.array.dtype == b.array.dtype and np.array_equal(a.array, b.array), (form, a.name)
+        assert a.meta == b.meta, (form, a.name)
+        drop = lambda d: {k: v for k, v in d.items() if k not in ignore_dataset}  # noqa: E731
+        assert drop(a.dataset) == drop(b.dataset), form
+
+
+def test_label_studio_round_trip_keeps_maps_tasks_and_results(tmp_path):
+    car = np.zeros((4, 5), np.uint8)
+    car[1:3, 1:4] = 1
+    road = np.zeros((4, 5), np.uint8)
+    road[2:, :] = 1
+    src = _ls_export(tmp_path, [("road", road), ("car", car)])  # overlapping brushes
+    doc = json.loads(src.read_text())
+    doc[0]["created_at"] = "2024-05-01T10:00:00Z"
+    doc[0]["annotations"][0]["lead_time"] = 12.5
+    doc[0]["annotations"][0]["result"].append(
+        {"id": "w", "type": "choices", "from_name": "weather", "to_name": "image",
+         "value": {"choices": ["rain"]}})
+    doc[0]["annotations"].append({"id": 4, "result": doc[0]["annotations"][0]["result"][1:2]})
+    doc.append({"id": 8, "data": {"image": "s3://bucket/b.png"}, "annotations": [
+        {"id": 5, "result": [dict(doc[0]["annotations"][0]["result"][0], id="q")]}]})
+    src.write_text(json.dumps(doc))
+    for form, orig, back in _cli_round_trip(tmp_path, src, "label-studio", "ls.json"):
+        assert len(orig) == 3 and orig[0].meta["annotation"] == {"lead_time": 12.5}
+        _same(orig, back, form)
+    for inst, back in ((False, "ls.json"), (True, "inst.json")):
+        maps = list(mcr.read_labels(src, instances=inst))
+        assert mcr.write_labels(maps, tmp_path / back, format="label-studio") == 3
+        _same(maps, list(mcr.read_labels(tmp_path / back, instances=inst)), inst)
+    written = json.loads((tmp_path / "ls.json").read_text())
+    assert written[0]["created_at"] == "2024-05-01T10:00:00Z"
+    assert [len(t["annotations"]) for t in written] == [2, 1]
+    brush = pytest.importorskip("label_studio_converter.brush")
+    region = written[0]["annotations"][0]["result"][0]  # "road", under "car" where they meet
+    rgba = brush.decode_rle(region["value"]["rle"])
+    expected = (road.astype(bool) & ~car.astype(bool)).astype(np.uint8) * 255
+    np.testing.assert_array_equal(rgba[3::4].reshape(4, 5), expected)
+
+
+def test_cvat_round_trip_keeps_masks_polygons_other_shapes_and_meta(tmp_path):
+    pytest.importorskip("pycocotools")
+    body = (f'<mask label="car" source="manual" occluded="0" rle="{CVAT_DOC_RLE}" left="7" '
+            f'top="8" width="13" height="15" z_order="0"><attribute name="colour">red'
+            f'</attribute></mask>'
+            '<polygon label="plate" source="manual" occluded="0" points="5,5;15,5;15,15;5,15" '
+            'z_order="1"></polygon>'
+            '<box label="car" occluded="0" xtl="1" ytl="2" xbr="3" ybr="4" z_order="0"></box>')
+    src = _cvat(tmp_path, body, (30, 40))
+    for form, orig, back in _cli_round_trip(tmp_path, src, "cvat", "annotations.xml"):
+        assert orig[0].array[15, 18] == 1 and orig[0].array[10, 10] == 2  # plate over car
+        assert "<box" in orig[0].meta["other_shapes"][0]
+        assert orig[0].dataset["meta_xml"].startswith("<meta>")
+        _same(orig, back, form)
+    for inst in (False, True):
+        maps = list(mcr.read_labels(src, instances=inst))
+        mcr.write_labels(maps, tmp_path / f"w{inst}.xml", format="cvat")
+        _same(maps, list(mcr.read_labels(tmp_path / f"w{inst}.xml", instances=inst)), inst)
+
+
+def test_sa1b_round_trip_and_pycocotools_reads_the_written_masks(tmp_path):
+    from pycocotools import mask as mask_utils
+
+    big = np.zeros((6, 5), np.uint8, order="F")
+    big[:, :4] = 1
+    small = np.zeros((6, 5), np.uint8, order="F")
+    small[1:3, 1:3] = 1
+    anns = [{"id": 10 + k, "area": int(m.sum()), "bbox": [0, 0, 4, 6], "predicted_iou": 0.9,
+             "point_coords": [[1.5, 2.0]], "crop_box": [0, 0, 5, 6],
+             "segmentation": {"size": [6, 5], "counts": mask_utils.encode(m)["counts"].decode()}}
+            for k, m in enumerate((big, small))]
+    src = tmp_path / "sa_7.json"
+    src.write_text(json.dumps({"image": {"image_id": 7, "width": 5, "height": 6,
+                                         "file_name": "sa_7.jpg"}, "annotations": anns}))
+    for form, orig, back in _cli_round_trip(tmp_path, src, "sa1b", "out"):
+        _same(orig, back, form)
+    written = json.loads((tmp_path / "bytes" / "out" / "sa_7.json").read_text())
+    # each mask is the visible part of the source's, byte for byte as pycocotools encodes it
+    for a, m in zip(written["annotations"], (big & ~small, small)):
+        ref = mask_utils.encode(np.asfortranarray(m))
+        assert a["segmentation"] == {"size": [6, 5], "counts": ref["counts"].decode()}
+
+
+def test_cityscapes_round_trip_through_png(tmp_path):
+    pil = pytest.importorskip("PIL.Image")
+    ids = np.array([[7, 7, 26], [24, 0, 33]], np.uint8)
+    frame = tmp_path / "src" / "aachen" / "aachen_000000_000019_gtFine_labelIds.png"
+    frame.parent.mkdir(parents=True)
+    pil.fromarray(ids).save(frame)
+    rec = tmp_path / "c.mcrlpack"
+    assert mcrle("encode", tmp_path / "src", "--from", "cityscapes", "-o", rec).returncode == 0
+    assert mcrle("decode", rec, "-o", tmp_path / "back", "--format", "png").returncode == 0
+    back = tmp_path / "back" / "aachen" / frame.name
+    np.testing.assert_array_equal(np.asarray(pil.open(back)), ids)
+    [a] = mcr.read_labels(tmp_path / "src", format="cityscapes")
+    [b] = mcr.read_labels(tmp_path / "back", format="cityscapes")
+    assert np.array_equal(a.array, b.array) and a.meta == b.meta and a.dataset == b.dataset
+
+
+@pytest.mark.parametrize("fmt, dest", [("label-studio", "x.json"), ("cvat", "x.xml"),
+                                       ("sa1b", "out")])
+def test_maps_from_elsewhere_are_written_in_the_tool_formats(tmp_path, fmt, dest):
+    arr = np.array([[0, 1, 1, 3], [2, 2, 0, 3], [2, 0, 0, 3]], np.uint8)
+    np.save(tmp_path / "m.npy", arr)
+    rec = tmp_path / "m.jsonl"
+    assert mcrle("encode", tmp_path / "m.npy", "-o", rec).returncode == 0
+    proc = mcrle("decode", rec, "-o", tmp_path / dest, "--format", fmt)
+    assert proc.returncode == 0, proc.stderr
+    path = tmp_path / dest
+    [m] = mcr.read_labels(path / "m.json" if path.is_dir() else path, format=fmt)
+    np.testing.assert_array_equal(m.array, arr)  # labels 1..3 keep their numbers
+
+
+def test_cvat_xml_with_a_dtd_is_refused(tmp_path):
+    import pyexpat
+
+    lol = "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10))
+    path = tmp_path / "bomb.xml"
+    path.write_text(f'<?xml version="1.0"?>\n<!-- a comment -->\n<!DOCTYPE annotations '
+                    f'[<!ENTITY l0 "lol">{lol}]>\n<annotations><version>1.1</version>'
+                    f'<image id="0" name="a" width="2" height="2">&l9;</image></annotations>')
+    with pytest.raises(FormatError, match=r"bomb.xml: has a DTD \(<!DOCTYPE"):
+        list(mcr.read_labels(path, format="cvat"))
+    proc = mcrle("encode", path, "--from", "cvat", "-o", tmp_path / "o.jsonl")
+    assert proc.returncode == 1 and "has a DTD" in proc.stderr
+    assert pyexpat.EXPAT_VERSION  # the parser of the rest (see docs/security.md)

@@ -116,10 +116,12 @@ def build_parser(prog: str = "mcrle") -> argparse.ArgumentParser:
     p.add_argument("input", metavar="IN")
     p.add_argument("-o", "--output", required=True, metavar="DIR", help="output folder")
     p.add_argument("--format", default="png",
-                   choices=("png", "npy", "nifti", "mgz", "coco-panoptic", "kaggle-csv"),
+                   choices=("png", "npy", "nifti", "mgz", "coco-panoptic", "kaggle-csv",
+                            "label-studio", "cvat", "sa1b"),
                    help="file format of the maps (default png); nifti/mgz write the header and "
-                        "affine the source had; coco-panoptic writes PNGs and the JSON; "
-                        "kaggle-csv writes one CSV (DIR/<source>.csv, or -o FILE.csv)")
+                        "affine the source had; coco-panoptic writes PNGs and the JSON; sa1b "
+                        "one JSON per map; kaggle-csv, label-studio and cvat write one file "
+                        "(DIR/<source file>, or -o FILE.csv / FILE.json / FILE.xml)")
     p.add_argument("--force", action="store_true", help="overwrite existing files in DIR")
     p.add_argument("--fail-fast", action="store_true", help="stop at the first failure")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")

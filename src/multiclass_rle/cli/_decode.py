@@ -19,7 +19,14 @@ from ._writers import png_fits, save_png
 
 
 #: --format values written through multiclass_rle._integrations.formats
-FORMAT_WRITERS = ("nifti", "mgz", "coco-panoptic", "kaggle-csv")
+FORMAT_WRITERS = ("nifti", "mgz", "coco-panoptic", "kaggle-csv", "label-studio", "cvat", "sa1b")
+
+#: formats of one file for all maps: its name ending, and its name when -o is a folder
+ONE_FILE = {"kaggle-csv": (".csv", "masks.csv"), "label-studio": (".json", "label-studio.json"),
+            "cvat": (".xml", "annotations.xml")}
+
+#: formats that write files at the end (one per dataset) in Writer.finish
+FINISHED = ("coco-panoptic", *ONE_FILE)
 
 
 def target_path(outdir: str, name: str, ext: str) -> str:
@@ -57,12 +64,14 @@ def _decode_task(task: tuple[Any, ...], out_format: str, fmt_name: str) -> tuple
 
 
 def _final_files(args: argparse.Namespace, datasets: dict[str, Any],
-                 csv_target: str | None) -> list[str]:
+                 file_target: str | None) -> list[str]:
     """The one-per-dataset files a format writes at the end (checked before writing)."""
-    if args.format == "kaggle-csv":
-        if csv_target is not None:
-            return [csv_target]
-        name = next((d.get("csv") for d in datasets.values() if d.get("csv")), "masks.csv")
+    if args.format in ONE_FILE:
+        if file_target is not None:
+            return [file_target]
+        ending, default = ONE_FILE[args.format]
+        name = next((d.get("csv") or d.get("file") for d in datasets.values()
+                     if (d.get("csv") or d.get("file") or "").lower().endswith(ending)), default)
         return [os.path.join(args.output, name)]
     if args.format == "coco-panoptic":
         names = [d["json"] for d in datasets.values() if d.get("json")] or ["panoptic.json"]
@@ -74,15 +83,15 @@ def cmd_decode(args: argparse.Namespace, con: Console) -> int:
     t0 = time.perf_counter()
     jobs = resolve_jobs(args.jobs)
     fmt = format_of_file(args.input)
-    ext = {"nifti": ".nii.gz", "mgz": ".mgz", "coco-panoptic": ".png"}.get(args.format,
-                                                                           "." + args.format)
-    one_file = args.format == "kaggle-csv"
+    ext = {"nifti": ".nii.gz", "mgz": ".mgz", "coco-panoptic": ".png", "sa1b": ".json"}.get(
+        args.format, "." + args.format)
+    one_file = args.format in ONE_FILE
     if args.format == "png" and not have_pillow():
         raise UsageError('--format png needs Pillow: pip install "multiclass-rle[image]" '
                          '(or use --format npy)')
-    csv_target = None
-    if one_file and args.output.lower().endswith(".csv"):
-        csv_target = args.output
+    file_target = None
+    if one_file and args.output.lower().endswith(ONE_FILE[args.format][0]):
+        file_target = args.output
     elif os.path.exists(args.output) and not os.path.isdir(args.output):
         raise UsageError(f"{args.output} exists and is not a folder")
     failures = 0
@@ -123,7 +132,7 @@ def cmd_decode(args: argparse.Namespace, con: Console) -> int:
             seen[key] = rec.name
             tasks.append((rec.where, rec.name, rec.rle, target, rec.meta,
                           datasets.get((rec.meta or {}).get("dataset", ""), {})))
-        finals = _final_files(args, datasets, csv_target)
+        finals = _final_files(args, datasets, file_target)
         existing = [t[3] for t in tasks if t[3] and os.path.lexists(t[3])] + [
             f for f in finals if os.path.lexists(f)]
         if existing and not args.force:
@@ -146,7 +155,7 @@ def cmd_decode(args: argparse.Namespace, con: Console) -> int:
                     if res[0] == "part":
                         parts.append(res[1])
         con.finish()
-        if args.format in ("coco-panoptic", "kaggle-csv") and parts:
+        if args.format in FINISHED and parts:
             from .._integrations.formats import writer_for
 
             target = args.output if args.format == "coco-panoptic" else finals[0]

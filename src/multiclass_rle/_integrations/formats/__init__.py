@@ -42,7 +42,7 @@ FORMATS: dict[str, Any] = {f.name: f for f in (
     NIFTI, MGZ, COCO_PANOPTIC, SA1B, LABEL_STUDIO, CVAT, KAGGLE_CSV, CITYSCAPES)}
 
 #: Formats :func:`write_labels` writes (``png`` and ``npy`` are the command line's).
-WRITABLE = ("nifti", "mgz", "coco-panoptic", "kaggle-csv")
+WRITABLE = ("nifti", "mgz", "coco-panoptic", "kaggle-csv", "label-studio", "cvat", "sa1b")
 
 #: Formats whose one file holds many maps (given by name, never found in a folder walk).
 CONTAINERS = ("coco-panoptic", "sa1b", "label-studio", "cvat", "kaggle-csv")
@@ -161,11 +161,12 @@ def write_labels(maps: Iterable[LabelMap], dest: str | os.PathLike[str], format:
     """Write label maps in one of :data:`WRITABLE`; returns the number of maps written.
 
     ``dest`` is a folder for formats of one file per map (``nifti``, ``mgz``,
-    ``coco-panoptic``: its PNGs, and its JSON beside them) and the file for
-    ``kaggle-csv``. A map's ``meta`` (and ``dataset``) from
+    ``sa1b``, ``coco-panoptic``: its PNGs, and its JSON beside them) and the
+    file for ``kaggle-csv``, ``label-studio`` (JSON) and ``cvat`` (XML). A map's ``meta`` (and ``dataset``) from
     :func:`read_labels` or an ``mcrle`` file gives back what the source had:
     the NIfTI header and affine, the COCO ``segments_info`` and categories,
-    the CSV's rows and columns.
+    the CSV's rows and columns, the annotation tools' tasks, shapes and
+    annotations.
     """
     writer = writer_for(format, options)
     dest = os.fspath(dest)

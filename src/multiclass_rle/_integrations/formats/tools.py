@@ -26,8 +26,19 @@ label ``k + 1``, painted with ``overlap`` as :func:`multiclass_rle.from_coco`
 (``"last"``: later masks on top, ``"first"``, ``"error"``).
 
 Every map's ``meta`` keeps the source's fields for it but the mask itself
-(Label Studio's result entries, CVAT's shape attributes, SA-1B's annotation
-fields), and the class names are in the dataset's ``classes``.
+(Label Studio's task, annotation and result entries, CVAT's image and shape
+attributes, polygon points and the shapes that are not masks, SA-1B's image
+and annotation fields), and the label each mask got (``values``); the class
+names are in the dataset's ``classes`` (CVAT's whole ``<meta>`` element in
+``meta_xml``).
+
+All three are written back (:func:`multiclass_rle.write_labels`, ``mcrle
+decode --format``): each mask is the pixels of its label in the map (inside
+its original box, for CVAT masks; polygons are written as they were), so
+reading the written file gives the same maps and metadata. A map from
+elsewhere (no ``meta``) gets one mask per label but the background, named by
+the dataset's ``classes`` (else the label number); class ids then follow the
+tool's own numbering (1, 2, ... in label order).
 """
 
 from __future__ import annotations
@@ -38,7 +49,7 @@ from typing import Any
 
 import numpy as np
 
-from ._base import FormatError, LabelMap, Plan, Task, binary_coco, check_options, read_json
+from ._base import FormatError, LabelMap, Plan, Task, Writer, check_options, jsonable, read_json
 
 __all__ = ["LABEL_STUDIO", "CVAT", "SA1B", "decode_brush", "encode_brush"]
 
@@ -201,7 +212,8 @@ class _LabelStudio:
         if missing:
             raise FormatError(path, f"label {missing[0]!r} is not in labels={labels!r}")
         class_ids = {n: i + 1 for i, n in enumerate(labels)}
-        dataset = {"format": self.name, "classes": {str(i): n for n, i in class_ids.items()}}
+        dataset = {"format": self.name, "file": os.path.basename(path),
+                   "classes": {str(i): n for n, i in class_ids.items()}}
         tasks, seen = [], {}
         for t, a, task, ann in items:
             base = _image_name(task)
@@ -209,6 +221,9 @@ class _LabelStudio:
             seen[key] = True
             meta = {"task_id": task.get("id"), "annotation_id": ann.get("id"),
                     "data": task.get("data"),
+                    "task": {k: v for k, v in task.items()
+                             if k not in ("id", "data", "annotations", "completions")},
+                    "annotation": {k: v for k, v in ann.items() if k not in ("id", "result")},
                     "results": [{k: v for k, v in r.items() if k != "value"}
                                 | {"value": {k: v for k, v in (r.get("value") or {}).items()
                                              if k != "rle"}}
@@ -233,7 +248,7 @@ class _LabelStudio:
                 raise FormatError(where, f"brush results need one original_height/"
                                          f"original_width, got {sorted(map(str, sizes))}")
             h, w = next(iter(sizes))
-            masks = []
+            masks, values = [], []
             for k, b in enumerate(brush, 1):
                 rgba = decode_brush(b.get("rle") or [], f"{where} result {b['_id']!r}")
                 if rgba.size != 4 * h * w:
@@ -242,12 +257,17 @@ class _LabelStudio:
                 mask = rgba[3::4].reshape(h, w) > 0
                 names = b.get("brushlabels") or []
                 label = k if instances else class_ids.get(names[0], 0) if names else 0
+                values.append(label)
                 if label:
                     masks.append((label, _mask_rle(mask)))
             arr = _paint((h, w), masks, overlap, where, max([m[0] for m in masks] or [0]))
         except FormatError as exc:
             return [exc]
-        return [LabelMap(task.name, arr, meta)]
+        return [LabelMap(task.name, arr, {**meta, "values": values})]
+
+    def writer(self, options: dict[str, Any]) -> Writer:
+        check_options(options, (), self.name)
+        return _LabelStudioWriter()
 
 
 # ---------------------------------------------------------------------------
@@ -267,9 +287,13 @@ class _Cvat:
         _overlap(options, self.name)
         labels: list[str] = []
         tasks = []
+        meta_xml = None
         try:
-            for _, elem in ET.iterparse(path, events=("end",)):
-                if elem.tag == "label" and elem.find("name") is not None:
+            for _, elem in ET.iterparse(_no_dtd(path), events=("end",)):
+                if elem.tag == "meta" and meta_xml is None:
+                    elem.tail = None
+                    meta_xml = ET.tostring(elem, encoding="unicode")
+                elif elem.tag == "label" and elem.find("name") is not None:
                     if (elem.findtext("type") or "") not in ("skeleton", "points", "tag") \
                             and elem.find("parent") is None:
                         labels.append(elem.findtext("name") or "")
@@ -283,7 +307,10 @@ class _Cvat:
         except OSError as exc:
             raise FormatError(path, f"cannot read ({exc.strerror or exc})") from None
         class_ids = {n: i + 1 for i, n in enumerate(dict.fromkeys(labels))}
-        dataset = {"format": self.name, "classes": {str(i): n for n, i in class_ids.items()}}
+        dataset = {"format": self.name, "file": os.path.basename(path),
+                   "classes": {str(i): n for n, i in class_ids.items()}}
+        if meta_xml is not None:
+            dataset["meta_xml"] = meta_xml
         return Plan(dataset, [Task(t.format, t.path, t.name, (t.data, class_ids), t.weight)
                               for t in tasks])
 
@@ -303,9 +330,11 @@ class _Cvat:
             h, w = int(image.get("height")), int(image.get("width"))
         except (TypeError, ValueError):
             raise FormatError(where, "an <image> needs integer width and height") from None
-        shapes, objects = [], []
+        shapes, objects, others = [], [], []
         for k, el in enumerate(image):
             if el.tag not in ("mask", "polygon"):
+                el.tail = None
+                others.append(ET.tostring(el, encoding="unicode"))
                 continue
             label = el.get("label", "")
             what = f"{el.tag} {len(objects) + 1} (label {label!r})"
@@ -317,7 +346,7 @@ class _Cvat:
                 cls = class_ids.setdefault(label, len(class_ids) + 1)
             objects.append({"shape": el.tag, "label": label, "class_id": cls,
                             **{k2: v for k2, v in el.attrib.items()
-                               if k2 not in ("rle", "points", "label")},
+                               if k2 not in ("rle", "label")},
                             "attributes": {a.get("name"): a.text for a in el.findall("attribute")}})
             shapes.append((z, k, len(objects), cls, mask))
         shapes.sort(key=lambda s: (s[0], s[1]))
@@ -325,8 +354,42 @@ class _Cvat:
         arr = _paint((h, w), masks, _overlap(options, self.name), where,
                      max([m[0] for m in masks] or [0]))
         meta = {"image_id": image.get("id"), "name": image.get("name"), "width": w, "height": h,
-                "objects": objects}
+                "image_attributes": {k: v for k, v in image.attrib.items()
+                                     if k not in ("id", "name", "width", "height")},
+                "objects": objects, "other_shapes": others,
+                "values": [i if instances else o["class_id"]
+                           for i, o in enumerate(objects, 1)]}
         return LabelMap(task.name, arr, meta)
+
+    def writer(self, options: dict[str, Any]) -> Writer:
+        check_options(options, (), self.name)
+        return _CvatWriter()
+
+
+def _no_dtd(path: str) -> str:
+    """``path``, after checking that its prolog has no ``<!DOCTYPE``: a DTD is where
+    entities are declared (entity expansion, external entities), and CVAT never
+    writes one, so the document is refused before the parser sees it."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(1 << 16)
+    except OSError as exc:
+        raise FormatError(path, f"cannot read ({exc.strerror or exc})") from None
+    i = 3 if head.startswith(b"\xef\xbb\xbf") else 0
+    while True:
+        while i < len(head) and head[i:i + 1].isspace():
+            i += 1
+        for start, end in ((b"<?", b"?>"), (b"<!--", b"-->")):
+            if head.startswith(start, i):
+                j = head.find(end, i + len(start))
+                i = len(head) if j < 0 else j + len(end)
+                break
+        else:
+            break
+    if head.startswith(b"<!DOCTYPE", i):
+        raise FormatError(path, "has a DTD (<!DOCTYPE ...>); CVAT XML has none, and DTD "
+                                "entities are refused (they can expand without bound)")
+    return path
 
 
 def _cvat_mask(el: Any, h: int, w: int, where: str) -> dict[str, Any]:
@@ -410,6 +473,202 @@ class _Sa1b:
         except FormatError as exc:
             return [exc]
         return [LabelMap(task.name, arr, {"image": image, "annotations": fields})]
+
+    def writer(self, options: dict[str, Any]) -> Writer:
+        check_options(options, (), self.name)
+        return _Sa1bWriter()
+
+
+# ---------------------------------------------------------------------------
+# Writers
+
+
+def _regions(item: LabelMap, what: str) -> tuple[np.ndarray, list[int], dict[str, str]]:
+    """A 2-D map, the label of each of its masks (from ``meta['values']``, else every
+    label but 0) and the class names (the dataset's ``classes``)."""
+    arr = np.asarray(item.array)
+    if arr.ndim != 2:
+        raise FormatError(item.name, f"a {arr.ndim}-D map does not fit {what} (2-D)")
+    values = item.meta.get("values")
+    if not isinstance(values, list):
+        from ..._codec.runs import encode_runs
+        from ..._ops.summary import labels as map_labels
+
+        values = [int(v) for v in map_labels(encode_runs(arr)).tolist() if v != 0]
+    classes = {str(k): str(v) for k, v in ((item.dataset or {}).get("classes") or {}).items()}
+    return arr, values, classes
+
+
+def _by_dataset(parts: list[Any], datasets: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    return next((datasets[p["dataset"]] for p in parts if p["dataset"] in datasets), {})
+
+
+class _LabelStudioWriter(Writer):
+    """One JSON export: a task per ``task_id`` holding its annotations, each brush
+    result's ``rle`` made from the pixels of its label."""
+
+    suffix = None
+    per_map = False
+
+    def write(self, item: LabelMap, target: str | None = None) -> dict[str, Any]:
+        arr, values, classes = _regions(item, "a Label Studio brush")
+        h, w = arr.shape
+        meta = item.meta
+        results = meta.get("results")
+        if results is None:  # a map from elsewhere: one brush result per label
+            results = [{"id": f"label-{v}", "type": "brushlabels", "from_name": "tag",
+                        "to_name": "image", "original_width": w, "original_height": h,
+                        "value": {"format": "rle",
+                                  "brushlabels": [classes.get(str(v), str(v))]}}
+                       for v in values]
+        out, k = [], 0
+        for r in results:
+            r = dict(r)
+            if str(r.get("type", "")).lower() == "brushlabels":
+                if k >= len(values):
+                    raise FormatError(item.name, f"its meta lists {len(values)} values for "
+                                                 f"more brush results")
+                mask = (arr == values[k]).astype(np.uint8) * 255
+                r["value"] = {**(r.get("value") or {}),
+                              "rle": encode_brush(np.repeat(mask.ravel(), 4))}
+                k += 1
+            out.append(r)
+        name = item.name.rsplit("/", 1)[-1]
+        return {"task_id": meta.get("task_id", name), "task": meta.get("task", {}),
+                "data": meta.get("data", {"image": name}),
+                "annotation": {"id": meta.get("annotation_id"), **meta.get("annotation", {}),
+                               "result": out},
+                "dataset": meta.get("dataset", "")}
+
+    def finish(self, parts: list[Any], datasets: dict[str, dict[str, Any]], target: str
+               ) -> list[str]:
+        import json
+
+        from ._files import atomic_stream
+
+        tasks: dict[Any, dict[str, Any]] = {}
+        for part in parts:
+            key = json.dumps(part["task_id"])
+            task = tasks.setdefault(key, {"id": part["task_id"], "data": part["data"],
+                                          **part["task"], "annotations": []})
+            task["annotations"].append(part["annotation"])
+        data = json.dumps(jsonable(list(tasks.values()))).encode()
+        atomic_stream(target, lambda f: f.write(data))
+        return [target]
+
+
+def _cvat_counts(box: np.ndarray) -> str:
+    """CVAT's mask rle of a bool box: run lengths row by row, background first."""
+    from ..._codec.runs import encode_runs
+
+    runs = encode_runs(np.ascontiguousarray(box).reshape(-1))
+    counts = runs.counts.astype(np.int64).tolist()
+    if runs.values.size and runs.values[0]:
+        counts = [0] + counts
+    return ", ".join(map(str, counts))
+
+
+class _CvatWriter(Writer):
+    """One "CVAT for images 1.1" XML: masks remade from the map inside their boxes,
+    polygons and the other shapes as they were."""
+
+    suffix = None
+    per_map = False
+
+    def write(self, item: LabelMap, target: str | None = None) -> dict[str, Any]:
+        arr, values, classes = _regions(item, "a CVAT image")
+        h, w = arr.shape
+        meta = item.meta
+        objects = meta.get("objects")
+        if objects is None:  # a map from elsewhere: one mask per label
+            objects = [{"shape": "mask", "label": classes.get(str(v), str(v)), "attributes": {}}
+                       for v in values]
+        if len(objects) != len(values):
+            raise FormatError(item.name, f"its meta has {len(objects)} shapes and "
+                                         f"{len(values)} values")
+        image = ET.Element("image", {"id": str(meta.get("image_id", "0")),
+                                     "name": str(meta.get("name", item.name)),
+                                     "width": str(w), "height": str(h),
+                                     **meta.get("image_attributes", {})})
+        for obj, value in zip(objects, values):
+            attrib = {"label": obj["label"]}
+            attrib.update({k: str(v) for k, v in obj.items()
+                           if k not in ("shape", "label", "class_id", "attributes")})
+            if obj["shape"] == "mask":
+                ys, xs = np.nonzero(arr == value)
+                if "left" in obj:
+                    left, top = int(float(obj["left"])), int(float(obj["top"]))
+                    bw, bh = int(float(obj["width"])), int(float(obj["height"]))
+                elif ys.size:
+                    left, top = int(xs.min()), int(ys.min())
+                    bw, bh = int(xs.max()) - left + 1, int(ys.max()) - top + 1
+                else:
+                    left, top, bw, bh = 0, 0, 1, 1
+                box = arr[top:top + bh, left:left + bw] == value
+                if box.shape != (bh, bw):
+                    raise FormatError(item.name, f"mask box {bw}x{bh} at x {left}, y {top} "
+                                                 f"leaves the {w}x{h} map")
+                attrib.update(rle=_cvat_counts(box), left=str(left), top=str(top),
+                              width=str(bw), height=str(bh))
+            el = ET.SubElement(image, obj["shape"], attrib)
+            for name, text in (obj.get("attributes") or {}).items():
+                ET.SubElement(el, "attribute", {"name": str(name)}).text = text
+        for xml in meta.get("other_shapes", []):
+            image.append(ET.fromstring(xml))
+        return {"xml": ET.tostring(image, encoding="unicode"), "dataset": meta.get("dataset", "")}
+
+    def finish(self, parts: list[Any], datasets: dict[str, dict[str, Any]], target: str
+               ) -> list[str]:
+        from ._files import atomic_stream
+
+        ds = _by_dataset(parts, datasets)
+        meta_xml = ds.get("meta_xml")
+        if meta_xml is None:
+            meta = ET.Element("meta")
+            labels = ET.SubElement(ET.SubElement(meta, "task"), "labels")
+            names = (ds.get("classes") or {}).values() or dict.fromkeys(
+                o.get("label") for p in parts
+                for o in ET.fromstring(p["xml"]) if o.get("label") is not None)
+            for name in names:
+                ET.SubElement(ET.SubElement(labels, "label"), "name").text = name
+            meta_xml = ET.tostring(meta, encoding="unicode")
+        text = "".join(['<?xml version="1.0" encoding="utf-8"?>\n<annotations>\n',
+                        "<version>1.1</version>\n", meta_xml, "\n",
+                        *(p["xml"] + "\n" for p in parts), "</annotations>\n"])
+        data = text.encode("utf-8")
+        atomic_stream(target, lambda f: f.write(data))
+        return [target]
+
+
+class _Sa1bWriter(Writer):
+    """One SA-1B JSON per map; each annotation's segmentation (a compressed COCO RLE)
+    is the pixels of its label."""
+
+    suffix = ".json"
+    per_map = True
+
+    def write(self, item: LabelMap, target: str) -> int:
+        import json
+
+        from ..._codec.runs import encode_runs
+        from ..._ops.coco import to_coco
+        from ._files import atomic_stream
+
+        arr = np.asarray(item.array)
+        if arr.ndim != 2:
+            raise FormatError(item.name, f"a {arr.ndim}-D map is not an SA-1B image (2-D)")
+        anns = item.meta.get("annotations")
+        if anns is None:  # a map from elsewhere: one annotation per label
+            _, values, _ = _regions(item, "an SA-1B image")
+            anns = [{"label": v, "id": v} for v in values]
+        masks = to_coco(encode_runs(arr), labels=[int(a["label"]) for a in anns])
+        out = [{k: v for k, v in a.items() if k != "label"} | {
+            "segmentation": masks[int(a["label"])]} for a in anns]
+        image = item.meta.get("image") or {"file_name": item.name.rsplit("/", 1)[-1],
+                                           "height": int(arr.shape[0]),
+                                           "width": int(arr.shape[1])}
+        data = json.dumps(jsonable({"image": image, "annotations": out})).encode()
+        return atomic_stream(target, lambda f: f.write(data))
 
 
 LABEL_STUDIO = _LabelStudio()
