@@ -611,3 +611,27 @@ def test_truncated_pack_is_a_clear_error(camvid, tmp_path):
     proc = run("info", pack, cwd=tmp_path)
     assert proc.returncode != 0
     assert "p.mcrlpack" in proc.stderr and "index" in proc.stderr
+
+
+def test_pool_keeps_a_bounded_number_of_chunks_in_flight(monkeypatch):
+    import operator
+
+    from multiclass_rle.cli import _pool
+
+    drawn = []
+    chunks = _pool._chunks
+
+    def spy(*args):
+        for chunk in chunks(*args):
+            drawn.append(len(chunk))
+            yield chunk
+
+    monkeypatch.setattr(_pool, "_chunks", spy)
+    tasks = list(range(3000))
+    with _pool.Pool(2) as pool:
+        it = pool.run(operator.neg, tasks)
+        first = next(it)
+        assert len(drawn) == _pool.IN_FLIGHT * 2  # not every chunk of 3000 tasks
+        rest = list(it)
+    assert [first, *rest] == [-t for t in tasks]  # in order, none lost
+    assert sum(drawn) == len(tasks) and len(drawn) > 3 * _pool.IN_FLIGHT * 2

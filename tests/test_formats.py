@@ -134,6 +134,18 @@ def test_coco_panoptic_round_trip_is_exact(data_dir, tmp_path, out):
         np.testing.assert_array_equal(got, m.array)
 
 
+def test_panoptic_json_listing_many_images_first_is_told_by_its_png_folder(tmp_path):
+    doc = {"images": [{"id": i, "file_name": f"{i:012d}.jpg", "width": 2, "height": 2}
+                      for i in range(400)], "annotations": [], "categories": []}
+    path = tmp_path / "panoptic_val2017.json"
+    path.write_text(json.dumps(doc))
+    from multiclass_rle._integrations.formats import detect
+
+    assert len(json.dumps(doc["images"])) > 4096 and detect(str(path)) is None
+    (tmp_path / "panoptic_val2017").mkdir()
+    assert detect(str(path)) == "coco-panoptic"
+
+
 def test_panoptic_id_missing_from_segments_info_fails_that_image_only(data_dir, tmp_path):
     src = data_dir / PANOPTIC / "panoptic_examples.json"
     doc = json.loads(src.read_text())

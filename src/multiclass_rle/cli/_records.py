@@ -259,7 +259,7 @@ class _PackWriter(RecordWriter):
     def __init__(self, stream: IO[bytes], fmt: BytesPack) -> None:
         self.stream, self.fmt = stream, fmt
         self.offset = len(fmt.MAGIC)
-        self.entries: list[dict[str, Any]] = []
+        self.entries: list[str] = []
         stream.write(fmt.MAGIC)
 
     def write(self, name: str, payload: Any) -> None:
@@ -271,11 +271,13 @@ class _PackWriter(RecordWriter):
         if self.datasets:
             entry["datasets"] = self.datasets
             self.datasets = None
-        self.entries.append(entry)
+        # kept as JSON text until the index is written: a few times smaller than the
+        # dicts, so thousands of maps with metadata cost little memory
+        self.entries.append(json.dumps(entry, separators=(",", ":")))
         self.offset += len(data)
 
     def close(self) -> None:
-        index = json.dumps(self.entries, separators=(",", ":")).encode()
+        index = ("[" + ",".join(self.entries) + "]").encode()
         self.stream.write(index)
         self.stream.write(self.offset.to_bytes(8, "little") + self.fmt.FOOTER)
 

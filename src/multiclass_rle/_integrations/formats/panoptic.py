@@ -25,6 +25,7 @@ hasInstances, ignoreInEval, color: the facts of cityscapesScripts'
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from typing import Any
@@ -53,7 +54,10 @@ class _CocoPanoptic:
     options = ("png_dir",)
 
     def sniff(self, path: str, head: bytes) -> bool:
-        return path.lower().endswith(".json") and b'"segments_info"' in head
+        # a real panoptic JSON lists its images first (thousands: segments_info comes
+        # later than any head), so the PNG folder of the same name beside it counts too
+        return path.lower().endswith(".json") and (b'"segments_info"' in head or (
+            head.lstrip().startswith(b"{") and os.path.isdir(os.path.splitext(path)[0])))
 
     def plan(self, path: str, options: dict[str, Any], name: str | None = None) -> Plan:
         check_options(options, self.options, self.name)
@@ -89,12 +93,14 @@ class _CocoPanoptic:
             if ann.get("image_id") in images:
                 meta["image"] = images[ann["image_id"]]
             png = os.path.join(png_dir, ann["file_name"])
-            tasks.append(Task(self.name, png, f"{folder}/{ann['file_name']}", meta,
-                              _size(png)))
+            # the meta as JSON text: a few times smaller than the dicts while thousands of
+            # tasks wait (and travel to the workers)
+            tasks.append(Task(self.name, png, f"{folder}/{ann['file_name']}",
+                              json.dumps(meta, separators=(",", ":")), _size(png)))
         return Plan(dataset, tasks)
 
     def read(self, task: Task, options: dict[str, Any]) -> list[LabelMap | FormatError]:
-        meta = task.data
+        meta = json.loads(task.data) if isinstance(task.data, str) else task.data
         if "error" in meta:
             return [FormatError(task.name, meta["error"])]
         try:
