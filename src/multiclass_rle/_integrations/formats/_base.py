@@ -28,7 +28,8 @@ import numpy as np
 
 from ..._codec.errors import RLETypeError, RLEValueError
 
-__all__ = ["LabelMap", "FormatError", "Plan", "Task", "Writer", "b64", "unb64", "jsonable",
+__all__ = ["LabelMap", "FormatError", "Plan", "Task", "Writer", "OneFileWriter", "dataset_of",
+           "b64", "unb64", "jsonable",
            "binary_coco", "label_array", "check_options", "need"]
 
 
@@ -108,6 +109,19 @@ class Writer:
     def finish(self, parts: list[Any], datasets: Mapping[str, dict[str, Any]]) -> list[str]:
         """Write what covers every map; returns the files written."""
         return []
+
+
+class OneFileWriter(Writer):
+    """A writer of one file for all maps (a CSV, a JSON export, an XML): ``write``
+    returns each map's part, ``finish`` writes the file."""
+
+    per_map = False
+    suffix = None
+
+
+def dataset_of(parts: list[Any], datasets: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
+    """The dataset metadata of the first part (``part["dataset"]``) that has some."""
+    return next((datasets[p["dataset"]] for p in parts if p["dataset"] in datasets), {})
 
 
 def b64(data: bytes) -> str:

@@ -31,7 +31,8 @@ from typing import Any
 
 import numpy as np
 
-from ._base import FormatError, LabelMap, Plan, Task, Writer, binary_coco, check_options
+from ._base import FormatError, LabelMap, OneFileWriter, Plan, Task, Writer, binary_coco, \
+    check_options, dataset_of
 
 __all__ = ["KAGGLE_CSV", "parse_pairs", "encode_pairs"]
 
@@ -281,11 +282,8 @@ def _dtype(hi: int) -> np.dtype:
     return np.dtype(np.int64)  # pragma: no cover - ids are Python ints of CSV text
 
 
-class _CsvWriter(Writer):
+class _CsvWriter(OneFileWriter):
     """One CSV for all maps: the rows of each map in order, its pairs made from the map."""
-
-    suffix = None
-    per_map = False
 
     def __init__(self, order: str | None) -> None:
         self.order = order
@@ -316,7 +314,7 @@ class _CsvWriter(Writer):
                ) -> list[str]:
         from ._files import atomic_stream
 
-        ds = next((datasets[p["dataset"]] for p in parts if p["dataset"] in datasets), {})
+        ds = dataset_of(parts, datasets)
         columns = ds.get("columns") or ["ImageId", "EncodedPixels"]
         rle_col = ds.get("rle_column") or "EncodedPixels"
         id_col = ds.get("id_column") or "ImageId"

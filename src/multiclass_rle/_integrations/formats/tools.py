@@ -49,7 +49,8 @@ from typing import Any
 
 import numpy as np
 
-from ._base import FormatError, LabelMap, Plan, Task, Writer, check_options, jsonable, read_json
+from ._base import FormatError, LabelMap, OneFileWriter, Plan, Task, Writer, check_options, \
+    dataset_of, jsonable, read_json
 
 __all__ = ["LABEL_STUDIO", "CVAT", "SA1B", "decode_brush", "encode_brush"]
 
@@ -499,16 +500,9 @@ def _regions(item: LabelMap, what: str) -> tuple[np.ndarray, list[int], dict[str
     return arr, values, classes
 
 
-def _by_dataset(parts: list[Any], datasets: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    return next((datasets[p["dataset"]] for p in parts if p["dataset"] in datasets), {})
-
-
-class _LabelStudioWriter(Writer):
+class _LabelStudioWriter(OneFileWriter):
     """One JSON export: a task per ``task_id`` holding its annotations, each brush
     result's ``rle`` made from the pixels of its label."""
-
-    suffix = None
-    per_map = False
 
     def write(self, item: LabelMap, target: str | None = None) -> dict[str, Any]:
         arr, values, classes = _regions(item, "a Label Studio brush")
@@ -568,12 +562,9 @@ def _cvat_counts(box: np.ndarray) -> str:
     return ", ".join(map(str, counts))
 
 
-class _CvatWriter(Writer):
+class _CvatWriter(OneFileWriter):
     """One "CVAT for images 1.1" XML: masks remade from the map inside their boxes,
     polygons and the other shapes as they were."""
-
-    suffix = None
-    per_map = False
 
     def write(self, item: LabelMap, target: str | None = None) -> dict[str, Any]:
         arr, values, classes = _regions(item, "a CVAT image")
@@ -621,7 +612,7 @@ class _CvatWriter(Writer):
                ) -> list[str]:
         from ._files import atomic_stream
 
-        ds = _by_dataset(parts, datasets)
+        ds = dataset_of(parts, datasets)
         meta_xml = ds.get("meta_xml")
         if meta_xml is None:
             meta = ET.Element("meta")
