@@ -8,8 +8,9 @@ extension if both have one, else without) or, for COCO panoptic, by image id.
 
 Each pair is read and evaluated where it is needed (a worker with ``-j``):
 the main process holds names and offsets, never the maps, and keeps at most
-a few chunks of pairs in flight, so memory stays bounded whatever the
-dataset's size. Workers send back small totals (an evaluator), merged here.
+a few chunks of pairs per worker in flight (``Pool.run``), so memory stays
+bounded whatever the dataset's size. Workers send back small totals (an
+evaluator per chunk of pairs), merged here in order.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from typing import Any
 import numpy as np
 
 from .._codec.errors import RLEError
-from .._integrations.png import PNG_SIGNATURE, read_label_png
+from .._integrations.formats import FormatError, detect, plan_source
+from .._integrations.png import load_png
 from .._ops.evaluate import PanopticEvaluator, SemanticEvaluator, VolumeEvaluator
 from ._console import Console, InputError, UsageError, plural, reason, seconds
 from ._inputs import collect_inputs
@@ -59,7 +61,6 @@ class Source:
 
     kind: str                         # "files", "records", "parquet", "coco-panoptic"
     path: str
-    folder: str | None = None         # coco-panoptic: the PNG folder
     fmt: str | None = None            # records: the record format
     categories: list[dict[str, Any]] | None = None    # coco-panoptic
     items: list[Item] = field(default_factory=list)
@@ -98,19 +99,9 @@ def _read_record(path: str, fmt: str | None, ref: tuple[int, int]) -> Any:
 
 def _read_panoptic_png(path: str) -> np.ndarray:
     try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    if not data.startswith(PNG_SIGNATURE):
-        raise InputError(f"{path}: not a PNG file")
-    try:
-        ids = read_label_png(data, rgb_ids=True)
-    except RLEError as exc:
-        raise InputError(f"{path}: corrupt PNG: {exc}") from None
-    if ids is None:
-        raise InputError(f"{path}: not an 8-bit RGB/RGBA PNG of segment ids (COCO panoptic)")
-    return ids
+        return load_png(path, rgb_ids=True)
+    except (RLEError, OSError) as exc:
+        raise InputError(f"{path}: {getattr(exc, 'strerror', None) or exc}") from None
 
 
 def _read_json(path: str, what: str) -> Any:
@@ -121,41 +112,37 @@ def _read_json(path: str, what: str) -> Any:
         raise UsageError(f"{what}: cannot read as JSON ({exc})") from None
 
 
-def _panoptic_json(path: str) -> dict[str, Any] | None:
-    """The JSON of a COCO panoptic set, or None if ``path`` is no such JSON file."""
-    if not path.lower().endswith(".json") or not os.path.isfile(path):
-        return None
-    data = _read_json(path, path)
-    anns = data.get("annotations") if isinstance(data, dict) else None
-    if not isinstance(anns, list) or not all(
-            isinstance(a, dict) and "segments_info" in a for a in anns[:1]):
-        return None
-    return data
+def _coco_source(path: str, folder: str | None, what: str) -> Source:
+    """A COCO panoptic set, listed by the format's planner (the JSON, its PNG folder).
+
+    The PNGs are read here, not by the format's reader: a ground-truth id that
+    segments_info does not list is no error for the evaluation (panopticapi
+    neither counts it nor takes it for void), and the evaluator checks the
+    predictions, naming the image and the id.
+    """
+    try:
+        plan = plan_source(path, "coco-panoptic", {"png_dir": folder} if folder else {})
+    except FormatError as exc:
+        raise UsageError(f"{what} {exc}") from None
+    src = Source("coco-panoptic", path, categories=plan.dataset.get("categories"))
+    seen: set[Any] = set()
+    for task in plan.tasks:
+        meta = json.loads(task.data) if isinstance(task.data, str) else task.data
+        if "error" in meta:
+            raise UsageError(f"{what} {meta['error']}")
+        if "image_id" not in meta or meta["image_id"] in seen:
+            raise UsageError(f"{what} {path}: image id {meta.get('image_id')!r} is missing or "
+                             f"annotated twice")
+        seen.add(meta["image_id"])
+        src.items.append(Item(str(meta["image_id"]), (task.path, meta["segments_info"])))
+    return src
 
 
 def open_source(path: str, folder: str | None, what: str, report: Any) -> Source:
     """The source a GT or PRED argument names (UsageError when it is none)."""
-    data = _panoptic_json(path)
-    if data is not None:
-        png_dir = folder or os.path.splitext(path)[0]
-        if not os.path.isdir(png_dir):
-            raise UsageError(f"{what} {path}: its PNG folder {png_dir} does not exist "
-                             f"(give --{what.lower()}-folder)")
-        src = Source("coco-panoptic", path, folder=png_dir,
-                     categories=data.get("categories"))
-        seen: set[Any] = set()
-        for i, ann in enumerate(data["annotations"]):
-            if not isinstance(ann, dict) or "image_id" not in ann or \
-                    not isinstance(ann.get("file_name"), str) or \
-                    not isinstance(ann.get("segments_info"), list):
-                raise UsageError(f"{what} {path}: annotations[{i}] needs 'image_id', "
-                                 f"'file_name' and 'segments_info'")
-            if ann["image_id"] in seen:
-                raise UsageError(f"{what} {path}: image id {ann['image_id']} is annotated twice")
-            seen.add(ann["image_id"])
-            src.items.append(Item(str(ann["image_id"]), (os.path.join(png_dir, ann["file_name"]),
-                                                         ann["segments_info"])))
-        return src
+    if os.path.isfile(path) and path.lower().endswith(".json") and \
+            detect(path) == "coco-panoptic":
+        return _coco_source(path, folder, what)
     if folder is not None:
         raise UsageError(f"--{what.lower()}-folder is for a COCO panoptic JSON file; "
                          f"{path} is not one")
@@ -450,7 +437,8 @@ def cmd_eval(args: argparse.Namespace, con: Console) -> int:
             slim = (config, replace(gt, items=[], categories=None),
                     replace(pred, items=[], categories=None))
             size = max(1, min(CHUNK, len(pairs) // (4 * jobs) or 1))
-            for ev, n, errs in pool.stream(_eval_chunk, _chunks(pairs, size), slim):
+            # Pool.run keeps a few chunks per worker in flight: memory stays bounded
+            for ev, n, errs in pool.run(_eval_chunk, list(_chunks(pairs, size)), slim):
                 total.merge(ev)
                 done += n
                 for name, why in errs:

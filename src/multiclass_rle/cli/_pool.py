@@ -22,6 +22,12 @@ def resolve_jobs(jobs: int) -> int:
     return jobs
 
 
+#: Chunks submitted and not yet yielded, per worker: enough to keep every worker
+#: busy while the main process writes, few enough that memory does not grow
+#: with the number of tasks (results wait in memory until yielded in order).
+IN_FLIGHT = 3
+
+
 def _run_chunk(fn: Callable[..., Any], args: tuple[Any, ...], chunk: list[Any]) -> list[Any]:
     return [fn(task, *args) for task in chunk]
 
@@ -38,8 +44,10 @@ class Pool:
     """Ordered, chunked map over worker processes (or in-process for -j 1).
 
     ``run`` yields each task's result in task order, so output is the same
-    for any -j. Leaving the ``with`` block early (--fail-fast, an error,
-    Ctrl-C) cancels the chunks that have not started.
+    for any -j. At most ``IN_FLIGHT * jobs`` chunks (of at most 16 tasks) are
+    submitted ahead of the one being yielded, so memory is bounded however
+    many tasks there are. Leaving the ``with`` block early (--fail-fast, an
+    error, Ctrl-C) cancels the chunks that have not started.
     """
 
     def __init__(self, jobs: int) -> None:
@@ -60,33 +68,17 @@ class Pool:
             for task in tasks:
                 yield fn(task, *args)
             return
-        chunks = list(_chunks(tasks, self.jobs, weights))
-        self.executor = ProcessPoolExecutor(max_workers=min(self.jobs, len(chunks)),
+        self.executor = ProcessPoolExecutor(max_workers=min(self.jobs, len(tasks)),
                                             mp_context=_mp_context())
-        futures: list[Future[list[Any]]] = [
-            self.executor.submit(_run_chunk, fn, args, chunk) for chunk in chunks]
-        for fut in futures:
-            yield from fut.result()
-
-
-    def stream(self, fn: Callable[..., Any], tasks: Iterable[Any], args: tuple[Any, ...] = (),
-               *, window: int | None = None) -> Iterator[Any]:
-        """``fn(task, *args)`` of each task, in task order, with at most ``window``
-        (default 2 x jobs) tasks in flight: for a long or lazy iterable of tasks
-        with small results, memory stays bounded whatever its length."""
-        if self.jobs <= 1:
-            for task in tasks:
-                yield fn(task, *args)
-            return
-        self.executor = ProcessPoolExecutor(max_workers=self.jobs, mp_context=_mp_context())
-        pending: deque[Future[Any]] = deque()
-        limit = window or 2 * self.jobs
-        for task in tasks:
-            pending.append(self.executor.submit(fn, task, *args))
+        pending: deque[Future[list[Any]]] = deque()
+        chunks = _chunks(tasks, self.jobs, weights)
+        limit = IN_FLIGHT * self.jobs
+        for chunk in chunks:
+            pending.append(self.executor.submit(_run_chunk, fn, args, chunk))
             if len(pending) >= limit:
-                yield pending.popleft().result()
+                yield from pending.popleft().result()
         while pending:
-            yield pending.popleft().result()
+            yield from pending.popleft().result()
 
 
 def _chunks(tasks: Sequence[Any], jobs: int, weights: Sequence[int] | None
