@@ -252,6 +252,32 @@ def test_coco_panoptic_folders(tmp_path, capsys):
     assert "Things" in table and "person" in table
 
 
+@pytest.mark.parametrize("gt_form,pred_form", [("jsonl", "coco"), ("bytes", "jsonl-packed")])
+def test_panoptic_from_record_files(tmp_path, capsys, gt_form, pred_form):
+    """COCO panoptic sets encoded with mcrle encode --from coco-panoptic keep segments_info
+    and categories: evaluated from the RLEs, matched by image id."""
+    gts, gsegs, preds, psegs = panoptic_maps()
+    gt_json = coco_set(tmp_path, "gt", gts, gsegs)
+    pred_json = coco_set(tmp_path, "pred", preds, psegs)
+    rc, want, _ = run(capsys, "eval", gt_json, pred_json, "--json")
+    assert rc == 0
+    gt_src = tmp_path / ("gt.mcrlpack" if gt_form == "bytes" else "gt.jsonl")
+    rc, _, err = run(capsys, "encode", "--from", "coco-panoptic", gt_json, "-o", gt_src,
+                     "--format", gt_form, "-q")
+    assert rc == 0, err
+    pred_src = pred_json
+    if pred_form != "coco":
+        pred_src = tmp_path / "pred.jsonl"
+        rc, _, err = run(capsys, "encode", "--from", "coco-panoptic", pred_json, "-o", pred_src,
+                         "--format", pred_form, "-q")
+        assert rc == 0, err
+    rc, out, err = run(capsys, "eval", gt_src, pred_src, "--json")
+    assert rc == 0, err
+    got = json.loads(out)
+    assert got["task"] == "panoptic" and got["pairs"] == 8
+    assert got["result"] == json.loads(want)["result"]
+
+
 def test_coco_panoptic_errors_name_the_image(tmp_path, capsys):
     gts, gsegs, preds, psegs = panoptic_maps(n=3)
     psegs[1] = [dict(s, category_id=99) if s["id"] == 70001 else s for s in psegs[1]]
@@ -290,7 +316,7 @@ def test_usage_errors(tmp_path, capsys):
     (tmp_path / "p").mkdir()
     np.save(tmp_path / "p" / "0000.npy", preds[0])
     rc, _, err = run(capsys, "eval", gt_json, tmp_path / "p")
-    assert rc == 2 and "needs COCO panoptic predictions" in err
+    assert rc == 2 and "needs panoptic predictions" in err
     rc, _, err = run(capsys, "eval", tmp_path / "p", tmp_path / "p", "--task", "panoptic")
     assert rc == 2 and "needs categories" in err
     rc, _, err = run(capsys, "eval", tmp_path / "nowhere", tmp_path / "p")

@@ -62,7 +62,14 @@ class Source:
     kind: str                         # "files", "records", "parquet", "coco-panoptic"
     path: str
     fmt: str | None = None            # records: the record format
-    categories: list[dict[str, Any]] | None = None    # coco-panoptic
+    categories: list[dict[str, Any]] | None = None    # panoptic sets
+
+    @property
+    def panoptic(self) -> bool:
+        """Every map comes with its segments_info (COCO panoptic, or records keeping it)."""
+        return bool(self.items) and all(
+            isinstance(item.ref, tuple) and len(item.ref) in (2, 3) and
+            isinstance(item.ref[-1], list) for item in self.items)
     items: list[Item] = field(default_factory=list)
 
     def load(self, ref: Any) -> tuple[Any, Any]:
@@ -76,7 +83,7 @@ class Source:
                     return arr, None
             raise InputError(f"{path}: member {member!r} is gone")
         if self.kind == "records":
-            return _read_record(self.path, self.fmt, ref), None
+            return _read_record(self.path, self.fmt, ref[:2]), ref[2]
         if self.kind == "parquet":
             return ref, None
         png, segments = ref
@@ -173,24 +180,49 @@ def _file_source(path: str, what: str, report: Any) -> Source:
 
 
 def _record_source(path: str) -> Source:
+    """A file of records. Records with panoptic metadata (``meta`` holding ``image_id``
+    and ``segments_info``, as ``mcrle encode --from coco-panoptic`` keeps them) are
+    named by image id and carry their segments; the categories come from the
+    file's dataset metadata."""
     fmt = format_of_file(path)
     src = Source("records", path, fmt=fmt.name)
+
+    def add(name: str, offset: int, length: int, meta: Any, datasets: Any) -> None:
+        if isinstance(datasets, dict) and src.categories is None:
+            for ds in datasets.values():
+                if isinstance(ds, dict) and isinstance(ds.get("categories"), list):
+                    src.categories = ds["categories"]
+                    break
+        if isinstance(meta, dict) and isinstance(meta.get("segments_info"), list) \
+                and "image_id" in meta:
+            src.items.append(Item(str(meta["image_id"]), (offset, length, meta["segments_info"])))
+        else:
+            src.items.append(Item(name, (offset, length, None)))
+
     if fmt.name == "bytes":
         for i, e in enumerate(fmt.index(path)):   # type: ignore[attr-defined]
             try:
-                src.items.append(Item(str(e["path"]), (int(e["offset"]), int(e["length"]))))
-            except (TypeError, KeyError, ValueError):
+                add(str(e["path"]), int(e["offset"]), int(e["length"]), e.get("meta"),
+                    e.get("datasets"))
+            except (TypeError, KeyError, ValueError, AttributeError):
                 raise UsageError(f"{path}: corrupt index entry {i}") from None
         return src
     offset = 0
     with open(path, "rb") as f:
         for lineno, line in enumerate(f, 1):
             if line.strip():
+                meta = datasets = None
+                if b'"meta"' in line or b'"datasets"' in line:
+                    try:
+                        rec = json.loads(line)
+                        meta, datasets = rec.get("meta"), rec.get("datasets")
+                    except (ValueError, AttributeError):
+                        pass
                 name = _record_name(line)
                 if name is None:
                     raise UsageError(f"{path}:{lineno}: not a record "
                                      '({"path": NAME, "rle": {...}})')
-                src.items.append(Item(name, (offset, len(line))))
+                add(name, offset, len(line), meta, datasets)
             offset += len(line)
     return src
 
@@ -366,7 +398,7 @@ def _detect_task(args: argparse.Namespace, gt: Source, pred: Source,
                  pairs: list[tuple[str, Any, Any]]) -> str:
     if args.task != "auto":
         return str(args.task)
-    if gt.kind == "coco-panoptic" or pred.kind == "coco-panoptic" or args.label_divisor:
+    if gt.panoptic or pred.panoptic or args.label_divisor:
         return "panoptic"
     if pairs:
         try:
@@ -390,17 +422,18 @@ def cmd_eval(args: argparse.Namespace, con: Console) -> int:
 
     gt = open_source(args.gt, args.gt_folder, "GT", report)
     pred = open_source(args.pred, args.pred_folder, "PRED", report)
-    if (gt.kind == "coco-panoptic") != (pred.kind == "coco-panoptic") and \
+    if gt.panoptic != pred.panoptic and \
             args.label_divisor is None:
-        raise UsageError("a COCO panoptic GT needs COCO panoptic predictions (a JSON file "
-                         "with segments_info beside its PNG folder), and the reverse")
+        raise UsageError("a panoptic GT (COCO panoptic JSON, or records that keep their "
+                         "segments_info) needs panoptic predictions, and the reverse; or "
+                         "give --label-divisor for label maps")
     pairs, missing, extra = match(gt.items, pred.items)
     task = _detect_task(args, gt, pred, pairs)
-    categories = _categories(args.categories) or gt.categories
+    categories = _categories(args.categories) or gt.categories or pred.categories
     if task == "panoptic" and not categories:
         raise UsageError("panoptic evaluation needs categories: the GT JSON's, or "
                          "--categories FILE")
-    if task == "panoptic" and gt.kind != "coco-panoptic" and args.label_divisor is None:
+    if task == "panoptic" and not gt.panoptic and args.label_divisor is None:
         raise UsageError("panoptic evaluation of label maps needs --label-divisor (id = "
                          "category x divisor + instance), or COCO panoptic JSON inputs")
     names = load_names(args.names) if args.names else None
