@@ -21,6 +21,8 @@ EXPECTED_ALL = {
     "labels", "area", "bbox", "confusion_matrix", "iou", "miou", "remap", "decode_window",
     "binary_mask", "to_coco", "from_coco", "coco_annotations_to_label_maps",
     "encode_bytes", "decode_bytes", "bytes_info", "split_bytes", "iter_bytes", "BytesInfo",
+    "SemanticEvaluator", "SemanticResult", "PanopticEvaluator", "PanopticResult",
+    "VolumeEvaluator", "VolumeResult", "volume_metrics",
 }
 
 

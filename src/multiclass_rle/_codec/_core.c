@@ -589,6 +589,169 @@ done:
     return result;
 }
 
+/* CodecError of a pair kernel: B's problems are MCRLE_PAIR_B higher, named as A's. */
+static void raise_pair_result(mcrle_result r, const mcrle_error_info *info)
+{
+    PyObject *a = Py_BuildValue("(isnK)", (int)r, r >= MCRLE_PAIR_B ?
+                                mcrle_result_name((mcrle_result)(r - MCRLE_PAIR_B)) :
+                                mcrle_result_name(r), (Py_ssize_t)info->index,
+                                (unsigned long long)info->sum);
+    if (a) {
+        PyErr_SetObject(CodecError, a);
+        Py_DECREF(a);
+    }
+}
+
+PyDoc_STRVAR(pair_sums_compact_doc,
+"pair_sums_compact(values_a, counts_a, map_a, values_b, counts_b, map_b, size, sums)\n"
+"    -> None\n\n"
+"The confusion matrix of two maps straight from their compact strings (str or\n"
+"bytes-like): sums[ga * n_groups_b + gb] (sums: writable uint64 buffer of\n"
+"n_groups_a * n_groups_b). map: (kind, elem_size, table, keys, key_groups,\n"
+"other, n_groups), table and key_groups uint32 buffers, keys uint64 (sorted).\n"
+"Validates both maps as a decode would; CodecError codes of B's problems are\n"
+"MCRLE_PAIR_B (100) higher.");
+
+/* A (kind, elem_size, table, keys, key_groups, other, n_groups) tuple; bufs released by the caller. */
+static int group_map_arg(PyObject *t, mcrle_group_map *g, Py_buffer bufs[3])
+{
+    int kind;
+    Py_ssize_t elem, n_groups;
+    unsigned int other;
+    if (!PyTuple_Check(t)) {
+        PyErr_SetString(PyExc_TypeError, "a group map must be a tuple");
+        return -1;
+    }
+    if (!PyArg_ParseTuple(t, "iny*y*y*In:group map", &kind, &elem, &bufs[0], &bufs[1], &bufs[2],
+                          &other, &n_groups))
+        return -1;
+    if (bufs[0].len % 4 || bufs[1].len % 8 || bufs[2].len % 4 ||
+        bufs[1].len / 8 != bufs[2].len / 4 || n_groups < 1 || kind < 0 || kind > 2 || elem < 1) {
+        PyBuffer_Release(&bufs[0]);
+        PyBuffer_Release(&bufs[1]);
+        PyBuffer_Release(&bufs[2]);
+        bufs[0].obj = bufs[1].obj = bufs[2].obj = NULL;
+        PyErr_SetString(PyExc_ValueError, "group map: table and key_groups must be uint32, keys "
+                        "uint64 buffers (as many keys as key_groups), n_groups positive");
+        return -1;
+    }
+    g->kind = (mcrle_kind)kind;
+    g->elem_size = (size_t)elem;
+    g->table = (const uint32_t *)bufs[0].buf;
+    g->table_len = (size_t)bufs[0].len / 4;
+    g->keys = (const uint64_t *)bufs[1].buf;
+    g->key_groups = (const uint32_t *)bufs[2].buf;
+    g->n_keys = (size_t)bufs[1].len / 8;
+    g->other = (uint32_t)other;
+    g->n_groups = (size_t)n_groups;
+    return 0;
+}
+
+static PyObject *py_pair_sums_compact(PyObject *self, PyObject *args)
+{
+    PyObject *ova, *oca, *oma, *ovb, *ocb, *omb, *result = NULL;
+    unsigned long long size;
+    Py_buffer bs = {0}, bva = {0}, bca = {0}, bvb = {0}, bcb = {0};
+    Py_buffer ma[3] = {{0}, {0}, {0}}, mb[3] = {{0}, {0}, {0}};
+    const char *sva, *sca, *svb, *scb;
+    Py_ssize_t lva, lca, lvb, lcb;
+    mcrle_group_map ga, gb;
+    mcrle_error_info info = {0, 0};
+    mcrle_result r;
+    if (!PyArg_ParseTuple(args, "OOOOOOKw*:pair_sums_compact", &ova, &oca, &oma, &ovb, &ocb,
+                          &omb, &size, &bs))
+        return NULL;
+    if (utf8_or_buffer(ova, &bva, &sva, &lva) < 0 || utf8_or_buffer(oca, &bca, &sca, &lca) < 0 ||
+        utf8_or_buffer(ovb, &bvb, &svb, &lvb) < 0 || utf8_or_buffer(ocb, &bcb, &scb, &lcb) < 0)
+        goto done;
+    if (group_map_arg(oma, &ga, ma) < 0 || group_map_arg(omb, &gb, mb) < 0) goto done;
+    if (bs.len % 8 || (size_t)bs.len / 8 / gb.n_groups < ga.n_groups) {
+        PyErr_SetString(PyExc_ValueError, "sums must be a uint64 buffer of n_groups_a * n_groups_b");
+        goto done;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    r = mcrle_pair_sums_compact(sva, (size_t)lva, sca, (size_t)lca, &ga, svb, (size_t)lvb, scb,
+                                (size_t)lcb, &gb, (uint64_t)size, (uint64_t *)bs.buf, &info);
+    Py_END_ALLOW_THREADS
+    if (r != MCRLE_OK) { raise_pair_result(r, &info); goto done; }
+    result = Py_NewRef(Py_None);
+done:
+    for (int k = 0; k < 3; k++) {
+        if (ma[k].obj) PyBuffer_Release(&ma[k]);
+        if (mb[k].obj) PyBuffer_Release(&mb[k]);
+    }
+    if (bva.obj) PyBuffer_Release(&bva);
+    if (bca.obj) PyBuffer_Release(&bca);
+    if (bvb.obj) PyBuffer_Release(&bvb);
+    if (bcb.obj) PyBuffer_Release(&bcb);
+    PyBuffer_Release(&bs);
+    return result;
+}
+
+PyDoc_STRVAR(pq_image_doc,
+"pq_image(rows, cols, pixels, n_gt, gt_cat, gt_crowd, gt_area, n_pred, pred_cat, tp, fp,\n"
+"         fn, iou_sum) -> None\n\n"
+"mcrle_pq_image: adds one image's panoptic quality counts to tp, fp, fn (writable\n"
+"uint64 or int64 buffers, one entry per category) and iou_sum (float64). rows, cols,\n"
+"gt_cat, pred_cat: uint32 buffers; pixels uint64; gt_crowd uint8; gt_area float64\n"
+"or None. CodecError as the kernel reports it.");
+
+static PyObject *py_pq_image(PyObject *self, PyObject *args)
+{
+    Py_buffer br = {0}, bc = {0}, bp = {0}, bgc = {0}, bcr = {0}, bga = {0}, bpc = {0};
+    Py_buffer btp = {0}, bfp = {0}, bfn = {0}, biou = {0};
+    PyObject *oga, *result = NULL;
+    Py_ssize_t n_gt, n_pred;
+    size_t n, n_cat, need;
+    void *scratch = NULL;
+    mcrle_error_info info = {0, 0};
+    mcrle_result r;
+    if (!PyArg_ParseTuple(args, "y*y*y*ny*y*Ony*w*w*w*w*:pq_image", &br, &bc, &bp, &n_gt, &bgc,
+                          &bcr, &oga, &n_pred, &bpc, &btp, &bfp, &bfn, &biou))
+        return NULL;
+    if (oga != Py_None && PyObject_GetBuffer(oga, &bga, PyBUF_SIMPLE) < 0) goto done;
+    n = (size_t)bp.len / 8;
+    n_cat = (size_t)btp.len / 8;
+    if (n_gt < 0 || n_pred < 0 || br.len % 4 || bc.len % 4 || bp.len % 8 ||
+        (size_t)br.len / 4 != n || (size_t)bc.len / 4 != n || btp.len % 8 ||
+        bfp.len != btp.len || bfn.len != btp.len || biou.len != btp.len ||
+        (size_t)bgc.len != 4 * (size_t)n_gt || (size_t)bcr.len != (size_t)n_gt ||
+        (size_t)bpc.len != 4 * (size_t)n_pred ||
+        (bga.obj && (size_t)bga.len != 8 * (size_t)n_gt)) {
+        PyErr_SetString(PyExc_ValueError, "pq_image: buffer sizes do not agree");
+        goto done;
+    }
+    need = mcrle_pq_scratch_size((size_t)n_gt, (size_t)n_pred, n_cat);
+    if (need == SIZE_MAX || !(scratch = PyMem_RawMalloc(need ? need : 1))) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    r = mcrle_pq_image((const uint32_t *)br.buf, (const uint32_t *)bc.buf,
+                       (const uint64_t *)bp.buf, n, (size_t)n_gt, (const uint32_t *)bgc.buf,
+                       (const unsigned char *)bcr.buf, bga.obj ? (const double *)bga.buf : NULL,
+                       (size_t)n_pred, (const uint32_t *)bpc.buf, n_cat, (uint64_t *)btp.buf,
+                       (uint64_t *)bfp.buf, (uint64_t *)bfn.buf, (double *)biou.buf, scratch,
+                       need, &info);
+    Py_END_ALLOW_THREADS
+    if (r != MCRLE_OK) { raise_result(r, &info); goto done; }
+    result = Py_NewRef(Py_None);
+done:
+    PyMem_RawFree(scratch);
+    PyBuffer_Release(&br);
+    PyBuffer_Release(&bc);
+    PyBuffer_Release(&bp);
+    PyBuffer_Release(&bgc);
+    PyBuffer_Release(&bcr);
+    if (bga.obj) PyBuffer_Release(&bga);
+    PyBuffer_Release(&bpc);
+    PyBuffer_Release(&btp);
+    PyBuffer_Release(&bfp);
+    PyBuffer_Release(&bfn);
+    PyBuffer_Release(&biou);
+    return result;
+}
+
 /* ---- per-label answers (csrc/ops.c) ------------------------------------------ */
 
 /* index (n unsigned of index_size bytes) and counts (n uint64): n, or -1 with an error set. */
@@ -667,17 +830,7 @@ static PyObject *py_pair_sums(PyObject *self, PyObject *args)
                         (const uint64_t *)cb.buf, (size_t)n_b, (size_t)nb_groups,
                         (size_t)index_size, (uint64_t)size, (uint64_t *)bs.buf, &info);
     Py_END_ALLOW_THREADS
-    if (r != MCRLE_OK) {
-        PyObject *a = Py_BuildValue("(isnK)", (int)r, r >= MCRLE_PAIR_B ?
-                                    mcrle_result_name((mcrle_result)(r - MCRLE_PAIR_B)) :
-                                    mcrle_result_name(r), (Py_ssize_t)info.index,
-                                    (unsigned long long)info.sum);
-        if (a) {
-            PyErr_SetObject(CodecError, a);
-            Py_DECREF(a);
-        }
-        goto done;
-    }
+    if (r != MCRLE_OK) { raise_pair_result(r, &info); goto done; }
     result = Py_NewRef(Py_None);
 done:
     PyBuffer_Release(&ia);
@@ -1129,6 +1282,8 @@ static PyMethodDef methods[] = {
     {"group_sums", py_group_sums, METH_VARARGS, group_sums_doc},
     {"group_bbox", py_group_bbox, METH_VARARGS, group_bbox_doc},
     {"pair_sums", py_pair_sums, METH_VARARGS, pair_sums_doc},
+    {"pair_sums_compact", py_pair_sums_compact, METH_VARARGS, pair_sums_compact_doc},
+    {"pq_image", py_pq_image, METH_VARARGS, pq_image_doc},
     {"relabel_runs", py_relabel_runs, METH_VARARGS, relabel_runs_doc},
     {"relabel_compact", py_relabel_compact, METH_VARARGS, relabel_compact_doc},
     {"check_counts", py_check_counts, METH_VARARGS, check_counts_doc},
