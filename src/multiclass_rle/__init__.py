@@ -104,6 +104,8 @@ _LAZY = {
     "maps_table": "_integrations.arrow",
     "table_area": "_integrations.arrow",
     "parquet_area": "_integrations.arrow",
+    "rgb_to_id": "_integrations.png",
+    "id_to_rgb": "_integrations.png",
 }
 
 

@@ -68,8 +68,9 @@ def _image_array(im: Any, path: str, rgb_ids: bool) -> np.ndarray:
 def read_image(path: str, rgb_ids: bool = False) -> np.ndarray:
     """A PNG or TIFF (any other format Pillow reads) as a label map; TIFF pages stack.
 
-    Greyscale and palette PNGs, what label maps are, go through the fast
-    reader of ``_png`` (zlib + a C unfilter kernel); other images to Pillow.
+    Greyscale and palette PNGs, what label maps are (and 8-bit RGB ones with
+    ``rgb_ids``), go through the fast reader of ``_integrations.png`` (zlib +
+    a C unfilter kernel); other images to Pillow.
     """
     source: Any = path
     if path.lower().endswith(".png"):
@@ -77,7 +78,7 @@ def read_image(path: str, rgb_ids: bool = False) -> np.ndarray:
             data = f.read()
         if data.startswith(PNG_SIGNATURE):
             try:
-                arr = read_label_png(data)
+                arr = read_label_png(data, rgb_ids=rgb_ids)
             except PNGError as exc:
                 raise InputError(f"corrupt PNG: {exc}") from None
             if arr is not None:
