@@ -229,3 +229,12 @@ def test_sh_commands_run(rel, session_dir, tmp_path):
     d = tmp_path / "session"
     shutil.copytree(session_dir, d)
     _run_session(d, commands, rel)
+
+
+def test_api_reference_lists_every_public_name():
+    """docs/api.rst documents every name the package exports, lazy ones included."""
+    text = _page("docs/api.rst")
+    documented = set(re.findall(r"^\.\. auto(?:function|class|exception):: (\w+)", text, re.M))
+    public = (set(mcr.__all__) | set(mcr._LAZY)) - {"__version__"}
+    assert not public - documented, sorted(public - documented)
+    assert not documented - public, sorted(documented - public)

@@ -21,7 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mcrle.h"
+#include "check.h"
+#include "internal.h"   /* mcrle_load, mcrle_store: native elements */
 #include "mcrle_bytes.h"
 
 #ifdef _WIN32
@@ -30,18 +31,6 @@
 #include <dirent.h>
 #endif
 
-static int failures, checks;
-
-#define CHECK(cond, ...)                                                        \
-    do {                                                                        \
-        checks++;                                                               \
-        if (!(cond)) {                                                          \
-            failures++;                                                         \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                \
-            fprintf(stderr, __VA_ARGS__);                                       \
-            fprintf(stderr, "\n");                                              \
-        }                                                                       \
-    } while (0)
 
 static void *xmalloc(size_t n)
 {
@@ -102,27 +91,6 @@ static uint64_t load_bytes(const unsigned char *p, size_t E, int little)
     return v;
 }
 
-/* An element in native byte order, from a value (whatever the machine). */
-static void store_native(unsigned char *p, uint64_t v, size_t E)
-{
-    switch (E) {
-    case 1: *p = (unsigned char)v; break;
-    case 2: { uint16_t x = (uint16_t)v; memcpy(p, &x, 2); break; }
-    case 4: { uint32_t x = (uint32_t)v; memcpy(p, &x, 4); break; }
-    default: memcpy(p, &v, 8); break;
-    }
-}
-
-static uint64_t load_native(const unsigned char *p, size_t E)
-{
-    switch (E) {
-    case 1: return *p;
-    case 2: { uint16_t x; memcpy(&x, p, 2); return x; }
-    case 4: { uint32_t x; memcpy(&x, p, 4); return x; }
-    default: { uint64_t x; memcpy(&x, p, 8); return x; }
-    }
-}
-
 /* Parses a .npy (versions 1-3; any byte order; C or Fortran order) into m. */
 static int read_npy(const unsigned char *b, size_t len, map *m)
 {
@@ -181,7 +149,7 @@ static int read_npy(const unsigned char *b, size_t len, map *m)
                 rest /= m->shape[a];
             }
         }
-        store_native(m->data + i * m->E, load_bytes(p + src * m->E, m->E, little), m->E);
+        mcrle_store(m->data + i * m->E, load_bytes(p + src * m->E, m->E, little), m->E);
     }
     return 1;
 }
@@ -190,20 +158,26 @@ static int read_npy(const unsigned char *b, size_t len, map *m)
 static int same_elements(const map *m, const unsigned char *got)
 {
     for (size_t i = 0; i < m->size; i++)
-        if (load_native(got + i * m->E, m->E) != load_native(m->data + i * m->E, m->E)) return 0;
+        if (mcrle_load(got + i * m->E, m->E) != mcrle_load(m->data + i * m->E, m->E)) return 0;
     return 1;
 }
 
 /* ---- the fixtures' JSON dicts ------------------------------------------- */
 
+/* Where the value of "key" starts, after its opening character ('"' or '['); NULL if absent. */
+static const char *json_field(const char *json, const char *key, char open)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\": %c", key, open);
+    const char *p = strstr(json, pat);
+    return p ? p + strlen(pat) : NULL;
+}
+
 /* A string field, unescaped (the compact code uses '\\'), or NULL; the caller frees it. */
 static char *json_string(const char *json, const char *key, size_t *len)
 {
-    char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\": \"", key);
-    const char *p = strstr(json, pat);
+    const char *p = json_field(json, key, '"');
     if (!p) return NULL;
-    p += strlen(pat);
     char *out = (char *)xmalloc(strlen(p) + 1);
     size_t n = 0;
     for (; *p && *p != '"'; p++) {
@@ -218,11 +192,8 @@ static char *json_string(const char *json, const char *key, size_t *len)
 /* A list of integers (as 64-bit patterns: negative ones in two's complement). */
 static uint64_t *json_ints(const char *json, const char *key, size_t *n)
 {
-    char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\": [", key);
-    const char *p = strstr(json, pat);
+    const char *p = json_field(json, key, '[');
     if (!p) return NULL;
-    p += strlen(pat);
     size_t cap = 16;
     uint64_t *v = (uint64_t *)xmalloc(cap * sizeof *v);
     *n = 0;
