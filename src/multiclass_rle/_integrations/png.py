@@ -27,7 +27,7 @@ from .._codec import _core
 from .._codec.errors import RLETypeError, RLEValueError
 from .._codec.limits import get_max_elements
 
-__all__ = ["PNGError", "read_label_png", "rgb_to_id", "id_to_rgb"]
+__all__ = ["PNGError", "read_label_png", "load_png", "rgb_to_id", "id_to_rgb"]
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _CHUNK = struct.Struct(">I4s")
@@ -198,3 +198,38 @@ def read_label_png(data: bytes, *, rgb_ids: bool = False) -> np.ndarray | None:
     if bpp == 2:
         return out.astype(np.uint16)
     return out
+
+
+def load_png(path: str, *, rgb_ids: bool = False) -> np.ndarray:
+    """A label PNG file as an array: :func:`read_label_png`, else Pillow (extra ``image``).
+
+    Greyscale and palette images give their values (palette indices), RGB(A)
+    images their ids with ``rgb_ids`` (refused without); anything else that
+    Pillow reads as one integer channel (1-bit, 16-bit) its values.
+    """
+    with open(path, "rb") as f:
+        data = f.read()
+    if not data.startswith(PNG_SIGNATURE):
+        raise PNGError("not a PNG file (no PNG signature)")
+    arr = read_label_png(data, rgb_ids=rgb_ids)
+    if arr is not None:
+        return arr
+    try:
+        from PIL import Image
+    except ImportError:
+        raise PNGError('this PNG (interlaced, 16-bit colour, 1-bit...) needs Pillow: pip install '
+                       '"multiclass-rle[image]"') from None
+    import io
+
+    with Image.open(io.BytesIO(data)) as im:
+        if im.mode in ("RGB", "RGBA", "RGBX") and not rgb_ids:
+            raise PNGError(f"a colour image (mode {im.mode}) is not a label map")
+        arr = np.asarray(im)
+    if arr.ndim == 3:
+        if arr.dtype != np.uint8:
+            raise PNGError(f"{arr.shape[2]}-channel {arr.dtype} pixels; segment ids need "
+                           f"8-bit RGB")
+        return rgb_to_id(arr)
+    if not arr.dtype.isnative:
+        arr = arr.astype(arr.dtype.newbyteorder("="))
+    return arr

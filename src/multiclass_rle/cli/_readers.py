@@ -175,8 +175,34 @@ def read_maps(path: str, kind: str, rgb_ids: bool = False
                     yield member, check_labels(arr)
                 except InputError as exc:
                     yield member, exc
+    elif kind in FORMAT_KINDS:
+        for item in read_format_file(path, kind, path, {}):
+            if isinstance(item, Exception):
+                raise InputError(item.reason if hasattr(item, "reason") else str(item))
+            yield None, check_labels(item.array)
     else:
         yield None, check_labels(read_image(path, rgb_ids))
+
+
+#: Input kinds read through multiclass_rle._integrations.formats (one file, one map).
+FORMAT_KINDS = ("nifti", "mgz", "cityscapes")
+
+
+def read_format_file(path: str, kind: str, name: str, options: dict[str, Any]) -> list[Any]:
+    """LabelMap objects (or FormatError objects) of one file of a format kind."""
+    from .._integrations.formats import plan_source, read_task
+
+    try:
+        plan = plan_source(path, kind, options, name)
+    except Exception as exc:
+        return [exc]
+    out = []
+    for task in plan.tasks:
+        for item in read_task(task, options):
+            if not isinstance(item, Exception) and not item.dataset:
+                item.dataset = plan.dataset
+            out.append(item)
+    return out
 
 
 def map_name(rel: str, member: str | None) -> str:
