@@ -5,11 +5,13 @@ The pages' fenced blocks, by their language:
 - ``python``: ``>>>`` examples run as doctests, the other blocks run in order
   in one namespace per page (after that page's SETUP, which gives names a
   fragment assumes, such as ``pairs``). README.md's and docs/integrations.md's
-  Python blocks have their own tests (test_readme.py, test_integrations_docs.py);
+  Python blocks have their own tests (test_readme.py, test_integrations_docs.py),
+  and so have docs/formats/'s (test_formats_docs.py);
   docs/operations.md's doctests run in test_ops.py as well.
 - ``console``: each ``$ COMMAND`` runs with bash in a temporary folder that
   holds ``labels/``, a small tree of label PNGs named like the CamVid files the
-  pages were written with, and ``names.txt``; the status must be 0, or the
+  pages were written with, ``names.txt``, and small inputs of the names the
+  format examples use (volumes, a COCO panoptic file, a Kaggle CSV); the status must be 0, or the
   number a following ``$ echo $?`` shows. The printed figures are the pages'
   measurements on the real data and are not compared.
 - ``sh``: the ``mcrle`` lines run like console commands; every other line
@@ -38,7 +40,9 @@ import multiclass_rle as mcr
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ("README.md", "docs/format.md", "docs/operations.md", "docs/cli.md",
-         "docs/integrations.md", "docs/security.md", "docs/architecture.md", "CHANGELOG.md")
+         "docs/integrations.md", "docs/security.md", "docs/architecture.md", "CHANGELOG.md",
+         "docs/formats/index.md", "docs/formats/medical.md", "docs/formats/panoptic.md",
+         "docs/formats/csv.md", "docs/formats/annotation-tools.md")
 BLOCK = re.compile(r"^```([a-z]*)( notest)?\n(.*?)^```", re.S | re.M)
 
 #: Names a page's Python fragments take as given.
@@ -70,7 +74,9 @@ NOT_RUN = {
     "python3 csrc/fuzz/make_seeds.py": "rewrites the fuzz seeds in the checkout",
 }
 
-_PYTHON_ELSEWHERE = {"README.md", "docs/integrations.md"}
+_PYTHON_ELSEWHERE = {"README.md", "docs/integrations.md", "docs/formats/medical.md",
+                     "docs/formats/panoptic.md", "docs/formats/csv.md",
+                     "docs/formats/annotation-tools.md"}   # test_formats_docs.py
 
 
 def _page(rel: str) -> str:
@@ -180,7 +186,35 @@ def session_dir(tmp_path_factory):
             image.fromarray(np.roll(street, 7 * k, axis=1)).save(d / "labels" / sub / f"{stem}.png")
             k += 1
     (d / "names.txt").write_text("\n".join(f"class{i}" for i in range(256)) + "\n")
+    _format_inputs(d, street)
     return d
+
+
+def _format_inputs(d: Path, street: np.ndarray) -> None:
+    """The README's other session: volumes, a COCO panoptic file, a Kaggle CSV (needs nibabel)."""
+    try:
+        import nibabel
+    except ImportError:
+        return
+    vol = np.stack([np.roll(street[:64, :48], k, axis=0) for k in range(5)]).astype(np.int32)
+    nibabel.save(nibabel.MGHImage(vol, np.eye(4)), d / "aparc+aseg.mgz")
+    (d / "brain").mkdir()
+    for k in range(2):
+        nibabel.save(nibabel.Nifti1Image(vol.astype(np.uint8) + k, np.eye(4)),
+                     d / "brain" / f"sub{k}.nii.gz")
+    from PIL import Image
+
+    (d / "annotations" / "panoptic_val2017").mkdir(parents=True)
+    ids = np.zeros((4, 6), np.uint32)
+    ids[:, 3:] = 2 + 256 * 3
+    Image.fromarray(mcr.id_to_rgb(ids)).save(d / "annotations" / "panoptic_val2017" / "1.png")
+    doc = {"images": [{"id": 1, "file_name": "1.jpg", "width": 6, "height": 4}],
+           "annotations": [{"image_id": 1, "file_name": "1.png",
+                            "segments_info": [{"id": 770, "category_id": 7, "iscrowd": 0}]}],
+           "categories": [{"id": 7, "name": "car", "isthing": 1}]}
+    (d / "annotations" / "panoptic_val2017.json").write_text(json.dumps(doc))
+    (d / "train.csv").write_text("ImageId,ClassId,EncodedPixels\n"
+                                 "a.jpg,1,1 30 1000 20\na.jpg,3,5000 200\nb.jpg,2,7 7\n")
 
 
 def _run_session(d: Path, commands: list[tuple[str, int]], rel: str) -> None:
@@ -214,6 +248,8 @@ def test_console_sessions_run(rel, session_dir, tmp_path):
     blocks = [code for lang, _, code in _blocks(rel) if lang == "console"]
     assert blocks, f"{rel} has no console session"
     for code in blocks:
+        if ".mgz" in code and not (session_dir / "aparc+aseg.mgz").is_file():
+            continue   # the volumes need nibabel (the medical extra)
         d = tmp_path / "session"
         shutil.copytree(session_dir, d)
         _run_session(d, _console_commands(code), rel)

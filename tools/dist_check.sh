@@ -60,7 +60,9 @@ vpy=$work/venv/bin/python
 "$vpy" -m pip install --quiet --upgrade pip
 # the local CPU build of torch first (never let pip resolve torch freely)
 "$vpy" -m pip install --quiet --only-binary=:all: torch==2.13.0
-"$vpy" -m pip install --quiet --only-binary=:all: "$repaired[test,torch,zarr,arrow,dask,image]"
+# the extras of .ci/run's suite, and the reference the Label Studio tests compare with
+"$vpy" -m pip install --quiet --only-binary=:all: "$repaired[test,torch,zarr,arrow,dask,image,medical]" \
+  label-studio-converter==0.0.59
 
 step "the whole test suite against the installed wheel, from an empty folder"
 mkdir "$work/run"
