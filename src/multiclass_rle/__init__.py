@@ -37,9 +37,8 @@ from ._codec import (
     set_max_elements,
     split_bytes,
 )
+from ._codec._core import VERSION as __version__
 from .multiclass_rle import array_to_multi_class_rle, multi_class_rle_to_array
-
-__version__ = "0.2.0"
 
 __all__ = [
     "array_to_multi_class_rle",

@@ -2,6 +2,8 @@
 from typing import Any
 
 MAX_NDIM: int
+#: The package version (meson.build's project version).
+VERSION: str
 ERR_ARG: int
 ERR_ZERO_COUNT: int
 ERR_COUNTS_SHORT: int
