@@ -76,7 +76,7 @@ mcrle_result mcrle_check_counts(const uint64_t *counts, size_t n_runs, uint64_t 
  * holding it). Most runs of a label map are short, so this costs one store
  * loop iteration and no size-dependent branch of memset.
  */
-#if defined(__SSE2__) || defined(_M_X64)
+#if MCRLE_SSE2
 typedef __m128i elem_pattern;
 MCRLE_INLINE elem_pattern pattern_of(uint64_t v, size_t E)
 {

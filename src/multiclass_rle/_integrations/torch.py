@@ -318,6 +318,8 @@ class RLEMaskDataset(Dataset):
         cores of the process's CPU affinity in the main process, and one in
         a DataLoader worker (the workers share the cores already).
 
+    Notes
+    -----
     The object is small to pickle (for a file: its path and the byte offsets
     of its lines), so ``DataLoader(num_workers > 0)`` sends it to each worker
     cheaply; each worker opens the file once and reads one line per item.

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import sys
 import queue
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -34,6 +34,12 @@ def resolve_threads(threads: int, jobs: int) -> int:
     if jobs > 1:
         return 1   # the processes share the cores already
     return _cores() if threads == 0 else threads
+
+
+#: Chunks submitted and not yet yielded, per worker: enough to keep every worker
+#: busy while the main process writes, few enough that memory does not grow
+#: with the number of tasks (results wait in memory until yielded in order).
+IN_FLIGHT = 3
 
 
 def _run_chunk(fn: Callable[..., Any], args: tuple[Any, ...], chunk: list[Any]) -> list[Any]:
@@ -87,11 +93,14 @@ class Pool:
     process (-j 1, the default: ``threads`` of them).
 
     ``run`` yields each task's result in task order, so output is the same
-    for any -j and --threads. Leaving the ``with`` block early (--fail-fast,
-    an error, Ctrl-C) cancels the tasks that have not started. Threads work
-    because the heavy parts of a task (zlib, the PNG row filters, the
-    codec's kernels) release the GIL; they start at once and send nothing
-    between processes.
+    for any -j and --threads. Over processes, at most ``IN_FLIGHT * jobs``
+    chunks (of at most 16 tasks) are submitted ahead of the one being
+    yielded, so memory is bounded however many tasks there are; over threads,
+    ``4 * threads`` tasks. Leaving the ``with`` block early (--fail-fast, an
+    error, Ctrl-C) cancels the tasks that have not started. Threads work
+    because the heavy parts of a task (zlib, the PNG row filters, the codec's
+    kernels) release the GIL; they start at once and send nothing between
+    processes.
     """
 
     def __init__(self, jobs: int, threads: int = 1) -> None:
@@ -115,25 +124,29 @@ class Pool:
             return
         if self.jobs <= 1:   # threads: a window of tasks ahead, results in order
             self.executor = _DaemonThreads(min(self.threads, len(tasks)))
-            pending: deque[Future[Any]] = deque()
+            waiting: deque[Future[Any]] = deque()
             try:
                 for task in tasks:
-                    pending.append(self.executor.submit(fn, task, *args))
-                    if len(pending) >= 4 * self.threads:
-                        yield pending.popleft().result()
-                while pending:
-                    yield pending.popleft().result()
+                    waiting.append(self.executor.submit(fn, task, *args))
+                    if len(waiting) >= 4 * self.threads:
+                        yield waiting.popleft().result()
+                while waiting:
+                    yield waiting.popleft().result()
             finally:   # left early: the tasks not started are dropped
-                for fut in pending:
+                for fut in waiting:
                     fut.cancel()
             return
-        chunks = list(_chunks(tasks, self.jobs, weights))
-        self.executor = ProcessPoolExecutor(max_workers=min(self.jobs, len(chunks)),
+        self.executor = ProcessPoolExecutor(max_workers=min(self.jobs, len(tasks)),
                                             mp_context=_mp_context())
-        futures: list[Future[list[Any]]] = [
-            self.executor.submit(_run_chunk, fn, args, chunk) for chunk in chunks]
-        for fut in futures:
-            yield from fut.result()
+        pending: deque[Future[list[Any]]] = deque()
+        chunks = _chunks(tasks, self.jobs, weights)
+        limit = IN_FLIGHT * self.jobs
+        for chunk in chunks:
+            pending.append(self.executor.submit(_run_chunk, fn, args, chunk))
+            if len(pending) >= limit:
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
 
 
 def _chunks(tasks: Sequence[Any], jobs: int, weights: Sequence[int] | None
