@@ -412,17 +412,23 @@ unsigned mcrle_band_count(const mcrle_layout *L, unsigned n_threads)
  * layout is cut by rows (axis 0) instead: band b writes rows [row0[b],
  * row0[b + 1]), its own memory. What it needs, its slab at its first row
  * (the values of the runs covering that row) and the run starts in its
- * other rows, comes from the runs, walked in parallel chunks:
+ * other rows sorted by row, comes from one walk over the runs, which the
+ * one-thread decoder does too, here split in chunks of runs:
  *   1. each chunk sums its counts; then the total is checked and each
  *      chunk's first element placed;
- *   2. each chunk walks its runs, writes the value of every run that covers
- *      a band's first row into that band's initial slab, and counts the run
- *      starts in each band; then each chunk's place in each band's list of
- *      starts is fixed;
- *   3. each chunk walks its runs again and writes its starts there;
- *   4. each band sorts its starts by row (counting sort), then patches its
- *      slab row by row and copies it out, as the one-thread slab decoder.
+ *   2. each chunk walks its runs: it notes each run's start (row and slab
+ *      offset), writes the value of every run that covers a band's first
+ *      row into that band's first-row slab, and counts its starts per row;
+ *      then the counts become each (row, chunk)'s place in one list of
+ *      starts sorted by row (a counting sort, as the one-thread decoder's);
+ *   3. each chunk copies its starts there;
+ *   4. each band patches its slab row by row with its rows' starts and
+ *      copies it out, as the one-thread decoder.
+ * With few runs for the size (the copies are the work), steps 1-3 run on
+ * the caller alone, as one chunk, and only step 4 is shared.
  */
+#define ROWS_RUNS_PER_CHUNK 4096   /* fewer runs a thread: steps 1-3 on one thread */
+
 typedef struct rows_par {
     const unsigned char *values;
     const uint64_t *counts;
@@ -434,36 +440,38 @@ typedef struct rows_par {
     size_t row0[MCRLE_MAX_BANDS + 1];
     uint64_t part[MCRLE_MAX_BANDS], pos[MCRLE_MAX_BANDS];
     int part_ok[MCRLE_MAX_BANDS];
-    size_t *cnt;               /* chunks x bands: starts, then where they go */
-    unsigned char *init;       /* bands x W elements: each band's slab */
-    size_t *ev_row, *ev_col, *ev_run, *srt_col, *srt_run, *row_start;
-    size_t band_ev[MCRLE_MAX_BANDS + 1];
+    size_t *rowcnt;            /* chunks x H: starts per row, then where they go */
+    size_t *row_begin;         /* H + 1: where each row's starts begin in the sorted list */
+    unsigned char *dense;      /* bands x W elements: first rows by column number (step 2) */
+    unsigned char *init;       /* bands x W elements: the same by slab offset (step 4) */
+    unsigned char *band_of;    /* H: the band of each row */
+    size_t *run_row, *run_col; /* step 2: each run's start (row H: none) */
+    size_t *srt_col, *srt_run; /* step 3: the starts sorted by row */
 } rows_par;
 
 static unsigned rows_band_count(const mcrle_layout *L, unsigned n_threads)
 {
     size_t H = L->shape[0];
-    if (n_threads <= 1) return 1;
-    size_t n = n_threads > MCRLE_MAX_THREADS ? 2 * MCRLE_MAX_THREADS : 2 * (size_t)n_threads;
+    if (n_threads <= 1 || mcrle_slab_width(L) < 16) return 1;   /* tall and thin: one thread */
+    size_t n = n_threads > MCRLE_MAX_THREADS ? MCRLE_MAX_THREADS : n_threads;
     if (n > MCRLE_MAX_BANDS) n = MCRLE_MAX_BANDS;
     return (unsigned)(H < n ? H : n);
+}
+
+static unsigned rows_chunk_count(size_t n_runs, unsigned bands)
+{
+    return n_runs >= (size_t)ROWS_RUNS_PER_CHUNK * bands ? bands : 1;
 }
 
 static size_t rows_scratch(const mcrle_layout *L, size_t n_runs, unsigned bands)
 {
     size_t H = L->shape[0], W = mcrle_slab_width(L) * L->elem;
-    if (n_runs > SIZE_MAX / 64 || H > SIZE_MAX / 16 || W > SIZE_MAX / 2 / MCRLE_MAX_BANDS)
+    unsigned chunks = rows_chunk_count(n_runs, bands);
+    if (n_runs > SIZE_MAX / 64 || H > SIZE_MAX / 8 / (MCRLE_MAX_BANDS + 2) ||
+        W > SIZE_MAX / 4 / MCRLE_MAX_BANDS)
         return SIZE_MAX;
-    return (size_t)MCRLE_MAX_BANDS * bands * sizeof(size_t) + bands * ((W + 7) & ~(size_t)7) +
-           5 * n_runs * sizeof(size_t) + (H + bands) * sizeof(size_t);
-}
-
-/* The band holding row r. */
-MCRLE_INLINE unsigned band_of_row(const rows_par *t, size_t r)
-{
-    unsigned b = (unsigned)((uint64_t)r * t->bands / t->L->shape[0]);
-    if (b + 1 < t->bands && t->row0[b + 1] <= r) b++;
-    return b;
+    return ((size_t)chunks * H + H + 1) * sizeof(size_t) + 2 * bands * ((W + 7) & ~(size_t)7) +
+           4 * n_runs * sizeof(size_t) + ((H + 7) & ~(size_t)7);
 }
 
 /* An odometer over the slab's columns (Fortran order, offsets in slab elements) at column jf. */
@@ -478,65 +486,88 @@ static void odometer_at(mcrle_odometer *o, const mcrle_layout *S, uint64_t jf)
 }
 
 /*
- * Walks the runs of chunk c: a run starting at (row, slab offset col) calls
- * START, and every band whose first row it covers calls COVER (with b and
- * col). PASS: 2 or 3, for the two walks above.
+ * Step 2 for chunk c. The walk keeps the band it is in and where that band
+ * ends in the current column, so a run that ends inside it costs one
+ * comparison; only runs reaching a band's end take the loop. First rows are
+ * written by column number, not slab offset: each chunk's columns are then
+ * one piece of memory, not offsets interleaved with the other chunks' in
+ * every cache line.
  */
-MCRLE_INLINE void rows_walk(rows_par *t, unsigned c, int pass, size_t E)
+MCRLE_INLINE void rows_walk(rows_par *t, unsigned c, size_t E)
 {
     const mcrle_layout *L = t->L;
     size_t H = L->shape[0], slab_bytes = (mcrle_slab_width(L) * E + 7) & ~(size_t)7;
-    size_t lo = t->n_runs * c / t->chunks, hi = t->n_runs * (c + 1) / t->chunks;
+    size_t lo = t->n_runs * c / t->chunks, hi = t->n_runs * (c + 1) / t->chunks, k;
     uint64_t P = t->pos[c], left = L->size - P;
-    size_t row = (size_t)(P % H);
+    size_t row = (size_t)(P % H), col = (size_t)(P / H);
     mcrle_odometer o;
-    odometer_at(&o, &t->S, P / H);
-    size_t *cnt = t->cnt + (size_t)c * t->bands;
-    for (size_t k = lo; k < hi && left; k++) {
+    odometer_at(&o, &t->S, col);
+    const size_t *row0 = t->row0;
+    unsigned char *first = t->dense;
+    size_t *rc = t->rowcnt + (size_t)c * H;
+    memset(rc, 0, H * sizeof(size_t));
+    unsigned b = t->band_of[row];
+    size_t b_end = row0[b + 1];
+    for (k = lo; k < hi && left; k++) {
         uint64_t n = t->counts[k];
         if (n > left) n = left;   /* only if the counts changed meanwhile */
         left -= n;
-        unsigned b = band_of_row(t, row);
-        if (t->row0[b] != row) {   /* a start inside a band (a band's first row: its slab) */
-            if (pass == 2) cnt[b]++;
-            else {
-                size_t at = cnt[b]++;
-                t->ev_row[at] = row;
-                t->ev_col[at] = (size_t)o.offset;
-                t->ev_run[at] = k;
-            }
+        t->run_row[k] = row;
+        t->run_col[k] = (size_t)o.offset;
+        if (row != row0[b]) rc[row]++;   /* a start inside a band */
+        else mcrle_store(first + (size_t)b * slab_bytes + col * E,
+                         mcrle_load(t->values + k * E, E), E);   /* a band's first row */
+        if (n < (uint64_t)(b_end - row)) {
+            row += (size_t)n;
+            continue;
         }
-        /* the rows it covers, column by column: the band starts among them */
-        uint64_t v = pass == 2 ? mcrle_load(t->values + k * E, E) : 0;
-        while (n) {
-            size_t take = (uint64_t)(H - row) < n ? H - row : (size_t)n;
-            if (pass == 2) {
-                for (; b < t->bands && t->row0[b] < row + take; b++)
-                    if (t->row0[b] >= row)
-                        mcrle_store(t->init + (size_t)b * slab_bytes + (size_t)o.offset * E, v, E);
-            }
-            n -= take;
-            row += take;
+        /* it reaches the band's end: the band starts it covers, column by column */
+        n -= b_end - row;
+        row = b_end;
+        for (;;) {
             if (row == H) {
                 row = 0;
                 b = 0;
+                col++;
                 mcrle_odometer_next(&o);
+            } else {
+                b++;
             }
+            b_end = row0[b + 1];
+            if (n == 0) break;   /* the next run starts on this band's first row */
+            mcrle_store(first + (size_t)b * slab_bytes + col * E,
+                        mcrle_load(t->values + k * E, E), E);
+            if (n < (uint64_t)(b_end - row)) {
+                row += (size_t)n;
+                break;
+            }
+            n -= b_end - row;
+            row = b_end;
         }
     }
+    for (; k < hi; k++) t->run_row[k] = H;   /* past the end: only if the counts changed */
 }
 
-static void rows_count(void *ctx, unsigned c)
+static void rows_walk_task(void *ctx, unsigned c)
 {
     rows_par *t = (rows_par *)ctx;
-    memset(t->cnt + (size_t)c * t->bands, 0, t->bands * sizeof(size_t));
-    MCRLE_DISPATCH_ELEM(t->L->elem, rows_walk(t, c, 2, E_));
+    MCRLE_DISPATCH_ELEM(t->L->elem, rows_walk(t, c, E_));
 }
 
+/* Step 3 for chunk c: its starts into the list sorted by row. */
 static void rows_place(void *ctx, unsigned c)
 {
     rows_par *t = (rows_par *)ctx;
-    MCRLE_DISPATCH_ELEM(t->L->elem, rows_walk(t, c, 3, E_));
+    size_t H = t->L->shape[0];
+    size_t lo = t->n_runs * c / t->chunks, hi = t->n_runs * (c + 1) / t->chunks;
+    size_t *rc = t->rowcnt + (size_t)c * H;
+    for (size_t k = lo; k < hi; k++) {
+        size_t r = t->run_row[k];
+        if (r >= H || t->row0[t->band_of[r]] == r) continue;
+        size_t at = rc[r]++;
+        t->srt_col[at] = t->run_col[k];
+        t->srt_run[at] = k;
+    }
 }
 
 static void rows_sum_chunk(void *ctx, unsigned c)
@@ -558,28 +589,25 @@ MCRLE_INLINE void rows_band_decode(rows_par *t, unsigned b, size_t E)
 {
     const mcrle_layout *L = t->L;
     size_t W = mcrle_slab_width(L), r0 = t->row0[b], r1 = t->row0[b + 1];
-    size_t e0 = t->band_ev[b], e1 = t->band_ev[b + 1];
-    size_t *rs = t->row_start + r0 + b;   /* r1 - r0 + 1 entries */
-    memset(rs, 0, (r1 - r0 + 1) * sizeof(size_t));
-    for (size_t e = e0; e < e1; e++) rs[t->ev_row[e] - r0 + 1]++;
-    for (size_t i = 0; i < r1 - r0; i++) rs[i + 1] += rs[i];
-    for (size_t e = e0; e < e1; e++) {
-        size_t at = e0 + rs[t->ev_row[e] - r0]++;
-        t->srt_col[at] = t->ev_col[e];
-        t->srt_run[at] = t->ev_run[e];
-    }
-    /* rs[i] is now the end of row r0 + i's events */
     int contiguous = L->ndim == 2;
     if (!contiguous) {
         contiguous = 1;
         for (int a = 1; a < L->ndim; a++) contiguous &= t->S.strides[a] == L->strides[a];
     }
-    unsigned char *slab = t->init + (size_t)b * ((W * E + 7) & ~(size_t)7);
+    size_t slab_bytes = (W * E + 7) & ~(size_t)7;
+    unsigned char *slab = t->dense + (size_t)b * slab_bytes;
+    if (L->ndim > 2) {   /* column numbers to slab offsets (two axes: the same) */
+        unsigned char *to = t->init + (size_t)b * slab_bytes;
+        mcrle_odometer o;
+        mcrle_odometer_init(&o, &t->S, 1);
+        for (size_t j = 0; j < W; j++, mcrle_odometer_next(&o))
+            mcrle_store(to + (size_t)o.offset * E, mcrle_load(slab + j * E, E), E);
+        slab = to;
+    }
     ptrdiff_t s0 = L->strides[0];
-    size_t e = e0;
     slab_copy_out(t->out + (ptrdiff_t)r0 * s0, slab, L, W, contiguous);
     for (size_t i = r0 + 1; i < r1; i++) {
-        for (size_t end = e0 + rs[i - r0]; e < end; e++)
+        for (size_t e = t->row_begin[i], end = t->row_begin[i + 1]; e < end; e++)
             mcrle_store(slab + t->srt_col[e] * E, mcrle_load(t->values + t->srt_run[e] * E, E), E);
         slab_copy_out(t->out + (ptrdiff_t)i * s0, slab, L, W, contiguous);
     }
@@ -591,6 +619,13 @@ static void rows_band(void *ctx, unsigned b)
     MCRLE_DISPATCH_ELEM(t->L->elem, rows_band_decode(t, b, E_));
 }
 
+/* A pass over the chunks: on the threads, or on the caller when there is one chunk. */
+static void rows_pass(rows_par *t, unsigned n_threads, mcrle_task_fn fn)
+{
+    if (t->chunks == 1) fn(t, 0);
+    else mcrle_parallel_for(n_threads, t->chunks, fn, t);
+}
+
 static mcrle_result rows_decode(const unsigned char *values, const uint64_t *counts,
                                 size_t n_runs, const mcrle_layout *L, unsigned char *out,
                                 unsigned char *scratch, mcrle_error_info *info,
@@ -598,6 +633,7 @@ static mcrle_result rows_decode(const unsigned char *values, const uint64_t *cou
 {
     rows_par t;
     size_t H = L->shape[0], W = mcrle_slab_width(L), E = L->elem;
+    size_t slab_bytes = (W * E + 7) & ~(size_t)7;
     t.values = values;
     t.counts = counts;
     t.n_runs = n_runs;
@@ -605,22 +641,26 @@ static mcrle_result rows_decode(const unsigned char *values, const uint64_t *cou
     slab_scratch_layout(L, &t.S);
     t.out = out;
     t.bands = bands;
-    t.chunks = bands;
+    t.chunks = rows_chunk_count(n_runs, bands);
     for (unsigned b = 0; b <= bands; b++) t.row0[b] = H * b / bands;
     /* scratch (rows_scratch) */
     unsigned char *p = scratch;
-    t.cnt = (size_t *)(void *)p;
-    p += (size_t)MCRLE_MAX_BANDS * bands * sizeof(size_t);
-    t.init = p;
-    p += bands * ((W * E + 7) & ~(size_t)7);
-    t.ev_row = (size_t *)(void *)p;
-    t.ev_col = t.ev_row + n_runs;
-    t.ev_run = t.ev_col + n_runs;
-    t.srt_col = t.ev_run + n_runs;
+    t.rowcnt = (size_t *)(void *)p;
+    t.row_begin = t.rowcnt + (size_t)t.chunks * H;
+    t.run_row = t.row_begin + H + 1;
+    t.run_col = t.run_row + n_runs;
+    t.srt_col = t.run_col + n_runs;
     t.srt_run = t.srt_col + n_runs;
-    t.row_start = t.srt_run + n_runs;
+    p = (unsigned char *)(t.srt_run + n_runs);
+    t.dense = p;
+    p += bands * slab_bytes;
+    t.init = p;
+    p += bands * slab_bytes;
+    t.band_of = p;
+    for (unsigned b = 0; b < bands; b++)
+        memset(t.band_of + t.row0[b], (int)b, t.row0[b + 1] - t.row0[b]);
     /* 1. */
-    mcrle_parallel_for(n_threads, t.chunks, rows_sum_chunk, &t);
+    rows_pass(&t, n_threads, rows_sum_chunk);
     uint64_t total = 0;
     int ok = 1;
     for (unsigned c = 0; c < t.chunks; c++) {
@@ -633,20 +673,21 @@ static mcrle_result rows_decode(const unsigned char *values, const uint64_t *cou
         if (r != MCRLE_OK) return r;
     }
     /* 2. (the slabs start defined: counts changed meanwhile may leave parts unwritten) */
-    memset(t.init, 0, bands * ((W * E + 7) & ~(size_t)7));
-    mcrle_parallel_for(n_threads, t.chunks, rows_count, &t);
+    memset(t.dense, 0, bands * slab_bytes);
+    rows_pass(&t, n_threads, rows_walk_task);
     size_t at = 0;
-    for (unsigned b = 0; b < bands; b++) {
-        t.band_ev[b] = at;
+    for (size_t r = 0; r < H; r++) {   /* row by row, chunk by chunk: the order of the runs */
+        t.row_begin[r] = at;
         for (unsigned c = 0; c < t.chunks; c++) {
-            size_t n = t.cnt[(size_t)c * bands + b];
-            t.cnt[(size_t)c * bands + b] = at;
+            size_t *rc = t.rowcnt + (size_t)c * H + r;
+            size_t n = *rc;
+            *rc = at;
             at += n;
         }
     }
-    t.band_ev[bands] = at;
+    t.row_begin[H] = at;
     /* 3., 4. */
-    mcrle_parallel_for(n_threads, t.chunks, rows_place, &t);
+    rows_pass(&t, n_threads, rows_place);
     mcrle_parallel_for(n_threads, bands, rows_band, &t);
     return MCRLE_OK;
 }

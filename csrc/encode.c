@@ -387,6 +387,286 @@ static void enc_plan(const mcrle_layout *L, unsigned bands, size_t capacity, con
     *scratch_total = scr;
 }
 
+/* ---- slab layouts on several threads: bands of rows ------------------------- */
+
+/*
+ * Bands of the slowest axis cut a C-ordered array's rows into short pieces
+ * (a volume's rows are its last axis), which the slab scan then reads one
+ * piece at a time. So a slab layout is cut by rows (axis 0) instead, and the
+ * work of the one-thread slab encoder is shared as it is:
+ *   1. band b compares its slabs with the ones before (its first with the
+ *      last of the band before) and keeps the positions that differ, then
+ *      sorts them by Fortran column (its own counting sort);
+ *   2. the Fortran columns are cut in as many ranges; each range counts its
+ *      runs: its columns' boundaries in every band, and its columns' tops
+ *      that differ from the bottom of the column before;
+ *   3. each range writes its runs at its place in the output (the bands'
+ *      boundaries of a column in band order are its boundaries in row order).
+ * The last run of each range is closed afterwards, by the start of the next
+ * range's first run.
+ *
+ * Capacity: band b keeps at most ev_cap[b] boundaries (the capacity in
+ * proportion to its rows, or caps[b], less the columns' tops for band 0). A
+ * band over its share counts the rest; the call then fails with
+ * MCRLE_ERR_NOSPACE and band_runs[b] = its boundaries (band 0: plus the
+ * number of columns), which as caps fit.
+ */
+typedef struct rowenc_par {
+    const unsigned char *data;
+    const mcrle_layout *L;
+    size_t H, W, R, n_rows;
+    ptrdiff_t s0;
+    unsigned bands;
+    size_t row0[MCRLE_MAX_BANDS + 1], col0[MCRLE_MAX_BANDS + 1];
+    size_t ev_base[MCRLE_MAX_BANDS], ev_cap[MCRLE_MAX_BANDS], ev_n[MCRLE_MAX_BANDS];
+    size_t *fortran_col;        /* W: slab offset (C order) -> Fortran column; NULL for 2 axes */
+    size_t *col_cnt;            /* bands x (W + 1): band b's boundaries per Fortran column */
+    size_t *ev_row, *ev_col, *sorted;
+    size_t out_base[MCRLE_MAX_BANDS + 1], out_n[MCRLE_MAX_BANDS];
+    uint64_t out_first[MCRLE_MAX_BANDS], out_last[MCRLE_MAX_BANDS];   /* its runs' first, last start */
+    unsigned char *values;
+    uint64_t *counts;
+} rowenc_par;
+
+/* Row bands for a slab layout on n_threads threads; 1: the one-thread encoder. */
+static unsigned rowenc_band_count(const mcrle_layout *L, unsigned n_threads)
+{
+    size_t H = L->shape[0], W = mcrle_slab_width(L);
+    if (n_threads <= 1 || !slab_like(L) || H < 2 || W < 16) return 1;
+    size_t n = n_threads > MCRLE_MAX_THREADS ? MCRLE_MAX_THREADS : n_threads;
+    if (n > MCRLE_MAX_BANDS) n = MCRLE_MAX_BANDS;
+    if (n > H / 2) n = H / 2;
+    if (n > W) n = W;
+    return n < 2 ? 1 : (unsigned)n;
+}
+
+/* Each band's boundary capacity; the scratch words for them and the rest; SIZE_MAX: too big. */
+static size_t rowenc_plan(const mcrle_layout *L, unsigned bands, size_t capacity,
+                          const size_t *caps, size_t *ev_base, size_t *ev_cap, size_t *span)
+{
+    size_t H = L->shape[0], W = mcrle_slab_width(L), at = 0;
+    for (unsigned b = 0; b < bands; b++) {
+        size_t cap;
+        if (caps) {
+            cap = caps[b];
+        } else {
+            /* rows of bands 0..b in proportion (rounded down), the rest to the last band */
+            size_t upto = b + 1 == bands ? capacity
+                                         : (size_t)((double)capacity * (double)(H * (b + 1) / bands) /
+                                                    (double)H);
+            if (upto > capacity) upto = capacity;
+            cap = upto > at ? upto - at : 0;
+        }
+        ev_base[b] = at;
+        at += cap;
+        if (b == 0) cap = cap > W ? cap - W : 0;   /* room for the columns' tops */
+        ev_cap[b] = cap;
+    }
+    *span = at;   /* each boundary array: band b's at ev_base[b] */
+    size_t words = (size_t)bands * (W + 1) + (L->ndim > 2 ? W : 0);
+    if (at > SIZE_MAX / 32 || W > SIZE_MAX / 32 / MCRLE_MAX_BANDS) return SIZE_MAX;
+    return (words + 3 * at) * sizeof(size_t);
+}
+
+/* Step 1, band b: boundaries, counted and sorted by Fortran column. */
+MCRLE_INLINE void rowenc_scan(rowenc_par *t, unsigned b, size_t E)
+{
+    const mcrle_layout *L = t->L;
+    size_t W = t->W, R = t->R, n_rows = t->n_rows, cap = t->ev_cap[b], n = 0;
+    ptrdiff_t s0 = t->s0;
+    size_t *cnt = t->col_cnt + (size_t)b * (W + 1);
+    size_t *ev_row = t->ev_row + t->ev_base[b], *ev_col = t->ev_col + t->ev_base[b];
+    const size_t *fortran_col = t->fortran_col;
+    memset(cnt, 0, (W + 1) * sizeof(size_t));
+    size_t i0 = t->row0[b] ? t->row0[b] : 1;
+    for (size_t i = i0; i < t->row0[b + 1]; i++) {
+        const unsigned char *cur = t->data + (ptrdiff_t)i * s0;
+        SCAN_SLAB(cur, s0, L, R, n_rows, E, {
+            size_t jf = fortran_col ? fortran_col[j] : j;
+            cnt[jf + 1]++;
+            if (n < cap) {
+                ev_row[n] = i;
+                ev_col[n] = jf;
+            }
+            n++;
+        });
+    }
+    t->ev_n[b] = n;
+    if (n > cap) return;   /* over its share: the call fails, with the count */
+    for (size_t jf = 0; jf < W; jf++) cnt[jf + 1] += cnt[jf];
+    size_t *sorted = t->sorted + t->ev_base[b];
+    for (size_t e = 0; e < n; e++) sorted[cnt[ev_col[e]]++] = ev_row[e];
+    /* cnt[jf] now holds the end of column jf's boundaries; its start is cnt[jf - 1] (0 for 0) */
+}
+
+static void rowenc_scan_task(void *ctx, unsigned b)
+{
+    rowenc_par *t = (rowenc_par *)ctx;
+    MCRLE_DISPATCH_ELEM(t->L->elem, rowenc_scan(t, b, E_));
+}
+
+/* An odometer over L's columns (byte offsets) at Fortran column jf. */
+static void rowenc_odometer_at(mcrle_odometer *o, const mcrle_layout *L, size_t jf)
+{
+    mcrle_odometer_init(o, L, 0);
+    for (int a = 0; a < o->n; a++) {
+        o->idx[a] = jf % o->shape[a];
+        jf /= o->shape[a];
+        o->offset += (ptrdiff_t)o->idx[a] * o->step[a];
+    }
+}
+
+/* Band b's boundaries of Fortran columns [j0, j1). */
+MCRLE_INLINE size_t rowenc_between(const rowenc_par *t, unsigned b, size_t j0, size_t j1)
+{
+    const size_t *cnt = t->col_cnt + (size_t)b * (t->W + 1);
+    return (j1 ? cnt[j1 - 1] : 0) - (j0 ? cnt[j0 - 1] : 0);
+}
+
+/*
+ * Steps 2 (emit = 0: count) and 3 (emit = 1: write) for the columns of range
+ * c: a run starts at each column's top that differs from the bottom of the
+ * column before (always at column 0), and at each boundary.
+ */
+MCRLE_INLINE void rowenc_range(rowenc_par *t, unsigned c, int emit_runs, size_t E)
+{
+    const mcrle_layout *L = t->L;
+    size_t H = t->H, j0 = t->col0[c], j1 = t->col0[c + 1], n = 0;
+    ptrdiff_t s0 = t->s0;
+    mcrle_odometer o;
+    rowenc_odometer_at(&o, L, j0);
+    const unsigned char *prev_bottom = NULL;
+    if (j0) {   /* the bottom of the column before the range */
+        mcrle_odometer p;
+        rowenc_odometer_at(&p, L, j0 - 1);
+        prev_bottom = t->data + p.offset + (ptrdiff_t)(H - 1) * s0;
+    }
+    if (!emit_runs) {
+        for (size_t jf = j0; jf < j1; jf++, mcrle_odometer_next(&o)) {
+            const unsigned char *top = t->data + o.offset;
+            n += !prev_bottom || mcrle_load(top, E) != mcrle_load(prev_bottom, E);
+            prev_bottom = top + (ptrdiff_t)(H - 1) * s0;
+        }
+        for (unsigned b = 0; b < t->bands; b++) n += rowenc_between(t, b, j0, j1);
+        t->out_n[c] = n;
+        return;
+    }
+    emitter em = {t->values + t->out_base[c] * E, t->counts + t->out_base[c], t->out_n[c], 0, 0};
+    const size_t *cnt[MCRLE_MAX_BANDS];
+    const size_t *sorted[MCRLE_MAX_BANDS];
+    for (unsigned b = 0; b < t->bands; b++) {
+        cnt[b] = t->col_cnt + (size_t)b * (t->W + 1);
+        sorted[b] = t->sorted + t->ev_base[b];
+    }
+    uint64_t f = (uint64_t)j0 * H, first = 0;
+    for (size_t jf = j0; jf < j1; jf++, mcrle_odometer_next(&o), f += H) {
+        const unsigned char *top = t->data + o.offset;
+        if (!prev_bottom || mcrle_load(top, E) != mcrle_load(prev_bottom, E)) {
+            if (!emit(&em, f, top, E)) goto done;   /* the array changed since step 2 */
+            if (em.n == 1) first = f;
+        }
+        for (unsigned b = 0; b < t->bands; b++) {
+            for (size_t e = jf ? cnt[b][jf - 1] : 0, end = cnt[b][jf]; e < end; e++) {
+                size_t r = sorted[b][e];
+                if (!emit(&em, f + r, top + (ptrdiff_t)r * s0, E)) goto done;
+                if (em.n == 1) first = f + r;
+            }
+        }
+        prev_bottom = top + (ptrdiff_t)(H - 1) * s0;
+    }
+done:
+    t->out_n[c] = em.n;
+    t->out_first[c] = first;
+    t->out_last[c] = em.start;
+}
+
+static void rowenc_count_task(void *ctx, unsigned c)
+{
+    rowenc_par *t = (rowenc_par *)ctx;
+    MCRLE_DISPATCH_ELEM(t->L->elem, rowenc_range(t, c, 0, E_));
+}
+
+static void rowenc_emit_task(void *ctx, unsigned c)
+{
+    rowenc_par *t = (rowenc_par *)ctx;
+    MCRLE_DISPATCH_ELEM(t->L->elem, rowenc_range(t, c, 1, E_));
+}
+
+static mcrle_result rowenc_encode(const unsigned char *data, const mcrle_layout *L, void *values,
+                                  uint64_t *counts, size_t capacity, size_t *n_runs,
+                                  size_t *scratch, const size_t *caps, size_t *band_runs,
+                                  unsigned bands, unsigned n_threads)
+{
+    rowenc_par t;
+    size_t span;
+    t.data = data;
+    t.L = L;
+    t.H = L->shape[0];
+    t.W = mcrle_slab_width(L);
+    t.s0 = L->strides[0];
+    slab_rows(L, &t.R, &t.n_rows);
+    t.bands = bands;
+    rowenc_plan(L, bands, capacity, caps, t.ev_base, t.ev_cap, &span);
+    size_t W = t.W;
+    for (unsigned b = 0; b <= bands; b++) {
+        t.row0[b] = t.H * b / bands;
+        t.col0[b] = W * b / bands;
+    }
+    /* scratch (rowenc_plan): column counts, Fortran columns, then the boundaries */
+    t.col_cnt = scratch;
+    t.fortran_col = L->ndim > 2 ? t.col_cnt + (size_t)bands * (W + 1) : NULL;
+    t.ev_row = t.col_cnt + (size_t)bands * (W + 1) + (L->ndim > 2 ? W : 0);
+    t.ev_col = t.ev_row + span;
+    t.sorted = t.ev_col + span;
+    t.values = (unsigned char *)values;
+    t.counts = counts;
+    if (t.fortran_col) {
+        mcrle_layout S;
+        mcrle_odometer o;
+        slab_c_layout(L, &S);
+        mcrle_odometer_init(&o, &S, 1);
+        for (size_t jf = 0; jf < W; jf++, mcrle_odometer_next(&o)) t.fortran_col[o.offset] = jf;
+    }
+    /* 1. */
+    mcrle_parallel_for(n_threads, bands, rowenc_scan_task, &t);
+    int over = 0;
+    for (unsigned b = 0; b < bands; b++) over |= t.ev_n[b] > t.ev_cap[b];
+    /* 2. */
+    size_t total = 0;
+    if (!over) {
+        mcrle_parallel_for(n_threads, bands, rowenc_count_task, &t);
+        for (unsigned c = 0; c < bands; c++) {
+            t.out_base[c] = total;
+            total += t.out_n[c];
+        }
+    }
+    if (over || total > capacity) {   /* a band over its share: the counts that fit */
+        if (band_runs)
+            for (unsigned b = 0; b < bands; b++) band_runs[b] = t.ev_n[b] + (b == 0 ? W : 0);
+        return MCRLE_ERR_NOSPACE;
+    }
+    /* 3. */
+    size_t expect[MCRLE_MAX_BANDS];
+    for (unsigned c = 0; c < bands; c++) expect[c] = t.out_n[c];
+    mcrle_parallel_for(n_threads, bands, rowenc_emit_task, &t);
+    int changed = 0;
+    for (unsigned c = 0; c < bands; c++) changed |= t.out_n[c] != expect[c];
+    if (changed) {   /* the array changed between the passes (another thread wrote it) */
+        if (band_runs)
+            for (unsigned b = 0; b < bands; b++) band_runs[b] = t.ev_n[b] + (b == 0 ? W : 0);
+        return MCRLE_ERR_NOSPACE;
+    }
+    /* each range's last run ends where the next range's runs start (the last: at the end) */
+    uint64_t next = L->size;
+    for (unsigned c = bands; c-- > 0;) {
+        if (!t.out_n[c]) continue;
+        t.counts[t.out_base[c] + t.out_n[c] - 1] = next - t.out_last[c];
+        next = t.out_first[c];
+    }
+    *n_runs = total;
+    return MCRLE_OK;
+}
+
 /* ---- public entry points -------------------------------------------------- */
 
 static mcrle_result count_runs_layout(const unsigned char *d, const mcrle_layout *L, size_t *n_runs)
@@ -415,6 +695,11 @@ size_t mcrle_encode_scratch_size_mt(size_t elem_size, int ndim, const size_t *sh
     mcrle_layout L;
     if (mcrle_normalize(elem_size, ndim, shape, strides, &L) != MCRLE_OK || L.size == 0)
         return 0;
+    unsigned rows = rowenc_band_count(&L, n_threads);
+    if (rows > 1) {
+        size_t base[MCRLE_MAX_BANDS], cap[MCRLE_MAX_BANDS], span;
+        return rowenc_plan(&L, rows, capacity, caps, base, cap, &span);
+    }
     enc_par t;
     size_t total;
     enc_plan(&L, mcrle_band_count(&L, n_threads), capacity, caps, &t, &total);
@@ -439,7 +724,8 @@ mcrle_result mcrle_encode_mt(const void *data, size_t elem_size, int ndim, const
     if (r != MCRLE_OK) return r;
     if (L.size == 0) return MCRLE_OK;
     SAFETY_CHECK(data != NULL, MCRLE_ERR_ARG);
-    unsigned bands = mcrle_band_count(&L, n_threads);
+    unsigned rows = rowenc_band_count(&L, n_threads);
+    unsigned bands = rows > 1 ? rows : mcrle_band_count(&L, n_threads);
     if (caps) {   /* a plan from band_runs: it must fit the capacity */
         size_t sum = 0;
         for (unsigned b = 0; b < bands; b++) {
@@ -448,6 +734,15 @@ mcrle_result mcrle_encode_mt(const void *data, size_t elem_size, int ndim, const
         }
     }
     SAFETY_CHECK(capacity == 0 || (values != NULL && counts != NULL), MCRLE_ERR_ARG);
+    if (band_runs)
+        for (unsigned b = 0; b < MCRLE_MAX_BANDS; b++) band_runs[b] = 0;
+    if (rows > 1) {   /* a C-ordered array: bands of rows */
+        size_t base[MCRLE_MAX_BANDS], cap[MCRLE_MAX_BANDS], span;
+        size_t need = rowenc_plan(&L, rows, capacity, caps, base, cap, &span);
+        SAFETY_CHECK(need != SIZE_MAX && scratch_size >= need && scratch != NULL, MCRLE_ERR_NOSPACE);
+        return rowenc_encode((const unsigned char *)data, &L, values, counts, capacity, n_runs,
+                             (size_t *)scratch, caps, band_runs, rows, n_threads);
+    }
     enc_par t;
     size_t need;
     enc_plan(&L, bands, capacity, caps, &t, &need);
