@@ -406,10 +406,11 @@ static void enc_plan(const mcrle_layout *L, unsigned bands, size_t capacity, con
  * range's first run.
  *
  * Capacity: band b keeps at most ev_cap[b] boundaries (the capacity in
- * proportion to its rows, or caps[b], less the columns' tops for band 0). A
- * band over its share counts the rest; the call then fails with
- * MCRLE_ERR_NOSPACE and band_runs[b] = its boundaries (band 0: plus the
- * number of columns), which as caps fit.
+ * proportion to its rows, or caps[b]), and the runs (boundaries and tops)
+ * must fit the capacity. A band over its share counts the rest; the call
+ * then fails with MCRLE_ERR_NOSPACE and band_runs[b] = its boundaries (band
+ * 0: plus the tops that start a run), which add up to the runs and as caps
+ * fit exactly.
  */
 typedef struct rowenc_par {
     const unsigned char *data;
@@ -459,7 +460,6 @@ static size_t rowenc_plan(const mcrle_layout *L, unsigned bands, size_t capacity
         }
         ev_base[b] = at;
         at += cap;
-        if (b == 0) cap = cap > W ? cap - W : 0;   /* room for the columns' tops */
         ev_cap[b] = cap;
     }
     *span = at;   /* each boundary array: band b's at ev_base[b] */
@@ -492,8 +492,11 @@ MCRLE_INLINE void rowenc_scan(rowenc_par *t, unsigned b, size_t E)
         });
     }
     t->ev_n[b] = n;
-    if (n > cap) return;   /* over its share: the call fails, with the count */
     for (size_t jf = 0; jf < W; jf++) cnt[jf + 1] += cnt[jf];
+    if (n > cap) {   /* over its share: the call fails, with the counts (each column's end) */
+        memmove(cnt, cnt + 1, W * sizeof(size_t));
+        return;
+    }
     size_t *sorted = t->sorted + t->ev_base[b];
     for (size_t e = 0; e < n; e++) sorted[cnt[ev_col[e]]++] = ev_row[e];
     /* cnt[jf] now holds the end of column jf's boundaries; its start is cnt[jf - 1] (0 for 0) */
@@ -631,18 +634,18 @@ static mcrle_result rowenc_encode(const unsigned char *data, const mcrle_layout 
     mcrle_parallel_for(n_threads, bands, rowenc_scan_task, &t);
     int over = 0;
     for (unsigned b = 0; b < bands; b++) over |= t.ev_n[b] > t.ev_cap[b];
-    /* 2. */
-    size_t total = 0;
-    if (!over) {
-        mcrle_parallel_for(n_threads, bands, rowenc_count_task, &t);
-        for (unsigned c = 0; c < bands; c++) {
-            t.out_base[c] = total;
-            total += t.out_n[c];
-        }
+    /* 2. (also when a band is over its share: the counts for band_runs) */
+    mcrle_parallel_for(n_threads, bands, rowenc_count_task, &t);
+    size_t total = 0, boundaries = 0;
+    for (unsigned c = 0; c < bands; c++) {
+        t.out_base[c] = total;
+        total += t.out_n[c];
+        boundaries += t.ev_n[c];
     }
-    if (over || total > capacity) {   /* a band over its share: the counts that fit */
+    if (over || total > capacity) {   /* the exact counts: as caps, they fit */
         if (band_runs)
-            for (unsigned b = 0; b < bands; b++) band_runs[b] = t.ev_n[b] + (b == 0 ? W : 0);
+            for (unsigned b = 0; b < bands; b++)
+                band_runs[b] = t.ev_n[b] + (b == 0 ? total - boundaries : 0);
         return MCRLE_ERR_NOSPACE;
     }
     /* 3. */
@@ -653,7 +656,8 @@ static mcrle_result rowenc_encode(const unsigned char *data, const mcrle_layout 
     for (unsigned c = 0; c < bands; c++) changed |= t.out_n[c] != expect[c];
     if (changed) {   /* the array changed between the passes (another thread wrote it) */
         if (band_runs)
-            for (unsigned b = 0; b < bands; b++) band_runs[b] = t.ev_n[b] + (b == 0 ? W : 0);
+            for (unsigned b = 0; b < bands; b++)
+                band_runs[b] = t.ev_n[b] + (b == 0 ? total - boundaries : 0);
         return MCRLE_ERR_NOSPACE;
     }
     /* each range's last run ends where the next range's runs start (the last: at the end) */
