@@ -116,28 +116,60 @@ def paths(a: np.ndarray) -> list[tuple[str, Callable[[int | None], Any], Callabl
     ]
 
 
-def calibration(reps: int) -> tuple[float, float]:
-    """What two threads can gain on this machine now: two GIL-free hashes of 32 MB, one
-    after the other against on two threads (other load on the machine shows here first)."""
-    import hashlib
-    from concurrent.futures import ThreadPoolExecutor
+class Calibration:
+    """What two threads can gain on this machine right now: two GIL-free hashes, one after
+    the other against on two threads. Timed interleaved with every row (other load on a
+    shared machine shows here as it shows in the row), and printed beside it."""
 
-    blob = np.random.default_rng(0).integers(0, 255, 32 << 20, dtype=np.uint8).tobytes()
-    pool = ThreadPoolExecutor(2)
+    def __init__(self, mb: int = 4) -> None:
+        import hashlib
+        from concurrent.futures import ThreadPoolExecutor
 
-    def serial() -> None:
-        hashlib.sha256(blob).digest()
-        hashlib.sha256(blob).digest()
+        self.blob = np.random.default_rng(0).integers(0, 255, mb << 20, dtype=np.uint8).tobytes()
+        self.pool = ThreadPoolExecutor(2)
+        self.sha = hashlib.sha256
 
-    def parallel() -> None:
-        list(pool.map(lambda _: hashlib.sha256(blob).digest(), range(2)))
+    def serial(self) -> None:
+        self.sha(self.blob).digest()
+        self.sha(self.blob).digest()
 
-    t1, t2 = interleaved([serial, parallel], reps)
-    pool.shutdown()
-    return t1, t2
+    def parallel(self) -> None:
+        list(self.pool.map(lambda _: self.sha(self.blob).digest(), range(2)))
+
+    def fills(self, nbytes: int) -> tuple[Callable[[], Any], Callable[[], Any]]:
+        """memset of nbytes (GIL released, through ctypes) whole, and in two halves on two
+        threads: how far writing memory scales at that size."""
+        import ctypes
+        import ctypes.util
+
+        name = "msvcrt" if sys.platform == "win32" else ctypes.util.find_library("c")
+        libc = ctypes.CDLL(name)
+        memset = libc.memset
+        memset.restype = ctypes.c_void_p
+        memset.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_size_t]
+        buf = np.zeros(max(nbytes, 2), np.uint8)
+        p, half = buf.ctypes.data, len(buf) // 2
+
+        def whole() -> None:
+            memset(p, 7, len(buf))
+
+        def halves() -> None:
+            list(self.pool.map(lambda at: memset(p + at, 7, half), (0, half)))
+
+        whole.buf = buf   # type: ignore[attr-defined]  # kept alive with the closures
+        return whole, halves
+
+    def timed(self, fns: list[Callable[[], Any]], reps: int, nbytes: int
+              ) -> tuple[list[float], float, float]:
+        """Best times of fns, and the machine's 2-thread gains (hashing; writing nbytes of
+        memory), all interleaved."""
+        whole, halves = self.fills(nbytes)
+        best = interleaved(fns + [self.serial, self.parallel, whole, halves], reps)
+        return best[:-4], best[-4] / best[-3], best[-2] / best[-1]
 
 
-def batch_rows(data: Path, reps: int) -> list[tuple[str, float, float, float, bool]]:
+def batch_rows(data: Path, reps: int, cal: Calibration
+               ) -> list[tuple[str, float, float, float, float, float, bool]]:
     """Batch paths: decode_batch of 64 CamVid maps (dicts, bytes objects), 1 thread
     against the default."""
     cam = data / "camvid" / "camvid_valannot_101x360x480_uint8.npz"
@@ -151,42 +183,46 @@ def batch_rows(data: Path, reps: int) -> list[tuple[str, float, float, float, bo
         out = np.empty_like(frames)
         ok = np.array_equal(decode_batch(objs, out, threads=1), frames) and \
             np.array_equal(decode_batch(objs, out.copy()), frames)
-        t1, tn = interleaved([lambda: decode_batch(objs, out, threads=1),
-                              lambda: decode_batch(objs, out)], reps)
-        rows.append((f"decode_batch({what})", frames.nbytes / 1e6, t1, tn, ok))
+        (t1, tn), cpu, mem = cal.timed([lambda: decode_batch(objs, out, threads=1),
+                                        lambda: decode_batch(objs, out)], reps, frames.nbytes)
+        rows.append((f"decode_batch({what})", frames.nbytes / 1e6, t1, tn, cpu, mem, ok))
     return rows
 
 
 def run_maps(args: argparse.Namespace) -> int:
-    reps = 5 if args.quick else 15
+    reps = 5 if args.quick else 20
     cores = limits.available_threads()
     print(f"## threads=None ({cores} cores by os.sched_getaffinity) against threads=1, "
           f"{time.strftime('%Y-%m-%d %H:%M')}, best of {reps} interleaved\n")
-    c1, c2 = calibration(reps)
-    print(f"Machine now: two GIL-free sha256 of 32 MB on 2 threads {c1 / c2:.2f}x faster than one "
-          f"after the other ({c1 * 1e3:.0f} / {c2 * 1e3:.0f} ms): the most 2 threads can gain "
-          "here at the moment.\n")
-    print("| map | MB | path | 1 thread ms | default ms | speedup | >= 1.7x |")
-    print("|---|---:|---|---:|---:|---:|---|")
+    cal = Calibration()
+    print("What 2 threads could gain at that moment, timed interleaved with each row: `cpu`, "
+          "two GIL-free sha256 of 4 MB on 2 threads against one after the other (about 2x on "
+          "an idle 2-core machine, less when other work shares the cores); `memory`, a memset "
+          "of the map's size in two halves on 2 threads against whole (how far writing memory "
+          "scales: a decode that is mostly writing its output gains no more).\n")
+    print("| map | MB | path | 1 thread ms | default ms | speedup | cpu | memory | >= 1.7x |")
+    print("|---|---:|---|---:|---:|---:|---:|---:|---|")
     fails = 0
-    for pname, mb, t1, tn, ok_same in batch_rows(args.data, reps):
+    for pname, mb, t1, tn, cpu, mem, ok_same in batch_rows(args.data, reps, cal):
         ok = ok_same and t1 / tn >= 1.7
         fails += not ok
         print(f"| batch | {mb:.1f} | {pname} | {t1 * 1e3:.2f} | {tn * 1e3:.2f} | {t1 / tn:.2f}x | "
-              f"{'pass' if ok else 'FAIL' if ok_same else 'MISMATCH'} |", flush=True)
+              f"{cpu:.2f}x | {mem:.2f}x | {'pass' if ok else 'FAIL' if ok_same else 'MISMATCH'} |",
+              flush=True)
     for name, a in load_maps(args.data, args.quick, not args.no_synthetic):
         for pname, call, check in paths(a):
             r1, rn = call(1), call(None)
             if not (check(r1) and check(rn)):
-                print(f"| {name} | | {pname} | MISMATCH | | | FAIL |")
+                print(f"| {name} | | {pname} | MISMATCH | | | | | FAIL |")
                 fails += 1
                 continue
             del r1, rn
-            t1, tn = interleaved([lambda: call(1), lambda: call(None)], reps)
+            (t1, tn), cpu, mem = cal.timed([lambda: call(1), lambda: call(None)], reps, a.nbytes)
             ok = t1 / tn >= 1.7
             fails += not ok
             print(f"| {name} | {a.nbytes / 1e6:.1f} | {pname} | {t1 * 1e3:.2f} | {tn * 1e3:.2f} "
-                  f"| {t1 / tn:.2f}x | {'pass' if ok else 'FAIL'} |", flush=True)
+                  f"| {t1 / tn:.2f}x | {cpu:.2f}x | {mem:.2f}x | {'pass' if ok else 'FAIL'} |",
+                  flush=True)
     print(f"\nGoal >= 1.7x: {'all pass' if not fails else f'{fails} FAIL'} ({cores} cores).")
     return 0
 
