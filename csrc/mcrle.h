@@ -292,6 +292,18 @@ mcrle_result mcrle_distinct_values(const void *data, mcrle_kind kind, size_t ele
                                    const size_t *shape, const ptrdiff_t *strides,
                                    uint64_t *values, size_t capacity, size_t *n_values,
                                    void *scratch, size_t scratch_size);
+/*
+ * The same on up to n_threads threads (arrays of 4 MiB and more: pieces of
+ * the slowest axis, each with its own table, then their lists merged); the
+ * result is the same for every n_threads, the scratch grows with it.
+ */
+size_t mcrle_distinct_scratch_size_mt(size_t elem_size, int ndim, const size_t *shape,
+                                      const ptrdiff_t *strides, size_t capacity,
+                                      unsigned n_threads);
+mcrle_result mcrle_distinct_values_mt(const void *data, mcrle_kind kind, size_t elem_size,
+                                      int ndim, const size_t *shape, const ptrdiff_t *strides,
+                                      uint64_t *values, size_t capacity, size_t *n_values,
+                                      void *scratch, size_t scratch_size, unsigned n_threads);
 
 /* ---- windows of compact strings (window.c) --------------------------------- */
 

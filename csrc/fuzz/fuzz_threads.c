@@ -1,6 +1,6 @@
 /*
  * fuzz_threads.c - the several-thread kernels (mcrle_encode_mt,
- * mcrle_decode_mt) against the one-thread ones, and mcrle_distinct_values
+ * mcrle_decode_mt) against the one-thread ones, and mcrle_distinct_values(_mt)
  * against a reference.
  *
  * Input:
@@ -176,21 +176,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (size_t k = 0; k < nd; k++)
             if (u == 0 || keys[k] != keys[u - 1]) keys[u++] = keys[k];
         size_t cap = u + 1, got = 0;
-        size_t ss = mcrle_distinct_scratch_size(E, cap);
-        void *scr = fz_malloc(ss);
         uint64_t *out = (uint64_t *)fz_malloc(cap * 8);
-        mcrle_result r = mcrle_distinct_values(A.base, kind, E, ndim, shape, A.strides, out, cap,
-                                               &got, scr, ss);
-        FZ_ASSERT(r == MCRLE_OK && got == u);
-        for (size_t k = 0; k < u; k++) FZ_ASSERT((out[k] ^ flip) == keys[k]);
-        free(scr);
-        if (u > 0) {   /* one slot too few */
-            size_t ss2 = mcrle_distinct_scratch_size(E, u - 1);
-            scr = fz_malloc(ss2);
-            r = mcrle_distinct_values(A.base, kind, E, ndim, shape, A.strides, out, u - 1, &got,
-                                      scr, ss2);
-            FZ_ASSERT(r == MCRLE_ERR_NOSPACE);
+        for (unsigned t = 1; t <= nt; t += nt > 1 ? nt - 1 : 1) {   /* one thread, then nt */
+            size_t ss = mcrle_distinct_scratch_size_mt(E, ndim, shape, A.strides, cap, t);
+            void *scr = fz_malloc(ss);
+            mcrle_result r = mcrle_distinct_values_mt(A.base, kind, E, ndim, shape, A.strides, out,
+                                                      cap, &got, scr, ss, t);
+            FZ_ASSERT(r == MCRLE_OK && got == u);
+            for (size_t k = 0; k < u; k++) FZ_ASSERT((out[k] ^ flip) == keys[k]);
             free(scr);
+            if (u > 0) {   /* one slot too few */
+                size_t ss2 = mcrle_distinct_scratch_size_mt(E, ndim, shape, A.strides, u - 1, t);
+                scr = fz_malloc(ss2);
+                r = mcrle_distinct_values_mt(A.base, kind, E, ndim, shape, A.strides, out, u - 1,
+                                             &got, scr, ss2, t);
+                FZ_ASSERT(r == MCRLE_ERR_NOSPACE);
+                free(scr);
+            }
         }
         free(out);
         free(keys);

@@ -994,6 +994,62 @@ static size_t coco_encode(const uint64_t *cnts, size_t m, size_t delta_from, cha
     return p;
 }
 
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/*
+ * Distinct values of a large array (8 MiB: pieces on threads; 5000 values: the
+ * hash table doubles several times), signed, in C and Fortran layouts: the
+ * same sorted list on 1, 2 and 3 threads, and NOSPACE with one slot too few.
+ */
+static void test_distinct_values_mt(void)
+{
+    const size_t H = 1024, W = 2048, n = H * W, U = 5000;
+    int32_t *a = (int32_t *)xmalloc(n * sizeof *a);
+    uint32_t x = 12345;
+    for (size_t i = 0; i < n; i++) {   /* runs of 1 to 64 of values -2500 .. 2499 */
+        if (i % 64 == 0 || (x >> 27) == 0) x = x * 1103515245u + 12345u;
+        a[i] = (int32_t)((x >> 8) % U) - (int32_t)(U / 2);
+    }
+    int64_t *ref = (int64_t *)xmalloc(n * sizeof *ref);
+    for (size_t i = 0; i < n; i++) ref[i] = a[i];
+    qsort(ref, n, sizeof *ref, cmp_i64);
+    size_t u = 0;
+    for (size_t i = 0; i < n; i++)
+        if (u == 0 || ref[i] != ref[u - 1]) ref[u++] = ref[i];
+    size_t shape[2] = {H, W};
+    ptrdiff_t c_strides[2] = {(ptrdiff_t)(W * 4), 4}, f_strides[2] = {4, (ptrdiff_t)(H * 4)};
+    size_t fshape[2] = {H, W};
+    for (int layout = 0; layout < 2; layout++) {
+        const ptrdiff_t *st = layout ? f_strides : c_strides;
+        const size_t *sh = layout ? fshape : shape;
+        for (unsigned nt = 1; nt <= 3; nt++) {
+            size_t cap = U + 10, got = 0;
+            uint64_t *out = (uint64_t *)xmalloc(cap * sizeof *out);
+            size_t ss = mcrle_distinct_scratch_size_mt(4, 2, sh, st, cap, nt);
+            void *scr = xmalloc(ss);
+            CHECK_EQ_U(mcrle_distinct_values_mt(a, MCRLE_KIND_SIGNED, 4, 2, sh, st, out, cap, &got, scr,
+                                                ss, nt), MCRLE_OK);
+            CHECK_EQ_U(got, u);
+            int same = got == u;
+            for (size_t k = 0; same && k < u; k++) same = (int64_t)out[k] == ref[k];
+            CHECK(same);
+            free(scr);
+            ss = mcrle_distinct_scratch_size_mt(4, 2, sh, st, u - 1, nt);
+            scr = xmalloc(ss);
+            CHECK_EQ_U(mcrle_distinct_values_mt(a, MCRLE_KIND_SIGNED, 4, 2, sh, st, out, u - 1, &got,
+                                                scr, ss, nt), MCRLE_ERR_NOSPACE);
+            free(scr);
+            free(out);
+        }
+    }
+    free(ref);
+    free(a);
+}
+
 /* Long strings on several threads: the same numbers, results and error info as one. */
 static void test_string_decode_mt(void)
 {
@@ -1754,6 +1810,7 @@ int main(void)
     test_check_counts();
     test_strings();
     test_string_decode_mt();
+    test_distinct_values_mt();
     test_mask_via_string();
     test_narrow();
     test_arrays();

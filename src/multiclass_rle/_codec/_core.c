@@ -1337,7 +1337,7 @@ static PyObject *py_bytes_header(PyObject *self, PyObject *args)
 }
 
 PyDoc_STRVAR(distinct_values_doc,
-"distinct_values(array, kind) -> bytearray\n\n"
+"distinct_values(array, kind, n_threads=1) -> bytearray\n\n"
 "The sorted distinct values of any strided buffer of elements of kind (0 bool,\n"
 "1 signed, 2 unsigned), as native uint64 (signed ones sign-extended).");
 
@@ -1345,12 +1345,13 @@ static PyObject *py_distinct_values(PyObject *self, PyObject *args)
 {
     PyObject *oa, *values = NULL, *result = NULL;
     int kind;
+    unsigned int n_threads = 1;
     Py_buffer ba;
     size_t shape[MCRLE_MAX_NDIM];
     ptrdiff_t strides[MCRLE_MAX_NDIM];
     size_t size = 1, n = 0;
     mcrle_result r = MCRLE_ERR_NOSPACE;
-    if (!PyArg_ParseTuple(args, "Oi:distinct_values", &oa, &kind)) return NULL;
+    if (!PyArg_ParseTuple(args, "Oi|I:distinct_values", &oa, &kind, &n_threads)) return NULL;
     if (kind < MCRLE_KIND_BOOL || kind > MCRLE_KIND_UNSIGNED) {
         PyErr_SetString(PyExc_ValueError, "kind must be 0, 1 or 2");
         return NULL;
@@ -1360,15 +1361,16 @@ static PyObject *py_distinct_values(PyObject *self, PyObject *args)
     for (int a = 0; a < ba.ndim; a++) size *= shape[a];
     /* label maps hold few values: a small table first, the size itself if that is not enough */
     for (size_t cap = size < 65536 ? size : 65536;; cap = size) {
-        size_t ss = mcrle_distinct_scratch_size((size_t)ba.itemsize, cap);
+        size_t ss = mcrle_distinct_scratch_size_mt((size_t)ba.itemsize, ba.ndim, shape, strides, cap,
+                                                   n_threads);
         void *scratch = ss != SIZE_MAX ? PyMem_RawMalloc(ss ? ss : 1) : NULL;
         Py_CLEAR(values);
         values = PyByteArray_FromStringAndSize(NULL, (Py_ssize_t)((cap ? cap : 1) * sizeof(uint64_t)));
         if (!scratch || !values) { PyMem_RawFree(scratch); PyErr_NoMemory(); goto done; }
         Py_BEGIN_ALLOW_THREADS
-        r = mcrle_distinct_values(ba.buf, (mcrle_kind)kind, (size_t)ba.itemsize, ba.ndim, shape,
-                                  strides, (uint64_t *)(void *)PyByteArray_AS_STRING(values), cap,
-                                  &n, scratch, ss);
+        r = mcrle_distinct_values_mt(ba.buf, (mcrle_kind)kind, (size_t)ba.itemsize, ba.ndim, shape,
+                                     strides, (uint64_t *)(void *)PyByteArray_AS_STRING(values),
+                                     cap, &n, scratch, ss, n_threads);
         Py_END_ALLOW_THREADS
         PyMem_RawFree(scratch);
         if (r != MCRLE_ERR_NOSPACE || cap == size) break;

@@ -254,7 +254,7 @@ def encode_bytes(array: Any, *, threads: int | None = None, version: int = BYTES
         # element by element is slower than numpy's copy
         arr = np.require(arr, requirements=order)
     n_threads = threads_for(threads, arr.nbytes)
-    return encode_with_table(arr, distinct_values(arr), order, version, n_threads)
+    return encode_with_table(arr, distinct_values(arr, n_threads), order, version, n_threads)
 
 
 def _fortran_first(arr: np.ndarray) -> bool:
@@ -266,13 +266,14 @@ def _fortran_first(arr: np.ndarray) -> bool:
     return abs(arr.strides[0]) < abs(arr.strides[-1])
 
 
-def distinct_values(arr: np.ndarray) -> np.ndarray:
+def distinct_values(arr: np.ndarray, n_threads: int = 1) -> np.ndarray:
     """The sorted distinct values of a native label array (for the value table).
 
     One C pass: a presence table for 1- and 2-byte elements, else a hash set
-    of the values that start a run in memory order.
+    of the values that start a run in memory order; arrays of 4 MiB and more
+    in pieces on ``n_threads`` threads, their lists merged.
     """
-    table = np.frombuffer(_core.distinct_values(arr, _KIND[arr.dtype.kind]), dtype=_U64)
+    table = np.frombuffer(_core.distinct_values(arr, _KIND[arr.dtype.kind], n_threads), dtype=_U64)
     if arr.dtype.kind == "i":
         return table.view(np.int64).astype(arr.dtype)
     return table.astype(arr.dtype)
