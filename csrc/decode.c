@@ -449,11 +449,25 @@ typedef struct rows_par {
     size_t *srt_col, *srt_run; /* step 3: the starts sorted by row */
 } rows_par;
 
+/*
+ * Output bytes a band of rows needs to pay for its thread: the walk before the
+ * bands is shared by chunks only with many runs, and below this the copies the
+ * bands share are too short (bench_threads.py --crossover: 2 threads are 15%
+ * slower on C-ordered uint8 maps of 0.04 to 2.8 MB, 1.5x faster at 8.4 MB).
+ */
+#ifdef MCRLE_ROWS_MIN_BYTES   /* the fuzzers' builds: bands of rows in small arrays */
+#define ROWS_MIN_BYTES ((size_t)(MCRLE_ROWS_MIN_BYTES))
+#else
+#define ROWS_MIN_BYTES ((size_t)2 << 20)
+#endif
+
 static unsigned rows_band_count(const mcrle_layout *L, unsigned n_threads)
 {
     size_t H = L->shape[0];
     if (n_threads <= 1 || mcrle_slab_width(L) < 16) return 1;   /* tall and thin: one thread */
     size_t n = n_threads > MCRLE_MAX_THREADS ? MCRLE_MAX_THREADS : n_threads;
+    size_t by_size = L->size * L->elem / ROWS_MIN_BYTES;
+    if (n > by_size) n = by_size ? by_size : 1;
     if (n > MCRLE_MAX_BANDS) n = MCRLE_MAX_BANDS;
     return (unsigned)(H < n ? H : n);
 }

@@ -994,6 +994,83 @@ static size_t coco_encode(const uint64_t *cnts, size_t m, size_t delta_from, cha
     return p;
 }
 
+/*
+ * Bands of rows at the sizes that take them (C-ordered outputs of 2 MiB a
+ * band and more): a 2D map and a 3D volume with many runs (several chunks of
+ * the walk) and few (the walk on the caller), uint8 and uint32, decoded on
+ * 2 and 3 threads into C-ordered outputs: the same array as one thread, and
+ * the runs encoded back on threads the same as on one.
+ */
+static void test_rows_bands_large(void)
+{
+    static const size_t shapes[2][3] = {{2048, 2048, 1}, {64, 128, 512}};
+    for (int si = 0; si < 2; si++) {
+        int ndim = si == 0 ? 2 : 3;
+        size_t sh[3] = {shapes[si][0], shapes[si][1], shapes[si][2]};
+        size_t n = sh[0] * sh[1] * sh[2];
+        for (size_t E = 1; E <= 4; E += 3) {
+            for (int many = 0; many < 2; many++) {
+                unsigned char *a = (unsigned char *)xmalloc(n * E);
+                uint32_t x = 777u + (uint32_t)si;
+                for (size_t i = 0; i < n; i++) {   /* stripes, or noise-like runs */
+                    if (many ? (i % 7 == 0) : (i % 4096 == 0)) x = x * 1103515245u + 12345u;
+                    uint64_t v = (x >> 16) % 50;
+                    memcpy(a + i * E, &v, E);   /* little-endian low bytes; any order will do */
+                }
+                ptrdiff_t st[3];
+                st[ndim - 1] = (ptrdiff_t)E;
+                for (int d = ndim - 2; d >= 0; d--) st[d] = st[d + 1] * (ptrdiff_t)sh[d + 1];
+                size_t n_runs = 0;
+                CHECK_EQ_U(mcrle_count_runs(a, E, ndim, sh, st, &n_runs), MCRLE_OK);
+                unsigned char *vals = (unsigned char *)xmalloc(n_runs * E);
+                uint64_t *cnts = (uint64_t *)xmalloc(n_runs * sizeof(uint64_t));
+                size_t ss = mcrle_encode_scratch_size(E, ndim, sh, st, n_runs), got = 0;
+                void *scr = xmalloc(ss);
+                CHECK_EQ_U(mcrle_encode(a, E, ndim, sh, st, vals, cnts, n_runs, &got, scr, ss), MCRLE_OK);
+                free(scr);
+                unsigned char *out = (unsigned char *)xmalloc(n * E);
+                for (unsigned nt = 2; nt <= 3; nt++) {
+                    memset(out, 0xA5, n * E);
+                    ss = mcrle_decode_scratch_size_mt(E, ndim, sh, st, n_runs, nt);
+                    scr = xmalloc(ss);
+                    CHECK_EQ_U(mcrle_decode_mt(vals, cnts, n_runs, E, ndim, sh, st, out, scr, ss, NULL, nt),
+                               MCRLE_OK);
+                    CHECK(memcmp(out, a, n * E) == 0);
+                    free(scr);
+                    /* and back: the row-band encoder, exact capacity */
+                    unsigned char *v2 = (unsigned char *)xmalloc(n_runs * E);
+                    uint64_t *c2 = (uint64_t *)xmalloc(n_runs * sizeof(uint64_t));
+                    ss = mcrle_encode_scratch_size_mt(E, ndim, sh, st, n_runs, NULL, nt);
+                    scr = xmalloc(ss);
+                    size_t band_runs[MCRLE_MAX_BANDS];
+                    mcrle_result r = mcrle_encode_mt(a, E, ndim, sh, st, v2, c2, n_runs, &got, scr, ss,
+                                                     NULL, band_runs, nt);
+                    free(scr);
+                    if (r == MCRLE_ERR_NOSPACE) {   /* a band over its share: the plan fits */
+                        size_t sum = 0;
+                        for (unsigned b = 0; b < MCRLE_MAX_BANDS; b++) sum += band_runs[b];
+                        CHECK_EQ_U(sum, n_runs);
+                        ss = mcrle_encode_scratch_size_mt(E, ndim, sh, st, n_runs, band_runs, nt);
+                        scr = xmalloc(ss);
+                        r = mcrle_encode_mt(a, E, ndim, sh, st, v2, c2, n_runs, &got, scr, ss, band_runs,
+                                            NULL, nt);
+                        free(scr);
+                    }
+                    CHECK_EQ_U(r, MCRLE_OK);
+                    CHECK(got == n_runs && memcmp(v2, vals, n_runs * E) == 0 &&
+                          memcmp(c2, cnts, n_runs * sizeof(uint64_t)) == 0);
+                    free(v2);
+                    free(c2);
+                }
+                free(out);
+                free(vals);
+                free(cnts);
+                free(a);
+            }
+        }
+    }
+}
+
 static int cmp_i64(const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -1811,6 +1888,7 @@ int main(void)
     test_strings();
     test_string_decode_mt();
     test_distinct_values_mt();
+    test_rows_bands_large();
     test_mask_via_string();
     test_narrow();
     test_arrays();
