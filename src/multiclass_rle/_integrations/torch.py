@@ -79,12 +79,13 @@ def _torch_dtype(dtype: np.dtype) -> torch.dtype:
         raise RLETypeError(f"torch has no dtype for {dtype}") from None
 
 
-def _decode_np(rle: Any, *, out: np.ndarray | None = None, dtype: Any = None) -> np.ndarray:
-    """:func:`decode`, plus payloads (bytes form) for bytes-like input."""
+def _decode_np(rle: Any, *, out: np.ndarray | None = None, dtype: Any = None,
+               threads: int | None = None) -> np.ndarray:
+    """:func:`decode`, plus payloads (bytes form) for bytes-like input (C order)."""
     if isinstance(rle, _BYTES_LIKE):
         from .payload import from_payload
-        return from_payload(rle, out=out, dtype=dtype)
-    return decode(rle, out=out, dtype=dtype)
+        return from_payload(rle, out=out, dtype=dtype, threads=threads)
+    return decode(rle, out=out, dtype=dtype, threads=threads)
 
 
 def _runs(rle: Any, dtype: np.dtype | None) -> Runs:
@@ -140,7 +141,7 @@ def _check_out(out: Any, dtype: np.dtype | None, device: Any) -> np.dtype:
 
 
 def to_tensor(rle: Any, *, dtype: Any = None, device: Any = None,
-              out: torch.Tensor | None = None) -> torch.Tensor:
+              out: torch.Tensor | None = None, threads: int | None = None) -> torch.Tensor:
     """Decode an RLE into a :class:`torch.Tensor` (C order), without an extra copy.
 
     Parameters
@@ -158,6 +159,10 @@ def to_tensor(rle: Any, *, dtype: Any = None, device: Any = None,
         there (``torch.repeat_interleave``).
     out : torch.Tensor, optional
         Tensor of the map's shape to decode into (any strides); returned.
+    threads : int, optional
+        On the CPU, most threads to decode a large map with, as for
+        :func:`multiclass_rle.decode` (default: the cores of the process's
+        CPU affinity; small maps use one).
 
     Returns
     -------
@@ -175,15 +180,15 @@ def to_tensor(rle: Any, *, dtype: Any = None, device: Any = None,
     if out is not None:
         out_np = _check_out(out, target, device)
         if out.device.type == "cpu":
-            _decode_np(rle, out=out.detach().numpy())
+            _decode_np(rle, out=out.detach().numpy(), threads=threads)
             return out
         return _to_device(_runs(rle, out_np), out.device, out)
     dev = None if device is None else torch.device(device)
     if dev is None or dev.type == "cpu":
-        return torch.from_numpy(_decode_np(rle, dtype=target))
+        return torch.from_numpy(_decode_np(rle, dtype=target, threads=threads))
     if isinstance(rle, _BYTES_LIKE):
         # the bytes form has no runs to send: decode here, copy the map once
-        return torch.from_numpy(_decode_np(rle, dtype=target)).to(dev)
+        return torch.from_numpy(_decode_np(rle, dtype=target, threads=threads)).to(dev)
     return _to_device(_runs(rle, target), dev, None)
 
 
@@ -259,7 +264,7 @@ def to_tensor_batch(rles: Sequence[Any], *, out: torch.Tensor | None = None,
             decode_batch(rles, arr, threads=threads)   # the maps on threads, one C call
         else:   # interim JSON payloads
             for i, rle in enumerate(rles):
-                _decode_np(rle, out=arr[i])
+                _decode_np(rle, out=arr[i], threads=threads)
         return out
     return _batch_to_device(rles, out, target)
 
