@@ -16,6 +16,7 @@ from typing import IO, Any
 
 import numpy as np
 
+from .._codec import jsontext
 from .._codec.api import as_runs, decode, encode
 from .._codec.forms.bytes import encode_bytes
 from .._codec.runs import Runs
@@ -112,7 +113,7 @@ class JsonLines(RecordFormat):
     def payload(self, name: str, array: np.ndarray, verify: bool) -> tuple[bytes, int]:
         line = json_line(name, encode(array))
         if verify:
-            _verify(array, json.loads(line)["rle"])
+            _verify(array, jsontext.loads(line)["rle"])
         data = line.encode("ascii")
         return data, len(data)
 
@@ -129,7 +130,7 @@ class JsonLines(RecordFormat):
                 if not line.strip():
                     continue
                 try:
-                    rec = json.loads(line)
+                    rec = jsontext.loads(line)
                 except ValueError as exc:
                     yield Record(where, None, None, len(line), f"not a JSON line ({exc})")
                     continue
@@ -156,7 +157,7 @@ class PackedJsonLines(JsonLines):
     def payload(self, name: str, array: np.ndarray, verify: bool) -> tuple[bytes, int]:
         line = json_line(name, encode(array, packed=True))
         if verify:
-            _verify(array, json.loads(line)["rle"])
+            _verify(array, jsontext.loads(line)["rle"])
         data = line.encode("ascii")
         return data, len(data)
 
@@ -200,35 +201,53 @@ class BytesPack(RecordFormat):
     def sniff(self, head: bytes) -> bool:
         return head.startswith(self.MAGIC)
 
-    def index(self, path: str) -> list[dict[str, Any]]:
+    def index(self, path: str) -> tuple[list[Any], int]:
+        """The pack's index entries, and where its maps end (the index's offset).
+
+        A pack that cannot be read as a whole (truncated, no footer, an index
+        that is not a JSON list) is an :class:`InputError` (exit status 1,
+        like any unreadable input); a bad entry is reported by :meth:`records`.
+        """
         with open(path, "rb") as f:
             size = f.seek(0, os.SEEK_END)
             if size < len(self.MAGIC) + 16:
-                raise UsageError(f"{path}: truncated pack ({size} bytes)")
+                raise InputError(f"{path}: truncated pack ({size} bytes)")
             f.seek(size - 16)
             tail = f.read(16)
             at = int.from_bytes(tail[:8], "little")
             if tail[8:] != self.FOOTER or not len(self.MAGIC) <= at <= size - 16:
-                raise UsageError(f"{path}: pack without a valid index (truncated or not "
+                raise InputError(f"{path}: pack without a valid index (truncated or not "
                                  f"finished?)")
             f.seek(at)
             try:
-                entries = json.loads(f.read(size - 16 - at))
+                entries = jsontext.loads(f.read(size - 16 - at))
             except ValueError as exc:
-                raise UsageError(f"{path}: corrupt pack index ({exc})") from None
+                raise InputError(f"{path}: corrupt pack index ({exc})") from None
         if not isinstance(entries, list):
-            raise UsageError(f"{path}: corrupt pack index (not a list)")
-        return entries
+            raise InputError(f"{path}: corrupt pack index (not a list)")
+        return entries, at
 
     def records(self, path: str) -> Iterator[Record]:
-        entries = self.index(path)
+        entries, data_end = self.index(path)
+        start = len(self.MAGIC)
         with open(path, "rb") as f:
             for i, e in enumerate(entries):
                 where = f"{path}#{i}"
-                try:
-                    name, offset, length = e["path"], int(e["offset"]), int(e["length"])
-                except (TypeError, KeyError, ValueError):
-                    yield Record(where, None, None, 0, "corrupt index entry")
+                name = e.get("path") if isinstance(e, dict) else None
+                offset = e.get("offset") if isinstance(e, dict) else None
+                length = e.get("length") if isinstance(e, dict) else None
+                if not isinstance(name, str) or type(offset) is not int or \
+                        type(length) is not int:
+                    yield Record(where, None, None, 0,
+                                 'corrupt index entry (needs "path", a string, and '
+                                 '"offset" and "length", integers)')
+                    continue
+                # checked against the file before seeking or allocating
+                if not (start <= offset and 0 < length <= data_end - offset):
+                    yield Record(where, name, None, 0,
+                                 f"corrupt index entry: offset {offset} and length {length} "
+                                 f"are not inside the maps of the pack (bytes {start} to "
+                                 f"{data_end})")
                     continue
                 f.seek(offset)
                 yield Record(where, name, f.read(length), length, None)
