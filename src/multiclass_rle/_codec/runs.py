@@ -245,12 +245,13 @@ def runs_to_array(runs: Runs, *, order: str = "C", out: np.ndarray | None = None
     """
     target = resolve_target(dtype, out, runs.dtype)
     values = runs.values
-    if target != values.dtype:
+    private = target != values.dtype
+    if private:
         values = cast_values(values, target)   # checked on, and returns, a private copy
     result = new_output(runs.shape, target, order, out)
     values = np.ascontiguousarray(values, dtype=result.dtype)
     if result.dtype.kind == "b" and values.size:
-        if values is runs.values:
+        if not private:   # (ascontiguousarray may return a view: compare no identities)
             values = values.copy()   # check what is decoded, not what the caller may change
         if values.view(np.uint8).max() > 1:
             raise RLEValueError("bool label maps hold only 0 and 1")
