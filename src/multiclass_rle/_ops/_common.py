@@ -88,15 +88,21 @@ def checked_ends(rle: Any, name: str | None = None) -> tuple[Runs, np.ndarray]:
     return runs, ends
 
 
-def runs_for_kernel(rle: Any, name: str | None = None) -> tuple[Runs, np.ndarray]:
+def runs_for_kernel(rle: Any, name: str | None = None, *,
+                    passes: int = 1) -> tuple[Runs, np.ndarray]:
     """``as_runs`` and its counts as contiguous native uint64, not yet validated.
 
     For the C kernels that validate the counts while they walk them (one pass
     instead of a cumsum and two reductions): their ``CodecError`` goes
-    through :func:`kernel_counts_error`.
+    through :func:`kernel_counts_error`. Those kernels read each count and
+    each group index once, so for one kernel pass a caller's arrays are
+    handed over as they are (no copy): another thread writing into them can
+    change the answer, not make it inconsistent with what the kernel read.
+    An operation that makes several passes (``passes > 1``) gets private
+    copies (:func:`own_runs`), so that every pass sees the same runs.
     """
     try:
-        runs = own_runs(rle)
+        runs = as_runs(rle) if passes == 1 else own_runs(rle)
         counts = runs.counts
         if counts.dtype != _U64 or not counts.flags.c_contiguous:
             counts = np.ascontiguousarray(counts, dtype=_U64)
