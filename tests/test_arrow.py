@@ -50,7 +50,8 @@ def test_write_read_roundtrip(tmp_path):
     for name, arr in got:
         assert arr.dtype == maps[name].dtype and np.array_equal(arr, maps[name])
     table = _arrow.read_parquet(path)
-    assert table.column_names == ["name", "rle", "shape", "dtype", "labels", "areas"]
+    assert table.column_names == ["name", "rle", "shape", "dtype", "labels", "areas", "meta"]
+    assert table.column("meta").null_count == len(maps)  # no metadata given: nulls
     assert table.column("shape").to_pylist()[1] == [5, 6, 7]
     assert table.column("dtype").to_pylist()[1] == "int16"
     # labels/areas are area() of each map; null where a label exceeds int64
@@ -118,6 +119,48 @@ def test_statistics_without_decoding(tmp_path, monkeypatch):
     _arrow.write_parquet(folder / "part-1.parquet", dict(items[3:]))
     assert _arrow.parquet_area(folder) == expected
     assert sorted(n for n, _ in _arrow.iter_parquet(folder)) == sorted(maps)
+
+
+def test_metadata_round_trips_with_the_maps(tmp_path):
+    maps = _maps()
+    metas = {"u8": {"affine": [[1.0, 0.0], [0.0, 2.5]], "segments_info": [{"id": 3}]},
+             "i16": {"name": "caf\u00e9 \u2603", "nested": {"a": [None, True, 1]}}}
+    items = [mcr.LabelMap(name, arr, metas.get(name, {})) for name, arr in maps.items()]
+    datasets = {"coco": {"categories": [{"id": 1, "name": "person", "isthing": 1}]}}
+    path = tmp_path / "meta.parquet"
+    assert _arrow.write_parquet(path, items, datasets=datasets, row_group_size=2) == len(maps)
+    got = list(_arrow.iter_parquet(path, meta=True))
+    assert [g[0] for g in got] == list(maps)
+    for name, arr, meta in got:
+        assert np.array_equal(arr, maps[name]) and arr.dtype == maps[name].dtype
+        assert meta == metas.get(name, {})
+    assert _arrow.parquet_datasets(path) == datasets
+    # triples are accepted too, and the default iteration still yields pairs
+    _arrow.write_parquet(path, [("x", maps["u8"], {"k": 1})])
+    assert [(n, m) for n, _, m in _arrow.iter_parquet(path, meta=True)] == [("x", {"k": 1})]
+    assert [len(t) for t in _arrow.iter_parquet(path)] == [2]
+    assert _arrow.parquet_datasets(path) == {}
+    # a folder and an in-memory table give the same metadata
+    assert [m for *_, m in _arrow.iter_parquet(tmp_path, meta=True)] == [{"k": 1}]
+    table = _arrow.read_parquet(path)
+    assert [m for *_, m in _arrow.iter_parquet(table, meta=True)] == [{"k": 1}]
+
+
+def test_files_without_a_meta_column_read_with_empty_metadata(tmp_path):
+    maps = _maps()
+    path = tmp_path / "old.parquet"
+    pq.write_table(_arrow.maps_table(maps).drop(["meta"]), path)
+    got = list(_arrow.iter_parquet(path, meta=True))
+    assert [(n, m) for n, _, m in got] == [(n, {}) for n in maps]
+
+
+@pytest.mark.parametrize("meta, words", [({"x": float("nan")}, "not JSON"),
+                                         ({"x": object()}, "not JSON"),
+                                         ([1, 2], "must be a dict")])
+def test_metadata_that_is_not_a_json_object_is_refused_naming_the_map(tmp_path, meta, words):
+    with pytest.raises((ValueError, TypeError)) as info:
+        _arrow.write_parquet(tmp_path / "bad.parquet", [("m7", np.zeros((2, 2), np.uint8), meta)])
+    assert "'m7'" in str(info.value) and words in str(info.value)
 
 
 def test_statistics_of_files_without_the_stats_columns(tmp_path):

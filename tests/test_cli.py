@@ -75,7 +75,8 @@ def camvid(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def camvid_jsonl(camvid, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("enc") / "camvid.jsonl"
-    proc = run("encode", camvid, "-o", out, "-j", "2", "--verify", cwd=out.parent)
+    proc = run("encode", camvid, "-o", out, "-j", "2", "--verify", "--format", "jsonl",
+               cwd=out.parent)
     assert proc.returncode == 0, proc.stderr
     return out
 
@@ -154,7 +155,7 @@ def test_packed_json_lines(camvid, camvid_jsonl, tmp_path):
 
 def test_jobs_give_identical_output(camvid, camvid_jsonl, tmp_path):
     out1 = tmp_path / "j1.jsonl"
-    proc = run("encode", camvid, "-o", out1, "-j", "1", cwd=tmp_path)
+    proc = run("encode", camvid, "-o", out1, "-j", "1", "--format", "jsonl", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert out1.read_bytes() == camvid_jsonl.read_bytes()
 
@@ -610,3 +611,27 @@ def test_truncated_pack_is_a_clear_error(camvid, tmp_path):
     proc = run("info", pack, cwd=tmp_path)
     assert proc.returncode != 0
     assert "p.mcrlpack" in proc.stderr and "index" in proc.stderr
+
+
+def test_pool_keeps_a_bounded_number_of_chunks_in_flight(monkeypatch):
+    import operator
+
+    from multiclass_rle.cli import _pool
+
+    drawn = []
+    chunks = _pool._chunks
+
+    def spy(*args):
+        for chunk in chunks(*args):
+            drawn.append(len(chunk))
+            yield chunk
+
+    monkeypatch.setattr(_pool, "_chunks", spy)
+    tasks = list(range(3000))
+    with _pool.Pool(2) as pool:
+        it = pool.run(operator.neg, tasks)
+        first = next(it)
+        assert len(drawn) == _pool.IN_FLIGHT * 2  # not every chunk of 3000 tasks
+        rest = list(it)
+    assert [first, *rest] == [-t for t in tasks]  # in order, none lost
+    assert sum(drawn) == len(tasks) and len(drawn) > 3 * _pool.IN_FLIGHT * 2

@@ -51,11 +51,15 @@ def chunk(ctype: bytes, body: bytes) -> bytes:
 
 def make_png(labels: np.ndarray, *, types=(0, 1, 2, 3, 4), palette: bool = False,
              idat_parts: int = 1, interlace: int = 0) -> bytes:
-    h, w = labels.shape
+    """A PNG of labels: (h, w) greyscale/palette, or (h, w, 3|4) uint8 RGB/RGBA."""
+    h, w = labels.shape[:2]
+    channels = labels.shape[2] if labels.ndim == 3 else 1
+    colour = {1: 3 if palette else 0, 3: 2, 4: 6}[channels]
     depth = 16 if labels.dtype == np.uint16 else 8
-    raw = labels.astype(">u2").view(np.uint8).reshape(h, -1) if depth == 16 else labels
-    data = zlib.compress(filter_rows(raw, depth // 8, list(types)))
-    ihdr = struct.pack(">IIBBBBB", w, h, depth, 3 if palette else 0, 0, 0, interlace)
+    raw = labels.astype(">u2").view(np.uint8).reshape(h, -1) if depth == 16 else \
+        labels.reshape(h, -1)
+    data = zlib.compress(filter_rows(raw, depth // 8 * channels, list(types)))
+    ihdr = struct.pack(">IIBBBBB", w, h, depth, colour, 0, 0, interlace)
     out = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
     if palette:
         out += chunk(b"PLTE", bytes(range(256)) * 3)
@@ -96,6 +100,66 @@ def test_every_filter_type_matches_pillow(types, dtype, palette):
             np.testing.assert_array_equal(got, arr)
 
 
+def panopticapi_ids(rgb: np.ndarray) -> np.ndarray:
+    """panopticapi's rgb2id formula, written out: R + 256 G + 256**2 B."""
+    rgb = rgb.astype(np.uint32)
+    return rgb[..., 0] + 256 * rgb[..., 1] + 256 * 256 * rgb[..., 2]
+
+
+@pytest.mark.parametrize("types", [(0,), (1,), (2,), (3,), (4,), (0, 1, 2, 3, 4)])
+@pytest.mark.parametrize("channels", [3, 4])
+def test_rgb_pngs_give_panoptic_ids(types, channels):
+    rng = np.random.default_rng(channels * 10 + types[0])
+    for h, w in [(1, 1), (3, 17), (9, 33), (24, 50)]:
+        ids = label_map(rng, h, w, 1 << 24, np.uint32)
+        rgb = np.dstack([(ids >> s & 255).astype(np.uint8) for s in (0, 8, 16)]
+                        + ([rng.integers(0, 256, (h, w), dtype=np.uint8)] if channels == 4 else []))
+        png = make_png(rgb, types=types, idat_parts=2)
+        assert read_label_png(png) is None  # a colour image is not a label map by default
+        got = read_label_png(png, rgb_ids=True)
+        assert got.dtype == np.uint32 and got.shape == (h, w)
+        np.testing.assert_array_equal(got, ids)
+        np.testing.assert_array_equal(got, panopticapi_ids(pillow_array(png)))
+
+
+def test_rgb_to_id_and_back():
+    from multiclass_rle import id_to_rgb, rgb_to_id
+
+    rng = np.random.default_rng(1)
+    rgb = rng.integers(0, 256, (7, 9, 3), dtype=np.uint8)
+    ids = rgb_to_id(rgb)
+    np.testing.assert_array_equal(ids, panopticapi_ids(rgb))
+    assert ids.dtype == np.uint32 and ids.flags.c_contiguous
+    np.testing.assert_array_equal(id_to_rgb(ids), rgb)
+    # strided and RGBA inputs, 1-D and 3-D shapes
+    np.testing.assert_array_equal(rgb_to_id(rgb[::2, ::-3]), panopticapi_ids(rgb[::2, ::-3]))
+    rgba = np.concatenate([rgb, np.full((7, 9, 1), 200, np.uint8)], axis=2)
+    np.testing.assert_array_equal(rgb_to_id(rgba), ids)
+    assert rgb_to_id(np.zeros((0, 3), np.uint8)).shape == (0,)
+    assert rgb_to_id(rgb[None]).shape == (1, 7, 9)
+    with pytest.raises(TypeError, match=r"uint8 colours of shape \(..., 3\)"):
+        rgb_to_id(rgb.astype(np.int32))
+    with pytest.raises(TypeError, match=r"got uint8 \(7, 9\)"):
+        rgb_to_id(rgb[..., 0])
+    with pytest.raises(ValueError, match=r"ids -1..5 do not fit 24-bit RGB"):
+        id_to_rgb(np.array([-1, 5]))
+    with pytest.raises(ValueError, match="16777216"):
+        id_to_rgb(np.array([1 << 24]))
+    with pytest.raises(TypeError, match="integer ids"):
+        id_to_rgb(np.array([1.5]))
+
+
+def test_real_panoptic_pngs_match_panopticapi(data_dir):
+    pngs = sorted((data_dir / "coco_panoptic_sample" / "orig").rglob("*.png"))
+    assert pngs
+    for path in pngs:
+        got = read_label_png(path.read_bytes(), rgb_ids=True)
+        np.testing.assert_array_equal(got, panopticapi_ids(pillow_array(path.read_bytes())))
+        npy = sorted(path.parents[2].parent.glob(f"*{path.parent.name}__{path.stem}_uint32.npy"))
+        if npy:  # the data set's own conversion, made with Pillow
+            np.testing.assert_array_equal(got, np.load(npy[0]))
+
+
 def test_real_pngs_match_pillow(data_dir):
     pngs = sorted(data_dir.rglob("*.png"))
     assert pngs
@@ -120,6 +184,9 @@ def test_other_pngs_are_left_to_pillow():
     rgb = io.BytesIO()
     PIL.fromarray(np.zeros((3, 4, 3), np.uint8)).save(rgb, format="PNG")
     assert read_label_png(rgb.getvalue()) is None
+    assert read_label_png(rgb.getvalue(), rgb_ids=True).tolist() == [[0] * 4] * 3
+    # 16-bit RGB is Pillow's, also for ids
+    assert read_label_png(make_png(np.zeros((3, 4, 3), np.uint16)), rgb_ids=True) is None
     one_bit = io.BytesIO()
     PIL.fromarray(np.eye(4, dtype=bool)).save(one_bit, format="PNG")
     assert read_label_png(one_bit.getvalue()) is None

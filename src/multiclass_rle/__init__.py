@@ -105,6 +105,12 @@ _LAZY = {
     "maps_table": "_integrations.arrow",
     "table_area": "_integrations.arrow",
     "parquet_area": "_integrations.arrow",
+    "parquet_datasets": "_integrations.arrow",
+    "rgb_to_id": "_integrations.png",
+    "read_labels": "_integrations.formats",
+    "write_labels": "_integrations.formats",
+    "LabelMap": "_integrations.formats",
+    "id_to_rgb": "_integrations.png",
 }
 
 

@@ -67,12 +67,31 @@ def build_parser(prog: str = "mcrle") -> argparse.ArgumentParser:
     p.add_argument("inputs", nargs="+", metavar="INPUT")
     p.add_argument("-o", "--output", required=True, metavar="OUT",
                    help="output file ('-' writes to stdout)")
-    p.add_argument("--format", choices=sorted(FORMATS), default="jsonl",
-                   help="output format: jsonl = JSON Lines, one {\"path\": NAME, \"rle\": "
-                        "{...}} object per map (default); jsonl-packed = the same with packed "
-                        "dicts (the bytes form in base64: 3-4x smaller, slower to decode); "
-                        "bytes = one binary pack of the bytes form (smallest), with an index "
-                        "to read any map alone")
+    p.add_argument("--format", choices=["auto", *sorted(FORMATS)], default="auto",
+                   help="output format: auto (default) = the smallest form for OUT's name: "
+                        "jsonl-packed for .jsonl/.ndjson/.json and stdout, bytes otherwise; "
+                        "jsonl = JSON Lines of COCO-compatible compact dicts, one "
+                        "{\"path\": NAME, \"rle\": {...}} object per map (fastest to "
+                        "decode); jsonl-packed = the same with packed dicts (the bytes form "
+                        "in base64, 3-4x smaller); bytes = one binary pack of the bytes form "
+                        "(smallest), with an index to read any map alone; parquet (also auto "
+                        "for .parquet, needs pyarrow) = a Parquet table, one row per map")
+    p.add_argument("--from", dest="source", default="auto",
+                   choices=["auto", "nifti", "mgz", "coco-panoptic", "cityscapes", "kaggle-csv",
+                            "label-studio", "cvat", "sa1b"],
+                   help="input format (default auto: label PNG/TIFF/npy/npz/NIfTI/MGZ files "
+                        "by their names; a .json/.csv/.xml file by its content)")
+    p.add_argument("--shape", metavar="HxW", help="kaggle-csv: the image size")
+    p.add_argument("--order", choices=("C", "F"),
+                   help="kaggle-csv: pixel numbering, F = top to bottom then left to right "
+                        "(default), C = row by row")
+    p.add_argument("--overlap", choices=("last", "first", "error"),
+                   help="kaggle-csv, label-studio, cvat, sa1b: pixels of several masks take "
+                        "the last mask's label (default), the first's, or fail")
+    p.add_argument("--ids", choices=("labelIds", "instanceIds", "trainIds"),
+                   help="cityscapes: which id maps to read (default labelIds)")
+    p.add_argument("--instances", action="store_true",
+                   help="label-studio, cvat: number the regions 1, 2, ... instead of class ids")
     p.add_argument("--root", metavar="DIR",
                    help="name maps by their path below DIR (default: below the folder given, "
                         "the fixed part of a glob, or the file name)")
@@ -96,8 +115,13 @@ def build_parser(prog: str = "mcrle") -> argparse.ArgumentParser:
                     "--format npy for other dtypes and for 3-D maps.")
     p.add_argument("input", metavar="IN")
     p.add_argument("-o", "--output", required=True, metavar="DIR", help="output folder")
-    p.add_argument("--format", choices=("png", "npy"), default="png",
-                   help="file format of the maps (default png)")
+    p.add_argument("--format", default="png",
+                   choices=("png", "npy", "nifti", "mgz", "coco-panoptic", "kaggle-csv",
+                            "label-studio", "cvat", "sa1b"),
+                   help="file format of the maps (default png); nifti/mgz write the header and "
+                        "affine the source had; coco-panoptic writes PNGs and the JSON; sa1b "
+                        "one JSON per map; kaggle-csv, label-studio and cvat write one file "
+                        "(DIR/<source file>, or -o FILE.csv / FILE.json / FILE.xml)")
     p.add_argument("--force", action="store_true", help="overwrite existing files in DIR")
     p.add_argument("--fail-fast", action="store_true", help="stop at the first failure")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -73,18 +73,6 @@ class AtomicFile:
 
 def write_atomic(target: str, write: Callable[[IO[bytes]], None]) -> int:
     """Write one file through a temporary file beside it; returns its size."""
-    folder = os.path.dirname(target) or "."
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(target)}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            size = f.tell()
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return size
+    from .._integrations.formats._files import atomic_stream
+
+    return atomic_stream(target, write)

@@ -39,6 +39,24 @@ def _png_size(arr: np.ndarray) -> int | None:
     return buf.tell()
 
 
+#: The output forms whose sizes info compares (mcrle encode --format NAME).
+FORM_NAMES = ("jsonl", "jsonl-packed", "bytes")
+
+
+def _form_sizes(name: str, arr: np.ndarray, meta: Any) -> tuple[int, ...]:
+    """Bytes this map's record would take in each of FORM_NAMES (index entries counted
+    for the pack: its JSON entry and its share of the magic and footer are ~50 bytes)."""
+    out = []
+    for form in FORM_NAMES:
+        payload, size = FORMATS[form].payload(name, arr, False, meta)
+        if form == "bytes":
+            size += len(json.dumps({"path": name, "offset": 10**6, "length": size,
+                                    **({"meta": meta} if meta else {})},
+                                   separators=(",", ":"))) + 1
+        out.append(size)
+    return tuple(out)
+
+
 def _info_task(rec: Record, want_png: bool, fmt_name: str) -> tuple[Any, ...]:
     try:
         fmt = FORMATS[fmt_name]
@@ -47,8 +65,9 @@ def _info_task(rec: Record, want_png: bool, fmt_name: str) -> tuple[Any, ...]:
         arr = decode(runs)
         png = _png_size(arr) if want_png else None
         labels, pixels = label_pixels(runs.values, runs.counts)
+        forms = _form_sizes(rec.name or "", arr, rec.meta)
         return ("ok", rec.name, runs.shape, runs.dtype.name, len(runs), labels.tolist(),
-                pixels.tolist(), runs.size * runs.dtype.itemsize, rec.nbytes, png)
+                pixels.tolist(), runs.size * runs.dtype.itemsize, rec.nbytes, png, forms)
     except Exception as exc:
         return ("error", f"{rec.where} ({rec.name})", reason(exc))
 
@@ -67,6 +86,7 @@ def cmd_info(args: argparse.Namespace, con: Console) -> int:
     per_map: list[dict[str, Any]] = []
     n = runs_total = raw = rle_bytes = 0
     png_total = png_maps = png_rle_bytes = 0
+    form_bytes: Counter[str] = Counter()
     records: list[Record] = []
     for rec in fmt.records(args.input):
         if rec.error is not None:
@@ -84,7 +104,9 @@ def cmd_info(args: argparse.Namespace, con: Console) -> int:
                 errors.append({"where": res[1], "reason": res[2]})
                 con.error(res[1], res[2])
                 continue
-            _, name, shape, dtype, nruns, labels, pixels, nraw, nbytes, png = res
+            _, name, shape, dtype, nruns, labels, pixels, nraw, nbytes, png, forms = res
+            for form, size in zip(FORM_NAMES, forms):
+                form_bytes[form] += size
             n += 1
             shapes[shape_text(shape)] += 1
             dtypes[dtype] += 1
@@ -111,7 +133,8 @@ def cmd_info(args: argparse.Namespace, con: Console) -> int:
     file_bytes = os.path.getsize(args.input)
     info: dict[str, Any] = {
         "file": args.input,
-        "format": fmt.name,
+        "format": "jsonl-packed" if fmt.name == "jsonl" and records and isinstance(
+            records[0].rle, dict) and "packed" in records[0].rle else fmt.name,
         "file_bytes": file_bytes,
         "maps": n,
         "failed": failures,
@@ -127,6 +150,8 @@ def cmd_info(args: argparse.Namespace, con: Console) -> int:
         "ratio_vs_png": png_total / png_rle_bytes if png_maps and png_rle_bytes else None,
         "labels": labels_out,
         "errors": errors,
+        "forms": {form: form_bytes[form] + (24 if form == "bytes" else 0) for form in FORM_NAMES}
+        if n else {},
     }
     if args.maps:
         info["per_map"] = per_map
@@ -142,6 +167,19 @@ def _versus(other: float, rle: float) -> str:
     if rle <= other:
         return f"RLE is {other / rle:.2f}x smaller" if rle else "RLE is empty"
     return f"RLE is {rle / other:.2f}x larger" if other else "RLE is larger"
+
+
+def _forms_text(info: dict[str, Any]) -> str:
+    """What this file would take in each output form, and what that saves or costs."""
+    here = info["file_bytes"]
+    parts = []
+    for form, size in sorted(info["forms"].items(), key=lambda kv: kv[1]):
+        mark = " (this file's form)" if form == info["format"] else ""
+        delta = here - size
+        change = (f"saves {human_bytes(delta)}" if delta > 0 else
+                  f"+{human_bytes(-delta)}" if delta < 0 else "same")
+        parts.append(f"{form} {human_bytes(size)}{mark}" + ("" if mark else f" ({change})"))
+    return "; ".join(parts) + " (mcrle encode --format FORM)"
 
 
 def _counter_text(d: dict[str, int], limit: int = 6) -> str:
@@ -174,6 +212,8 @@ def _print_info(info: dict[str, Any], args: argparse.Namespace, want_png: bool) 
     else:
         sizes += "; no map fits PNG"
     w(f"sizes    RLE {human_bytes(info['rle_bytes'])}; {sizes}\n")
+    if info["forms"]:
+        w(f"forms    {_forms_text(info)}\n")
     labels = info["labels"]
     w(f"labels   {len(labels)}\n")
     shown = labels if args.top == 0 else sorted(

@@ -17,14 +17,26 @@ SUFFIX_KINDS = {
     ".tiff": "image",
     ".npy": "npy",
     ".npz": "npz",
+    ".nii": "nifti",
+    ".nii.gz": "nifti",
+    ".mgz": "mgz",
+    ".mgh": "mgz",
 }
+
+
+def suffix_kind(path: str) -> str | None:
+    """Reader kind from the file name's ending, or None."""
+    low = path.lower()
+    if low.endswith(".nii.gz"):
+        return "nifti"
+    return SUFFIX_KINDS.get(os.path.splitext(low)[1])
 
 
 def kind_of(path: str) -> str:
     """Reader kind from the name, else from the first bytes ('image' by default)."""
-    ext = os.path.splitext(path)[1].lower()
-    if ext in SUFFIX_KINDS:
-        return SUFFIX_KINDS[ext]
+    kind = suffix_kind(path)
+    if kind is not None:
+        return kind
     try:
         with open(path, "rb") as f:
             head = f.read(8)
@@ -69,7 +81,7 @@ def _walk(folder: str) -> Iterator[str]:
         for name in sorted(filenames):
             if name.startswith("."):
                 continue
-            if os.path.splitext(name)[1].lower() in SUFFIX_KINDS:
+            if suffix_kind(name) is not None:
                 yield os.path.join(dirpath, name)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
@@ -19,6 +20,12 @@ def resolve_jobs(jobs: int) -> int:
         return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
                    else (os.cpu_count() or 1))
     return jobs
+
+
+#: Chunks submitted and not yet yielded, per worker: enough to keep every worker
+#: busy while the main process writes, few enough that memory does not grow
+#: with the number of tasks (results wait in memory until yielded in order).
+IN_FLIGHT = 3
 
 
 def _run_chunk(fn: Callable[..., Any], args: tuple[Any, ...], chunk: list[Any]) -> list[Any]:
@@ -37,8 +44,10 @@ class Pool:
     """Ordered, chunked map over worker processes (or in-process for -j 1).
 
     ``run`` yields each task's result in task order, so output is the same
-    for any -j. Leaving the ``with`` block early (--fail-fast, an error,
-    Ctrl-C) cancels the chunks that have not started.
+    for any -j. At most ``IN_FLIGHT * jobs`` chunks (of at most 16 tasks) are
+    submitted ahead of the one being yielded, so memory is bounded however
+    many tasks there are. Leaving the ``with`` block early (--fail-fast, an
+    error, Ctrl-C) cancels the chunks that have not started.
     """
 
     def __init__(self, jobs: int) -> None:
@@ -64,13 +73,17 @@ class Pool:
             for task in tasks:
                 yield fn(task, *args)
             return
-        chunks = list(_chunks(tasks, self.jobs, weights))
-        self.executor = ProcessPoolExecutor(max_workers=min(self.jobs, len(chunks)),
+        self.executor = ProcessPoolExecutor(max_workers=min(self.jobs, len(tasks)),
                                             mp_context=_mp_context())
-        futures: list[Future[list[Any]]] = [
-            self.executor.submit(_run_chunk, fn, args, chunk) for chunk in chunks]
-        for fut in futures:
-            yield from fut.result()
+        pending: deque[Future[list[Any]]] = deque()
+        chunks = _chunks(tasks, self.jobs, weights)
+        limit = IN_FLIGHT * self.jobs
+        for chunk in chunks:
+            pending.append(self.executor.submit(_run_chunk, fn, args, chunk))
+            if len(pending) >= limit:
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
 
 
 def _chunks(tasks: Sequence[Any], jobs: int, weights: Sequence[int] | None

@@ -68,8 +68,9 @@ def _image_array(im: Any, path: str, rgb_ids: bool) -> np.ndarray:
 def read_image(path: str, rgb_ids: bool = False) -> np.ndarray:
     """A PNG or TIFF (any other format Pillow reads) as a label map; TIFF pages stack.
 
-    Greyscale and palette PNGs, what label maps are, go through the fast
-    reader of ``_png`` (zlib + a C unfilter kernel); other images to Pillow.
+    Greyscale and palette PNGs, what label maps are (and 8-bit RGB ones with
+    ``rgb_ids``), go through the fast reader of ``_integrations.png`` (zlib +
+    a C unfilter kernel); other images to Pillow.
     """
     source: Any = path
     if path.lower().endswith(".png"):
@@ -77,7 +78,7 @@ def read_image(path: str, rgb_ids: bool = False) -> np.ndarray:
             data = f.read()
         if data.startswith(PNG_SIGNATURE):
             try:
-                arr = read_label_png(data)
+                arr = read_label_png(data, rgb_ids=rgb_ids)
             except PNGError as exc:
                 raise InputError(f"corrupt PNG: {exc}") from None
             if arr is not None:
@@ -174,8 +175,34 @@ def read_maps(path: str, kind: str, rgb_ids: bool = False
                     yield member, check_labels(arr)
                 except InputError as exc:
                     yield member, exc
+    elif kind in FORMAT_KINDS:
+        for item in read_format_file(path, kind, path, {}):
+            if isinstance(item, Exception):
+                raise InputError(item.reason if hasattr(item, "reason") else str(item))
+            yield None, check_labels(item.array)
     else:
         yield None, check_labels(read_image(path, rgb_ids))
+
+
+#: Input kinds read through multiclass_rle._integrations.formats (one file, one map).
+FORMAT_KINDS = ("nifti", "mgz", "cityscapes")
+
+
+def read_format_file(path: str, kind: str, name: str, options: dict[str, Any]) -> list[Any]:
+    """LabelMap objects (or FormatError objects) of one file of a format kind."""
+    from .._integrations.formats import plan_source, read_task
+
+    try:
+        plan = plan_source(path, kind, options, name)
+    except Exception as exc:
+        return [exc]
+    out = []
+    for task in plan.tasks:
+        for item in read_task(task, options):
+            if not isinstance(item, Exception) and not item.dataset:
+                item.dataset = plan.dataset
+            out.append(item)
+    return out
 
 
 def map_name(rel: str, member: str | None) -> str:

@@ -1,7 +1,8 @@
 """Record formats: how maps are stored in one ``mcrle`` output file, and read back.
 
 JSON Lines of compact dicts (``jsonl``), of packed dicts (``jsonl-packed``),
-and the binary pack of bytes-form objects (``bytes``). A format is a
+the binary pack of bytes-form objects (``bytes``) and Parquet (``parquet``,
+with pyarrow: the table of :mod:`multiclass_rle._integrations.arrow`). A format is a
 :class:`RecordFormat`; adding one means a class here and an entry in
 :data:`FORMATS`.
 """
@@ -32,6 +33,8 @@ class Record:
     rle: Any
     nbytes: int  # bytes the record takes in the file
     error: str | None = None
+    meta: dict[str, Any] | None = None  # what the source carried beside the map
+    datasets: dict[str, Any] | None = None  # dataset metadata (the file's first record)
 
 
 class RecordFormat:
@@ -46,7 +49,8 @@ class RecordFormat:
     suffix = ""
     description = ""
 
-    def payload(self, name: str, array: np.ndarray, verify: bool) -> tuple[Any, int]:
+    def payload(self, name: str, array: np.ndarray, verify: bool,
+                meta: dict[str, Any] | None = None) -> tuple[Any, int]:
         raise NotImplementedError
 
     def writer(self, stream: IO[bytes]) -> RecordWriter:
@@ -68,6 +72,9 @@ class RecordFormat:
 
 
 class RecordWriter:
+    #: dataset metadata, stored with the first record (set before the first write)
+    datasets: dict[str, Any] | None = None
+
     def write(self, name: str, payload: Any) -> None:
         raise NotImplementedError
 
@@ -89,12 +96,14 @@ def _verify(array: np.ndarray, rle: Any) -> None:
         raise VerifyError(f"--verify: decoded map differs from the input in {n} pixels")
 
 
-def json_line(name: str, rle: dict[str, Any]) -> str:
+def json_line(name: str, rle: dict[str, Any], meta: dict[str, Any] | None = None) -> str:
     """``json.dumps({"path": name, "rle": rle}, separators=(",", ":")) + "\\n"``, faster.
 
     The compact strings use the characters '0'..'o', of which only the
     backslash needs escaping in JSON; anything unexpected takes json.dumps.
     """
+    if meta:
+        return json.dumps({"path": name, "rle": rle, "meta": meta}, separators=(",", ":")) + "\n"
     values, counts, size, dtype = rle.get("values"), rle.get("counts"), rle["size"], rle["dtype"]
     if len(rle) == 4 and type(values) is str and type(counts) is str and dtype.isidentifier():
         return (f'{{"path":{json.dumps(name)},"rle":{{"size":[{",".join(map(str, size))}],'
@@ -110,8 +119,9 @@ class JsonLines(RecordFormat):
     suffix = ".jsonl"
     description = "JSON Lines, one {\"path\", \"rle\"} object per map"
 
-    def payload(self, name: str, array: np.ndarray, verify: bool) -> tuple[bytes, int]:
-        line = json_line(name, encode(array))
+    def payload(self, name: str, array: np.ndarray, verify: bool,
+                meta: dict[str, Any] | None = None) -> tuple[bytes, int]:
+        line = json_line(name, encode(array), meta)
         if verify:
             _verify(array, jsontext.loads(line)["rle"])
         data = line.encode("ascii")
@@ -140,7 +150,9 @@ class JsonLines(RecordFormat):
                                  'a record must be an object with "path" (a string) '
                                  'and "rle" (an object)')
                     continue
-                yield Record(where, rec["path"], rec["rle"], len(line), None)
+                meta = rec.get("meta") if isinstance(rec.get("meta"), dict) else None
+                datasets = rec.get("datasets") if isinstance(rec.get("datasets"), dict) else None
+                yield Record(where, rec["path"], rec["rle"], len(line), None, meta, datasets)
 
 
 class PackedJsonLines(JsonLines):
@@ -154,8 +166,9 @@ class PackedJsonLines(JsonLines):
     name = "jsonl-packed"
     description = "JSON Lines of packed dicts (the bytes form in base64)"
 
-    def payload(self, name: str, array: np.ndarray, verify: bool) -> tuple[bytes, int]:
-        line = json_line(name, encode(array, packed=True))
+    def payload(self, name: str, array: np.ndarray, verify: bool,
+                meta: dict[str, Any] | None = None) -> tuple[bytes, int]:
+        line = json_line(name, encode(array, packed=True), meta)
         if verify:
             _verify(array, jsontext.loads(line)["rle"])
         data = line.encode("ascii")
@@ -170,6 +183,11 @@ class _JsonLinesWriter(RecordWriter):
         self.stream = stream
 
     def write(self, name: str, payload: bytes) -> None:
+        if self.datasets:  # the first record carries the dataset metadata
+            rec = jsontext.loads(payload)
+            rec["datasets"] = self.datasets
+            payload = (json.dumps(rec, separators=(",", ":")) + "\n").encode("ascii")
+            self.datasets = None
         self.stream.write(payload)
 
 
@@ -189,11 +207,12 @@ class BytesPack(RecordFormat):
     MAGIC = b"MCRLPACK"
     FOOTER = b"MCRLIDX1"
 
-    def payload(self, name: str, array: np.ndarray, verify: bool) -> tuple[bytes, int]:
+    def payload(self, name: str, array: np.ndarray, verify: bool,
+                meta: dict[str, Any] | None = None) -> tuple[Any, int]:
         data = encode_bytes(array)
         if verify:
             _verify(array, data)
-        return data, len(data)
+        return (data, meta) if meta else data, len(data)
 
     def writer(self, stream: IO[bytes]) -> RecordWriter:
         return _PackWriter(stream, self)
@@ -250,29 +269,161 @@ class BytesPack(RecordFormat):
                                  f"{data_end})")
                     continue
                 f.seek(offset)
-                yield Record(where, name, f.read(length), length, None)
+                meta = e.get("meta") if isinstance(e.get("meta"), dict) else None
+                datasets = e.get("datasets") if isinstance(e.get("datasets"), dict) else None
+                yield Record(where, name, f.read(length), length, None, meta, datasets)
 
 
 class _PackWriter(RecordWriter):
     def __init__(self, stream: IO[bytes], fmt: BytesPack) -> None:
         self.stream, self.fmt = stream, fmt
         self.offset = len(fmt.MAGIC)
-        self.entries: list[dict[str, Any]] = []
+        self.entries: list[str] = []
         stream.write(fmt.MAGIC)
 
-    def write(self, name: str, payload: bytes) -> None:
-        self.stream.write(payload)
-        self.entries.append({"path": name, "offset": self.offset, "length": len(payload)})
-        self.offset += len(payload)
+    def write(self, name: str, payload: Any) -> None:
+        data, meta = payload if isinstance(payload, tuple) else (payload, None)
+        self.stream.write(data)
+        entry: dict[str, Any] = {"path": name, "offset": self.offset, "length": len(data)}
+        if meta:
+            entry["meta"] = meta
+        if self.datasets:
+            entry["datasets"] = self.datasets
+            self.datasets = None
+        # kept as JSON text until the index is written: a few times smaller than the
+        # dicts, so thousands of maps with metadata cost little memory
+        self.entries.append(json.dumps(entry, separators=(",", ":")))
+        self.offset += len(data)
 
     def close(self) -> None:
-        index = json.dumps(self.entries, separators=(",", ":")).encode()
+        index = ("[" + ",".join(self.entries) + "]").encode()
         self.stream.write(index)
         self.stream.write(self.offset.to_bytes(8, "little") + self.fmt.FOOTER)
 
 
+def _arrow() -> Any:
+    try:
+        from .._integrations import arrow
+    except ImportError as exc:
+        raise UsageError(f"Parquet output needs pyarrow: pip install "
+                         f"'multiclass-rle[arrow]' ({exc.__cause__ or exc})") from None
+    return arrow
+
+
+class Parquet(RecordFormat):
+    """A Parquet table, one row per map (:data:`multiclass_rle._integrations.arrow.SCHEMA`):
+    the bytes form in ``rle``, the metadata as JSON in ``meta``, the sources'
+    dataset metadata in the schema's metadata. Needs pyarrow."""
+
+    name = "parquet"
+    suffix = ".parquet"
+    description = "Parquet table: one row per map, the bytes form plus label areas and meta"
+    MAGIC = b"PAR1"
+    #: maps per row group
+    ROW_GROUP = 1024
+
+    def payload(self, name: str, array: np.ndarray, verify: bool,
+                meta: dict[str, Any] | None = None) -> tuple[Any, int]:
+        row = _arrow().map_row(name, array, meta)
+        if verify:
+            _verify(array, row[1])
+        return row, len(row[1]) + len(row[6] or "")
+
+    def writer(self, stream: IO[bytes]) -> RecordWriter:
+        return _ParquetWriter(stream, _arrow(), self.ROW_GROUP)
+
+    def sniff(self, head: bytes) -> bool:
+        return head.startswith(self.MAGIC)
+
+    def records(self, path: str) -> Iterator[Record]:
+        arrow = _arrow()
+        import pyarrow.parquet as pq
+
+        try:
+            pf = pq.ParquetFile(path)
+            datasets = arrow.parquet_datasets(path) or None
+        except Exception as exc:  # pyarrow's errors: ArrowInvalid, OSError
+            raise UsageError(f"{path}: not a readable Parquet file ({exc})") from None
+        names = pf.schema_arrow.names
+        if "name" not in names or "rle" not in names:
+            raise UsageError(f"{path}: a Parquet file of maps has 'name' and 'rle' columns "
+                             f"(it has {', '.join(names)})")
+        columns = ["name", "rle"] + (["meta"] if "meta" in names else [])
+        i = 0
+        for batch in pf.iter_batches(batch_size=256, columns=columns):
+            metas = batch.column("meta").to_pylist() if "meta" in columns else None
+            for k, (name, buf) in enumerate(zip(batch.column("name").to_pylist(),
+                                                batch.column("rle"))):
+                where = f"{path}#{i}"
+                i += 1
+                if name is None or not buf.is_valid:
+                    yield Record(where, None, None, 0, "a row without name or rle")
+                    continue
+                data = buf.as_py()
+                try:
+                    meta = arrow._meta_dict(metas[k], name) if metas else None
+                except ValueError as exc:
+                    yield Record(where, None, None, len(data), str(exc))
+                    continue
+                yield Record(where, name, data, len(data), None, meta or None, datasets)
+                datasets = None
+
+
+class _ParquetWriter(RecordWriter):
+    def __init__(self, stream: IO[bytes], arrow: Any, row_group: int) -> None:
+        self.stream, self.arrow, self.row_group = stream, arrow, row_group
+        self.rows: list[tuple[Any, ...]] = []
+        self.pq_writer: Any = None
+
+    def _flush(self) -> None:
+        if self.pq_writer is None:
+            import pyarrow.parquet as pq
+
+            self.pq_writer = pq.ParquetWriter(self.stream, self.arrow.schema_with(self.datasets),
+                                              compression=self.arrow._COMPRESSION)
+        if self.rows:
+            self.pq_writer.write_batch(self.arrow.rows_batch(self.rows),
+                                       row_group_size=self.row_group)
+            self.rows = []
+
+    def write(self, name: str, payload: Any) -> None:
+        self.rows.append(payload)
+        if len(self.rows) >= self.row_group:
+            self._flush()
+
+    def close(self) -> None:
+        self._flush()
+        self.pq_writer.close()
+
+
 FORMATS: dict[str, RecordFormat] = {"jsonl": JsonLines(), "jsonl-packed": PackedJsonLines(),
-                                     "bytes": BytesPack()}
+                                     "bytes": BytesPack(), "parquet": Parquet()}
+
+#: ``--format auto``: the output's name ending chooses; each is the smallest form of its
+#: kind (JSON text: packed dicts; anything else: the binary pack)
+_BY_SUFFIX = {".jsonl": "jsonl-packed", ".ndjson": "jsonl-packed", ".json": "jsonl-packed",
+              ".mcrlpack": "bytes", ".parquet": "parquet"}
+
+
+def format_for_output(name: str, output: str) -> RecordFormat:
+    """The record format ``--format NAME`` asks for; ``auto`` chooses from ``output``."""
+    if name != "auto":
+        fmt = FORMATS[name]
+    else:
+        fmt = _auto_format(output)
+    if fmt.name == "parquet":
+        _arrow()  # a clear error now, before any map is read
+    return fmt
+
+
+def _auto_format(output: str) -> RecordFormat:
+    if output == "-":
+        return FORMATS["jsonl-packed"]
+    low = output.lower()
+    for suffix, fmt in _BY_SUFFIX.items():
+        if low.endswith(suffix):
+            return FORMATS[fmt]
+    return FORMATS["bytes"]
 
 
 def format_of_file(path: str) -> RecordFormat:
@@ -285,4 +436,5 @@ def format_of_file(path: str) -> RecordFormat:
     for fmt in FORMATS.values():
         if fmt.sniff(head):
             return fmt
-    raise UsageError(f"{path}: not an mcrle file (expected JSON Lines or a bytes pack)")
+    raise UsageError(f"{path}: not an mcrle file (expected JSON Lines, a bytes pack or "
+                     f"Parquet)")
