@@ -1034,7 +1034,9 @@ PyDoc_STRVAR(bytes_decode_doc,
 "Decodes the bytes-form object at the start of buf into the writable strided\n"
 "buffer out (the header's shape; elements of kind 0 bool, 1 signed, 2\n"
 "unsigned, any size), without the GIL. Raises CodecError(code, name, index,\n"
-"sum); on errors while expanding the payload, out is zeroed.");
+"sum); errors found before the first line leave out untouched, errors found\n"
+"while writing the lines set it to zeros. buf is read twice (checksum, then\n"
+"payload): pass an immutable copy of anything another thread may write into.");
 
 static PyObject *py_bytes_decode(PyObject *self, PyObject *args)
 {
