@@ -108,6 +108,10 @@ def int_array(seq: Any, what: str) -> np.ndarray:
 
 def string_numbers(s: Any, delta_from: int, what: str) -> np.ndarray:
     """The numbers of a string in COCO's 6-bit code, as uint64 (two's complement)."""
+    if isinstance(s, (bytearray, memoryview)):
+        # the parser may look at a character twice (where numbers end, then
+        # their bits): give it a copy no other thread can write into
+        s = bytes(s)
     try:
         raw = _core.string_decode(s, delta_from)
     except UnicodeEncodeError as exc:   # a lone surrogate: no UTF-8 for the kernel to read
