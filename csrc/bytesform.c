@@ -593,7 +593,7 @@ static int read_table(bitr *b, unsigned A, uint32_t *lut)
         uint32_t *d = lut + c;
         /* 8 slots at a time: may run into the next symbol's slots (written next) or the
            table's slack */
-#if defined(__SSE2__) || defined(_M_X64)
+#if MCRLE_SSE2
         __m128i v = _mm_add_epi32(_mm_set1_epi32((int)e0),
                                   _mm_setr_epi32(0, 1 << LUT_BIAS_SHIFT, 2 << LUT_BIAS_SHIFT,
                                                  3 << LUT_BIAS_SHIFT));
@@ -646,7 +646,7 @@ MCRLE_INLINE void rd_block(rdec *d)
  */
 MCRLE_INLINE uint32_t renorm_select(uint32_t x, uint32_t y)
 {
-#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+#if MCRLE_GNU && defined(__x86_64__)
     __asm__("cmpl %2, %0\n\tcmovbl %1, %0" : "+r"(x) : "r"(y), "i"(RANS_L) : "cc");
     return x;
 #else

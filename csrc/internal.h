@@ -5,14 +5,66 @@
 #include <string.h>
 #include "mcrle.h"
 
-#if defined(__GNUC__) || defined(__clang__)
+/*
+ * Compiler features: GNU builtins under gcc and clang (MinGW included), MSVC
+ * intrinsics under MSVC, portable C elsewhere. Two macros force the other
+ * paths so that CI tests them on a machine that has the faster ones:
+ * MCRLE_PORTABLE (portable C everywhere, no SSE2) and MCRLE_MSVC_INTRINSICS
+ * (the MSVC intrinsics, which MinGW-w64's <intrin.h> also provides).
+ */
+#if defined(MCRLE_PORTABLE)
+#define MCRLE_GNU 0
+#define MCRLE_MSVC 0
+#elif defined(_MSC_VER) || defined(MCRLE_MSVC_INTRINSICS)
+#define MCRLE_GNU 0
+#define MCRLE_MSVC 1
+#include <intrin.h>
+#elif defined(__GNUC__) || defined(__clang__)
+#define MCRLE_GNU 1
+#define MCRLE_MSVC 0
+#else
+#define MCRLE_GNU 0
+#define MCRLE_MSVC 0
+#endif
+
+/* SSE2 is part of the x86-64 baseline (every 64-bit x86 CPU, every compiler's default). */
+#if !defined(MCRLE_PORTABLE) && (defined(__SSE2__) || defined(_M_X64))
+#define MCRLE_SSE2 1
+#else
+#define MCRLE_SSE2 0
+#endif
+
+#if MCRLE_GNU
 #define MCRLE_INLINE static inline __attribute__((always_inline))
 #define MCRLE_LIKELY(x) __builtin_expect(!!(x), 1)
 #define MCRLE_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#elif defined(_MSC_VER)
+#define MCRLE_INLINE static __forceinline
+#define MCRLE_LIKELY(x) (x)
+#define MCRLE_UNLIKELY(x) (x)
 #else
 #define MCRLE_INLINE static inline
 #define MCRLE_LIKELY(x) (x)
 #define MCRLE_UNLIKELY(x) (x)
+#endif
+
+/* C99's restrict: MSVC spells it __restrict unless compiling as C11. */
+#if defined(_MSC_VER) && !defined(__cplusplus) && !defined(restrict)
+#define restrict __restrict
+#endif
+
+/*
+ * Byte order of the machine. The formats are little-endian on every machine
+ * (docs/format.md); the kernels read and write them byte by byte, and only the
+ * word-at-a-time scans below depend on this. csrc/tests checks it at run time.
+ */
+#if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define MCRLE_LITTLE_ENDIAN 0
+#elif defined(__BIG_ENDIAN__) || defined(__ARMEB__) || defined(__AARCH64EB__) || \
+    defined(__MIPSEB__) || defined(__s390__) || defined(__sparc__)
+#define MCRLE_LITTLE_ENDIAN 0
+#else
+#define MCRLE_LITTLE_ENDIAN 1
 #endif
 
 /* Guard on every read or write that depends on untrusted input. */
@@ -123,12 +175,20 @@ MCRLE_INLINE int mcrle_eq32(const unsigned char *p, const unsigned char *q)
 /* Index of the lowest set bit of a non-zero word. */
 MCRLE_INLINE unsigned mcrle_ctz64(uint64_t x)
 {
-#if defined(__GNUC__) || defined(__clang__)
+#if MCRLE_GNU
     return (unsigned)__builtin_ctzll(x);
+#elif MCRLE_MSVC && (defined(_M_X64) || defined(_M_ARM64) || defined(__x86_64__))
+    unsigned long i;
+    _BitScanForward64(&i, x);
+    return (unsigned)i;
 #else
-    unsigned n = 0;
-    while (!(x & 1)) { x >>= 1; n++; }
-    return n;
+    /* de Bruijn: the lowest bit alone, times the sequence, indexes the table by its top 6 bits */
+    static const unsigned char pos[64] = {
+        0, 1, 2, 53, 3, 7, 54, 27, 4, 38, 41, 8, 34, 55, 48, 28, 62, 5, 39, 46, 44, 42,
+        22, 9, 24, 35, 59, 56, 49, 18, 29, 11, 63, 52, 6, 26, 37, 40, 33, 47, 61, 45,
+        43, 21, 23, 58, 17, 10, 51, 25, 36, 32, 60, 20, 57, 16, 50, 31, 19, 15, 30, 14,
+        13, 12};
+    return pos[((x & (0 - x)) * UINT64_C(0x022fdd63cc95386d)) >> 58];
 #endif
 }
 
@@ -146,7 +206,7 @@ MCRLE_INLINE uint64_t mcrle_load64(const unsigned char *p)
  * equal 32-byte blocks with a few vector (SSE2: part of the x86-64 baseline)
  * or word compares, and finds each difference with one ctz.
  */
-#if defined(__SSE2__) || defined(_M_X64)
+#if MCRLE_SSE2
 #include <emmintrin.h>
 /* Bit i set when byte i of the 32 bytes at a and b differ. */
 MCRLE_INLINE uint32_t mcrle_diff32(const unsigned char *a, const unsigned char *b)
@@ -212,12 +272,6 @@ MCRLE_INLINE uint32_t mcrle_diff32(const unsigned char *a, const unsigned char *
 #endif
 
 #define MCRLE_ELEM_MASK(E) ((E) == 8 ? ~(uint64_t)0 : (((uint64_t)1 << (8 * (E))) - 1))
-
-#if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-#define MCRLE_LITTLE_ENDIAN 0
-#else
-#define MCRLE_LITTLE_ENDIAN 1
-#endif
 
 /* Dispatch a kernel written for a constant element size. */
 #define MCRLE_DISPATCH_ELEM(E, CALL)          \

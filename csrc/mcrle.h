@@ -301,6 +301,88 @@ mcrle_result mcrle_window_decode_compact(const char *values, size_t values_len, 
                                          ptrdiff_t row_stride, void *scratch, size_t scratch_size,
                                          mcrle_error_info *info);
 
+/* ---- pair sums straight from compact strings (pairs.c) ----------------------- */
+
+/*
+ * How the values of one compact dict become group indices for
+ * mcrle_pair_sums_compact. A value v (the string's number: a 64-bit pattern,
+ * sign-extended for signed kinds) below table_len has group table[v]; any
+ * other value equal to keys[i] (n_keys, strictly increasing as unsigned
+ * numbers) has group key_groups[i]; every other value has group other.
+ * Every group must be below n_groups (checked: O(table_len + n_keys) per
+ * call). kind and elem_size are the dict's dtype: a value it cannot hold is
+ * an error (MCRLE_ERR_VALUE_RANGE), as in a decode.
+ */
+typedef struct mcrle_group_map {
+    mcrle_kind kind;
+    size_t elem_size;
+    const uint32_t *table;
+    size_t table_len;
+    const uint64_t *keys;
+    const uint32_t *key_groups;
+    size_t n_keys;
+    uint32_t other;
+    size_t n_groups;
+} mcrle_group_map;
+
+/*
+ * mcrle_pair_sums of two maps given as the two compact strings of each
+ * (values: differences from index 2; counts: COCO's, from index 3), neither
+ * stored: sums[ga * b->n_groups + gb] = elements where A's run has group ga
+ * and B's run group gb (sums: a->n_groups * b->n_groups entries, zeroed
+ * here). Every string is read to its end and validated as a decode would
+ * (every count positive, below 2^63, the counts summing to size; as many
+ * values as counts; every value fits the kind; good characters): MCRLE_OK
+ * exactly when decoding both maps would succeed. A problem of B is
+ * reported + MCRLE_PAIR_B; problems may come in another order than two
+ * decodes report them, and sums is then undefined. Cost: O(characters +
+ * runs), plus a binary search of the keys for each distinct value outside
+ * the table (a 256-entry cache per map answers repeats).
+ */
+mcrle_result mcrle_pair_sums_compact(const char *values_a, size_t values_a_len,
+                                     const char *counts_a, size_t counts_a_len,
+                                     const mcrle_group_map *a,
+                                     const char *values_b, size_t values_b_len,
+                                     const char *counts_b, size_t counts_b_len,
+                                     const mcrle_group_map *b,
+                                     uint64_t size, uint64_t *sums, mcrle_error_info *info);
+
+/* ---- panoptic quality of one image (panoptic.c) ------------------------------- */
+
+/* Bytes of scratch mcrle_pq_image needs (SIZE_MAX if that overflows). */
+size_t mcrle_pq_scratch_size(size_t n_gt, size_t n_pred, size_t n_cat);
+
+/*
+ * The counts of panoptic quality of one image by panopticapi's pq_compute
+ * rules, from its pair table: n entries (rows[k], cols[k], pixels[k]), each
+ * (row, col) at most once, in any order. Rows 0..n_gt-1 are the
+ * ground-truth segments in their table's order, row n_gt ground-truth void,
+ * row n_gt+1 ids absent from the table (ignored: neither segments nor
+ * void); columns 0..n_pred-1 the predicted segments, n_pred predicted void,
+ * n_pred+1 unlisted predicted ids. gt_cat/pred_cat: category indices below
+ * n_cat; gt_crowd: non-zero for crowd segments; gt_area: each gt segment's
+ * area as its table states it (NULL: its pixels).
+ * Rules: a match is a non-crowd gt segment and a prediction of the same
+ * category with IoU > 0.5, the union leaving out the prediction's pixels
+ * over gt void (every such pair counts; an entry of 0 pixels is no
+ * overlap); unmatched non-crowd gt segments
+ * are false negatives; an unmatched prediction is a false positive unless
+ * more than half of its pixels lie in gt void plus the crowd region of its
+ * category (the last crowd segment of that category in table order).
+ * Adds the image's counts to tp, fp, fn and its matched IoUs to iou_sum
+ * (n_cat each), and nothing when it fails: MCRLE_ERR_ARG for an index out
+ * of range, a predicted segment without pixels or pixels in column
+ * n_pred+1 (the caller's checks); MCRLE_ERR_VALUE_RANGE when a union is not
+ * positive (a gt_area too small; info.index = the entry, info.sum = its
+ * pixels). scratch: mcrle_pq_scratch_size bytes, 8-byte aligned.
+ */
+mcrle_result mcrle_pq_image(const uint32_t *rows, const uint32_t *cols, const uint64_t *pixels,
+                            size_t n, size_t n_gt, const uint32_t *gt_cat,
+                            const unsigned char *gt_crowd, const double *gt_area, size_t n_pred,
+                            const uint32_t *pred_cat, size_t n_cat, uint64_t *tp, uint64_t *fp,
+                            uint64_t *fn, double *iou_sum, void *scratch, size_t scratch_size,
+                            mcrle_error_info *info);
+
 #ifdef __cplusplus
 }
 #endif

@@ -88,7 +88,7 @@ static mcrle_result decode_long(const char *s, size_t len, size_t *p, uint64_t *
  * is a character of the code ('0'..'o'), *term when it ends a number
  * ('0'..'O': no continuation bit).
  */
-#if defined(__SSE2__) || defined(_M_X64)
+#if MCRLE_SSE2
 MCRLE_INLINE uint64_t classify64(const unsigned char *s, uint64_t *term)
 {
     const __m128i lo = _mm_set1_epi8(47), end = _mm_set1_epi8(80), top = _mm_set1_epi8(112);
@@ -251,7 +251,7 @@ mcrle_result mcrle_string_decode(const char *s, size_t len, size_t delta_from,
 
 MCRLE_INLINE unsigned popcount64(uint64_t x)
 {
-#if defined(__GNUC__) || defined(__clang__)
+#if MCRLE_GNU
     return (unsigned)__builtin_popcountll(x);
 #else
     x = x - ((x >> 1) & 0x5555555555555555ull);

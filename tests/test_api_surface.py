@@ -6,8 +6,10 @@ import doctest
 import importlib
 import importlib.metadata
 import json
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,6 +23,8 @@ EXPECTED_ALL = {
     "labels", "area", "bbox", "confusion_matrix", "iou", "miou", "remap", "decode_window",
     "binary_mask", "to_coco", "from_coco", "coco_annotations_to_label_maps",
     "encode_bytes", "decode_bytes", "bytes_info", "split_bytes", "iter_bytes", "BytesInfo",
+    "SemanticEvaluator", "SemanticResult", "PanopticEvaluator", "PanopticResult",
+    "VolumeEvaluator", "VolumeResult", "volume_metrics",
 }
 
 
@@ -40,6 +44,26 @@ def test_version_matches_metadata():
     assert mcr.__version__ == importlib.metadata.version("multiclass-rle")
     parts = mcr.__version__.split(".")
     assert len(parts) >= 2 and all(p.isdigit() for p in parts[:2])
+
+
+def test_version_has_one_source():
+    """meson.build's project() version is the package's, the command's and the changelog's."""
+    out = subprocess.run([sys.executable, "-m", "multiclass_rle", "--version"], check=True,
+                         capture_output=True, text=True).stdout
+    assert out.split()[-1] == mcr.__version__
+    root = Path(__file__).resolve().parents[1]
+    if not (root / "meson.build").is_file():
+        pytest.skip("not run from a source checkout")
+    meson = re.search(r"^project\((.*?)^\)", (root / "meson.build").read_text(), re.S | re.M)
+    assert meson and re.search(r"version: '([^']+)'", meson.group(1)).group(1) == mcr.__version__
+    assert 'dynamic = ["version"]' in (root / "pyproject.toml").read_text()
+    assert not re.search(r"^version\s*=", (root / "pyproject.toml").read_text(), re.M)
+    # the newest release in CHANGELOG.md is this version, with the formats it reads and writes
+    changelog = (root / "CHANGELOG.md").read_text()
+    releases = re.findall(r"^## (\d+\.\d+\.\d+)", changelog, re.M)
+    assert releases and releases[0] == mcr.__version__
+    newest = changelog.split(f"## {releases[0]}", 1)[1].split("\n## ", 1)[0]
+    assert "| form | reads | writes |" in newest and "bytes form" in newest
 
 
 def test_exception_hierarchy():

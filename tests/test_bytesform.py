@@ -10,6 +10,7 @@ import json
 import struct
 import tracemalloc
 import zlib
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -43,8 +44,30 @@ def roundtrip(a: np.ndarray) -> bytes:
 
 # ---------------------------------------------------------------------------
 # an independent decoder written from docs/format.md section 4 (pure Python, slow)
+#
+# It also decodes as a new implementer who guessed one point of the spec
+# wrongly would (``wrong=``, a key of WRONG_GUESSES), and counts the paths a
+# stream takes (``paths=``, a Counter): the golden-file tests below show that
+# the fixtures take every path and that each wrong guess fails on one of them.
 
 _REF_DTYPES = ("bool", "uint8", "int8", "uint16", "int16", "uint32", "int32", "uint64", "int64")
+
+#: Readings of section 4 that an implementer could guess, each refuted by a golden file.
+WRONG_GUESSES = {
+    "eager_block_state": "4.6: the next block's state is read right after operation 32768, "
+                         "even when no operation follows",
+    "one_symbol_reads_free": "4.6: a read from a one-symbol table is not an operation",
+    "zero_bit_reads_count": "4.6: a read of zero raw bits is an operation",
+    "k_msb_first": "4.5: the 4-bit k field is read most significant bit first",
+    "raw_in_bytes": "4.6: raw bits are read 8 at a time, high byte first",
+    "wide_raw_low_first": "4.6: of more than 16 raw bits, the low 16 are read first",
+    "cache_on_predicted": "4.7: a predicted segment also updates the cache of old",
+    "cache_per_value": "4.7: every value index has its own cache (no slot u mod 4096)",
+    "excluded_once": "4.7: excluded is left out as the neighbour it is, not from the cache",
+    "front_keeps_copy": "4.7: moving to the front leaves the earlier copy in the cache",
+}
+
+_BLOCK_OPS = 32768
 
 
 class _RefError(Exception):
@@ -94,48 +117,74 @@ class _RefBits:
 class _RefRans:
     """The rANS decoder of section 4: M = 512, 16-bit words, blocks of 32768 operations."""
 
-    def __init__(self, b: bytes, pos: int):
+    def __init__(self, b: bytes, pos: int, wrong: str | None, paths: Counter):
         self.b, self.p, self.x, self.left = b, pos, 1 << 16, 0
+        self.wrong, self.paths = wrong, paths
 
-    def _op(self) -> None:
+    def _next_block(self) -> None:
+        if self.x != 1 << 16 or self.p + 4 > len(self.b):
+            raise _RefError("bad block")
+        self.x = int.from_bytes(self.b[self.p:self.p + 4], "little")
+        if self.x < 1 << 16:
+            raise _RefError("block state below 2^16")
+        self.p += 4
+        self.left = _BLOCK_OPS
+        self.paths["blocks"] += 1
+
+    def _begin(self) -> None:   # before an operation: its block's state
         if self.left == 0:
-            if self.x != 1 << 16 or self.p + 4 > len(self.b):
-                raise _RefError("bad block")
-            self.x = int.from_bytes(self.b[self.p:self.p + 4], "little")
-            self.p += 4
-            self.left = 32768
+            self._next_block()
         self.left -= 1
+        self.paths["ops"] += 1
 
-    def _renorm(self) -> None:
+    def _end(self) -> None:     # after an operation and its renormalisation
         if self.x < 1 << 16:
             if self.p + 2 > len(self.b):
                 raise _RefError("stream truncated")
             self.x = self.x << 16 | int.from_bytes(self.b[self.p:self.p + 2], "little")
             self.p += 2
+        if self.left == 0 and self.wrong == "eager_block_state":
+            self._next_block()
 
     def sym(self, table) -> int:
-        if table is None:     # an absent table: symbol 0, nothing consumed
-            self._op()
+        if table is None:     # an absent table: symbol 0, no state change
+            self._begin()
+            self._end()
             return 0
-        self._op()
+        if len(table) == 1:
+            self.paths["one_symbol_reads"] += 1
+            if self.wrong == "one_symbol_reads_free":
+                return table[0][0]
+        self._begin()
         slot = self.x & 511
         for s, f, c in table:
             if c <= slot < c + f:
                 self.x = f * (self.x >> 9) + slot - c
-                self._renorm()
+                self._end()
                 return s
         raise AssertionError
 
     def raw(self, n: int) -> int:
+        if n == 0:
+            self.paths["zero_bit_reads"] += 1
+            if self.wrong == "zero_bit_reads_count":
+                self._begin()
+                self._end()
+            return 0
+        if n > 8 and self.wrong == "raw_in_bytes":
+            hi = self.raw(n - 8)
+            return hi << 8 | self.raw(8)
         if n > 16:
+            self.paths["raw_over_16_bits"] += 1
+            if self.wrong == "wide_raw_low_first":
+                lo = self.raw(16)
+                return self.raw(n - 16) << 16 | lo
             hi = self.raw(n - 16)
             return hi << 16 | self.raw(16)
-        if n == 0:
-            return 0
-        self._op()
+        self._begin()
         v = self.x & ((1 << n) - 1)
         self.x >>= n
-        self._renorm()
+        self._end()
         return v
 
     def number(self, table) -> int:
@@ -143,7 +192,15 @@ class _RefRans:
         return (1 << c) - 1 + self.raw(c)
 
 
-def reference_decode(data: bytes) -> np.ndarray:
+def reference_decode(data: bytes, wrong: str | None = None,
+                     paths: Counter | None = None) -> np.ndarray:
+    """Decode one object of the bytes form, version 1, as docs/format.md says.
+
+    ``wrong``: decode with that misreading of WRONG_GUESSES instead;
+    ``paths``: a Counter that receives the paths the stream took.
+    """
+    assert wrong is None or wrong in WRONG_GUESSES, wrong
+    paths = Counter() if paths is None else paths
     b = bytes(data)
     if b[:4] != b"MCRL" or b[4] != 1 or b[7] != 0:
         raise _RefError("header")
@@ -162,10 +219,13 @@ def reference_decode(data: bytes) -> np.ndarray:
         raise _RefError("checksum")
     size = int(np.prod(shape))
     if size == 0:
+        paths["empty"] += 1
         return np.zeros(shape, dtype=dtype)
     if payload[0] == 1:
+        paths["raw_payload"] += 1
         raw = np.frombuffer(payload[1:], dtype=dtype.newbyteorder("<"))
         return raw.astype(dtype).reshape(shape)
+    paths["modelled_payload"] += 1
     # value table
     p, values = 1, []
     for i in range(n_values):
@@ -183,6 +243,11 @@ def reference_decode(data: bytes) -> np.ndarray:
             tables.append(None)
             continue
         k = bits.get(4)
+        if wrong == "k_msb_first":
+            k = int(f"{k:04b}"[::-1], 2)
+        if k > 9:
+            raise _RefError(f"table precision k = {k}")
+        paths["k_read_backwards_differs"] += int(f"{k:04b}"[::-1], 2) != k
         n_present = bits.eg0() + 1
         syms, nxt = [], 0
         for _ in range(n_present):
@@ -191,26 +256,41 @@ def reference_decode(data: bytes) -> np.ndarray:
             nxt = s + 1
         freqs = [bits.eg0() + 1 for _ in range(n_present - 1)]
         freqs.append((1 << k) - sum(freqs))
+        if min(freqs) < 1 or syms[-1] >= alpha:
+            raise _RefError("bad frequency table")
         table, cum = [], 0
         for s, f in zip(syms, freqs):
             f <<= 9 - k
             table.append((s, f, cum))
             cum += f
-        assert cum == 512 and all(s < alpha for s in syms)
         tables.append(table)
     FIRST0, FIRST1, SEG, KX, LX, OFF, VAL = tables
-    rd = _RefRans(payload, bits.byte_end())
+    rd = _RefRans(payload, bits.byte_end(), wrong, paths)
     # lines: drop axes of length 1; lines run along the last remaining axis
     dims = [d for d in shape if d != 1] or [1]
     W = dims[-1]
     n_lines = size // W
     nb = (n_values - 1).bit_length()
     cur = [0] * W
-    cache: dict[int, list[int]] = {}
+    cache: dict[int, list[int]] = {}     # slot -> indices, most recent first
+    writers: dict[int, list[int]] = {}   # slot -> the old index each entry was stored under
+
+    def to_front(old: int, v: int) -> None:
+        key = old if wrong == "cache_per_value" else old % 4096
+        slot, wr = cache.setdefault(key, []), writers.setdefault(key, [])
+        if v in slot and wrong != "front_keeps_copy":
+            i = slot.index(v)
+            paths["cache_move_from_behind"] += i > 0
+            del slot[i], wr[i]
+        slot.insert(0, v)
+        wr.insert(0, old)
+        del slot[4:], wr[4:]
+
     out = []
     prev_changed = 0
     for _ in range(n_lines):
         table, p, changed = (FIRST1 if prev_changed else FIRST0), 0, 0
+        paths["lines_after_a_change"] += prev_changed
         while True:
             sym = rd.sym(table)
             table = SEG
@@ -218,6 +298,7 @@ def reference_decode(data: bytes) -> np.ndarray:
                 break
             changed = 1
             if sym >= 101:
+                paths["case_c"] += 1
                 off = rd.number(OFF)
                 lv = sym - 101
                 ln = lv + 1 if lv < 4 else 5 + rd.number(LX)
@@ -226,48 +307,74 @@ def reference_decode(data: bytes) -> np.ndarray:
             else:
                 x = sym - 1
                 pred, lv, kv, side = x % 2, (x // 2) % 5, (x // 10) % 5, x // 50
+                paths["case_b" if side else "case_a"] += 1
+                paths["edge_number_escaped"] += kv == 4
                 k = kv + 1 if kv < 4 else 5 + rd.number(KX)
                 ln = lv + 1 if lv < 4 else 5 + rd.number(LX)
-                edges = [i for i in range(max(p, 1), W) if cur[i] != cur[i - 1]] + [W]
-                if k > len(edges):
-                    raise _RefError("no such edge")
-                edge = edges[k - 1]
+                # the k-th of the edges after p, then W
+                edge, n = W, 0
+                for i in range(max(p, 1), W):
+                    if cur[i] != cur[i - 1]:
+                        n += 1
+                        if n == k:
+                            edge = i
+                            break
+                else:
+                    if k != n + 1:
+                        raise _RefError("no such edge")
                 s, e = (edge, edge + ln) if side == 0 else (edge - ln, edge)
+            paths["length_escaped"] += ln >= 5
             if not p <= s < e <= W:
                 raise _RefError("segment outside the line")
             left = cur[s - 1] if s > 0 else None
             right = cur[e] if e < W else None
+            old = cur[s]
             if pred:
+                paths["predicted"] += 1
                 v = left if side == 0 else right
                 if v is None:
                     raise _RefError("no predicted value")
+                if wrong == "cache_on_predicted":
+                    to_front(old, v)
             else:
-                old = cur[s]
                 excluded = left if side == 0 else right if side == 1 else None
-                slot = cache.setdefault(old % 4096, [])
-                cands = []
-                for c in [left, right] + slot:
-                    if c is not None and c != old and c != excluded and c not in cands:
+                key = old if wrong == "cache_per_value" else old % 4096
+                slot, wr = cache.get(key, []), writers.get(key, [])
+                if wrong == "excluded_once":
+                    pool = ([right] if side == 0 else [left] if side == 1 else [left, right])
+                    drop = {None, old}
+                else:
+                    pool, drop = [left, right], {None, old, excluded}
+                pool = pool + slot
+                paths["excluded_in_cache"] += excluded is not None and excluded in slot
+                cands, source = [], []
+                for i, c in enumerate(pool):
+                    if c not in drop and c not in cands:
                         cands.append(c)
+                        source.append(i - (len(pool) - len(slot)))   # >= 0: cache entry
                 r = rd.sym(VAL)
                 if r < 7:
                     if r >= len(cands):
                         raise _RefError("no such candidate")
                     v = cands[r]
+                    paths["value_from_cache"] += source[r] >= 0
+                    # the entry was stored under another index of the same slot
+                    paths["cache_slot_shared"] += source[r] >= 0 and wr[source[r]] != old
                 else:
                     v = rd.raw(nb)
+                    paths["escapes"] += 1
+                    paths["escapes_over_8_bits"] += nb > 8
+                    paths["escapes_over_16_bits"] += nb > 16
                     if v >= n_values or v == old:
                         raise _RefError("bad index")
-                if v in slot:
-                    slot.remove(v)
-                slot.insert(0, v)
-                del slot[4:]
+                to_front(old, v)
             cur[s:e] = [v] * (e - s)
             p = e
         prev_changed = changed
         out.extend(cur)
     if rd.x != 1 << 16 or rd.p != len(payload):
         raise _RefError("stream does not end cleanly")
+    paths["ops_exact_multiple_of_block"] += paths["ops"] % _BLOCK_OPS == 0
     return np.array([values[i] for i in out], dtype=object).astype(dtype).reshape(shape)
 
 
@@ -476,6 +583,68 @@ def test_fixture_reference_decoder(name):
     for path in sorted(FIXTURES.glob(f"{name}.v1.mcrle")):
         back = reference_decode(path.read_bytes())
         assert back.dtype == a.dtype and np.array_equal(back, a), path.name
+
+
+#: The path of section 4 each of these golden files was made for, as the reference decoder counts it.
+_MADE_FOR = {
+    "blocks_3_70000x2_uint8": lambda p: p["blocks"] == 3 and p["ops"] % 32768 != 0,
+    "blocks_2_exact_62142x2_uint8": lambda p: p["blocks"] == 2 and p["ops"] == 65536,
+    "cache_slots_6x4208_uint16": lambda p: p["cache_slot_shared"] > 0,
+    "escapes_9bit_6x300_int16": lambda p: p["escapes_over_8_bits"] > 0,
+    "raw_17bit_140000_uint8": lambda p: p["raw_over_16_bits"] > 0,
+}
+
+#: Paths some golden file must take (counted by the reference decoder).
+_EVERY_PATH = (
+    "empty", "raw_payload", "modelled_payload", "blocks", "ops_exact_multiple_of_block",
+    "one_symbol_reads", "zero_bit_reads", "raw_over_16_bits", "k_read_backwards_differs",
+    "lines_after_a_change", "case_a", "case_b", "case_c", "edge_number_escaped",
+    "length_escaped", "predicted", "escapes", "escapes_over_8_bits", "value_from_cache",
+    "excluded_in_cache", "cache_move_from_behind", "cache_slot_shared",
+)
+
+
+def _fixture_paths(name: str) -> Counter:
+    paths: Counter = Counter()
+    reference_decode((FIXTURES / f"{name}.v1.mcrle").read_bytes(), paths=paths)
+    return paths
+
+
+@pytest.mark.parametrize("name", sorted(_MADE_FOR))
+def test_fixture_takes_the_path_it_was_made_for(name):
+    assert _MADE_FOR[name](_fixture_paths(name)), name
+
+
+def test_fixtures_take_every_path():
+    taken = Counter()
+    for name in _fixture_names():
+        taken.update({k: 1 for k, v in _fixture_paths(name).items() if v})
+    assert taken["blocks"] and any(_fixture_paths(n)["blocks"] > 1 for n in _MADE_FOR)
+    assert not [path for path in _EVERY_PATH if not taken[path]]
+
+
+@pytest.mark.parametrize("wrong", sorted(WRONG_GUESSES))
+def test_each_misreading_of_the_spec_fails_on_a_golden_file(wrong):
+    """A decoder that guessed one point of section 4 wrongly cannot read every fixture."""
+    names = sorted(_fixture_names(), key=lambda n: (FIXTURES / f"{n}.v1.mcrle").stat().st_size)
+    for name in names:
+        a = np.load(FIXTURES / f"{name}.npy")
+        try:
+            back = reference_decode((FIXTURES / f"{name}.v1.mcrle").read_bytes(), wrong=wrong)
+        except _RefError:
+            return
+        if not np.array_equal(back, a):
+            return
+    pytest.fail(f"every golden file decodes although {WRONG_GUESSES[wrong]}")
+
+
+def test_escapes_of_more_than_16_bits():
+    """66000 values: 17-bit escapes, each read as two operations (too big for a golden file)."""
+    a = np.repeat(np.arange(66000, dtype=np.uint32)[:, None], 3, axis=1)
+    paths: Counter = Counter()
+    back = reference_decode(bf.encode_bytes(a), paths=paths)
+    assert paths["escapes_over_16_bits"] > 65000 and np.array_equal(back, a)
+    assert np.array_equal(bf.decode_bytes(bf.encode_bytes(a)), a)
 
 
 @given(label_maps())

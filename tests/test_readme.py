@@ -40,3 +40,19 @@ def test_readme_names_the_two_setup_commands():
     text = README.read_text()
     assert "python -m pip install . && python -m multiclass_rle demo" in text
     assert 'python -m pip install ".[test]" && python -m pytest' in text
+
+
+def test_readme_format_example_is_what_the_writer_gives():
+    import multiclass_rle as mcr
+
+    ns: dict = {}
+    exec(compile(_blocks()[0], str(README), "exec"), ns)  # noqa: S102
+    assert mcr.array_to_multi_class_rle(ns["array"]) == ns["rle"]
+    assert mcr.decode(ns["rle"]).tolist() == ns["array"]
+
+
+def test_readme_says_which_wheels_exist():
+    text = " ".join(README.read_text().split())
+    for platform in ("manylinux", "musllinux", "macOS", "Windows", "3.10"):
+        assert platform in text, platform
+    assert "C compiler" in text

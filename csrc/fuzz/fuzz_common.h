@@ -125,6 +125,60 @@ static inline uint64_t fz_label_value(unsigned label, size_t E)
     }
 }
 
+/* The kind of bits 2-3 of a byte: 1 signed, 0 bool (1-byte elements only), else unsigned. */
+static inline mcrle_kind fz_kind(uint8_t b, size_t E)
+{
+    unsigned kb = (b >> 2) & 3u;
+    return kb == 1 ? MCRLE_KIND_SIGNED : (kb == 0 && E == 1) ? MCRLE_KIND_BOOL
+                                                               : MCRLE_KIND_UNSIGNED;
+}
+
+/*
+ * The two compact strings of a map of total elements read from data bytes,
+ * each a label (low 3 bits, fz_label_value; sign-extended when sign_extend)
+ * and a repeat count (high 5 bits + 1): the runs written with
+ * mcrle_string_encode into buffers with room for two more characters.
+ */
+static inline void fz_data_strings(fz_in *in, size_t total, size_t E, mcrle_kind kind,
+                                   int sign_extend, char **vs, size_t *vl, char **cs, size_t *cl)
+{
+    uint64_t *vals = (uint64_t *)fz_malloc(total * sizeof(uint64_t));
+    uint64_t *cnts = (uint64_t *)fz_malloc(total * sizeof(uint64_t));
+    size_t n = 0, i = 0;
+    while (i < total) {
+        uint8_t b = fz_u8(in);
+        size_t rep = 1u + (b >> 3);
+        if (rep > total - i) rep = total - i;
+        uint64_t v = fz_label_value(b & 7u, E);
+        if (kind == MCRLE_KIND_BOOL) v &= 1;
+        if (sign_extend && E < 8 && (v >> (8 * E - 1)) & 1) v |= ~fz_mask(E);
+        if (n && vals[n - 1] == v) cnts[n - 1] += rep;
+        else { vals[n] = v; cnts[n] = rep; n++; }
+        i += rep;
+    }
+    size_t cap = mcrle_string_bound(n) + 2;
+    *vs = (char *)fz_malloc(cap);
+    *cs = (char *)fz_malloc(cap);
+    FZ_ASSERT(mcrle_string_encode(vals, n, 2, *vs, cap, vl) == MCRLE_OK);
+    FZ_ASSERT(mcrle_string_encode(cnts, n, 3, *cs, cap, cl) == MCRLE_OK);
+    free(cnts);
+    free(vals);
+}
+
+/* One mutation of one of two strings (m0 bit 0: which; (m0 >> 1) % 3: change a
+ * character, cut, add one; m1, m2: where and what). Room for one more character. */
+static inline void fz_mutate(char *s0, size_t *l0, char *s1, size_t *l1, uint8_t m0, uint8_t m1,
+                             uint8_t m2)
+{
+    char *s = (m0 & 1) ? s1 : s0;
+    size_t *len = (m0 & 1) ? l1 : l0;
+    unsigned what = (m0 >> 1) % 3;
+    size_t at = *len ? ((size_t)m1 * 256 + m2) % *len : 0;
+    if (what == 0 && *len) s[at] = (char)(m2 % 2 ? 48 + (m1 & 63) : m1);
+    else if (what == 1) *len = at;
+    else s[(*len)++] = (char)(48 + (m1 & 63));
+}
+
 /* ---- arrays in any layout ------------------------------------------------------ */
 
 typedef struct fz_arr {

@@ -47,9 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fz_in in = {data, size};
     uint8_t b0 = fz_u8(&in);
     size_t E = fz_elem_size(b0);
-    unsigned kb = (b0 >> 2) & 3u;
-    mcrle_kind kind = kb == 1 ? MCRLE_KIND_SIGNED
-                    : (kb == 0 && E == 1) ? MCRLE_KIND_BOOL : MCRLE_KIND_UNSIGNED;
+    mcrle_kind kind = fz_kind(b0, E);
     int raw = (b0 >> 4) & 1, values_signed = (b0 >> 5) & 1, no_info = (b0 >> 6) & 1;
     int mutate = (b0 >> 7) & 1;
     uint8_t tsel = fz_u8(&in);   /* the relabel table: element size, pattern */
@@ -77,37 +75,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (size_t i = 0; i < cl; i++) cs[i] = (char)fz_u8(&in);
     } else {
         uint8_t m0 = fz_u8(&in), m1 = fz_u8(&in), m2 = fz_u8(&in);
-        /* runs of the data bytes */
-        uint64_t *vals = (uint64_t *)fz_malloc(total * sizeof(uint64_t));
-        uint64_t *cnts = (uint64_t *)fz_malloc(total * sizeof(uint64_t));
-        size_t n = 0, i = 0;
-        while (i < total) {
-            uint8_t b = fz_u8(&in);
-            size_t rep = 1u + (b >> 3);
-            if (rep > total - i) rep = total - i;
-            uint64_t v = fz_label_value(b & 7u, E);
-            if (kind == MCRLE_KIND_BOOL) v &= 1;
-            if (values_signed && E < 8 && (v >> (8 * E - 1)) & 1) v |= ~fz_mask(E);   /* sign-extend */
-            if (n && vals[n - 1] == v) cnts[n - 1] += rep;
-            else { vals[n] = v; cnts[n] = rep; n++; }
-            i += rep;
-        }
-        size_t vcap = mcrle_string_bound(n) + 2, ccap = mcrle_string_bound(n) + 2;
-        vs = (char *)fz_malloc(vcap);
-        cs = (char *)fz_malloc(ccap);
-        FZ_ASSERT(mcrle_string_encode(vals, n, 2, vs, vcap, &vl) == MCRLE_OK);
-        FZ_ASSERT(mcrle_string_encode(cnts, n, 3, cs, ccap, &cl) == MCRLE_OK);
-        if (mutate) {
-            char *s = (m0 & 1) ? cs : vs;
-            size_t *len = (m0 & 1) ? &cl : &vl;
-            unsigned what = (m0 >> 1) % 3;
-            size_t at = *len ? ((size_t)m1 * 256 + m2) % *len : 0;
-            if (what == 0 && *len) s[at] = (char)(m2 % 2 ? 48 + (m1 & 63) : m1);
-            else if (what == 1) *len = at;
-            else s[(*len)++] = (char)(48 + (m1 & 63));
-        }
-        free(cnts);
-        free(vals);
+        fz_data_strings(&in, total, E, kind, values_signed, &vs, &vl, &cs, &cl);
+        if (mutate) fz_mutate(vs, &vl, cs, &cl, m0, m1, m2);
     }
 
     /* the reference: a whole parse, then mcrle_window_runs */

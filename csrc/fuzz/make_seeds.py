@@ -330,3 +330,58 @@ write(FC, "raw", [0x18, 0x80, 1, 3, 4, 0, 2, 1, 2, 3] + list(b"0O1") + list(b"34
 write(FC, "raw-long-numbers", [0x1B, 0x80, 1, 3, 4, 0, 2, 1, 2, 4] + list(b"0PPP") + list(b";0"))
 write(FC, "relabel-u16-table-some-undefined", [0x08, 0x05, 1, 20, 30, 3, 10, 5, 20, 0, 0, 0] + data(60, 8))
 write(FC, "relabel-bool-u64-table", [0x00, 0x83, 1, 12, 9, 2, 6, 0, 9, 0, 0, 0] + data(30, 2))
+
+
+# ---- fuzz_pairs ----
+# b0: elem (bits 0-1), kind (bits 2-3), raw (bit 4), mutate (bit 5), no info (bit 6)
+# b1: table length (% 40); b2: keys (low nibble % 24), groups of A - 1 (high nibble)
+# b3: groups of B - 1 (low nibble), 'other' groups (high bits)
+# table groups, key labels (bit 7: 8 raw bytes), key groups, size (2 bytes), then
+# data of A and B (+ 3 mutation bytes), or 3 length bytes and the raw strings
+FP = "fuzz_pairs"
+
+
+def pairs_seed(b0, tlen, nk, nga, ngb, other, size, labels=8, extra=()):
+    head = [b0, tlen, nk | (nga - 1) << 4, (ngb - 1) | other << 4]
+    head += [rng.randrange(nga) for _ in range(tlen)]
+    head += [rng.randrange(8) for _ in range(nk)] + [rng.randrange(16) for _ in range(nk)]
+    head += [size & 255, size >> 8]
+    return head + data(size, labels) + data(size, labels) + list(extra)
+
+
+write(FP, "u8-table", pairs_seed(0x08, 12, 0, 8, 8, 3, 600))
+write(FP, "u16-keys", pairs_seed(0x09, 0, 6, 7, 5, 1, 900))
+write(FP, "i32-signed-keys-and-table", pairs_seed(0x06, 5, 7, 9, 9, 2, 400))
+write(FP, "u64-keys", pairs_seed(0x0B, 3, 8, 4, 6, 0, 300))
+write(FP, "bool", pairs_seed(0x00, 2, 1, 2, 2, 0, 200, labels=2))
+write(FP, "mutate-b-counts", pairs_seed(0x28, 4, 2, 5, 5, 1, 300, extra=[0x03, 0, 9]))
+write(FP, "mutate-a-values-cut", pairs_seed(0x28, 4, 2, 5, 5, 1, 300, extra=[0x04, 0, 5]))
+write(FP, "raw-u8", [0x18, 3, 0x20, 0x02, 0, 1, 2, 4, 0, 3, 3, 2] + list(b"012") + list(b"112") +
+      list(b"01") + list(b"13"))
+write(FP, "empty", [0x08, 2, 0x10, 0x01, 0, 1, 0, 0])
+
+
+# ---- fuzz_pq ----
+# b0: n_gt % 9, b1: n_pred % 9, b2: categories (1 + b % 5), b3: areas (bit 0), no info (bit 1),
+# hostile (bit 2), short scratch (bit 3); gt categories, crowd bits, gt areas, pred categories,
+# then (row, column, pixels) triples
+FQ = "fuzz_pq"
+
+
+def pq_seed(ng, npr, nc, flags, crowd, n_entries):
+    out = [ng, npr, nc - 1, flags] + [rng.randrange(nc) for _ in range(ng)] + [crowd]
+    if flags & 1:
+        out += [rng.randrange(1, 200) for _ in range(ng)]
+    out += [rng.randrange(nc) for _ in range(npr)]
+    for _ in range(n_entries):
+        out += [rng.randrange(ng + 2), rng.randrange(npr + 2), rng.randrange(1, 60)]
+    return out
+
+
+write(FQ, "counted-areas", pq_seed(6, 6, 3, 0, 0x00, 30))
+write(FQ, "table-areas", pq_seed(5, 7, 4, 1, 0x00, 30))
+write(FQ, "crowd", pq_seed(7, 5, 2, 0, 0x29, 30))
+write(FQ, "diagonal", [4, 4, 1, 0, 0, 1, 0, 1, 0x00, 0, 1, 0, 1] +
+      [0, 0, 50, 1, 1, 40, 2, 2, 30, 3, 3, 20, 4, 0, 5, 0, 4, 7])
+write(FQ, "hostile", pq_seed(3, 3, 3, 4, 0x02, 12) + [0xFF, 0x00, 0xFF])
+write(FQ, "short-scratch", pq_seed(3, 3, 3, 8, 0x00, 5))

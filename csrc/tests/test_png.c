@@ -12,17 +12,8 @@
 #include <string.h>
 
 #include "mcrle_png.h"
+#include "check.h"
 
-static int n_passed, n_failed;
-
-#define CHECK(cond)                                                             \
-    do {                                                                        \
-        if (cond) n_passed++;                                                   \
-        else {                                                                  \
-            n_failed++;                                                         \
-            if (n_failed < 50) fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                       \
-    } while (0)
 
 static uint64_t rng = 0x9E3779B97F4A7C15u;
 static unsigned rnd(unsigned n)

@@ -37,9 +37,8 @@ from ._codec import (
     set_max_elements,
     split_bytes,
 )
+from ._codec._core import VERSION as __version__
 from .multiclass_rle import array_to_multi_class_rle, multi_class_rle_to_array
-
-__version__ = "0.2.0"
 
 __all__ = [
     "array_to_multi_class_rle",
@@ -67,6 +66,13 @@ __all__ = [
     "to_coco",
     "from_coco",
     "coco_annotations_to_label_maps",
+    "SemanticEvaluator",
+    "SemanticResult",
+    "PanopticEvaluator",
+    "PanopticResult",
+    "VolumeEvaluator",
+    "VolumeResult",
+    "volume_metrics",
     "get_max_elements",
     "set_max_elements",
     "RLEError",
@@ -96,6 +102,13 @@ _LAZY = {
     "to_coco": "_ops",
     "from_coco": "_ops",
     "coco_annotations_to_label_maps": "_ops",
+    "SemanticEvaluator": "_ops",
+    "SemanticResult": "_ops",
+    "PanopticEvaluator": "_ops",
+    "PanopticResult": "_ops",
+    "VolumeEvaluator": "_ops",
+    "VolumeResult": "_ops",
+    "volume_metrics": "_ops",
     "to_tensor": "_integrations.torch",
     "to_tensor_batch": "_integrations.torch",
     "RLEMaskDataset": "_integrations.torch",

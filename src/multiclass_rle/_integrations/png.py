@@ -5,7 +5,8 @@ Label maps are stored as 8- or 16-bit greyscale PNGs or 8-bit palette PNGs
 panoptic, Cityscapes-style exports) as 8-bit RGB PNGs whose colour *is* the id,
 ``id = R + 256 G + 256**2 B`` (:func:`rgb_to_id`, :func:`id_to_rgb`). For
 those, decoding a PNG is parsing a few chunks, inflating the image data with
-zlib (the standard library's) and undoing the row filters
+zlib (the standard library's; libdeflate through the optional ``deflate``
+package when installed, 40x faster on RGB id maps) and undoing the row filters
 (``_core.png_unfilter``, a C kernel): about twice as fast as Pillow, whose
 general image machinery dominates on small label maps. Every other PNG (other
 bit depths and colour types, interlaced, animated, and RGB unless ids are
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import struct
 import zlib
+from typing import Any
 
 import numpy as np
 
@@ -94,6 +96,34 @@ def id_to_rgb(ids: np.ndarray) -> np.ndarray:
                        f"(0..16777215)")
     quad = np.ascontiguousarray(ids, dtype="<u4")
     return quad[..., None].view(np.uint8)[..., :3].copy()
+
+
+_LIBDEFLATE: Any = None   # the optional ``deflate`` module (libdeflate); False: not installed
+
+
+def _fast_inflate(data: bytes, need: int) -> bytes | None:
+    """The image data inflated by libdeflate (``deflate``, extra ``image``), or None.
+
+    Exactly ``need`` bytes, or None for anything else (not installed; a
+    corrupt, short or long stream), which zlib's path then reports. On the
+    RGB PNGs of COCO panoptic it inflates 40x faster than zlib (0.05 ms
+    against 2.0 ms for a 427x640 map): zlib copies the long matches of
+    3-byte pixels one byte at a time.
+    """
+    global _LIBDEFLATE
+    if _LIBDEFLATE is None:
+        try:
+            import deflate
+        except ImportError:
+            deflate = False
+        _LIBDEFLATE = deflate
+    if _LIBDEFLATE is False:
+        return None
+    try:
+        raw = _LIBDEFLATE.zlib_decompress(data, need)
+    except Exception:   # deflate.DeflateError: zlib's path says what is wrong
+        return None
+    return raw if len(raw) == need else None
 
 
 def read_label_png(data: bytes, *, rgb_ids: bool = False) -> np.ndarray | None:
@@ -173,8 +203,12 @@ def read_label_png(data: bytes, *, rgb_ids: bool = False) -> np.ndarray | None:
     row_bytes = width * bpp
     need = height * (row_bytes + 1)
     data_in = b"".join(idat) if len(idat) > 1 else idat[0]
+    raw = _fast_inflate(data_in, need)
+    extra = False
     try:
-        if len(data_in) * _DEFLATE_MAX_RATIO <= max(4 * need, _ONE_SHOT_LIMIT):
+        if raw is not None:
+            pass
+        elif len(data_in) * _DEFLATE_MAX_RATIO <= max(4 * need, _ONE_SHOT_LIMIT):
             # zlib.decompress into a buffer of the right size is 1.7x faster than
             # a decompressobj with max_length (one allocation, no output blocks);
             # safe because this little data cannot inflate to much more

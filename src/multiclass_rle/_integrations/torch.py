@@ -339,6 +339,8 @@ class RLEMaskDataset(Dataset):
         process, e.g. on the GPU, or into a reused pinned buffer: only the
         compact RLEs travel between processes).
 
+    Notes
+    -----
     The object is small to pickle (for a file: its path and the byte offsets
     of its lines), so ``DataLoader(num_workers > 0)`` sends it to each worker
     cheaply; each worker opens the file once and reads one line per item.

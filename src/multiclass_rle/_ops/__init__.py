@@ -10,7 +10,8 @@ Python code runs per run and no full-size array is made.
 
 One module per family: :mod:`.summary` (labels, area, bbox), :mod:`.compare`
 (confusion matrix, IoU), :mod:`.relabel` (remap), :mod:`.window` (window decode, binary
-masks), :mod:`.coco` (COCO interop); :mod:`._common` holds what they share.
+masks), :mod:`.coco` (COCO interop), :mod:`.evaluate` (dataset-scale semantic,
+panoptic and volume metrics); :mod:`._common` holds what they share.
 This layer sits on the codec (``multiclass_rle._codec``) and nothing above it.
 """
 
@@ -18,6 +19,15 @@ from __future__ import annotations
 
 from .coco import coco_annotations_to_label_maps, from_coco, to_coco
 from .compare import confusion_matrix, iou, miou
+from .evaluate import (
+    PanopticEvaluator,
+    PanopticResult,
+    SemanticEvaluator,
+    SemanticResult,
+    VolumeEvaluator,
+    VolumeResult,
+    volume_metrics,
+)
 from .relabel import remap
 from .summary import area, bbox, labels
 from .window import binary_mask, decode_window
@@ -35,4 +45,11 @@ __all__ = [
     "to_coco",
     "from_coco",
     "coco_annotations_to_label_maps",
+    "SemanticEvaluator",
+    "SemanticResult",
+    "PanopticEvaluator",
+    "PanopticResult",
+    "VolumeEvaluator",
+    "VolumeResult",
+    "volume_metrics",
 ]

@@ -1,6 +1,6 @@
 """The ``mcrle`` command (also ``python -m multiclass_rle``).
 
-Subcommands: encode, decode, info, show, bench, demo. Exit status: 0 when
+Subcommands: encode, decode, info, show, eval, bench, demo. Exit status: 0 when
 everything worked, 1 when some inputs failed (each reported with its path and
 the reason; the others go on), 2 for usage errors (bad options, an existing
 output without --force), 130 after Ctrl-C. Output files are written under a
@@ -25,6 +25,7 @@ examples:
   mcrle info labels.jsonl
   mcrle decode labels.jsonl -o restored/ --format png
   mcrle show labels.jsonl 0001TP_006690.png -o preview.png
+  mcrle eval labels.jsonl predictions/ --num-classes 12 --ignore-index 255
   mcrle bench labels/
 """
 
@@ -167,6 +168,52 @@ def build_parser(prog: str = "mcrle") -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="overwrite an existing output")
     common(p, jobs=False)
 
+    # eval
+    p = sub.add_parser(
+        "eval", help="semantic, panoptic or volume metrics of predictions against ground truth",
+        description="Evaluate PRED against GT. Each is a folder of label files (PNG, TIFF, "
+                    "npy, npz), a file of RLE records (JSON Lines, packed JSON Lines, bytes "
+                    "pack), a Parquet file or folder, or a COCO panoptic JSON file beside its PNG "
+                    "folder. Pairs are matched by name (with or without the file extension) or, "
+                    "for COCO panoptic, by image id. Prints a table per class and the dataset's "
+                    "summary (mIoU, PQ, Dice...); docs/evaluation.md gives every rule. Missing "
+                    "or extra predictions are listed and make the exit status 1 unless "
+                    "--allow-missing; a pair that fails (sizes differ, unknown category) is "
+                    "named and left out.")
+    p.add_argument("gt", metavar="GT")
+    p.add_argument("pred", metavar="PRED")
+    p.add_argument("--task", choices=("auto",) + ("semantic", "panoptic", "volume"),
+                   default="auto", help="default: panoptic for COCO panoptic inputs or with "
+                                        "--label-divisor, volume for 3-D maps, else semantic")
+    p.add_argument("--num-classes", type=int, metavar="N",
+                   help="semantic: the classes are 0..N-1 (default: every label seen)")
+    p.add_argument("--labels", metavar="L,L,...",
+                   help="semantic/volume: the classes (label values) to score, in this order")
+    p.add_argument("--ignore-index", metavar="L[,L]",
+                   help="semantic/volume: true label(s) left out (e.g. 255)")
+    p.add_argument("--names", metavar="FILE", help="class names (as for info)")
+    p.add_argument("--categories", metavar="FILE",
+                   help="panoptic: COCO categories (a JSON list, or a JSON file holding "
+                        "'categories'); default the GT JSON's")
+    p.add_argument("--label-divisor", type=int, metavar="D",
+                   help="panoptic from label maps whose id is category x D + instance")
+    p.add_argument("--void-label", type=int, metavar="C",
+                   help="panoptic with --label-divisor: the category value meaning void")
+    p.add_argument("--background", default="0", metavar="L",
+                   help="volume: the label not scored (default 0; 'none' scores all)")
+    p.add_argument("--empty-score", default="nan", metavar="X",
+                   help="volume: Dice/IoU of a label absent from both maps of a case "
+                        "(default nan: left out of the means; 1 for the BraTS rule)")
+    p.add_argument("--gt-folder", metavar="DIR",
+                   help="COCO panoptic: the GT PNG folder (default: GT without .json)")
+    p.add_argument("--pred-folder", metavar="DIR",
+                   help="COCO panoptic: the PRED PNG folder (default: PRED without .json)")
+    p.add_argument("--allow-missing", action="store_true",
+                   help="missing or extra predictions do not make the exit status 1")
+    p.add_argument("--json", action="store_true", help="print JSON for machines")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    common(p)
+
     # bench
     p = sub.add_parser(
         "bench", help="size and speed on your maps vs PNG and pycocotools",
@@ -238,6 +285,8 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
             from ._info import cmd_info as run
         elif args.command == "show":
             from ._show import cmd_show as run
+        elif args.command == "eval":
+            from ._eval import cmd_eval as run
         else:
             from ._bench import cmd_bench as run
         return run(args, con)
