@@ -320,6 +320,21 @@ def test_pack_index_entries_outside_the_file(tmp_path, offset, length):
         assert "p.mcrlpack#1" not in proc.stderr   # the other map is fine
 
 
+def test_pack_index_entry_outside_the_file_in_eval(tmp_path):
+    def bad_first(entries, end):
+        entries[0].update(offset=-5)
+        return entries
+    path = _pack(tmp_path, bad_first)
+    gt = tmp_path / "gt"
+    gt.mkdir()
+    for i in range(2):
+        np.save(gt / f"m{i}.npy", np.zeros((3, 4), np.uint8))
+    proc = _mcrle("eval", gt, path, "--num-classes", 3)
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr and "p.mcrlpack#0" in proc.stderr
+    assert "offset -5" in proc.stderr
+
+
 @pytest.mark.parametrize("index", [b"[" * 100_000, b"{}", b"not json"])
 def test_unreadable_pack_exits_1(tmp_path, index):
     path = _pack(tmp_path, lambda entries, end: index)

@@ -246,28 +246,36 @@ class BytesPack(RecordFormat):
             raise InputError(f"{path}: corrupt pack index (not a list)")
         return entries, at
 
+    def entry(self, e: Any, data_end: int) -> tuple[str, int, int] | str:
+        """``(path, offset, length)`` of an index entry, or why it is unusable.
+
+        The map must lie inside the pack's maps (after the magic, before the
+        index): checked before anything is sought or allocated from it (an
+        offset of -5, a length of 2**62).
+        """
+        name = e.get("path") if isinstance(e, dict) else None
+        offset = e.get("offset") if isinstance(e, dict) else None
+        length = e.get("length") if isinstance(e, dict) else None
+        if not isinstance(name, str) or type(offset) is not int or type(length) is not int:
+            return 'corrupt index entry (needs "path", a string, and "offset" and "length", ' \
+                   'integers)'
+        start = len(self.MAGIC)
+        if not (start <= offset and 0 < length <= data_end - offset):
+            return (f"corrupt index entry: offset {offset} and length {length} are not inside "
+                    f"the maps of the pack (bytes {start} to {data_end})")
+        return name, offset, length
+
     def records(self, path: str) -> Iterator[Record]:
         entries, data_end = self.index(path)
-        start = len(self.MAGIC)
         with open(path, "rb") as f:
             for i, e in enumerate(entries):
                 where = f"{path}#{i}"
-                name = e.get("path") if isinstance(e, dict) else None
-                offset = e.get("offset") if isinstance(e, dict) else None
-                length = e.get("length") if isinstance(e, dict) else None
-                if not isinstance(name, str) or type(offset) is not int or \
-                        type(length) is not int:
-                    yield Record(where, None, None, 0,
-                                 'corrupt index entry (needs "path", a string, and '
-                                 '"offset" and "length", integers)')
+                got = self.entry(e, data_end)
+                if isinstance(got, str):
+                    name = e.get("path") if isinstance(e, dict) else None
+                    yield Record(where, name if isinstance(name, str) else None, None, 0, got)
                     continue
-                # checked against the file before seeking or allocating
-                if not (start <= offset and 0 < length <= data_end - offset):
-                    yield Record(where, name, None, 0,
-                                 f"corrupt index entry: offset {offset} and length {length} "
-                                 f"are not inside the maps of the pack (bytes {start} to "
-                                 f"{data_end})")
-                    continue
+                name, offset, length = got
                 f.seek(offset)
                 meta = e.get("meta") if isinstance(e.get("meta"), dict) else None
                 datasets = e.get("datasets") if isinstance(e.get("datasets"), dict) else None
