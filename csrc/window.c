@@ -182,19 +182,26 @@ MCRLE_INLINE size_t window_chunk(window_walk *w, const uint64_t *cbuf, const voi
     return k;
 }
 
+/* The arguments both window-runs kernels share: n_out (zeroed), the element size, the box. */
+static mcrle_result window_args(size_t *n_out, size_t elem_size, int ndim, const size_t *shape,
+                                const size_t *start, const size_t *stop, size_t *size,
+                                size_t *window)
+{
+    SAFETY_CHECK(n_out != NULL, MCRLE_ERR_ARG);
+    *n_out = 0;
+    SAFETY_CHECK(elem_size == 1 || elem_size == 2 || elem_size == 4 || elem_size == 8,
+                 MCRLE_ERR_ARG);
+    return check_box(ndim, shape, start, stop, size, window);
+}
+
 mcrle_result mcrle_window_runs(const void *values, const uint64_t *counts, size_t n_runs,
                                size_t elem_size, int ndim, const size_t *shape,
                                const size_t *start, const size_t *stop,
                                void *out_values, uint64_t *out_counts, size_t capacity,
                                size_t *n_out, mcrle_error_info *info)
 {
-    size_t size;
-    SAFETY_CHECK(n_out != NULL, MCRLE_ERR_ARG);
-    *n_out = 0;
-    SAFETY_CHECK(elem_size == 1 || elem_size == 2 || elem_size == 4 || elem_size == 8,
-                 MCRLE_ERR_ARG);
-    size_t window;
-    mcrle_result r = check_box(ndim, shape, start, stop, &size, &window);
+    size_t size, window;
+    mcrle_result r = window_args(n_out, elem_size, ndim, shape, start, stop, &size, &window);
     if (r != MCRLE_OK) return r;
     SAFETY_CHECK(n_runs == 0 || (counts != NULL && values != NULL), MCRLE_ERR_ARG);
     SAFETY_CHECK(window == 0 || (out_values != NULL && out_counts != NULL), MCRLE_ERR_ARG);
@@ -379,17 +386,12 @@ mcrle_result mcrle_window_runs_compact(const char *values, size_t values_len, co
                                        void *out_values, uint64_t *out_counts, size_t capacity,
                                        size_t *n_out, mcrle_error_info *info)
 {
-    size_t size;
-    SAFETY_CHECK(n_out != NULL, MCRLE_ERR_ARG);
-    *n_out = 0;
-    SAFETY_CHECK(elem_size == 1 || elem_size == 2 || elem_size == 4 || elem_size == 8,
-                 MCRLE_ERR_ARG);
+    size_t size, window;
+    mcrle_result r = window_args(n_out, elem_size, ndim, shape, start, stop, &size, &window);
+    if (r != MCRLE_OK) return r;
     SAFETY_CHECK(kind == MCRLE_KIND_BOOL || kind == MCRLE_KIND_SIGNED ||
                  kind == MCRLE_KIND_UNSIGNED, MCRLE_ERR_ARG);
     SAFETY_CHECK((values_len == 0 || values) && (counts_len == 0 || counts), MCRLE_ERR_ARG);
-    size_t window;
-    mcrle_result r = check_box(ndim, shape, start, stop, &size, &window);
-    if (r != MCRLE_OK) return r;
     SAFETY_CHECK(window == 0 || (out_values && out_counts), MCRLE_ERR_ARG);
 
     window_walk w;

@@ -184,6 +184,20 @@ def _error(exc: _core.CodecError, data: Any, base: int = 0,
     return RLEValueError(f"bytes form could not be decoded ({name})")
 
 
+def _varint_at(buf: memoryview, pos: int) -> tuple[int | None, int]:
+    """The varint at ``pos`` (format.md 4: at most 10 bytes, below 2**64) and where it ends;
+    None when it is cut short or too long. For error messages only: the kernel reads them."""
+    at, value, shift = pos, 0, 0
+    while pos < len(buf) and pos - at < 10:
+        byte = buf[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            return (value if value < 2**64 else None), pos
+    return None, pos
+
+
 def _header_reason(head: memoryview, index: int, extra: int) -> str:
     """What is wrong with the header field the kernel found at offset ``index``.
 
@@ -196,18 +210,11 @@ def _header_reason(head: memoryview, index: int, extra: int) -> str:
     fields: list[tuple[str, int, int | None]] = []   # (name, offset, value or None)
     pos, ndim = 8, head[6] if len(head) > 6 else 0
     for name in [f"shape[{a}]" for a in range(ndim)] + ["n_values", "payload_len"]:
-        at, value, shift = pos, 0, 0
-        while pos < len(head) and pos - at < 10:
-            byte = head[pos]
-            pos += 1
-            value |= (byte & 0x7F) << shift
-            shift += 7
-            if not byte & 0x80:
-                break
-        else:
-            fields.append((name, at, None))
+        at = pos
+        value, pos = _varint_at(head, pos)
+        fields.append((name, at, value))
+        if value is None:
             break
-        fields.append((name, at, value if value < 2**64 else None))
     found = dict((at, (name, value)) for name, at, value in fields)
     values = {name: value for name, _at, value in fields}
     if index == 8:
@@ -244,16 +251,10 @@ def _value_reason(payload: memoryview, dtype: np.dtype, entry: int) -> str:
     """
     pos, value = 1, 0
     for i in range(entry + 1):
-        at, v, shift = pos, 0, 0
-        while True:
-            if pos >= len(payload) or pos - at >= 10:
-                return f"(payload offset {at}) is cut short or longer than 10 bytes"
-            byte = payload[pos]
-            pos += 1
-            v |= (byte & 0x7F) << shift
-            shift += 7
-            if not byte & 0x80:
-                break
+        at = pos
+        v, pos = _varint_at(payload, pos)
+        if v is None:
+            return f"(payload offset {at}) is cut short or longer than 10 bytes"
         if i == 0:
             value = ((v >> 1) ^ -(v & 1)) if dtype.kind == "i" else v   # zigzag for signed
         else:
