@@ -48,8 +48,9 @@ mcrle_result mcrle_pq_image(const uint32_t *rows, const uint32_t *cols, const ui
 {
     size_t part[9];
     SAFETY_CHECK(pq_parts(n_gt, n_pred, n_cat, part), MCRLE_ERR_ARG);
-    SAFETY_CHECK(mcrle_pq_scratch_size(n_gt, n_pred, n_cat) <= scratch_size && scratch,
-                 MCRLE_ERR_ARG);
+    /* need <= SIZE_MAX / 2 also tells the compiler memset's bound is an object size */
+    const size_t need = mcrle_pq_scratch_size(n_gt, n_pred, n_cat);
+    SAFETY_CHECK(need <= SIZE_MAX / 2 && need <= scratch_size && scratch, MCRLE_ERR_ARG);
     SAFETY_CHECK(n == 0 || (rows && cols && pixels), MCRLE_ERR_ARG);
     SAFETY_CHECK(n_gt == 0 || (gt_cat && gt_crowd), MCRLE_ERR_ARG);
     SAFETY_CHECK(n_pred == 0 || pred_cat, MCRLE_ERR_ARG);
@@ -64,7 +65,7 @@ mcrle_result mcrle_pq_image(const uint32_t *rows, const uint32_t *cols, const ui
     size_t *crowd_of = (size_t *)(void *)s;                   s += part[6];
     uint64_t *cat_tp = (uint64_t *)(void *)s;                 s += part[7];
     double *cat_iou = (double *)(void *)s;
-    memset(scratch, 0, mcrle_pq_scratch_size(n_gt, n_pred, n_cat));
+    memset(scratch, 0, need);
 
     /* every index the passes below use is checked here, once */
     for (size_t g = 0; g < n_gt; g++) SAFETY_CHECK(gt_cat[g] < n_cat, MCRLE_ERR_ARG);
