@@ -82,7 +82,14 @@ const char *mcrle_bytes_result_name(int r)
     case MCRLE_BYTES_ERR_TRUNCATED: return "truncated";
     case MCRLE_BYTES_ERR_HEADER: return "bad header field";
     case MCRLE_BYTES_ERR_CHECKSUM: return "checksum mismatch";
-    case MCRLE_BYTES_ERR_PAYLOAD: return "corrupt payload";
+    case MCRLE_BYTES_ERR_PAYLOAD: return "corrupt payload line";
+    case MCRLE_BYTES_ERR_MODE: return "unknown payload mode";
+    case MCRLE_BYTES_ERR_VALUES: return "corrupt value table";
+    case MCRLE_BYTES_ERR_TABLES: return "corrupt frequency table";
+    case MCRLE_BYTES_ERR_SHORT: return "payload too short for its lines";
+    case MCRLE_BYTES_ERR_END: return "payload does not end with its lines";
+    case MCRLE_BYTES_ERR_RAW_LENGTH: return "raw payload of the wrong length";
+    case MCRLE_BYTES_ERR_BOOL: return "raw bool payload byte not 0/1";
     default: return mcrle_result_name((mcrle_result)r);
     }
 }
@@ -227,6 +234,13 @@ int mcrle_bytes_parse_header(const void *buf, size_t len, mcrle_bytes_info *info
     r = get_varint(p, len, &pos, &v);
     if (r == 1) { SET_ERR(err, len, pos + 1); return MCRLE_BYTES_ERR_TRUNCATED; }
     if (r == 2 || v > info->size) { SET_ERR(err, at, r == 2 ? 0 : v); return MCRLE_BYTES_ERR_HEADER; }
+    /* no more distinct values than the dtype holds (the decoder's value table
+     * is allocated from n_values: bounded by the dtype as well as the size) */
+    if (info->elem_size < 8 &&
+        v > (info->kind == MCRLE_KIND_BOOL ? 2 : (uint64_t)1 << (8 * info->elem_size))) {
+        SET_ERR(err, at, v);
+        return MCRLE_BYTES_ERR_HEADER;
+    }
     info->n_values = (size_t)v;
     at = pos;
     r = get_varint(p, len, &pos, &v);
@@ -761,9 +775,11 @@ typedef struct enc {
     uint32_t *lut8;            /* E == 1: index of each byte value (NONE if absent) */
     uint32_t *hash;            /* E > 1: index + 1 of each key, open addressing (0: empty) */
     unsigned hash_bits;
-    uint32_t *IL;              /* the line as decoded so far: the line before, updated */
+    uint32_t *IL;              /* the line as decoded so far: the line before, updated;
+                                  NULL for a map of one line (see il_at) */
+    uint32_t last;             /* without IL: the index at position pos - 1 */
     uint64_t *EB;              /* the edges of the line before: bit x when x differs from x - 1 */
-    unsigned char *lines_buf;  /* 2 lines of elements: the one before the first, copies */
+    unsigned char *lines_buf;  /* strided input: 2 lines of elements, copies; else unused */
     uint32_t *cache;
     size_t cache_words;
     /* sink */
@@ -813,9 +829,18 @@ static void enc_flush(enc *e)
     e->nops = 0;
 }
 
+/*
+ * Pass 1 counts each symbol; pass 2 takes it back from the count, so a
+ * symbol that pass 1 did not see (frequency 0: its division in enc_flush
+ * would be by zero) or saw fewer times means the input changed between the
+ * passes (another thread writing into it): MCRLE_ERR_CHANGED, and the
+ * symbol is not coded.
+ */
 MCRLE_INLINE void emit(enc *e, unsigned t, unsigned s)
 {
     if (e->counting) { e->counts[t][s]++; return; }
+    if (MCRLE_UNLIKELY(e->counts[t][s] == 0)) { e->err = MCRLE_ERR_CHANGED; return; }
+    e->counts[t][s]--;
     e->ops[e->nops++] = (uint32_t)(t << 8) | s;
     if (e->nops == BLOCK_OPS) enc_flush(e);
 }
@@ -979,14 +1004,45 @@ MCRLE_INLINE unsigned classify(const uint64_t *EB, size_t W, size_t p, size_t s,
     return 3;
 }
 
+/*
+ * classify() for the first line of a map without IL (a map of one line):
+ * positions >= p still hold the line before the first, all index 0, and
+ * position p - 1 holds last; so the only edge after p can be p itself.
+ */
+static unsigned classify_first(size_t W, size_t p, uint32_t last, size_t s, size_t e, size_t *k)
+{
+    size_t n = p > 0 && last != 0;   /* an edge at p */
+    if (n && s == p) { *k = 1; return 1; }
+    if (e == W) { *k = n + 1; return 2; }
+    return 3;
+}
+
+/* IL[x] for x >= pos - 1 (all that segments read), also where there is no IL. */
+MCRLE_INLINE uint32_t il_at(const enc *e, size_t pos, size_t x)
+{
+    if (e->IL) return e->IL[x];
+    return x + 1 == pos ? e->last : 0;
+}
+
 static void enc_segment(enc *e, unsigned t, size_t p, size_t s, size_t en, uint32_t v)
 {
-    const uint32_t *IL = e->IL;
     size_t W = e->W, k = 0, l = en - s;
-    unsigned at_p = p >= 1 && IL[p - 1] != IL[p];   /* p < W: s >= p is in the line */
-    unsigned cs = classify(e->EB, W, p, s, en, at_p, &k);
+    uint32_t old = il_at(e, p, s);
+    if (MCRLE_UNLIKELY(v == old)) {
+        /* the line before (read again from the input) no longer holds what
+         * was coded for it: a decoder would refuse this segment */
+        e->err = MCRLE_ERR_CHANGED;
+        return;
+    }
+    unsigned cs;
+    if (e->IL) {
+        unsigned at_p = p >= 1 && e->IL[p - 1] != e->IL[p];   /* p < W: s >= p is in the line */
+        cs = classify(e->EB, W, p, s, en, at_p, &k);
+    } else {
+        cs = classify_first(W, p, e->last, s, en, &k);
+    }
     unsigned ll = l < KL_BASE ? (unsigned)l - 1 : KL_ESC;
-    uint32_t left = s ? IL[s - 1] : NONE, right = en < W ? IL[en] : NONE;
+    uint32_t left = s ? il_at(e, p, s - 1) : NONE, right = en < W ? il_at(e, p, en) : NONE;
     uint32_t pred = cs == 1 ? left : cs == 2 ? right : NONE;
     unsigned ok = pred != NONE && v == pred;
     if (cs == 3) {
@@ -998,7 +1054,25 @@ static void enc_segment(enc *e, unsigned t, size_t p, size_t s, size_t en, uint3
         if (kk == KL_ESC) enc_num(e, T_KX, k - KL_BASE);
     }
     if (ll == KL_ESC) enc_num(e, T_LX, l - KL_BASE);
-    if (!ok) enc_value(e, v, IL[s], left, right, pred);
+    if (!ok) enc_value(e, v, old, left, right, pred);
+}
+
+/* next_diff against a line whose every element is the pattern v (the line before the first). */
+MCRLE_INLINE size_t next_diff_val(const unsigned char *a, uint64_t v, size_t from, size_t W, size_t E)
+{
+    uint64_t pat = 0;
+    for (size_t i = 0; i < 8; i += E) pat |= (v & MCRLE_ELEM_MASK(E)) << (8 * i);
+    size_t x = from, per = 8 / E;
+    for (; x + per <= W; x += per) {
+        uint64_t d = mcrle_load64(a + x * E) ^ pat;
+        if (d) {
+            if (MCRLE_LITTLE_ENDIAN) return x + mcrle_ctz64(d) / (8 * E);
+            break;
+        }
+    }
+    for (; x < W; x++)
+        if (mcrle_load(a + x * E, E) != (v & MCRLE_ELEM_MASK(E))) return x;
+    return W;
 }
 
 MCRLE_INLINE void enc_lines(enc *e, size_t E)
@@ -1009,16 +1083,18 @@ MCRLE_INLINE void enc_lines(enc *e, size_t E)
     geom_init(&g, e->ndim, e->shape, e->strides, E);
     geom_seek(&g, e->first_line);
     for (size_t i = 0; i < e->cache_words; i++) e->cache[i] = NONE;
-    memset(IL, 0, W * sizeof *IL);   /* the line before the first: all value 0 */
-    uint64_t *EB = e->EB;
-    const size_t eb_words = W / 64 + 1;
-    memset(EB, 0, eb_words * sizeof *EB);   /* ... without edges */
-    /* the lines as contiguous elements: the input's own, or copies */
-    unsigned char *buf[2] = {e->lines_buf, e->lines_buf + W * E};
-    uint64_t v0 = e->kind == MCRLE_KIND_SIGNED ? e->keys[0] ^ KEY_FLIP : e->keys[0];
-    for (size_t x = 0; x < W; x++) mcrle_store(buf[0] + x * E, v0, E);
-    const unsigned char *prev = buf[0];
-    int contig = g.wstride == (ptrdiff_t)E, nb = 1;
+    if (IL) {
+        memset(IL, 0, W * sizeof *IL);   /* the line before the first: all value 0 */
+        memset(e->EB, 0, (W / 64 + 1) * sizeof *e->EB);   /* ... without edges */
+    }
+    e->last = 0;
+    /* the lines as contiguous elements: the input's own, or copies (strided input) */
+    int contig = g.wstride == (ptrdiff_t)E, nb = 0;
+    unsigned char *buf[2] = {e->lines_buf, contig ? NULL : e->lines_buf + W * E};
+    /* the line before the first is all v0, compared without being written out */
+    uint64_t v0 = (e->kind == MCRLE_KIND_SIGNED ? e->keys[0] ^ KEY_FLIP : e->keys[0]) &
+                  MCRLE_ELEM_MASK(E);
+    const unsigned char *prev = NULL;   /* NULL: that line */
     unsigned prev_changed = 0;
     for (size_t k = 0; k < e->n_lines && !e->err && !e->over; k++) {
         const unsigned char *cur = e->data + g.offset;
@@ -1031,19 +1107,24 @@ MCRLE_INLINE void enc_lines(enc *e, size_t E)
         unsigned t = T_FIRST + prev_changed, changed = 0;
         size_t pos = 0, x = 0;
         for (;;) {
-            x = next_diff(cur, prev, x, W, E);
-            if (x == W) break;
+            x = prev ? next_diff(cur, prev, x, W, E) : next_diff_val(cur, v0, x, W, E);
+            if (x == W || e->err) break;
             size_t s = x, en = x + 1;
             uint64_t raw = mcrle_load(cur + s * E, E);
             uint32_t v = enc_lookup(e, raw);
             if (v == NONE) { e->err = MCRLE_ERR_VALUE_RANGE; return; }
-            while (en < W && mcrle_load(cur + en * E, E) == raw && mcrle_load(prev + en * E, E) != raw)
+            while (en < W && mcrle_load(cur + en * E, E) == raw &&
+                   (prev ? mcrle_load(prev + en * E, E) : v0) != raw)
                 en++;
             enc_segment(e, t, pos, s, en, v);
             t = T_SEG;
             changed = 1;
-            edges_update(EB, IL, W, s, en, v);   /* IL[s - 1] final, IL[en] still old */
-            for (size_t y = s; y < en; y++) IL[y] = v;
+            if (IL) {
+                edges_update(e->EB, IL, W, s, en, v);   /* IL[s - 1] final, IL[en] still old */
+                for (size_t y = s; y < en; y++) IL[y] = v;
+            } else {
+                e->last = v;
+            }
             pos = x = en;
         }
         emit(e, t, SYM_END);
@@ -1096,8 +1177,14 @@ static size_t ops_capacity(size_t W, size_t lines)
     return lines + 10 * W * lines;
 }
 
-static int enc_plan(size_t elem_size, int ndim, const size_t *shape, size_t n_values,
-                    unsigned version, unsigned n_threads, enc_layout *Lo)
+/*
+ * The model line (IL, 4 bytes an element) and its edge bitmap are needed
+ * from the second line on: a map of one line (a 1D map) has neither. Copies
+ * of lines (2 lines of elements) only for input whose lines are strided in
+ * the model's view; strides NULL: any.
+ */
+static int enc_plan(size_t elem_size, int ndim, const size_t *shape, const ptrdiff_t *strides,
+                    size_t n_values, unsigned version, unsigned n_threads, enc_layout *Lo)
 {
     size_t W, lines, size;
     if (mcrle_shape_size(ndim, shape, &size) != MCRLE_OK) return 0;
@@ -1107,6 +1194,12 @@ static int enc_plan(size_t elem_size, int ndim, const size_t *shape, size_t n_va
     Lo->chunks = version >= 2 && W ? chunk_count(size, lines) : 1;
     Lo->n_tasks = task_count(Lo->chunks, n_threads);
     size_t per_chunk = lines / Lo->chunks + (lines % Lo->chunks != 0);   /* lines, at most */
+    int contig = 0;
+    if (strides) {
+        geom g;
+        geom_init(&g, ndim, shape, strides, elem_size);
+        contig = g.wstride == (ptrdiff_t)elem_size;
+    }
     size_t cache_slots = n_values < CACHE_SLOTS ? n_values : CACHE_SLOTS;
     Lo->hash_bits = elem_size > 1 && W ? hash_bits_for(n_values) : 0;
     size_t off = 0;
@@ -1117,37 +1210,42 @@ static int enc_plan(size_t elem_size, int ndim, const size_t *shape, size_t n_va
     TAKE(tasks, W ? Lo->n_tasks * sizeof(enc) : 0);
     size_t shared = off;
     off = 0;
-    TAKE(il, W * 4);
-    TAKE(eb, W ? (W / 64 + 1) * 8 : 0);
-    TAKE(lines, 2 * W * elem_size);
+    TAKE(il, lines >= 2 ? W * 4 : 0);
+    TAKE(eb, W && lines >= 2 ? (W / 64 + 1) * 8 : 0);
+    TAKE(lines, contig ? 0 : 2 * W * elem_size);
     TAKE(cache, W ? cache_slots * 16 : 0);
     Lo->ops_cap = ops_capacity(W, per_chunk);
     TAKE(ops, Lo->ops_cap * 4);
     TAKE(words, W ? (Lo->ops_cap + 2) * 2 : 0);
 #undef TAKE
     Lo->per_task = off;
+    /* a task beyond the first only where the scratch of the others stays within the
+     * input's size (few long lines: one task) */
+    while (Lo->n_tasks > 1 && (Lo->n_tasks - 1) * Lo->per_task > size * elem_size) Lo->n_tasks--;
     if (Lo->per_task && Lo->n_tasks > (SIZE_MAX - shared) / Lo->per_task) return 0;
     Lo->total = shared + (W ? Lo->n_tasks * Lo->per_task : 0);
     return 1;
 }
 
 size_t mcrle_bytes_encode_scratch_size_mt(size_t elem_size, int ndim, const size_t *shape,
-                                          size_t n_values, unsigned order, unsigned version,
-                                          unsigned n_threads)
+                                          const ptrdiff_t *strides, size_t n_values, unsigned order,
+                                          unsigned version, unsigned n_threads)
 {
     enc_layout Lo;
     size_t mshape[MCRLE_MAX_NDIM];
+    ptrdiff_t mstrides[MCRLE_MAX_NDIM];
     if (version < 1 || version > MCRLE_BYTES_VERSION || order > 1 || ndim < 1 ||
         ndim > MCRLE_MAX_NDIM || !shape)
         return SIZE_MAX;
-    model_view(ndim, shape, NULL, order, mshape, NULL);
-    return enc_plan(elem_size, ndim, mshape, n_values, version, n_threads, &Lo) ? Lo.total : SIZE_MAX;
+    model_view(ndim, shape, strides, order, mshape, strides ? mstrides : NULL);
+    return enc_plan(elem_size, ndim, mshape, strides ? mstrides : NULL, n_values, version, n_threads,
+                    &Lo) ? Lo.total : SIZE_MAX;
 }
 
 size_t mcrle_bytes_encode_scratch_size(size_t elem_size, int ndim, const size_t *shape,
-                                       size_t n_values)
+                                       const ptrdiff_t *strides, size_t n_values)
 {
-    return mcrle_bytes_encode_scratch_size_mt(elem_size, ndim, shape, n_values, 0, 1, 1);
+    return mcrle_bytes_encode_scratch_size_mt(elem_size, ndim, shape, strides, n_values, 0, 1, 1);
 }
 
 /* Raw payload: mode byte, then the elements in C order, little-endian. */
@@ -1248,7 +1346,8 @@ int mcrle_bytes_encode_mt(const void *data, mcrle_kind kind, size_t elem_size, i
     ptrdiff_t mstrides[MCRLE_MAX_NDIM];
     model_view(ndim, shape, strides, order, mshape, mstrides);
     enc_layout Lo;
-    SAFETY_CHECK(enc_plan(elem_size, ndim, mshape, n_values, version, n_threads, &Lo), MCRLE_ERR_ARG);
+    SAFETY_CHECK(enc_plan(elem_size, ndim, mshape, mstrides, n_values, version, n_threads, &Lo),
+                 MCRLE_ERR_ARG);
     SAFETY_CHECK(size == 0 || (scratch != NULL && scratch_size >= Lo.total), MCRLE_ERR_NOSPACE);
 
     unsigned char *o = (unsigned char *)out;
@@ -1308,8 +1407,8 @@ int mcrle_bytes_encode_mt(const void *data, mcrle_kind kind, size_t elem_size, i
             for (unsigned t = 0; t < P.n_tasks; t++) {
                 unsigned char *T = S + Lo.total - (Lo.n_tasks - t) * Lo.per_task;
                 P.tasks[t] = e;
-                P.tasks[t].IL = (uint32_t *)(void *)(T + Lo.il);
-                P.tasks[t].EB = (uint64_t *)(void *)(T + Lo.eb);
+                P.tasks[t].IL = lines >= 2 ? (uint32_t *)(void *)(T + Lo.il) : NULL;
+                P.tasks[t].EB = lines >= 2 ? (uint64_t *)(void *)(T + Lo.eb) : NULL;
                 P.tasks[t].lines_buf = T + Lo.lines;
                 P.tasks[t].cache = (uint32_t *)(void *)(T + Lo.cache);
                 P.tasks[t].ops = (uint32_t *)(void *)(T + Lo.ops);
@@ -1320,9 +1419,12 @@ int mcrle_bytes_encode_mt(const void *data, mcrle_kind kind, size_t elem_size, i
             else enc_count_task(&P, 0);
             for (unsigned t = 0; t < P.n_tasks; t++)
                 if (P.tasks[t].err) return P.tasks[t].err;
-            for (unsigned t = 1; t < P.n_tasks; t++)
+            /* the totals apart: each task keeps its own counts for pass 2 to take back */
+            uint32_t total[N_TABLES][MAX_ALPHA];
+            memset(total, 0, sizeof total);
+            for (unsigned t = 0; t < P.n_tasks; t++)
                 for (unsigned a = 0; a < N_TABLES; a++)
-                    for (unsigned b = 0; b < MAX_ALPHA; b++) P.tasks[0].counts[a][b] += P.tasks[t].counts[a][b];
+                    for (unsigned b = 0; b < MAX_ALPHA; b++) total[a][b] += P.tasks[t].counts[a][b];
             /* payload: mode, value table, frequency tables, then the rANS stream (version 1)
                or the chunk table and the chunks' streams (version 2) */
             size_t limit = pcap < 1 + size * E ? pcap : size * E;   /* must beat the raw payload */
@@ -1347,7 +1449,7 @@ int mcrle_bytes_encode_mt(const void *data, mcrle_kind kind, size_t elem_size, i
                 bitw bw = {pl + olen, limit - olen, 0, 0, 0, 0};
                 ftab tabs[N_TABLES];
                 for (unsigned t = 0; t < N_TABLES; t++)
-                    write_table(&bw, P.tasks[0].counts[t], ALPHA[t], &tabs[t]);
+                    write_table(&bw, total[t], ALPHA[t], &tabs[t]);
                 bw_flush(&bw);
                 for (unsigned t = 0; t < P.n_tasks; t++)
                     memcpy(P.tasks[t].tabs, tabs, sizeof tabs);
@@ -1367,6 +1469,12 @@ int mcrle_bytes_encode_mt(const void *data, mcrle_kind kind, size_t elem_size, i
                     for (unsigned t = 0; t < P.n_tasks; t++)
                         if (P.tasks[t].err) return P.tasks[t].err;
                     for (size_t c = 0; c < P.chunks; c++) over |= P.over[c];
+                    /* every symbol of pass 1 coded again (each task its own chunks'):
+                       else the input changed between the passes */
+                    for (unsigned t = 0; t < P.n_tasks && !over; t++)
+                        for (unsigned a = 0; a < N_TABLES; a++)
+                            for (unsigned b = 0; b < ALPHA[a]; b++)
+                                if (P.tasks[t].counts[a][b]) return MCRLE_ERR_CHANGED;
                     if (!over && version < 2) {
                         memmove(pl + olen, pl + P.region[0], P.len[0]);
                         plen = olen + P.len[0];
@@ -1432,54 +1540,102 @@ int mcrle_bytes_encode(const void *data, mcrle_kind kind, size_t elem_size, int 
 #define RUN_SLACK 8u   /* entries of a run list beyond W: [-1], the end pseudo-runs, copy overrun */
 
 /*
- * Scratch of the decoder: shared (the value table, as read and as out's
- * elements; the lookup tables), then per task (a thread's run of chunks)
- * its cache, line and run lists. The number of chunks is in the payload, so
- * the tasks are planned for as many chunks as lines.
+ * Scratch of the decoder: shared (the value table as out's elements, the
+ * lookup tables), then per task (a thread's run of chunks) its cache, line
+ * and run lists. The number of chunks is in the payload, so the tasks are
+ * planned for as many chunks as lines. The two run lists (starts and value
+ * indices, 8 bytes a run) alternate: list b takes the runs of lines 0, 2, 4,
+ * ... and list a those of lines 1, 3, ...; the last line's runs are never
+ * needed, so a map of one line (a 1D map) needs neither, and one of two
+ * lines only b. The line (W elements of out) is built in scratch only for an
+ * output whose lines are strided, where a task also stages its chunks
+ * (stage_budget). With the value table, the scratch of one task is at most
+ * W * out_elem + 8 * n_values + 16 * (W + RUN_SLACK) * (lines >= 2 ? 2 : 0)
+ * bytes plus a fixed 110 kB or so (lookup tables, value cache, the raw
+ * decoder's chunk): docs/security.md states what that is against the output.
  */
 typedef struct dec_layout {
-    size_t tv, packed, luts, shared;
-    size_t cache, line, runs, per_task;   /* offsets within a task's piece */
-    size_t n_tasks, total;
+    size_t tv, luts, shared;
+    size_t cache, line, runs, stage, per_task;   /* offsets within a task's piece */
+    size_t rl_a, rl_b, n_tasks, total, stage_elems;
 } dec_layout;
 
-static int dec_plan(const mcrle_bytes_info *info, size_t out_elem, unsigned n_threads,
-                    dec_layout *Lo)
+/*
+ * Elements a task stages (decodes in the model's order before copying them
+ * out in tiles) when out's lines are not contiguous, e.g. a Fortran-coded
+ * volume decoded into a C-ordered array: a chunk as the encoder writes them
+ * (2^20 elements, more in maps of over 2^28), or the whole map if smaller. A
+ * larger chunk (another encoder's, or version 1's one stream) is written
+ * straight, element by element. Maps of one line are never staged.
+ */
+static size_t stage_budget(size_t size, size_t W)
+{
+    size_t budget = (size_t)1 << 20;
+    if (size / 256 + W > budget) budget = size / 256 + W;
+    return size < budget ? size : budget;
+}
+
+/* Whether a map of W x lines elements decodes through a stage into out (geometry g). */
+MCRLE_INLINE int staged_output(const geom *g, size_t W, size_t lines, size_t oE)
+{
+    return g->wstride != (ptrdiff_t)oE && W >= 2 && lines >= 2;
+}
+
+static int dec_plan(const mcrle_bytes_info *info, size_t out_elem, const ptrdiff_t *strides,
+                    unsigned n_threads, dec_layout *Lo)
 {
     size_t W, lines, n = info->n_values, mshape[MCRLE_MAX_NDIM];
-    model_view(info->ndim, info->shape, NULL, info->order, mshape, NULL);
+    ptrdiff_t mstrides[MCRLE_MAX_NDIM];
+    model_view(info->ndim, info->shape, strides, info->order, mshape, strides ? mstrides : NULL);
     model_dims(info->ndim, mshape, &W, &lines);
     if (W > SIZE_MAX / 64 || n > SIZE_MAX / 64 || out_elem > 8) return 0;
+    /* the line is built in scratch, and chunks staged, only for an output whose
+     * lines are strided in the model's view; strides NULL: any output */
+    int contig = 0, staged = W >= 2 && lines >= 2;
+    if (strides) {
+        geom g;
+        geom_init(&g, info->ndim, mshape, mstrides, out_elem);
+        contig = g.wstride == (ptrdiff_t)out_elem;
+        staged = staged_output(&g, W, lines, out_elem);
+    }
+    size_t line = contig ? 0 : W * out_elem;
+    Lo->stage_elems = staged ? stage_budget(lines * W, W) : 0;
     size_t cache_slots = n < CACHE_SLOTS ? n : CACHE_SLOTS;
     Lo->n_tasks = info->version >= 2 ? task_count(lines, n_threads) : 1;
+    Lo->rl_b = (lines >= 2 ? W : 0) + RUN_SLACK;
+    Lo->rl_a = (lines >= 3 ? W : 0) + RUN_SLACK;
     size_t off = 0;
 #define TAKE(field, bytes) do { Lo->field = off; off += ((bytes) + 7) & ~(size_t)7; } while (0)
     TAKE(tv, n * 8);
-    TAKE(packed, n * 8);
     TAKE(luts, (size_t)N_TABLES * LUT_STRIDE * 4);
     Lo->shared = off;
     off = 0;
     TAKE(cache, cache_slots * 16);
-    TAKE(line, W * out_elem > RAW_CHUNK * 8 ? W * out_elem : RAW_CHUNK * 8);
-    TAKE(runs, (W + RUN_SLACK) * 16);   /* two run lists (starts and value indices) */
+    TAKE(line, line > RAW_CHUNK * 8 ? line : RAW_CHUNK * 8);   /* also the raw decoder's chunk */
+    TAKE(runs, (Lo->rl_a + Lo->rl_b) * 8);
+    TAKE(stage, Lo->stage_elems * out_elem);
 #undef TAKE
     Lo->per_task = off;
+    /* a task beyond the first only where the scratch of the others stays within the
+     * output's size (few long lines: one task, as the bound above says) */
+    while (Lo->n_tasks > 1 && (Lo->n_tasks - 1) * Lo->per_task > lines * W * out_elem) Lo->n_tasks--;
     if (Lo->n_tasks > (SIZE_MAX - Lo->shared) / Lo->per_task) return 0;
     Lo->total = Lo->shared + Lo->n_tasks * Lo->per_task;
     return 1;
 }
 
 size_t mcrle_bytes_decode_scratch_size_mt(const mcrle_bytes_info *info, size_t out_elem_size,
-                                          unsigned n_threads)
+                                          const ptrdiff_t *strides, unsigned n_threads)
 {
     dec_layout Lo;
     if (!info || info->size == 0) return 0;
-    return dec_plan(info, out_elem_size, n_threads, &Lo) ? Lo.total : SIZE_MAX;
+    return dec_plan(info, out_elem_size, strides, n_threads, &Lo) ? Lo.total : SIZE_MAX;
 }
 
-size_t mcrle_bytes_decode_scratch_size(const mcrle_bytes_info *info, size_t out_elem_size)
+size_t mcrle_bytes_decode_scratch_size(const mcrle_bytes_info *info, size_t out_elem_size,
+                                       const ptrdiff_t *strides)
 {
-    return mcrle_bytes_decode_scratch_size_mt(info, out_elem_size, 1);
+    return mcrle_bytes_decode_scratch_size_mt(info, out_elem_size, strides, 1);
 }
 
 /* Fills n elements of a contiguous line with the element pattern v. */
@@ -1611,7 +1767,7 @@ MCRLE_INLINE void fill_short(unsigned char *line, size_t s, size_t e, uint64_t v
 MCRLE_INLINE size_t decode_lines(dstate *st, const mcrle_bytes_info *info, size_t W,
                                  size_t first_line, size_t lines, const ptrdiff_t *strides,
                                  unsigned char *out, unsigned char *scratch_line, uint32_t *runs,
-                                 size_t E)
+                                 size_t rl_a, size_t rl_b, size_t E)
 {
     geom g;
     geom_init(&g, info->ndim, info->shape, strides, E);
@@ -1621,9 +1777,10 @@ MCRLE_INLINE size_t decode_lines(dstate *st, const mcrle_bytes_info *info, size_
     const uint32_t *seg = st->luts[T_SEG];
     const uint64_t *tv = st->tv;
     const uint32_t W32 = (uint32_t)W;   /* W <= MAX_LINE */
-    const size_t RL = W + RUN_SLACK;
-    uint32_t *P = runs + 1, *PV = runs + RL + 1, *N = runs + 2 * RL + 1, *NV = runs + 3 * RL + 1;
-    memset(runs, 0, 4 * RL * sizeof *runs);   /* the copy overrun reads defined entries */
+    /* list a (the line before the first, then lines 1, 3, ...), list b (lines 0, 2, ...) */
+    uint32_t *P = runs + 1, *PV = runs + rl_a + 1;
+    uint32_t *N = runs + 2 * rl_a + 1, *NV = runs + 2 * rl_a + rl_b + 1;
+    memset(runs, 0, 2 * (rl_a + rl_b) * sizeof *runs);   /* the copy overrun reads defined entries */
     PV[-1] = NONE;
     NV[-1] = NONE;
     uint32_t m = 1;
@@ -1651,6 +1808,8 @@ MCRLE_INLINE size_t decode_lines(dstate *st, const mcrle_bytes_info *info, size_
             else copy_line(dst, prev, W * E);
         }
         first = sym != SYM_END ? first1 : first0;
+        /* the last line's runs are never read: not built (its list may not exist) */
+        const int build = k + 1 < lines;
         if (sym != SYM_END) {
             /* c: the old run holding p; n: new runs so far; last: the value at p - 1 */
             uint32_t p = 0, c = 0, n = 0, last = NONE, vc = PV[0];   /* vc: PV[c] */
@@ -1701,17 +1860,19 @@ MCRLE_INLINE size_t decode_lines(dstate *st, const mcrle_bytes_info *info, size_
                 {
                     uint32_t v0 = vc;
                     unsigned cut = P[cs] == s;      /* then s > p implies cs > c */
-                    N[n] = p;
-                    NV[n] = v0;
-                    n += (s > p) & (last != v0);
-                    uint32_t cnt = cs - c;
-                    memcpy(N + n, P + c + 1, 4 * sizeof *N);   /* most segments copy 0..4 runs */
-                    memcpy(NV + n, PV + c + 1, 4 * sizeof *N);
-                    if (MCRLE_UNLIKELY(cnt > 4)) {
-                        memcpy(N + n + 4, P + c + 5, (cnt - 4) * sizeof *N);
-                        memcpy(NV + n + 4, PV + c + 5, (cnt - 4) * sizeof *N);
+                    if (MCRLE_LIKELY(build)) {
+                        N[n] = p;
+                        NV[n] = v0;
+                        n += (s > p) & (last != v0);
+                        uint32_t cnt = cs - c;
+                        memcpy(N + n, P + c + 1, 4 * sizeof *N);   /* most segments copy 0..4 runs */
+                        memcpy(NV + n, PV + c + 1, 4 * sizeof *N);
+                        if (MCRLE_UNLIKELY(cnt > 4)) {
+                            memcpy(N + n + 4, P + c + 5, (cnt - 4) * sizeof *N);
+                            memcpy(NV + n + 4, PV + c + 5, (cnt - 4) * sizeof *N);
+                        }
+                        n += cnt - ((cnt > 0) & cut);
                     }
-                    n += cnt - ((cnt > 0) & cut);
                     uint32_t sp = 0u - (s > p), lo = PV[(ptrdiff_t)cs - cut];   /* PV[-1] exists */
                     left = (lo & sp) | (left & ~sp);
                 }
@@ -1725,9 +1886,11 @@ MCRLE_INLINE size_t decode_lines(dstate *st, const mcrle_bytes_info *info, size_
                     v = dec_value(st, &rd, PV[cs], left, right, pred);
                     if (MCRLE_UNLIKELY(v == NONE)) return k + 1;
                 }
-                N[n] = s;
-                NV[n] = v;
-                n += left != v;
+                if (MCRLE_LIKELY(build)) {
+                    N[n] = s;
+                    NV[n] = v;
+                    n += left != v;
+                }
                 uint64_t val = tv[v];
                 if (MCRLE_LIKELY(e - s <= (E == 1 ? 4 : 2))) fill_short(dst, s, e, val, E);
                 else fill_contig(dst + (size_t)s * E, e - s, val, E);
@@ -1737,23 +1900,25 @@ MCRLE_INLINE size_t decode_lines(dstate *st, const mcrle_bytes_info *info, size_
                 last = v;
                 sym = rd_sym(&rd, seg);
             } while (sym != SYM_END);
-            if (p < W32) {   /* the rest of the line is old */
-                uint32_t v0 = PV[c];
-                N[n] = p;
-                NV[n] = v0;
-                n += last != v0;
-                for (uint32_t i = c + 1; i < m; i += 4) {   /* 4 at a time: slack after m */
-                    memcpy(N + n + (i - c - 1), P + i, 4 * sizeof *N);
-                    memcpy(NV + n + (i - c - 1), PV + i, 4 * sizeof *N);
+            if (build) {   /* the runs of the line, for the next one */
+                if (p < W32) {   /* the rest of the line is old */
+                    uint32_t v0 = PV[c];
+                    N[n] = p;
+                    NV[n] = v0;
+                    n += last != v0;
+                    for (uint32_t i = c + 1; i < m; i += 4) {   /* 4 at a time: slack after m */
+                        memcpy(N + n + (i - c - 1), P + i, 4 * sizeof *N);
+                        memcpy(NV + n + (i - c - 1), PV + i, 4 * sizeof *N);
+                    }
+                    n += m - c - 1;
                 }
-                n += m - c - 1;
+                N[n] = W32;
+                NV[n] = NONE;
+                N[n + 1] = RUN_END;
+                m = n;
+                uint32_t *t = P; P = N; N = t;
+                t = PV; PV = NV; NV = t;
             }
-            N[n] = W32;
-            NV[n] = NONE;
-            N[n + 1] = RUN_END;
-            m = n;
-            uint32_t *t = P; P = N; N = t;
-            t = PV; PV = NV; NV = t;
         }
         if (!contig) scatter_line(line_out, g.wstride, dst, W, E);
         if (rd.bad) return k + 1;
@@ -1765,14 +1930,15 @@ MCRLE_INLINE size_t decode_lines(dstate *st, const mcrle_bytes_info *info, size_
     return 0;
 }
 
-/* Reads the value table (64-bit patterns, signed ones sign-extended) into tv. */
+/* Reads the value table (64-bit patterns, signed ones sign-extended) into tv; *bad: the entry. */
 static int read_values(const unsigned char *pl, size_t plen, size_t *pos, const mcrle_bytes_info *info,
-                       uint64_t *tv)
+                       uint64_t *tv, size_t *bad)
 {
     uint64_t lo, hi, key = 0;
     key_range(info->kind, info->elem_size, &lo, &hi);
     for (size_t i = 0; i < info->n_values; i++) {
         uint64_t v;
+        *bad = i;
         if (get_varint(pl, plen, pos, &v) != 0) return 0;
         if (i == 0) {
             key = v;
@@ -1793,12 +1959,68 @@ static int read_values(const unsigned char *pl, size_t plen, size_t *pos, const 
  * consecutive chunks, with its own cache, line and run lists). A task starts
  * from where the serial check of the chunk table left its first chunk.
  */
+/*
+ * Copies lines [l0, l0 + nl) of the model's view from stage (nl lines of W
+ * elements, one after the other) into out (g: the model's geometry over
+ * out's strides, at line 0), in tiles: lines that differ only along out's
+ * fastest leading axis (a "pencil") are copied together, TR of them times TJ
+ * positions at a time, so that the writes move along out's memory and the
+ * reads stay in a tile that fits L1, instead of one element per cache line.
+ */
+MCRLE_INLINE void stage_copy(const unsigned char *stage, size_t l0, size_t nl, size_t W,
+                             const geom *g0, unsigned char *out, size_t E)
+{
+    int b = g0->n - 1;   /* the leading axis with the smallest stride in out */
+    for (int a = g0->n - 1; a >= 0; a--) {
+        ptrdiff_t sa = g0->step[a] < 0 ? -g0->step[a] : g0->step[a];
+        ptrdiff_t sbest = g0->step[b] < 0 ? -g0->step[b] : g0->step[b];
+        if (sa < sbest) b = a;
+    }
+    size_t db = 1;   /* lines from one index of axis b to the next */
+    for (int a = b + 1; a < g0->n; a++) db *= g0->shape[a];
+    const size_t nbv = g0->shape[b], TJ = 32, TR = 64 / E, l1 = l0 + nl;
+    const ptrdiff_t sb = g0->step[b], ws = g0->wstride;
+    const size_t rstep = db * W * E;   /* stage bytes from one line of a pencil to the next */
+    for (size_t l = l0; l < l1; l++) {
+        size_t ib = (l / db) % nbv;
+        if (ib != 0 && l - db >= l0) continue;   /* not the first line of its pencil here */
+        size_t m = (l1 - 1 - l) / db + 1;        /* the pencil's lines in the range */
+        if (m > nbv - ib) m = nbv - ib;
+        geom g = *g0;
+        geom_seek(&g, l);
+        unsigned char *d0 = out + g.offset;
+        const unsigned char *s0 = stage + (l - l0) * W * E;
+        for (size_t j0 = 0; j0 < W; j0 += TJ) {
+            size_t jn = W - j0 < TJ ? W - j0 : TJ;
+            for (size_t r0 = 0; r0 < m; r0 += TR) {
+                size_t rn = m - r0 < TR ? m - r0 : TR;
+                for (size_t j = j0; j < j0 + jn; j++) {
+                    unsigned char *d = d0 + (ptrdiff_t)j * ws + (ptrdiff_t)r0 * sb;
+                    const unsigned char *src = s0 + r0 * rstep + j * E;
+                    for (size_t r = 0; r < rn; r++, d += sb, src += rstep) memcpy(d, src, E);
+                }
+            }
+        }
+    }
+}
+
+/* The model's view of a map in C order (the stage's strides). */
+static void stage_strides_of(const mcrle_bytes_info *info, size_t oE, ptrdiff_t *st)
+{
+    ptrdiff_t c = (ptrdiff_t)oE;
+    for (int a = info->ndim - 1; a >= 0; a--) {
+        st[a] = c;
+        c *= (ptrdiff_t)info->shape[a];
+    }
+}
+
 typedef struct dec_par {
     const dstate *st;            /* the template: tables, values */
     const mcrle_bytes_info *info;
     const unsigned char *pl;
     size_t plen, W, lines, K, cache_words;
     const ptrdiff_t *strides;
+    const ptrdiff_t *stage_strides;   /* the model's view in C order; NULL: no staging */
     unsigned char *out, *S;
     const dec_layout *Lo;
     size_t oE;
@@ -1830,8 +2052,22 @@ static void dec_chunks_task(void *ctx, unsigned t)
         size_t bad = 0;
         unsigned char *lb = T + D->Lo->line;
         uint32_t *runs = (uint32_t *)(void *)(T + D->Lo->runs);
-        MCRLE_DISPATCH_ELEM(D->oE, bad = decode_lines(&st, D->info, D->W, line, (size_t)nl,
-                                                      D->strides, D->out, lb, runs, E_));
+        const size_t ra = D->Lo->rl_a, rb = D->Lo->rl_b;
+        if (D->stage_strides && (size_t)nl * D->W <= D->Lo->stage_elems) {
+            /* decoded in order into the stage, then copied out in tiles (if all of it is good) */
+            unsigned char *stage = T + D->Lo->stage;
+            MCRLE_DISPATCH_ELEM(D->oE, bad = decode_lines(&st, D->info, D->W, 0, (size_t)nl,
+                                                          D->stage_strides, stage, lb, runs, ra, rb,
+                                                          E_));
+            if (!bad && st.rd.x == RANS_L && st.rd.p == st.rd.end) {
+                geom g;
+                geom_init(&g, D->info->ndim, D->info->shape, D->strides, D->oE);
+                MCRLE_DISPATCH_ELEM(D->oE, stage_copy(stage, line, (size_t)nl, D->W, &g, D->out, E_));
+            }
+        } else {
+            MCRLE_DISPATCH_ELEM(D->oE, bad = decode_lines(&st, D->info, D->W, line, (size_t)nl,
+                                                          D->strides, D->out, lb, runs, ra, rb, E_));
+        }
         if (!bad && (st.rd.x != RANS_L || st.rd.p != st.rd.end)) bad = (size_t)nl;
         if (bad) { D->bad_line[t] = line + bad; return; }   /* bad - 1 of this chunk */
         line += (size_t)nl;
@@ -1842,23 +2078,27 @@ static void dec_chunks_task(void *ctx, unsigned t)
 static int decode_model(const unsigned char *pl, size_t plen, const mcrle_bytes_info *info,
                         mcrle_kind out_kind, size_t oE, const ptrdiff_t *strides,
                         unsigned char *out, unsigned char *S, const dec_layout *Lo,
-                        mcrle_error_info *err, unsigned n_threads)
+                        int *touched, mcrle_error_info *err, unsigned n_threads)
 {
     size_t n = info->n_values, W, lines;
     model_dims(info->ndim, info->shape, &W, &lines);
-    if (W > MAX_LINE || n > MAX_VALUES) { SET_ERR(err, 0, 0); return MCRLE_BYTES_ERR_PAYLOAD; }
-    size_t pos = 1;
+    /* the encoder never models such maps */
+    if (W > MAX_LINE || n > MAX_VALUES) { SET_ERR(err, 0, 0); return MCRLE_BYTES_ERR_MODE; }
+    size_t pos = 1, bad_entry = 0;
     uint64_t *tv = (uint64_t *)(void *)(S + Lo->tv);
-    if (!read_values(pl, plen, &pos, info, tv)) { SET_ERR(err, pos, 0); return MCRLE_BYTES_ERR_PAYLOAD; }
-    /* the values as out's elements */
-    unsigned char *packed = S + Lo->packed;
+    if (!read_values(pl, plen, &pos, info, tv, &bad_entry)) {
+        SET_ERR(err, pos, bad_entry);
+        return MCRLE_BYTES_ERR_VALUES;
+    }
+    /* the values as out's elements: narrowed in place (forwards), then each
+     * widened back to its own word (backwards, so none is overwritten unread) */
     mcrle_error_info vinfo = {0, 0};
     mcrle_result vr = mcrle_narrow_values(tv, n, info->kind == MCRLE_KIND_SIGNED, out_kind, oE,
-                                          packed, &vinfo);
-    if (vr != MCRLE_OK) { SET_ERR(err, vinfo.index, tv[vinfo.index]); return vr; }
+                                          tv, &vinfo);
+    if (vr != MCRLE_OK) { SET_ERR(err, vinfo.index, vinfo.sum); return vr; }
+    for (size_t i = n; i-- > 0;) tv[i] = mcrle_load((const unsigned char *)tv + i * oE, oE);
     dstate st;
     memset(&st, 0, sizeof st);
-    for (size_t i = 0; i < n; i++) tv[i] = mcrle_load(packed + i * oE, oE);
     st.tv = tv;
 
     bitr br = {pl, plen, pos, 0, 0};
@@ -1866,7 +2106,7 @@ static int decode_model(const unsigned char *pl, size_t plen, const mcrle_bytes_
     for (unsigned t = 0; t < N_TABLES; t++) {
         uint32_t *lut = (uint32_t *)(void *)(S + Lo->luts) + (size_t)t * LUT_STRIDE;
         int r = read_table(&br, ALPHA[t], lut);
-        if (!r) { SET_ERR(err, br.pos, t); return MCRLE_BYTES_ERR_PAYLOAD; }
+        if (!r) { SET_ERR(err, br.pos, t); return MCRLE_BYTES_ERR_TABLES; }
         if (r == 2) {   /* absent tables share one lookup table */
             if (!absent) {
                 absent = lut;
@@ -1880,8 +2120,24 @@ static int decode_model(const unsigned char *pl, size_t plen, const mcrle_bytes_
     st.n = (uint32_t)n;
     st.nb_index = bitlen64(n - 1);
     size_t cache_words = 4 * (n < CACHE_SLOTS ? n : CACHE_SLOTS);
+    /* out's lines not contiguous (e.g. a Fortran-coded map into a C-ordered array): stage */
+    ptrdiff_t cstrides[MCRLE_MAX_NDIM];
+    const ptrdiff_t *stage_strides = NULL;
+    if (Lo->stage_elems) {
+        stage_strides_of(info, oE, cstrides);
+        stage_strides = cstrides;
+    }
 
     if (info->version < 2) {   /* one stream of all lines, to the end of the payload */
+        /*
+         * Every line takes at least one operation (its first symbol), and
+         * every block of BLOCK_OPS operations starts with a 4-byte state: a
+         * payload with fewer coded bytes cannot hold the lines, which is
+         * found here, before a line is written (a hostile object of a few
+         * bytes may claim a map of 2^31 elements).
+         */
+        size_t coded = plen - br.pos, need = 4 * (lines / BLOCK_OPS + (lines % BLOCK_OPS != 0));
+        if (coded < need) { SET_ERR(err, coded, need); return MCRLE_BYTES_ERR_SHORT; }
         st.rd.p = pl + br.pos;
         st.rd.end = pl + plen;
         st.rd.x = RANS_L;
@@ -1891,11 +2147,22 @@ static int decode_model(const unsigned char *pl, size_t plen, const mcrle_bytes_
         size_t bad = 0;
         unsigned char *line = S + Lo->shared + Lo->line;
         uint32_t *runs = (uint32_t *)(void *)(S + Lo->shared + Lo->runs);
-        MCRLE_DISPATCH_ELEM(oE, bad = decode_lines(&st, info, W, 0, lines, strides, out, line, runs, E_));
+        int staged = stage_strides && lines * W <= Lo->stage_elems;
+        unsigned char *stage = S + Lo->shared + Lo->stage;
+        *touched = !staged;   /* a stage is copied out only once all of it decoded */
+        MCRLE_DISPATCH_ELEM(oE, bad = decode_lines(&st, info, W, 0, lines,
+                                                   staged ? stage_strides : strides,
+                                                   staged ? stage : out, line, runs,
+                                                   Lo->rl_a, Lo->rl_b, E_));
         if (bad) { SET_ERR(err, bad - 1, lines); return MCRLE_BYTES_ERR_PAYLOAD; }
         if (st.rd.x != RANS_L || st.rd.p != st.rd.end) {
-            SET_ERR(err, lines, lines);
-            return MCRLE_BYTES_ERR_PAYLOAD;
+            SET_ERR(err, (size_t)(st.rd.p - pl), plen);
+            return MCRLE_BYTES_ERR_END;
+        }
+        if (staged) {
+            geom g;
+            geom_init(&g, info->ndim, info->shape, strides, oE);
+            MCRLE_DISPATCH_ELEM(oE, stage_copy(stage, 0, lines, W, &g, out, E_));
         }
         return MCRLE_OK;
     }
@@ -1941,6 +2208,20 @@ static int decode_model(const unsigned char *pl, size_t plen, const mcrle_bytes_
             SET_ERR(err, q, sum_lines);
             return MCRLE_BYTES_ERR_PAYLOAD;
         }
+        /* each chunk's stream holds its lines' block states (see version 1 above): checked
+         * for all chunks before a line is written */
+        size_t coded = plen - q, need = 0, tq = tp;
+        for (size_t c = 0; c < D.K; c++) {
+            uint64_t nl = 0, nb = 0;
+            get_varint(pl, plen, &tq, &nl);
+            get_varint(pl, plen, &tq, &nb);
+            size_t nc = 4 * (size_t)(nl / BLOCK_OPS + (nl % BLOCK_OPS != 0));
+            need += nc;
+            if (nb < nc) {
+                SET_ERR(err, coded, need > coded ? need : coded + 1);
+                return MCRLE_BYTES_ERR_SHORT;
+            }
+        }
         for (unsigned u = 0; u < D.n_tasks; u++) D.task_stream[u] += q;
     }
     D.st = &st;
@@ -1951,10 +2232,12 @@ static int decode_model(const unsigned char *pl, size_t plen, const mcrle_bytes_
     D.lines = lines;
     D.cache_words = cache_words;
     D.strides = strides;
+    D.stage_strides = stage_strides;
     D.out = out;
     D.S = S;
     D.Lo = Lo;
     D.oE = oE;
+    *touched = 1;
     if (D.n_tasks > 1) mcrle_parallel_for(n_threads, D.n_tasks, dec_chunks_task, &D);
     else dec_chunks_task(&D, 0);
     for (unsigned t = 0; t < D.n_tasks; t++)
@@ -1968,10 +2251,14 @@ static int decode_model(const unsigned char *pl, size_t plen, const mcrle_bytes_
 static int decode_raw(const unsigned char *pl, size_t plen, const mcrle_bytes_info *info,
                       mcrle_kind out_kind, size_t oE, const ptrdiff_t *strides,
                       unsigned char *out, unsigned char *S, const dec_layout *Lo,
-                      mcrle_error_info *err)
+                      int *touched, mcrle_error_info *err)
 {
     size_t E = info->elem_size;
-    if (plen != 1 + info->size * E) { SET_ERR(err, 0, plen); return MCRLE_BYTES_ERR_PAYLOAD; }
+    if (plen != 1 + info->size * E) {   /* size * E < SIZE_MAX / 8 (parse_header) */
+        SET_ERR(err, 1 + info->size * E, plen);
+        return MCRLE_BYTES_ERR_RAW_LENGTH;
+    }
+    *touched = 1;
     geom g;
     geom_init(&g, info->ndim, info->shape, strides, oE);
     uint64_t *tmp = (uint64_t *)(void *)(S + Lo->shared + Lo->line);
@@ -1986,7 +2273,7 @@ static int decode_raw(const unsigned char *pl, size_t plen, const mcrle_bytes_in
                 p += E;
                 if (info->kind == MCRLE_KIND_BOOL && v > 1) {   /* a bool map holds 0/1 only */
                     SET_ERR(err, k * g.W + j0 + j, v);
-                    return MCRLE_BYTES_ERR_PAYLOAD;
+                    return MCRLE_BYTES_ERR_BOOL;
                 }
                 tmp[j] = sgn ? sign_extend(v, E) : v;
             }
@@ -2038,7 +2325,7 @@ int mcrle_bytes_decode_mt(const void *buf, size_t len, mcrle_kind out_kind, size
     if (info.size == 0) return MCRLE_OK;
     SAFETY_CHECK(out != NULL && strides != NULL, MCRLE_ERR_ARG);
     dec_layout Lo;
-    SAFETY_CHECK(dec_plan(&info, out_elem_size, n_threads, &Lo), MCRLE_ERR_ARG);
+    SAFETY_CHECK(dec_plan(&info, out_elem_size, strides, n_threads, &Lo), MCRLE_ERR_ARG);
     SAFETY_CHECK(scratch != NULL && scratch_size >= Lo.total, MCRLE_ERR_NOSPACE);
     /* the model's view: for lines along the first axis, the axes reversed */
     mcrle_bytes_info mi = info;
@@ -2046,17 +2333,19 @@ int mcrle_bytes_decode_mt(const void *buf, size_t len, mcrle_kind out_kind, size
     model_view(ndim, shape, strides, info.order, mi.shape, mstrides);
     const unsigned char *pl = p + info.header_len;
     unsigned char *o = (unsigned char *)out;
-    if (pl[0] == MODE_MODEL)
+    int touched = 0;   /* out written: zeroed on a later error */
+    const unsigned mode = pl[0];   /* read once */
+    if (mode == MODE_MODEL)
         r = decode_model(pl, info.payload_len, &mi, out_kind, out_elem_size, mstrides, o,
-                         (unsigned char *)scratch, &Lo, err, n_threads);
-    else if (pl[0] == MODE_RAW)
+                         (unsigned char *)scratch, &Lo, &touched, err, n_threads);
+    else if (mode == MODE_RAW)
         r = decode_raw(pl, info.payload_len, &mi, out_kind, out_elem_size, mstrides, o,
-                       (unsigned char *)scratch, &Lo, err);
+                       (unsigned char *)scratch, &Lo, &touched, err);
     else {
-        SET_ERR(err, 0, pl[0]);
-        r = MCRLE_BYTES_ERR_PAYLOAD;
+        SET_ERR(err, 0, mode);
+        r = MCRLE_BYTES_ERR_MODE;
     }
-    if (r != MCRLE_OK) zero_out(ndim, shape, strides, o, out_elem_size);
+    if (r != MCRLE_OK && touched) zero_out(ndim, shape, strides, o, out_elem_size);
     return r;
 }
 

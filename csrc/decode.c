@@ -8,39 +8,52 @@
  *           runs that cover it, and every later slab is the one above it,
  *           patched where a run starts in that slab (kept in a scratch slab). Those run
  *           starts are bucketed by slab with a counting sort, O(runs + rows).
- * The counts are fully validated before the first byte of out is written.
+ *
+ * Every count and every value is read once, into a local, and each count is
+ * checked (positive, within the elements left) before anything depends on
+ * it: the buffers may be shared with a thread that writes into them, and a
+ * count read twice could pass the check and then be used larger.
  */
 #include "internal.h"
 #include "mcrle_threads.h"
+
+mcrle_result mcrle_count_error(const uint64_t *counts, size_t n_runs, size_t k, uint64_t c,
+                               uint64_t done, mcrle_error_info *info)
+{
+    if (c == 0) {
+        if (info) { info->index = k; info->sum = done; }
+        return MCRLE_ERR_ZERO_COUNT;
+    }
+    if (info) {
+        /* the full (saturated) sum: more useful in messages; the counts after
+         * k are read for it only, never to decide a memory access */
+        uint64_t t = c > UINT64_MAX - done ? UINT64_MAX : done + c;
+        for (size_t i = k + 1; i < n_runs && t != UINT64_MAX; i++)
+            t = counts[i] > UINT64_MAX - t ? UINT64_MAX : t + counts[i];
+        info->index = k;
+        info->sum = t;
+    }
+    return MCRLE_ERR_COUNTS_LONG;
+}
+
+mcrle_result mcrle_counts_short(size_t n_runs, uint64_t done, mcrle_error_info *info)
+{
+    if (info) { info->index = n_runs; info->sum = done; }
+    return MCRLE_ERR_COUNTS_SHORT;
+}
 
 /* The precise check, run only when the fast one below sees a problem. */
 static mcrle_result check_counts_slow(const uint64_t *counts, size_t n_runs, uint64_t size,
                                       mcrle_error_info *info)
 {
-    uint64_t sum = 0;
+    uint64_t left = size;
     for (size_t i = 0; i < n_runs; i++) {
         uint64_t c = counts[i];
-        if (c == 0) {
-            if (info) { info->index = i; info->sum = sum; }
-            return MCRLE_ERR_ZERO_COUNT;
-        }
-        if (c > size - sum) {   /* sum <= size always holds here */
-            if (info) {
-                info->index = i;
-                info->sum = c > UINT64_MAX - sum ? UINT64_MAX : sum + c;
-                /* report the full (saturated) sum: more useful in messages */
-                for (size_t k = i + 1; k < n_runs && info->sum != UINT64_MAX; k++)
-                    info->sum = counts[k] > UINT64_MAX - info->sum ? UINT64_MAX
-                                                                    : info->sum + counts[k];
-            }
-            return MCRLE_ERR_COUNTS_LONG;
-        }
-        sum += c;
+        if (MCRLE_COUNT_BAD(c, left))
+            return mcrle_count_error(counts, n_runs, i, c, size - left, info);
+        left -= c;
     }
-    if (sum != size) {
-        if (info) { info->index = n_runs; info->sum = sum; }
-        return MCRLE_ERR_COUNTS_SHORT;
-    }
+    if (left) return mcrle_counts_short(n_runs, size - left, info);
     return MCRLE_OK;
 }
 
@@ -51,7 +64,9 @@ mcrle_result mcrle_check_counts(const uint64_t *counts, size_t n_runs, uint64_t 
     /*
      * Fast check without early exits (the compiler vectorises it): no count
      * is zero, none reaches 2^40 (so 2^24 of them cannot overflow the sum),
-     * and they sum to size. Anything else goes to the precise check.
+     * and they sum to size. Anything else goes to the precise check. (A
+     * check only: the kernels that use counts check each one as they read
+     * it, and never rely on this having been called.)
      */
     if (n_runs < ((size_t)1 << 24)) {
         uint64_t sum = 0, zero = 0, big = 0;
@@ -142,12 +157,55 @@ MCRLE_INLINE void fill(unsigned char *p, size_t n, ptrdiff_t s, uint64_t v, size
 }
 
 /*
+ * The one-thread column walk over the caller's runs; each count checked as
+ * it is read (out may be partly written on error), each value read once.
+ */
+MCRLE_INLINE mcrle_result column_decode(const unsigned char *values, const uint64_t *counts,
+                                        size_t n_runs, const mcrle_layout *L, unsigned char *out,
+                                        mcrle_error_info *info, size_t E)
+{
+    size_t H = L->shape[0], r = 0;
+    const uint64_t size = (uint64_t)L->size;
+    uint64_t left = size;
+    ptrdiff_t s = L->strides[0];
+    if (L->ndim == 1 && s == (ptrdiff_t)E) {   /* one contiguous column (Fortran order) */
+        unsigned char *p = out, *end = out + size * E;
+        for (size_t k = 0; k < n_runs; k++) {
+            uint64_t c = counts[k];
+            if (MCRLE_COUNT_BAD(c, left)) return mcrle_count_error(counts, n_runs, k, c, size - left, info);
+            left -= c;
+            fill_run(p, (size_t)c * E, mcrle_load(values + k * E, E), E, (size_t)(end - p));
+            p += (size_t)c * E;
+        }
+        if (left) return mcrle_counts_short(n_runs, size - left, info);
+        return MCRLE_OK;
+    }
+    mcrle_odometer o;
+    mcrle_odometer_init(&o, L, 0);
+    for (size_t k = 0; k < n_runs; k++) {
+        uint64_t c = counts[k];
+        if (MCRLE_COUNT_BAD(c, left)) return mcrle_count_error(counts, n_runs, k, c, size - left, info);
+        left -= c;   /* so the columns below end at or before the last one */
+        uint64_t v = mcrle_load(values + k * E, E);
+        while (c) {
+            size_t take = (uint64_t)(H - r) < c ? H - r : (size_t)c;
+            fill(out + o.offset + (ptrdiff_t)r * s, take, s, v, E, (H - r) * E);
+            c -= take;
+            r += take;
+            if (r == H) { r = 0; mcrle_odometer_next(&o); }
+        }
+    }
+    if (left) return mcrle_counts_short(n_runs, size - left, info);
+    return MCRLE_OK;
+}
+
+/*
  * A band: elements [e0, e0 + L->size) of the run sequence, written into an
- * array of layout L (a piece of the slowest axis of the whole array, or all
- * of it). Its runs are first .. first + n_runs - 1, the first one entered
- * `skip` elements in. The counts were validated (they reach past the band);
- * the walk still stops after n_runs runs and clips the last one, so that
- * counts changed by another thread meanwhile cannot send it out of bounds.
+ * array of layout L (a piece of the slowest axis of the whole array). Its
+ * runs are first .. first + n_runs - 1, the first one entered `skip`
+ * elements in. Bands read the private copy of the runs that the first pass
+ * of mcrle_decode_mt made and checked (never the caller's buffers again);
+ * the last run of a band reaches past it, so it is clipped to the band.
  */
 typedef struct band {
     size_t first, n_runs;
@@ -161,8 +219,9 @@ MCRLE_INLINE uint64_t band_count(const uint64_t *counts, const band *b, size_t j
     return c < left ? c : left;
 }
 
-MCRLE_INLINE void column_decode(const unsigned char *values, const uint64_t *counts, const band *b,
-                                const mcrle_layout *L, unsigned char *out, size_t E)
+MCRLE_INLINE void band_column_decode(const unsigned char *values, const uint64_t *counts,
+                                     const band *b, const mcrle_layout *L, unsigned char *out,
+                                     size_t E)
 {
     size_t H = L->shape[0];
     ptrdiff_t s = L->strides[0];
@@ -176,7 +235,6 @@ MCRLE_INLINE void column_decode(const unsigned char *values, const uint64_t *cou
             p += (size_t)c * E;
             left -= c;
         }
-        if (left) fill_exact(p, (size_t)left, 0, E);   /* only if the counts changed meanwhile */
         return;
     }
     mcrle_odometer o;
@@ -192,13 +250,6 @@ MCRLE_INLINE void column_decode(const unsigned char *values, const uint64_t *cou
             r += take;
             if (r == H) { r = 0; mcrle_odometer_next(&o); }
         }
-    }
-    while (left) {   /* only if the counts changed meanwhile */
-        size_t take = (uint64_t)(H - r) < left ? H - r : (size_t)left;
-        fill(out + o.offset + (ptrdiff_t)r * s, take, s, 0, E, (H - r) * E);
-        left -= take;
-        r += take;
-        if (r == H) { r = 0; mcrle_odometer_next(&o); }
     }
 }
 
@@ -248,30 +299,36 @@ static void slab_copy_out(unsigned char *dst, const unsigned char *slab, const m
 }
 
 /*
- * Scratch: row starts (H+1), run start row and column (n each), events (2n),
- * then one slab of elements (the running copy of the current slab).
+ * Scratch, in 8-byte words: each run's value (n) and the values of the run
+ * starts bucketed by slab (n), then row starts (H+1), run start row and
+ * column (n each) and the bucketed starts' columns (n), then one slab of
+ * elements (the running copy of the current slab).
  */
 static size_t slab_scratch(const mcrle_layout *L, size_t n_runs)
 {
     size_t H = L->shape[0], slab_bytes = mcrle_slab_width(L) * L->elem;
     if (n_runs > SIZE_MAX / 64 || H > SIZE_MAX / 32 || slab_bytes > SIZE_MAX / 4) return SIZE_MAX;
-    return (H + 1 + 4 * n_runs) * sizeof(size_t) + ((slab_bytes + 7) & ~(size_t)7);
+    return 2 * n_runs * sizeof(uint64_t) + (H + 1 + 3 * n_runs) * sizeof(size_t) +
+           ((slab_bytes + 7) & ~(size_t)7);
 }
 
-/* Step 1 of slab_decode, with NEXT_COL advancing and COL reading the column offset. */
 /*
  * Step 1 of slab_decode, with NEXT_COL advancing and COL reading the column
- * offset. The counts were checked, so the runs end exactly at the last
- * column; the walk still stops there (cols_left), so that counts changed by
- * another thread meanwhile cannot send it past the slab.
+ * offset. Each count is checked as it is read, against what is left of the
+ * size, so the walk never passes the last column (or row H) whatever the
+ * buffer holds by now; each value is read once, into run_val.
  */
 #define WALK_SLAB_RUNS(NEXT_COL, COL)                                          \
     do {                                                                       \
-        size_t r = 0, col = 0, cols_left = W;                                  \
+        size_t r = 0, col = 0;                                                 \
         (void)col;                                                             \
-        for (k = 0; k < n_runs; k++) {                                         \
+        for (size_t k = 0; k < n_runs; k++) {                                  \
             uint64_t c = counts[k];                                            \
+            if (MCRLE_COUNT_BAD(c, left))                                      \
+                return mcrle_count_error(counts, n_runs, k, c, size - left, info); \
+            left -= c;                                                         \
             uint64_t v = mcrle_load(values + k * E, E);                        \
+            run_val[k] = v;                                                    \
             run_row[k] = r;                                                    \
             run_col[k] = (COL);                                                \
             if (r == 0) mcrle_store(slab + (COL) * E, v, E);                   \
@@ -279,47 +336,45 @@ static size_t slab_scratch(const mcrle_layout *L, size_t n_runs)
             if (c < (uint64_t)(H - r)) { r += (size_t)c; continue; }           \
             c -= H - r;                                                        \
             r = 0;                                                             \
-            if (--cols_left == 0) { k++; break; }                              \
             NEXT_COL;                                                          \
             while (c > 0) {   /* the run covers the top of the next column(s) */ \
                 mcrle_store(slab + (COL) * E, v, E);                           \
                 if (c < (uint64_t)H) { r = (size_t)c; break; }                 \
                 c -= H;                                                        \
-                if (--cols_left == 0) break;                                   \
                 NEXT_COL;                                                      \
             }                                                                  \
-            if (!cols_left) { k++; break; }                                    \
         }                                                                      \
     } while (0)
 
 /*
- * The whole array on one thread (the counts were checked). Walk, sort and
- * patch as the comment of the scratch says; on several threads rows_decode.
+ * The whole array on one thread: walk, sort and patch as the comment of the
+ * scratch says (on several threads rows_decode). Writes out only when every
+ * count was good: out is untouched on error.
  */
-MCRLE_INLINE void slab_decode(const unsigned char *values, const uint64_t *counts, size_t n_runs,
-                              const mcrle_layout *L, unsigned char *out, size_t E,
-                              size_t *scratch)
+MCRLE_INLINE mcrle_result slab_decode(const unsigned char *values, const uint64_t *counts,
+                                      size_t n_runs, const mcrle_layout *L, unsigned char *out,
+                                      mcrle_error_info *info, void *scratch, size_t E)
 {
-    size_t H = L->shape[0], W = mcrle_slab_width(L), k;
+    size_t H = L->shape[0], W = mcrle_slab_width(L);
+    const uint64_t size = (uint64_t)L->size;
+    uint64_t left = size;
     ptrdiff_t s0 = L->strides[0];
-    size_t *row_start = scratch;              /* H + 1 */
-    size_t *run_row = row_start + H + 1;      /* n_runs: slab where run k starts (H: none) */
-    size_t *run_col = run_row + n_runs;       /* n_runs: its offset inside the slab */
-    size_t *ev_col = run_col + n_runs;        /* n_runs: run starts bucketed by slab */
-    size_t *ev_run = ev_col + n_runs;         /* n_runs */
-    unsigned char *slab = (unsigned char *)(ev_run + n_runs);  /* W * E */
+    uint64_t *run_val = (uint64_t *)scratch;     /* n_runs: the value of run k */
+    uint64_t *ev_val = run_val + n_runs;         /* n_runs: run starts' values, by slab */
+    size_t *row_start = (size_t *)(void *)(ev_val + n_runs);   /* H + 1 */
+    size_t *run_row = row_start + H + 1;         /* n_runs: slab where run k starts */
+    size_t *run_col = run_row + n_runs;          /* n_runs: its offset inside the slab */
+    size_t *ev_col = run_col + n_runs;           /* n_runs: run starts bucketed by slab */
+    unsigned char *slab = (unsigned char *)(ev_col + n_runs);  /* W * E */
     mcrle_layout S;
     slab_scratch_layout(L, &S);
     int contiguous = 1;
     for (int a = 1; a < L->ndim; a++) contiguous &= S.strides[a] == L->strides[a];
     memset(row_start, 0, (H + 1) * sizeof(size_t));
-    /* the slab starts defined: counts changed meanwhile may leave parts unwritten */
-    memset(slab, 0, W * E);
 
     /*
-     * 1. One walk over the runs (they end exactly at the last column): slab 0
-     * is written from the runs covering the top of each column; every other
-     * run start is counted for its slab.
+     * 1. One walk over the runs: slab 0 is written from the runs covering
+     * the top of each column; every other run start is counted for its slab.
      */
     if (L->ndim == 2) {   /* one column axis: the column offset is the column number */
         WALK_SLAB_RUNS(col++, col);
@@ -328,15 +383,14 @@ MCRLE_INLINE void slab_decode(const unsigned char *values, const uint64_t *count
         mcrle_odometer_init(&o, &S, 1);
         WALK_SLAB_RUNS(mcrle_odometer_next(&o), (size_t)o.offset);
     }
-    for (; k < n_runs; k++) run_row[k] = 0;   /* runs past the end, if the counts changed */
-    /* 2. bucket the run starts by slab (counting sort; stable); row 0 is the slab already */
+    if (left) return mcrle_counts_short(n_runs, size - left, info);
+    /* 2. bucket the run starts by slab (counting sort; stable) */
     for (size_t i = 0; i < H; i++) row_start[i + 1] += row_start[i];
-    for (k = 0; k < n_runs; k++) {
-        size_t r = run_row[k];
-        if (r == 0) continue;
-        size_t slot = row_start[r]++;
+    for (size_t k = 0; k < n_runs; k++) {
+        if (run_row[k] == 0) continue;
+        size_t slot = row_start[run_row[k]]++;
         ev_col[slot] = run_col[k];
-        ev_run[slot] = k;
+        ev_val[slot] = run_val[k];
     }
     /* row_start[i] is now the end of slab i's events, the start of slab i+1's */
     /*
@@ -345,29 +399,12 @@ MCRLE_INLINE void slab_decode(const unsigned char *values, const uint64_t *count
      * instead would read what was just written, which is twice as slow.
      */
     size_t e = row_start[0];
-    if (contiguous) memcpy(out, slab, W * E);
-    else slab_copy_out(out, slab, L, W, 0);
+    slab_copy_out(out, slab, L, W, contiguous);
     for (size_t i = 1; i < H; i++) {
-        for (; e < row_start[i]; e++)
-            mcrle_store(slab + ev_col[e] * E, mcrle_load(values + ev_run[e] * E, E), E);
-        if (contiguous) memcpy(out + (ptrdiff_t)i * s0, slab, W * E);
-        else slab_copy_out(out + (ptrdiff_t)i * s0, slab, L, W, 0);
+        for (; e < row_start[i]; e++) mcrle_store(slab + ev_col[e] * E, ev_val[e], E);
+        slab_copy_out(out + (ptrdiff_t)i * s0, slab, L, W, contiguous);
     }
-}
-
-static size_t band_scratch(const mcrle_layout *L, size_t n_runs)
-{
-    return slab_like(L) ? slab_scratch(L, n_runs) : 0;
-}
-
-static void decode_band(const unsigned char *v, const uint64_t *counts, const band *b,
-                        const mcrle_layout *L, unsigned char *o, void *scratch)
-{
-    if (slab_like(L)) {   /* one band: the whole array */
-        MCRLE_DISPATCH_ELEM(L->elem, slab_decode(v, counts, b->n_runs, L, o, E_, (size_t *)scratch));
-    } else {
-        MCRLE_DISPATCH_ELEM(L->elem, column_decode(v, counts, b, L, o, E_));
-    }
+    return MCRLE_OK;
 }
 
 /* ---- bands for several threads --------------------------------------------- */
@@ -403,6 +440,38 @@ unsigned mcrle_band_count(const mcrle_layout *L, unsigned n_threads)
     return (unsigned)(K < n ? K : n);
 }
 
+/* ---- the private copy of the runs that several threads decode ---------------- */
+
+/*
+ * Decoding on several threads takes passes over the runs (sums, band starts,
+ * the bands), so its first pass copies each count and value, read once from
+ * the caller's buffers, into scratch; the checks and every later pass use
+ * that copy: another thread writing into the caller's runs meanwhile cannot
+ * make a later pass see counts other than those checked.
+ */
+static size_t own_runs_bytes(size_t n_runs, size_t E)
+{
+    return n_runs * sizeof(uint64_t) + ((n_runs * E + 7) & ~(size_t)7);
+}
+
+/* Runs [lo, hi) into the copy; their sum and whether the fast check holds for them. */
+static void own_runs_chunk(const unsigned char *values, const uint64_t *counts,
+                           unsigned char *own_values, uint64_t *own_counts, size_t E, size_t lo,
+                           size_t hi, uint64_t *sum_out, int *ok_out)
+{
+    uint64_t sum = 0, zero = 0, big = 0;
+    for (size_t i = lo; i < hi; i++) {
+        uint64_t x = counts[i];
+        own_counts[i] = x;
+        sum += x;
+        zero |= (uint64_t)(x == 0);
+        big |= x >> 40;
+    }
+    memcpy(own_values + lo * E, values + lo * E, (hi - lo) * E);
+    *sum_out = sum;
+    *ok_out = !zero && !big && hi - lo < ((size_t)1 << 24);
+}
+
 /* ---- slab layouts on several threads: bands of rows ------------------------- */
 
 /*
@@ -430,8 +499,12 @@ unsigned mcrle_band_count(const mcrle_layout *L, unsigned n_threads)
 #define ROWS_RUNS_PER_CHUNK 4096   /* fewer runs a thread: steps 1-3 on one thread */
 
 typedef struct rows_par {
-    const unsigned char *values;
+    const unsigned char *values;   /* after step 1: the private copies below */
     const uint64_t *counts;
+    const unsigned char *src_values;   /* the caller's runs, read once, in step 1 */
+    const uint64_t *src_counts;
+    unsigned char *own_values;     /* n_runs elements: step 1's copy of the values */
+    uint64_t *own_counts;          /* n_runs: step 1's copy of the counts */
     size_t n_runs;
     const mcrle_layout *L;
     mcrle_layout S;            /* the scratch slab's layout (C order) */
@@ -485,7 +558,7 @@ static size_t rows_scratch(const mcrle_layout *L, size_t n_runs, unsigned bands)
         W > SIZE_MAX / 4 / MCRLE_MAX_BANDS)
         return SIZE_MAX;
     return ((size_t)chunks * H + H + 1) * sizeof(size_t) + 2 * bands * ((W + 7) & ~(size_t)7) +
-           4 * n_runs * sizeof(size_t) + ((H + 7) & ~(size_t)7);
+           4 * n_runs * sizeof(size_t) + ((H + 7) & ~(size_t)7) + own_runs_bytes(n_runs, L->elem);
 }
 
 /* An odometer over the slab's columns (Fortran order, offsets in slab elements) at column jf. */
@@ -588,15 +661,8 @@ static void rows_sum_chunk(void *ctx, unsigned c)
 {
     rows_par *t = (rows_par *)ctx;
     size_t lo = t->n_runs * c / t->chunks, hi = t->n_runs * (c + 1) / t->chunks;
-    uint64_t sum = 0, zero = 0, big = 0;
-    for (size_t i = lo; i < hi; i++) {
-        uint64_t x = t->counts[i];
-        sum += x;
-        zero |= (uint64_t)(x == 0);
-        big |= x >> 40;
-    }
-    t->part[c] = sum;
-    t->part_ok[c] = !zero && !big && hi - lo < ((size_t)1 << 24);
+    own_runs_chunk(t->src_values, t->src_counts, t->own_values, t->own_counts, t->L->elem, lo, hi,
+                   &t->part[c], &t->part_ok[c]);
 }
 
 MCRLE_INLINE void rows_band_decode(rows_par *t, unsigned b, size_t E)
@@ -648,8 +714,8 @@ static mcrle_result rows_decode(const unsigned char *values, const uint64_t *cou
     rows_par t;
     size_t H = L->shape[0], W = mcrle_slab_width(L), E = L->elem;
     size_t slab_bytes = (W * E + 7) & ~(size_t)7;
-    t.values = values;
-    t.counts = counts;
+    t.src_values = values;
+    t.src_counts = counts;
     t.n_runs = n_runs;
     t.L = L;
     slab_scratch_layout(L, &t.S);
@@ -671,6 +737,11 @@ static mcrle_result rows_decode(const unsigned char *values, const uint64_t *cou
     t.init = p;
     p += bands * slab_bytes;
     t.band_of = p;
+    p += (H + 7) & ~(size_t)7;
+    t.own_counts = (uint64_t *)(void *)p;
+    t.own_values = p + n_runs * sizeof(uint64_t);
+    t.counts = t.own_counts;
+    t.values = t.own_values;
     for (unsigned b = 0; b < bands; b++)
         memset(t.band_of + t.row0[b], (int)b, t.row0[b + 1] - t.row0[b]);
     /* 1. */
@@ -682,8 +753,8 @@ static mcrle_result rows_decode(const unsigned char *values, const uint64_t *cou
         total += t.part[c];
         ok &= t.part_ok[c];
     }
-    if (!ok || total != L->size) {
-        mcrle_result r = mcrle_check_counts(counts, n_runs, L->size, info);
+    if (!ok || total != L->size) {   /* the precise check, on what was read */
+        mcrle_result r = check_counts_slow(t.own_counts, n_runs, L->size, info);
         if (r != MCRLE_OK) return r;
     }
     /* 2. (the slabs start defined: counts changed meanwhile may leave parts unwritten) */
@@ -706,11 +777,12 @@ static mcrle_result rows_decode(const unsigned char *values, const uint64_t *cou
     return MCRLE_OK;
 }
 
-/* Scratch of n decoding bands of L (n_runs runs in all): each band's own, aligned. */
+/* Scratch of n decoding bands of L (n_runs runs in all). */
 static size_t bands_scratch(const mcrle_layout *L, size_t n_runs, unsigned n)
 {
-    if (!slab_like(L)) return 0;   /* column bands need none */
-    return n == 1 ? slab_scratch(L, n_runs) : rows_scratch(L, n_runs, n);
+    if (n == 1) return slab_like(L) ? slab_scratch(L, n_runs) : 0;
+    if (n_runs > SIZE_MAX / 64) return SIZE_MAX;
+    return slab_like(L) ? rows_scratch(L, n_runs, n) : own_runs_bytes(n_runs, L->elem);
 }
 
 /* Bands for L: of rows for slab layouts, else of the slowest axis. */
@@ -737,40 +809,37 @@ size_t mcrle_decode_scratch_size(size_t elem_size, int ndim, const size_t *shape
 
 /*
  * On several threads, three passes (mcrle_parallel_for), with the serial
- * glue between them on the caller: 1. each chunk of the counts is summed
- * (the fast check of mcrle_check_counts); then the total is checked (the
- * precise check reports any error, exactly as one thread would) and the
+ * glue between them on the caller: 1. each chunk of the runs is copied
+ * into scratch (own_runs_chunk: read once) and summed (the fast check of
+ * mcrle_check_counts); then the total is checked (the precise check, on the
+ * copy, reports any error exactly as one thread would) and the
  * band starts placed; 2. each chunk finds the runs where the band starts
  * that fall in it begin; 3. each band is decoded into its own piece of the
  * output.
  */
 typedef struct dec_par {
-    const unsigned char *values;
+    const unsigned char *values;   /* after pass 1: the private copies below */
     const uint64_t *counts;
+    const unsigned char *src_values;   /* the caller's runs, read once, in pass 1 */
+    const uint64_t *src_counts;
+    unsigned char *own_values;
+    uint64_t *own_counts;
     size_t n_runs;
     const mcrle_layout *L;
-    unsigned char *out, *scratch;
+    unsigned char *out;
     unsigned bands, chunks;
     uint64_t part[MCRLE_MAX_BANDS], pos[MCRLE_MAX_BANDS];
     int part_ok[MCRLE_MAX_BANDS];
     uint64_t band_elem[MCRLE_MAX_BANDS + 1];
     band b[MCRLE_MAX_BANDS];
-    size_t scr[MCRLE_MAX_BANDS];
 } dec_par;
 
 static void dec_sum_chunk(void *ctx, unsigned c)
 {
     dec_par *t = (dec_par *)ctx;
     size_t lo = t->n_runs * c / t->chunks, hi = t->n_runs * (c + 1) / t->chunks;
-    uint64_t sum = 0, zero = 0, big = 0;
-    for (size_t i = lo; i < hi; i++) {
-        uint64_t x = t->counts[i];
-        sum += x;
-        zero |= (uint64_t)(x == 0);
-        big |= x >> 40;
-    }
-    t->part[c] = sum;
-    t->part_ok[c] = !zero && !big && hi - lo < ((size_t)1 << 24);
+    own_runs_chunk(t->src_values, t->src_counts, t->own_values, t->own_counts, t->L->elem, lo, hi,
+                   &t->part[c], &t->part_ok[c]);
 }
 
 /* The runs holding the band starts that fall in chunk c. */
@@ -799,7 +868,7 @@ static void dec_band(void *ctx, unsigned i)
     ptrdiff_t off;
     uint64_t e0;
     mcrle_band_layout(t->L, i, t->bands, &B, &off, &e0);
-    decode_band(t->values, t->counts, &t->b[i], &B, t->out + off, t->scratch + t->scr[i]);
+    MCRLE_DISPATCH_ELEM(B.elem, band_column_decode(t->values, t->counts, &t->b[i], &B, t->out + off, E_));
 }
 
 mcrle_result mcrle_decode_mt(const void *values, const uint64_t *counts, size_t n_runs,
@@ -810,35 +879,39 @@ mcrle_result mcrle_decode_mt(const void *values, const uint64_t *counts, size_t 
     mcrle_layout L;
     mcrle_result r = mcrle_normalize(elem_size, ndim, shape, strides, &L);
     if (r != MCRLE_OK) return r;
-    unsigned n = plan_bands(&L, n_threads);
     SAFETY_CHECK(n_runs == 0 || counts != NULL, MCRLE_ERR_ARG);
-    size_t need = bands_scratch(&L, n_runs, n);   /* what mcrle_decode_scratch_size_mt said */
-    if (n > 1 && n_runs < 2) n = 1;   /* one run: nothing to share */
-    int room = scratch_size >= need && (scratch != NULL || need == 0);
-    if (n == 1 || !room || values == NULL || out == NULL) {   /* count errors come first */
-        r = mcrle_check_counts(counts, n_runs, (uint64_t)L.size, info);
-        if (r != MCRLE_OK) return r;
-        if (L.size == 0) return MCRLE_OK;
-    }
-    SAFETY_CHECK(values != NULL && out != NULL, MCRLE_ERR_ARG);
-    SAFETY_CHECK(room, MCRLE_ERR_NOSPACE);
-    if (n == 1) {
-        band b = {0, n_runs, 0};
-        decode_band((const unsigned char *)values, counts, &b, &L, (unsigned char *)out, scratch);
+    if (L.size == 0) {   /* nothing to write: only the counts to check */
+        if (n_runs) return mcrle_count_error(counts, n_runs, 0, counts[0], 0, info);
         return MCRLE_OK;
     }
+    SAFETY_CHECK(values != NULL && out != NULL, MCRLE_ERR_ARG);
+    const unsigned char *v = (const unsigned char *)values;
+    unsigned char *o = (unsigned char *)out;
+    unsigned n = plan_bands(&L, n_threads);
+    if (n > 1 && n_runs < 2) n = 1;   /* one run: nothing to share */
+    size_t need = bands_scratch(&L, n_runs, n);   /* at most what mcrle_decode_scratch_size_mt said */
+    SAFETY_CHECK(need == 0 || (scratch != NULL && scratch_size >= need), MCRLE_ERR_NOSPACE);
+    if (n == 1) {   /* the caller's runs, each read once and checked there */
+        if (slab_like(&L)) {
+            MCRLE_DISPATCH_ELEM(L.elem, r = slab_decode(v, counts, n_runs, &L, o, info, scratch, E_));
+        } else {
+            MCRLE_DISPATCH_ELEM(L.elem, r = column_decode(v, counts, n_runs, &L, o, info, E_));
+        }
+        return r;
+    }
     if (slab_like(&L))
-        return rows_decode((const unsigned char *)values, counts, n_runs, &L, (unsigned char *)out,
-                           (unsigned char *)scratch, info, n_threads, n);
+        return rows_decode(v, counts, n_runs, &L, o, (unsigned char *)scratch, info, n_threads, n);
     dec_par t;
-    t.values = (const unsigned char *)values;
-    t.counts = counts;
+    t.src_values = v;
+    t.src_counts = counts;
+    t.own_counts = (uint64_t *)scratch;
+    t.own_values = (unsigned char *)scratch + n_runs * sizeof(uint64_t);
     t.n_runs = n_runs;
     t.L = &L;
-    t.out = (unsigned char *)out;
-    t.scratch = (unsigned char *)scratch;
+    t.out = o;
     t.bands = n;
     t.chunks = n;
+    /* 1. the private copy, summed */
     mcrle_parallel_for(n_threads, t.chunks, dec_sum_chunk, &t);
     uint64_t total = 0;
     int ok = 1;
@@ -847,10 +920,12 @@ mcrle_result mcrle_decode_mt(const void *values, const uint64_t *counts, size_t 
         total += t.part[c];
         ok &= t.part_ok[c];
     }
-    if (!ok || total != L.size) {
-        r = mcrle_check_counts(counts, n_runs, L.size, info);
+    if (!ok || total != L.size) {   /* the precise check, on what was read */
+        r = check_counts_slow(t.own_counts, n_runs, L.size, info);
         if (r != MCRLE_OK) return r;
     }
+    t.values = t.own_values;
+    t.counts = t.own_counts;
     for (unsigned i = 0; i <= n; i++) {
         mcrle_layout B;
         ptrdiff_t off;
@@ -859,18 +934,13 @@ mcrle_result mcrle_decode_mt(const void *values, const uint64_t *counts, size_t 
     }
     t.b[0].first = 0;
     t.b[0].skip = 0;
+    /* 2. where each band starts */
     mcrle_parallel_for(n_threads, t.chunks, dec_find_starts, &t);
-    size_t at = 0;
-    for (unsigned i = 0; i < n; i++) {   /* each band's runs and scratch */
+    for (unsigned i = 0; i < n; i++) {
         size_t last = i + 1 < n ? t.b[i + 1].first + (t.b[i + 1].skip > 0) : n_runs;
         t.b[i].n_runs = last - t.b[i].first;
-        mcrle_layout B;
-        ptrdiff_t off;
-        uint64_t e0;
-        mcrle_band_layout(&L, i, n, &B, &off, &e0);
-        t.scr[i] = at;
-        at += (band_scratch(&B, t.b[i].n_runs) + 7) & ~(size_t)7;
     }
+    /* 3. the bands */
     mcrle_parallel_for(n_threads, n, dec_band, &t);
     return MCRLE_OK;
 }

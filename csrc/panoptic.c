@@ -48,10 +48,9 @@ mcrle_result mcrle_pq_image(const uint32_t *rows, const uint32_t *cols, const ui
 {
     size_t part[9];
     SAFETY_CHECK(pq_parts(n_gt, n_pred, n_cat, part), MCRLE_ERR_ARG);
-    /* need below SIZE_MAX stated outright: MinGW's gcc otherwise sees the memset below
-     * with the overflow result as its bound (-Werror=stringop-overflow) */
-    size_t need = mcrle_pq_scratch_size(n_gt, n_pred, n_cat);
-    SAFETY_CHECK(need != SIZE_MAX && need <= scratch_size && scratch, MCRLE_ERR_ARG);
+    /* need <= SIZE_MAX / 2 also tells the compiler memset's bound is an object size */
+    const size_t need = mcrle_pq_scratch_size(n_gt, n_pred, n_cat);
+    SAFETY_CHECK(need <= SIZE_MAX / 2 && need <= scratch_size && scratch, MCRLE_ERR_ARG);
     SAFETY_CHECK(n == 0 || (rows && cols && pixels), MCRLE_ERR_ARG);
     SAFETY_CHECK(n_gt == 0 || (gt_cat && gt_crowd), MCRLE_ERR_ARG);
     SAFETY_CHECK(n_pred == 0 || pred_cat, MCRLE_ERR_ARG);

@@ -49,7 +49,7 @@ static dec_out decode_into(const unsigned char *obj, size_t len, const fz_arr *T
     d.err.sum = 777;
     d.r = mcrle_bytes_parse_header(obj, len, &info, &d.err);
     if (d.r != MCRLE_OK) return d;
-    size_t ss = mcrle_bytes_decode_scratch_size_mt(&info, T->E, nt);
+    size_t ss = mcrle_bytes_decode_scratch_size_mt(&info, T->E, T->strides, nt);
     FZ_ASSERT(ss != SIZE_MAX);
     void *scr = fz_malloc(ss);
     d.r = mcrle_bytes_decode_mt(obj, len, kind, T->E, T->ndim, T->shape, T->strides,
@@ -103,7 +103,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     unsigned char *obj = (unsigned char *)fz_malloc(bound), *obj1 = (unsigned char *)fz_malloc(bound);
     for (int pass = 0; pass < 2; pass++) {
         unsigned nt = pass == 0 ? nt_enc : 1;
-        size_t es = mcrle_bytes_encode_scratch_size_mt(E, ndim, shape, nv, order, 2, nt);
+        size_t es = mcrle_bytes_encode_scratch_size_mt(E, ndim, shape, A.strides, nv, order, 2, nt);
         FZ_ASSERT(es != SIZE_MAX);
         void *escr = fz_malloc(es);
         int r = mcrle_bytes_encode_mt(A.base, kind, E, ndim, shape, A.strides, vals, nv, order, 2,

@@ -251,7 +251,7 @@ static int decode_object(const map *m, const unsigned char *obj, size_t len, con
     CHECK_MSG(r == MCRLE_OK && info.total_len == len, "%s: header (%s)", what, mcrle_bytes_result_name(r));
     if (r != MCRLE_OK) return 0;
     CHECK_MSG(strcmp(dtype_name(info.kind, info.elem_size), m->dtype) == 0, "%s: stored dtype", what);
-    size_t ss = mcrle_bytes_decode_scratch_size(&info, m->E);
+    size_t ss = mcrle_bytes_decode_scratch_size(&info, m->E, m->strides);
     void *scratch = xmalloc(ss);
     unsigned char *out = (unsigned char *)xmalloc(m->size * m->E);
     r = mcrle_bytes_decode(obj, len, m->kind, m->E, m->ndim, m->shape, m->strides, out, scratch, ss,
@@ -262,7 +262,7 @@ static int decode_object(const map *m, const unsigned char *obj, size_t len, con
     CHECK_MSG(ok, "%s: decoded elements differ from the .npy", what);
     free(scratch);
     /* and on threads (version 2: its chunks at once; native threads under qemu and wine) */
-    ss = mcrle_bytes_decode_scratch_size_mt(&info, m->E, 3);
+    ss = mcrle_bytes_decode_scratch_size_mt(&info, m->E, m->strides, 3);
     scratch = xmalloc(ss);
     memset(out, 0xA5, m->size * m->E);
     r = mcrle_bytes_decode_mt(obj, len, m->kind, m->E, m->ndim, m->shape, m->strides, out, scratch,
@@ -376,7 +376,7 @@ static void check_encoders(const map *m, const char *dir, const char *name, cons
         unsigned order = version >= 2 && m->fortran_first;
         for (unsigned nt = 1; nt <= 2; nt++) {
             size_t cap = mcrle_bytes_bound(m->E, m->ndim, m->shape);
-            size_t ss = mcrle_bytes_encode_scratch_size_mt(m->E, m->ndim, m->shape, nd, order, version,
+            size_t ss = mcrle_bytes_encode_scratch_size_mt(m->E, m->ndim, m->shape, m->strides, nd, order, version,
                                                            nt);
             unsigned char *out = (unsigned char *)xmalloc(cap);
             void *scratch = xmalloc(ss);

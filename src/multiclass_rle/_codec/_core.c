@@ -161,8 +161,8 @@ static PyObject *encode_runs_of(PyObject *arg, unsigned n_threads)
         for (unsigned b = 0; b < MCRLE_MAX_BANDS; b++) n_runs += band_runs[b];
         status = encode_into(&v, shape, strides, n_runs, band_runs, NULL, n_threads, &values,
                              &counts);
-        if (status == 1) {
-            PyErr_SetString(PyExc_RuntimeError, "the array was modified while it was being encoded");
+        if (status == 1) {   /* more runs than counted: another thread wrote into the array */
+            raise_result(MCRLE_ERR_CHANGED, NULL);
             goto done;
         }
     }
@@ -440,7 +440,7 @@ static void batch_task(void *ctx, unsigned i)
     mcrle_bytes_info info;
     int r = mcrle_bytes_parse_header(it->a, it->la, &info, &it->info);
     if (r == MCRLE_OK) {
-        size_t ss = mcrle_bytes_decode_scratch_size_mt(&info, B->E, 1);
+        size_t ss = mcrle_bytes_decode_scratch_size_mt(&info, B->E, B->strides, 1);
         void *scratch = ss == SIZE_MAX ? NULL : PyMem_RawMalloc(ss ? ss : 1);
         if (!scratch) r = MCRLE_ERR_NOMEM;
         else r = mcrle_bytes_decode_mt(it->a, it->la, (mcrle_kind)B->kind, B->E, B->ndim, B->shape,
@@ -1421,8 +1421,8 @@ static PyObject *py_bytes_encode(PyObject *self, PyObject *args)
     }
     n_values = (size_t)bv.len / sizeof(uint64_t);
     bound = mcrle_bytes_bound((size_t)ba.itemsize, ba.ndim, shape);
-    scratch_size = mcrle_bytes_encode_scratch_size_mt((size_t)ba.itemsize, ba.ndim, shape, n_values,
-                                                      order, version, n_threads);
+    scratch_size = mcrle_bytes_encode_scratch_size_mt((size_t)ba.itemsize, ba.ndim, shape, strides,
+                                                      n_values, order, version, n_threads);
     if (bound == SIZE_MAX || scratch_size == SIZE_MAX) { PyErr_NoMemory(); goto done; }
     out = PyMem_RawMalloc(bound);
     scratch = PyMem_RawMalloc(scratch_size ? scratch_size : 1);
@@ -1447,7 +1447,9 @@ PyDoc_STRVAR(bytes_decode_doc,
 "Decodes the bytes-form object at the start of buf into the writable strided\n"
 "buffer out (the header's shape; elements of kind 0 bool, 1 signed, 2\n"
 "unsigned, any size), without the GIL. Raises CodecError(code, name, index,\n"
-"sum); on errors while expanding the payload, out is zeroed.");
+"sum); errors found before the first line leave out untouched, errors found\n"
+"while writing the lines set it to zeros. buf is read twice (checksum, then\n"
+"payload): pass an immutable copy of anything another thread may write into.");
 
 static PyObject *py_bytes_decode(PyObject *self, PyObject *args)
 {
@@ -1472,7 +1474,11 @@ static PyObject *py_bytes_decode(PyObject *self, PyObject *args)
     if (buffer_layout(&bo, shape, strides) < 0) goto done;
     r = mcrle_bytes_parse_header(bb.buf, (size_t)bb.len, &info, &err);
     if (r != MCRLE_OK) { raise_bytes_result(r, &err); goto done; }
-    scratch_size = mcrle_bytes_decode_scratch_size_mt(&info, (size_t)bo.itemsize, n_threads);
+    if (bo.ndim != info.ndim) {
+        PyErr_SetString(PyExc_ValueError, "out's number of dimensions is not the header's");
+        goto done;
+    }
+    scratch_size = mcrle_bytes_decode_scratch_size_mt(&info, (size_t)bo.itemsize, strides, n_threads);
     if (scratch_size == SIZE_MAX) { PyErr_NoMemory(); goto done; }
     if (scratch_size && !(scratch = PyMem_RawMalloc(scratch_size))) { PyErr_NoMemory(); goto done; }
     Py_BEGIN_ALLOW_THREADS
@@ -1574,7 +1580,7 @@ static int exec_module(PyObject *m)
     ADD_CODE(ERR_ARG); ADD_CODE(ERR_ZERO_COUNT); ADD_CODE(ERR_COUNTS_SHORT);
     ADD_CODE(ERR_COUNTS_LONG); ADD_CODE(ERR_BAD_CHAR); ADD_CODE(ERR_TRUNCATED);
     ADD_CODE(ERR_NUMBER_TOO_LONG); ADD_CODE(ERR_NOSPACE); ADD_CODE(ERR_NOMEM);
-    ADD_CODE(ERR_VALUE_RANGE);
+    ADD_CODE(ERR_VALUE_RANGE); ADD_CODE(ERR_CHANGED);
 #undef ADD_CODE
     return 0;
 }
