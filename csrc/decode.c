@@ -888,9 +888,9 @@ mcrle_result mcrle_decode_mt(const void *values, const uint64_t *counts, size_t 
     const unsigned char *v = (const unsigned char *)values;
     unsigned char *o = (unsigned char *)out;
     unsigned n = plan_bands(&L, n_threads);
-    if (n > 1 && n_runs < 2) n = 1;   /* one run: nothing to share */
-    size_t need = bands_scratch(&L, n_runs, n);   /* at most what mcrle_decode_scratch_size_mt said */
+    size_t need = bands_scratch(&L, n_runs, n);   /* what mcrle_decode_scratch_size_mt said */
     SAFETY_CHECK(need == 0 || (scratch != NULL && scratch_size >= need), MCRLE_ERR_NOSPACE);
+    if (n > 1 && n_runs < 2) n = 1;   /* one run: nothing to share (needs less scratch) */
     if (n == 1) {   /* the caller's runs, each read once and checked there */
         if (slab_like(&L)) {
             MCRLE_DISPATCH_ELEM(L.elem, r = slab_decode(v, counts, n_runs, &L, o, info, scratch, E_));
