@@ -260,10 +260,10 @@ ENCODERS = {
 }
 
 
-@pytest.mark.parametrize("name", list(ENCODERS))
-def test_array_changed_during_encode(name):
-    a = _label_map()
-    rng = np.random.default_rng(2)
+def _encode_race(a: np.ndarray, encoder: Callable[[np.ndarray], object], seed: int,
+                 errors: str | None = None) -> None:
+    """encoder(a) while another thread writes random labels into a and restores it."""
+    rng = np.random.default_rng(seed)
     noise = [rng.integers(0, 9, a.shape).astype(np.uint8) for _ in range(3)]
     clean = a.copy()
     state = [0]
@@ -276,11 +276,16 @@ def test_array_changed_during_encode(name):
         time.sleep(HOLD)
 
     def call() -> None:
-        got = ENCODERS[name](a)
+        got = encoder(a)
         back = mcr.decode(got)   # whatever was returned is a valid RLE of the shape
         assert back.size == a.size and back.dtype == a.dtype
 
-    race(call, flip)
+    race(call, flip, errors=errors)
+
+
+@pytest.mark.parametrize("name", list(ENCODERS))
+def test_array_changed_during_encode(name):
+    _encode_race(_label_map(), ENCODERS[name], 2)
 
 
 # ---------------------------------------------------------------------------
@@ -401,22 +406,5 @@ THREADED_ENCODERS = {
 
 @pytest.mark.parametrize("name", list(THREADED_ENCODERS))
 def test_array_changed_during_a_threaded_encode(name):
-    a = _label_map_large()
-    rng = np.random.default_rng(4)
-    noise = [rng.integers(0, 9, a.shape).astype(np.uint8) for _ in range(3)]
-    clean = a.copy()
-    state = [0]
-
-    def flip() -> None:   # writes random labels (some new to the map), then restores
-        state[0] = (state[0] + 1) % 3
-        np.copyto(a, noise[state[0]], where=noise[state[0]] > 6)
-        time.sleep(HOLD)
-        np.copyto(a, clean)
-        time.sleep(HOLD)
-
-    def call() -> None:
-        got = THREADED_ENCODERS[name](a)
-        back = mcr.decode(got)   # whatever was returned is a valid RLE of the shape
-        assert back.size == a.size and back.dtype == a.dtype
-
-    race(call, flip, errors="changed while it was being read")
+    _encode_race(_label_map_large(), THREADED_ENCODERS[name], 4,
+                 errors="changed while it was being read")
