@@ -81,7 +81,14 @@ const char *mcrle_bytes_result_name(int r)
     case MCRLE_BYTES_ERR_TRUNCATED: return "truncated";
     case MCRLE_BYTES_ERR_HEADER: return "bad header field";
     case MCRLE_BYTES_ERR_CHECKSUM: return "checksum mismatch";
-    case MCRLE_BYTES_ERR_PAYLOAD: return "corrupt payload";
+    case MCRLE_BYTES_ERR_PAYLOAD: return "corrupt payload line";
+    case MCRLE_BYTES_ERR_MODE: return "unknown payload mode";
+    case MCRLE_BYTES_ERR_VALUES: return "corrupt value table";
+    case MCRLE_BYTES_ERR_TABLES: return "corrupt frequency table";
+    case MCRLE_BYTES_ERR_SHORT: return "payload too short for its lines";
+    case MCRLE_BYTES_ERR_END: return "payload does not end with its lines";
+    case MCRLE_BYTES_ERR_RAW_LENGTH: return "raw payload of the wrong length";
+    case MCRLE_BYTES_ERR_BOOL: return "raw bool payload byte not 0/1";
     default: return mcrle_result_name((mcrle_result)r);
     }
 }
@@ -223,6 +230,13 @@ int mcrle_bytes_parse_header(const void *buf, size_t len, mcrle_bytes_info *info
     r = get_varint(p, len, &pos, &v);
     if (r == 1) { SET_ERR(err, len, pos + 1); return MCRLE_BYTES_ERR_TRUNCATED; }
     if (r == 2 || v > info->size) { SET_ERR(err, at, r == 2 ? 0 : v); return MCRLE_BYTES_ERR_HEADER; }
+    /* no more distinct values than the dtype holds (the decoder's value table
+     * is allocated from n_values: bounded by the dtype as well as the size) */
+    if (info->elem_size < 8 &&
+        v > (info->kind == MCRLE_KIND_BOOL ? 2 : (uint64_t)1 << (8 * info->elem_size))) {
+        SET_ERR(err, at, v);
+        return MCRLE_BYTES_ERR_HEADER;
+    }
     info->n_values = (size_t)v;
     at = pos;
     r = get_varint(p, len, &pos, &v);
@@ -698,8 +712,10 @@ typedef struct enc {
     uint32_t n;
     unsigned nb_index;
     uint32_t *lut8;            /* E == 1: index of each byte value (NONE if absent) */
-    uint32_t *IL;              /* the line as decoded so far: the line before, updated */
-    unsigned char *lines_buf;  /* 2 lines of elements: the one before the first, copies */
+    uint32_t *IL;              /* the line as decoded so far: the line before, updated;
+                                  NULL for a map of one line (see il_at) */
+    uint32_t last;             /* without IL: the index at position pos - 1 */
+    unsigned char *lines_buf;  /* strided input: 2 lines of elements, copies; else unused */
     uint32_t *cache;
     size_t cache_words;
     /* sink */
@@ -749,9 +765,18 @@ static void enc_flush(enc *e)
     e->nops = 0;
 }
 
+/*
+ * Pass 1 counts each symbol; pass 2 takes it back from the count, so a
+ * symbol that pass 1 did not see (frequency 0: its division in enc_flush
+ * would be by zero) or saw fewer times means the input changed between the
+ * passes (another thread writing into it): MCRLE_ERR_CHANGED, and the
+ * symbol is not coded.
+ */
 MCRLE_INLINE void emit(enc *e, unsigned t, unsigned s)
 {
     if (e->counting) { e->counts[t][s]++; return; }
+    if (MCRLE_UNLIKELY(e->counts[t][s] == 0)) { e->err = MCRLE_ERR_CHANGED; return; }
+    e->counts[t][s]--;
     e->ops[e->nops++] = (uint32_t)(t << 8) | s;
     if (e->nops == BLOCK_OPS) enc_flush(e);
 }
@@ -855,13 +880,39 @@ static unsigned classify(const uint32_t *IL, size_t W, size_t p, size_t s, size_
     return 3;
 }
 
+/*
+ * classify() for the first line of a map without IL (a map of one line):
+ * positions >= p still hold the line before the first, all index 0, and
+ * position p - 1 holds last; so the only edge after p can be p itself.
+ */
+static unsigned classify_first(size_t W, size_t p, uint32_t last, size_t s, size_t e, size_t *k)
+{
+    size_t n = p > 0 && last != 0;   /* an edge at p */
+    if (n && s == p) { *k = 1; return 1; }
+    if (e == W) { *k = n + 1; return 2; }
+    return 3;
+}
+
+/* IL[x] for x >= pos - 1 (all that segments read), also where there is no IL. */
+MCRLE_INLINE uint32_t il_at(const enc *e, size_t pos, size_t x)
+{
+    if (e->IL) return e->IL[x];
+    return x + 1 == pos ? e->last : 0;
+}
+
 static void enc_segment(enc *e, unsigned t, size_t p, size_t s, size_t en, uint32_t v)
 {
-    const uint32_t *IL = e->IL;
     size_t W = e->W, k = 0, l = en - s;
-    unsigned cs = classify(IL, W, p, s, en, &k);
+    uint32_t old = il_at(e, p, s);
+    if (MCRLE_UNLIKELY(v == old)) {
+        /* the line before (read again from the input) no longer holds what
+         * was coded for it: a decoder would refuse this segment */
+        e->err = MCRLE_ERR_CHANGED;
+        return;
+    }
+    unsigned cs = e->IL ? classify(e->IL, W, p, s, en, &k) : classify_first(W, p, e->last, s, en, &k);
     unsigned ll = l < KL_BASE ? (unsigned)l - 1 : KL_ESC;
-    uint32_t left = s ? IL[s - 1] : NONE, right = en < W ? IL[en] : NONE;
+    uint32_t left = s ? il_at(e, p, s - 1) : NONE, right = en < W ? il_at(e, p, en) : NONE;
     uint32_t pred = cs == 1 ? left : cs == 2 ? right : NONE;
     unsigned ok = pred != NONE && v == pred;
     if (cs == 3) {
@@ -873,7 +924,25 @@ static void enc_segment(enc *e, unsigned t, size_t p, size_t s, size_t en, uint3
         if (kk == KL_ESC) enc_num(e, T_KX, k - KL_BASE);
     }
     if (ll == KL_ESC) enc_num(e, T_LX, l - KL_BASE);
-    if (!ok) enc_value(e, v, IL[s], left, right, pred);
+    if (!ok) enc_value(e, v, old, left, right, pred);
+}
+
+/* next_diff against a line whose every element is the pattern v (the line before the first). */
+MCRLE_INLINE size_t next_diff_val(const unsigned char *a, uint64_t v, size_t from, size_t W, size_t E)
+{
+    uint64_t pat = 0;
+    for (size_t i = 0; i < 8; i += E) pat |= (v & MCRLE_ELEM_MASK(E)) << (8 * i);
+    size_t x = from, per = 8 / E;
+    for (; x + per <= W; x += per) {
+        uint64_t d = mcrle_load64(a + x * E) ^ pat;
+        if (d) {
+            if (MCRLE_LITTLE_ENDIAN) return x + mcrle_ctz64(d) / (8 * E);
+            break;
+        }
+    }
+    for (; x < W; x++)
+        if (mcrle_load(a + x * E, E) != (v & MCRLE_ELEM_MASK(E))) return x;
+    return W;
 }
 
 MCRLE_INLINE void enc_lines(enc *e, size_t E)
@@ -883,13 +952,15 @@ MCRLE_INLINE void enc_lines(enc *e, size_t E)
     geom g;
     geom_init(&g, e->ndim, e->shape, e->strides, E);
     for (size_t i = 0; i < e->cache_words; i++) e->cache[i] = NONE;
-    memset(IL, 0, W * sizeof *IL);   /* the line before the first: all value 0 */
-    /* the lines as contiguous elements: the input's own, or copies */
-    unsigned char *buf[2] = {e->lines_buf, e->lines_buf + W * E};
-    uint64_t v0 = e->kind == MCRLE_KIND_SIGNED ? e->keys[0] ^ KEY_FLIP : e->keys[0];
-    for (size_t x = 0; x < W; x++) mcrle_store(buf[0] + x * E, v0, E);
-    const unsigned char *prev = buf[0];
-    int contig = g.wstride == (ptrdiff_t)E, nb = 1;
+    if (IL) memset(IL, 0, W * sizeof *IL);   /* the line before the first: all value 0 */
+    e->last = 0;
+    /* the lines as contiguous elements: the input's own, or copies (strided input) */
+    int contig = g.wstride == (ptrdiff_t)E, nb = 0;
+    unsigned char *buf[2] = {e->lines_buf, contig ? NULL : e->lines_buf + W * E};
+    /* the line before the first is all v0, compared without being written out */
+    uint64_t v0 = (e->kind == MCRLE_KIND_SIGNED ? e->keys[0] ^ KEY_FLIP : e->keys[0]) &
+                  MCRLE_ELEM_MASK(E);
+    const unsigned char *prev = NULL;   /* NULL: that line */
     unsigned prev_changed = 0;
     for (size_t k = 0; k < e->lines && !e->err && !e->over; k++) {
         const unsigned char *cur = e->data + g.offset;
@@ -902,18 +973,20 @@ MCRLE_INLINE void enc_lines(enc *e, size_t E)
         unsigned t = T_FIRST + prev_changed, changed = 0;
         size_t pos = 0, x = 0;
         for (;;) {
-            x = next_diff(cur, prev, x, W, E);
-            if (x == W) break;
+            x = prev ? next_diff(cur, prev, x, W, E) : next_diff_val(cur, v0, x, W, E);
+            if (x == W || e->err) break;
             size_t s = x, en = x + 1;
             uint64_t raw = mcrle_load(cur + s * E, E);
             uint32_t v = enc_lookup(e, raw);
             if (v == NONE) { e->err = MCRLE_ERR_VALUE_RANGE; return; }
-            while (en < W && mcrle_load(cur + en * E, E) == raw && mcrle_load(prev + en * E, E) != raw)
+            while (en < W && mcrle_load(cur + en * E, E) == raw &&
+                   (prev ? mcrle_load(prev + en * E, E) : v0) != raw)
                 en++;
             enc_segment(e, t, pos, s, en, v);
             t = T_SEG;
             changed = 1;
-            for (size_t y = s; y < en; y++) IL[y] = v;
+            if (IL) for (size_t y = s; y < en; y++) IL[y] = v;
+            else e->last = v;
             pos = x = en;
         }
         emit(e, t, SYM_END);
@@ -956,20 +1029,32 @@ static size_t ops_capacity(size_t W, size_t lines)
     return lines + 10 * W * lines;
 }
 
-static int enc_plan(size_t elem_size, int ndim, const size_t *shape, size_t n_values, enc_layout *Lo)
+/*
+ * The model line (IL, 4 bytes an element) is needed from the second line on:
+ * a map of one line (a 1D map) has none. Copies of lines (2 lines of
+ * elements) only for input whose last axis is strided; strides NULL: any.
+ */
+static int enc_plan(size_t elem_size, int ndim, const size_t *shape, const ptrdiff_t *strides,
+                    size_t n_values, enc_layout *Lo)
 {
     size_t W, lines, size;
     if (mcrle_shape_size(ndim, shape, &size) != MCRLE_OK) return 0;
     model_dims(ndim, shape, &W, &lines);
     if (W > MAX_LINE || n_values > MAX_VALUES) W = 0;   /* raw payload: no model buffers */
+    int contig = 0;
+    if (strides) {
+        geom g;
+        geom_init(&g, ndim, shape, strides, elem_size);
+        contig = g.wstride == (ptrdiff_t)elem_size;
+    }
     size_t cache_slots = n_values < CACHE_SLOTS ? n_values : CACHE_SLOTS;
     size_t off = 0;
 #define TAKE(field, bytes) do { Lo->field = off; off += ((bytes) + 7) & ~(size_t)7; } while (0)
     if (n_values > SIZE_MAX / 64 || W > SIZE_MAX / 64) return 0;
     TAKE(keys, n_values * 8);
     TAKE(lut8, elem_size == 1 ? 256 * 4 : 0);
-    TAKE(il, W * 4);
-    TAKE(lines, 2 * W * elem_size);
+    TAKE(il, lines >= 2 ? W * 4 : 0);
+    TAKE(lines, contig ? 0 : 2 * W * elem_size);
     TAKE(cache, cache_slots * 16);
     Lo->ops_cap = ops_capacity(W, lines);
     TAKE(ops, Lo->ops_cap * 4);
@@ -980,10 +1065,10 @@ static int enc_plan(size_t elem_size, int ndim, const size_t *shape, size_t n_va
 }
 
 size_t mcrle_bytes_encode_scratch_size(size_t elem_size, int ndim, const size_t *shape,
-                                       size_t n_values)
+                                       const ptrdiff_t *strides, size_t n_values)
 {
     enc_layout Lo;
-    return enc_plan(elem_size, ndim, shape, n_values, &Lo) ? Lo.total : SIZE_MAX;
+    return enc_plan(elem_size, ndim, shape, strides, n_values, &Lo) ? Lo.total : SIZE_MAX;
 }
 
 /* Raw payload: mode byte, then the elements in C order, little-endian. */
@@ -1026,7 +1111,7 @@ int mcrle_bytes_encode(const void *data, mcrle_kind kind, size_t elem_size, int 
     SAFETY_CHECK(capacity >= MCRLE_BYTES_HEADER_MAX + (size ? 1 + size * elem_size : 0),
                  MCRLE_ERR_NOSPACE);
     enc_layout Lo;
-    SAFETY_CHECK(enc_plan(elem_size, ndim, shape, n_values, &Lo), MCRLE_ERR_ARG);
+    SAFETY_CHECK(enc_plan(elem_size, ndim, shape, strides, n_values, &Lo), MCRLE_ERR_ARG);
     SAFETY_CHECK(size == 0 || (scratch != NULL && scratch_size >= Lo.total), MCRLE_ERR_NOSPACE);
 
     unsigned char *o = (unsigned char *)out;
@@ -1064,8 +1149,8 @@ int mcrle_bytes_encode(const void *data, mcrle_kind kind, size_t elem_size, int 
                     e.lut8[v] = (uint32_t)i;
                 }
             }
-            e.IL = (uint32_t *)(void *)(S + Lo.il);
-            e.lines_buf = S + Lo.lines;
+            e.IL = lines >= 2 ? (uint32_t *)(void *)(S + Lo.il) : NULL;
+            e.lines_buf = S + Lo.lines;   /* an empty piece when the lines are contiguous */
             e.cache = (uint32_t *)(void *)(S + Lo.cache);
             e.cache_words = 4 * (n_values < CACHE_SLOTS ? n_values : CACHE_SLOTS);
             e.ops = (uint32_t *)(void *)(S + Lo.ops);
@@ -1105,9 +1190,16 @@ int mcrle_bytes_encode(const void *data, mcrle_kind kind, size_t elem_size, int 
                     e.counting = 0;
                     e.nops = 0;
                     enc_walk(&e);
-                    enc_flush(&e);
                     if (e.err) return e.err;
-                    if (!e.over) { plen = e.olen; modeled = 1; }
+                    enc_flush(&e);
+                    if (!e.over) {
+                        /* every symbol of pass 1 coded again: else the input changed */
+                        for (unsigned t = 0; t < N_TABLES; t++)
+                            for (unsigned a = 0; a < ALPHA[t]; a++)
+                                if (e.counts[t][a]) return MCRLE_ERR_CHANGED;
+                        plen = e.olen;
+                        modeled = 1;
+                    }
                 }
             }
         }
@@ -1144,32 +1236,54 @@ int mcrle_bytes_encode(const void *data, mcrle_kind kind, size_t elem_size, int 
 
 #define RUN_SLACK 8u   /* entries of a run list beyond W: [-1], the end pseudo-runs, copy overrun */
 
-typedef struct dec_layout { size_t tv, packed, cache, luts, line, runs, total; } dec_layout;
+/*
+ * Scratch of the decoder. The two run lists (starts and value indices, 8
+ * bytes a run) alternate: list b takes the runs of lines 0, 2, 4, ... and
+ * list a those of lines 1, 3, ...; the last line's runs are never needed,
+ * so a map of one line (a 1D map) needs neither, and one of two lines only
+ * b. With the line (W elements of out) and the value table, the scratch is
+ * at most W * out_elem + 8 * n_values + 16 * (W + RUN_SLACK) * (lines >= 2
+ * ? 2 : 0) bytes plus a fixed 110 kB or so (lookup tables, value cache, the
+ * raw decoder's chunk): docs/security.md states what that is against the
+ * output.
+ */
+typedef struct dec_layout { size_t tv, cache, luts, line, runs, rl_a, rl_b, total; } dec_layout;
 
-static int dec_plan(const mcrle_bytes_info *info, size_t out_elem, dec_layout *Lo)
+static int dec_plan(const mcrle_bytes_info *info, size_t out_elem, const ptrdiff_t *strides,
+                    dec_layout *Lo)
 {
     size_t W, lines, n = info->n_values;
     model_dims(info->ndim, info->shape, &W, &lines);
     if (W > SIZE_MAX / 64 || n > SIZE_MAX / 64 || out_elem > 8) return 0;
+    /* the line is built in scratch only for an output whose lines are strided */
+    int contig = 0;
+    if (strides) {
+        geom g;
+        geom_init(&g, info->ndim, info->shape, strides, out_elem);
+        contig = g.wstride == (ptrdiff_t)out_elem;
+    }
+    size_t line = contig ? 0 : W * out_elem;
     size_t cache_slots = n < CACHE_SLOTS ? n : CACHE_SLOTS;
+    Lo->rl_b = (lines >= 2 ? W : 0) + RUN_SLACK;
+    Lo->rl_a = (lines >= 3 ? W : 0) + RUN_SLACK;
     size_t off = 0;
 #define TAKE(field, bytes) do { Lo->field = off; off += ((bytes) + 7) & ~(size_t)7; } while (0)
     TAKE(tv, n * 8);
-    TAKE(packed, n * 8);
     TAKE(cache, cache_slots * 16);
     TAKE(luts, (size_t)N_TABLES * LUT_STRIDE * 4);
-    TAKE(line, W * out_elem > RAW_CHUNK * 8 ? W * out_elem : RAW_CHUNK * 8);
-    TAKE(runs, (W + RUN_SLACK) * 16);   /* two run lists (starts and value indices) */
+    TAKE(line, line > RAW_CHUNK * 8 ? line : RAW_CHUNK * 8);   /* also the raw decoder's chunk */
+    TAKE(runs, (Lo->rl_a + Lo->rl_b) * 8);
 #undef TAKE
     Lo->total = off;
     return 1;
 }
 
-size_t mcrle_bytes_decode_scratch_size(const mcrle_bytes_info *info, size_t out_elem_size)
+size_t mcrle_bytes_decode_scratch_size(const mcrle_bytes_info *info, size_t out_elem_size,
+                                       const ptrdiff_t *strides)
 {
     dec_layout Lo;
     if (!info || info->size == 0) return 0;
-    return dec_plan(info, out_elem_size, &Lo) ? Lo.total : SIZE_MAX;
+    return dec_plan(info, out_elem_size, strides, &Lo) ? Lo.total : SIZE_MAX;
 }
 
 /* Fills n elements of a contiguous line with the element pattern v. */
@@ -1300,7 +1414,8 @@ MCRLE_INLINE void fill_short(unsigned char *line, size_t s, size_t e, uint64_t v
  */
 MCRLE_INLINE size_t decode_lines(dstate *st, const mcrle_bytes_info *info, size_t W, size_t lines,
                                  const ptrdiff_t *strides, unsigned char *out,
-                                 unsigned char *scratch_line, uint32_t *runs, size_t E)
+                                 unsigned char *scratch_line, uint32_t *runs, size_t rl_a,
+                                 size_t rl_b, size_t E)
 {
     geom g;
     geom_init(&g, info->ndim, info->shape, strides, E);
@@ -1309,9 +1424,10 @@ MCRLE_INLINE size_t decode_lines(dstate *st, const mcrle_bytes_info *info, size_
     const uint32_t *seg = st->luts[T_SEG];
     const uint64_t *tv = st->tv;
     const uint32_t W32 = (uint32_t)W;   /* W <= MAX_LINE */
-    const size_t RL = W + RUN_SLACK;
-    uint32_t *P = runs + 1, *PV = runs + RL + 1, *N = runs + 2 * RL + 1, *NV = runs + 3 * RL + 1;
-    memset(runs, 0, 4 * RL * sizeof *runs);   /* the copy overrun reads defined entries */
+    /* list a (the line before the first, then lines 1, 3, ...), list b (lines 0, 2, ...) */
+    uint32_t *P = runs + 1, *PV = runs + rl_a + 1;
+    uint32_t *N = runs + 2 * rl_a + 1, *NV = runs + 2 * rl_a + rl_b + 1;
+    memset(runs, 0, 2 * (rl_a + rl_b) * sizeof *runs);   /* the copy overrun reads defined entries */
     PV[-1] = NONE;
     NV[-1] = NONE;
     uint32_t m = 1;
@@ -1339,6 +1455,8 @@ MCRLE_INLINE size_t decode_lines(dstate *st, const mcrle_bytes_info *info, size_
             else copy_line(dst, prev, W * E);
         }
         first = sym != SYM_END ? first1 : first0;
+        /* the last line's runs are never read: not built (its list may not exist) */
+        const int build = k + 1 < lines;
         if (sym != SYM_END) {
             /* c: the old run holding p; n: new runs so far; last: the value at p - 1 */
             uint32_t p = 0, c = 0, n = 0, last = NONE, vc = PV[0];   /* vc: PV[c] */
@@ -1389,17 +1507,19 @@ MCRLE_INLINE size_t decode_lines(dstate *st, const mcrle_bytes_info *info, size_
                 {
                     uint32_t v0 = vc;
                     unsigned cut = P[cs] == s;      /* then s > p implies cs > c */
-                    N[n] = p;
-                    NV[n] = v0;
-                    n += (s > p) & (last != v0);
-                    uint32_t cnt = cs - c;
-                    memcpy(N + n, P + c + 1, 4 * sizeof *N);   /* most segments copy 0..4 runs */
-                    memcpy(NV + n, PV + c + 1, 4 * sizeof *N);
-                    if (MCRLE_UNLIKELY(cnt > 4)) {
-                        memcpy(N + n + 4, P + c + 5, (cnt - 4) * sizeof *N);
-                        memcpy(NV + n + 4, PV + c + 5, (cnt - 4) * sizeof *N);
+                    if (MCRLE_LIKELY(build)) {
+                        N[n] = p;
+                        NV[n] = v0;
+                        n += (s > p) & (last != v0);
+                        uint32_t cnt = cs - c;
+                        memcpy(N + n, P + c + 1, 4 * sizeof *N);   /* most segments copy 0..4 runs */
+                        memcpy(NV + n, PV + c + 1, 4 * sizeof *N);
+                        if (MCRLE_UNLIKELY(cnt > 4)) {
+                            memcpy(N + n + 4, P + c + 5, (cnt - 4) * sizeof *N);
+                            memcpy(NV + n + 4, PV + c + 5, (cnt - 4) * sizeof *N);
+                        }
+                        n += cnt - ((cnt > 0) & cut);
                     }
-                    n += cnt - ((cnt > 0) & cut);
                     uint32_t sp = 0u - (s > p), lo = PV[(ptrdiff_t)cs - cut];   /* PV[-1] exists */
                     left = (lo & sp) | (left & ~sp);
                 }
@@ -1413,9 +1533,11 @@ MCRLE_INLINE size_t decode_lines(dstate *st, const mcrle_bytes_info *info, size_
                     v = dec_value(st, &rd, PV[cs], left, right, pred);
                     if (MCRLE_UNLIKELY(v == NONE)) return k + 1;
                 }
-                N[n] = s;
-                NV[n] = v;
-                n += left != v;
+                if (MCRLE_LIKELY(build)) {
+                    N[n] = s;
+                    NV[n] = v;
+                    n += left != v;
+                }
                 uint64_t val = tv[v];
                 if (MCRLE_LIKELY(e - s <= (E == 1 ? 4 : 2))) fill_short(dst, s, e, val, E);
                 else fill_contig(dst + (size_t)s * E, e - s, val, E);
@@ -1425,23 +1547,25 @@ MCRLE_INLINE size_t decode_lines(dstate *st, const mcrle_bytes_info *info, size_
                 last = v;
                 sym = rd_sym(&rd, seg);
             } while (sym != SYM_END);
-            if (p < W32) {   /* the rest of the line is old */
-                uint32_t v0 = PV[c];
-                N[n] = p;
-                NV[n] = v0;
-                n += last != v0;
-                for (uint32_t i = c + 1; i < m; i += 4) {   /* 4 at a time: slack after m */
-                    memcpy(N + n + (i - c - 1), P + i, 4 * sizeof *N);
-                    memcpy(NV + n + (i - c - 1), PV + i, 4 * sizeof *N);
+            if (build) {   /* the runs of the line, for the next one */
+                if (p < W32) {   /* the rest of the line is old */
+                    uint32_t v0 = PV[c];
+                    N[n] = p;
+                    NV[n] = v0;
+                    n += last != v0;
+                    for (uint32_t i = c + 1; i < m; i += 4) {   /* 4 at a time: slack after m */
+                        memcpy(N + n + (i - c - 1), P + i, 4 * sizeof *N);
+                        memcpy(NV + n + (i - c - 1), PV + i, 4 * sizeof *N);
+                    }
+                    n += m - c - 1;
                 }
-                n += m - c - 1;
+                N[n] = W32;
+                NV[n] = NONE;
+                N[n + 1] = RUN_END;
+                m = n;
+                uint32_t *t = P; P = N; N = t;
+                t = PV; PV = NV; NV = t;
             }
-            N[n] = W32;
-            NV[n] = NONE;
-            N[n + 1] = RUN_END;
-            m = n;
-            uint32_t *t = P; P = N; N = t;
-            t = PV; PV = NV; NV = t;
         }
         if (!contig) scatter_line(line_out, g.wstride, dst, W, E);
         if (rd.bad) return k + 1;
@@ -1453,14 +1577,15 @@ MCRLE_INLINE size_t decode_lines(dstate *st, const mcrle_bytes_info *info, size_
     return 0;
 }
 
-/* Reads the value table (64-bit patterns, signed ones sign-extended) into tv. */
+/* Reads the value table (64-bit patterns, signed ones sign-extended) into tv; *bad: the entry. */
 static int read_values(const unsigned char *pl, size_t plen, size_t *pos, const mcrle_bytes_info *info,
-                       uint64_t *tv)
+                       uint64_t *tv, size_t *bad)
 {
     uint64_t lo, hi, key = 0;
     key_range(info->kind, info->elem_size, &lo, &hi);
     for (size_t i = 0; i < info->n_values; i++) {
         uint64_t v;
+        *bad = i;
         if (get_varint(pl, plen, pos, &v) != 0) return 0;
         if (i == 0) {
             key = v;
@@ -1479,23 +1604,27 @@ static int read_values(const unsigned char *pl, size_t plen, size_t *pos, const 
 static int decode_model(const unsigned char *pl, size_t plen, const mcrle_bytes_info *info,
                         mcrle_kind out_kind, size_t oE, const ptrdiff_t *strides,
                         unsigned char *out, unsigned char *S, const dec_layout *Lo,
-                        mcrle_error_info *err)
+                        int *touched, mcrle_error_info *err)
 {
     size_t n = info->n_values, W, lines;
     model_dims(info->ndim, info->shape, &W, &lines);
-    if (W > MAX_LINE || n > MAX_VALUES) { SET_ERR(err, 0, 0); return MCRLE_BYTES_ERR_PAYLOAD; }
-    size_t pos = 1;
+    /* the encoder never models such maps */
+    if (W > MAX_LINE || n > MAX_VALUES) { SET_ERR(err, 0, 0); return MCRLE_BYTES_ERR_MODE; }
+    size_t pos = 1, bad_entry = 0;
     uint64_t *tv = (uint64_t *)(void *)(S + Lo->tv);
-    if (!read_values(pl, plen, &pos, info, tv)) { SET_ERR(err, pos, 0); return MCRLE_BYTES_ERR_PAYLOAD; }
-    /* the values as out's elements */
-    unsigned char *packed = S + Lo->packed;
+    if (!read_values(pl, plen, &pos, info, tv, &bad_entry)) {
+        SET_ERR(err, pos, bad_entry);
+        return MCRLE_BYTES_ERR_VALUES;
+    }
+    /* the values as out's elements: narrowed in place (forwards), then each
+     * widened back to its own word (backwards, so none is overwritten unread) */
     mcrle_error_info vinfo = {0, 0};
     mcrle_result vr = mcrle_narrow_values(tv, n, info->kind == MCRLE_KIND_SIGNED, out_kind, oE,
-                                          packed, &vinfo);
-    if (vr != MCRLE_OK) { SET_ERR(err, vinfo.index, tv[vinfo.index]); return vr; }
+                                          tv, &vinfo);
+    if (vr != MCRLE_OK) { SET_ERR(err, vinfo.index, vinfo.sum); return vr; }
+    for (size_t i = n; i-- > 0;) tv[i] = mcrle_load((const unsigned char *)tv + i * oE, oE);
     dstate st;
     memset(&st, 0, sizeof st);
-    for (size_t i = 0; i < n; i++) tv[i] = mcrle_load(packed + i * oE, oE);
     st.tv = tv;
 
     bitr br = {pl, plen, pos, 0, 0};
@@ -1503,7 +1632,7 @@ static int decode_model(const unsigned char *pl, size_t plen, const mcrle_bytes_
     for (unsigned t = 0; t < N_TABLES; t++) {
         uint32_t *lut = (uint32_t *)(void *)(S + Lo->luts) + (size_t)t * LUT_STRIDE;
         int r = read_table(&br, ALPHA[t], lut);
-        if (!r) { SET_ERR(err, br.pos, t); return MCRLE_BYTES_ERR_PAYLOAD; }
+        if (!r) { SET_ERR(err, br.pos, t); return MCRLE_BYTES_ERR_TABLES; }
         if (r == 2) {   /* absent tables share one lookup table */
             if (!absent) {
                 absent = lut;
@@ -1514,6 +1643,15 @@ static int decode_model(const unsigned char *pl, size_t plen, const mcrle_bytes_
         st.luts[t] = lut;
     }
     if (br.bit) br.pos++;
+    /*
+     * Every line takes at least one operation (its first symbol), and every
+     * block of BLOCK_OPS operations starts with a 4-byte state: a payload
+     * with fewer coded bytes cannot hold the lines, which is found here,
+     * before a line is written (a hostile object of a few bytes may claim
+     * a map of 2^31 elements).
+     */
+    size_t coded = plen - br.pos, need = 4 * (lines / BLOCK_OPS + (lines % BLOCK_OPS != 0));
+    if (coded < need) { SET_ERR(err, coded, need); return MCRLE_BYTES_ERR_SHORT; }
     st.rd.p = pl + br.pos;
     st.rd.end = pl + plen;
     st.rd.x = RANS_L;
@@ -1527,11 +1665,13 @@ static int decode_model(const unsigned char *pl, size_t plen, const mcrle_bytes_
     size_t bad = 0;
     unsigned char *line = S + Lo->line;
     uint32_t *runs = (uint32_t *)(void *)(S + Lo->runs);
-    MCRLE_DISPATCH_ELEM(oE, bad = decode_lines(&st, info, W, lines, strides, out, line, runs, E_));
+    *touched = 1;
+    MCRLE_DISPATCH_ELEM(oE, bad = decode_lines(&st, info, W, lines, strides, out, line, runs,
+                                               Lo->rl_a, Lo->rl_b, E_));
     if (bad) { SET_ERR(err, bad - 1, lines); return MCRLE_BYTES_ERR_PAYLOAD; }
     if (st.rd.x != RANS_L || st.rd.p != st.rd.end) {
-        SET_ERR(err, lines, lines);
-        return MCRLE_BYTES_ERR_PAYLOAD;
+        SET_ERR(err, (size_t)(st.rd.p - pl), plen);
+        return MCRLE_BYTES_ERR_END;
     }
     return MCRLE_OK;
 }
@@ -1539,10 +1679,14 @@ static int decode_model(const unsigned char *pl, size_t plen, const mcrle_bytes_
 static int decode_raw(const unsigned char *pl, size_t plen, const mcrle_bytes_info *info,
                       mcrle_kind out_kind, size_t oE, const ptrdiff_t *strides,
                       unsigned char *out, unsigned char *S, const dec_layout *Lo,
-                      mcrle_error_info *err)
+                      int *touched, mcrle_error_info *err)
 {
     size_t E = info->elem_size;
-    if (plen != 1 + info->size * E) { SET_ERR(err, 0, plen); return MCRLE_BYTES_ERR_PAYLOAD; }
+    if (plen != 1 + info->size * E) {   /* size * E < SIZE_MAX / 8 (parse_header) */
+        SET_ERR(err, 1 + info->size * E, plen);
+        return MCRLE_BYTES_ERR_RAW_LENGTH;
+    }
+    *touched = 1;
     geom g;
     geom_init(&g, info->ndim, info->shape, strides, oE);
     uint64_t *tmp = (uint64_t *)(void *)(S + Lo->line);
@@ -1557,7 +1701,7 @@ static int decode_raw(const unsigned char *pl, size_t plen, const mcrle_bytes_in
                 p += E;
                 if (info->kind == MCRLE_KIND_BOOL && v > 1) {   /* a bool map holds 0/1 only */
                     SET_ERR(err, k * g.W + j0 + j, v);
-                    return MCRLE_BYTES_ERR_PAYLOAD;
+                    return MCRLE_BYTES_ERR_BOOL;
                 }
                 tmp[j] = sgn ? sign_extend(v, E) : v;
             }
@@ -1608,20 +1752,22 @@ int mcrle_bytes_decode(const void *buf, size_t len, mcrle_kind out_kind, size_t 
     if (info.size == 0) return MCRLE_OK;
     SAFETY_CHECK(out != NULL && strides != NULL, MCRLE_ERR_ARG);
     dec_layout Lo;
-    SAFETY_CHECK(dec_plan(&info, out_elem_size, &Lo), MCRLE_ERR_ARG);
+    SAFETY_CHECK(dec_plan(&info, out_elem_size, strides, &Lo), MCRLE_ERR_ARG);
     SAFETY_CHECK(scratch != NULL && scratch_size >= Lo.total, MCRLE_ERR_NOSPACE);
     const unsigned char *pl = p + info.header_len;
     unsigned char *o = (unsigned char *)out;
-    if (pl[0] == MODE_MODEL)
+    int touched = 0;   /* out written: zeroed on a later error */
+    const unsigned mode = pl[0];   /* read once */
+    if (mode == MODE_MODEL)
         r = decode_model(pl, info.payload_len, &info, out_kind, out_elem_size, strides, o,
-                         (unsigned char *)scratch, &Lo, err);
-    else if (pl[0] == MODE_RAW)
+                         (unsigned char *)scratch, &Lo, &touched, err);
+    else if (mode == MODE_RAW)
         r = decode_raw(pl, info.payload_len, &info, out_kind, out_elem_size, strides, o,
-                       (unsigned char *)scratch, &Lo, err);
+                       (unsigned char *)scratch, &Lo, &touched, err);
     else {
-        SET_ERR(err, 0, pl[0]);
-        r = MCRLE_BYTES_ERR_PAYLOAD;
+        SET_ERR(err, 0, mode);
+        r = MCRLE_BYTES_ERR_MODE;
     }
-    if (r != MCRLE_OK) zero_out(ndim, shape, strides, o, out_elem_size);
+    if (r != MCRLE_OK && touched) zero_out(ndim, shape, strides, o, out_elem_size);
     return r;
 }

@@ -72,6 +72,24 @@
     do { if (MCRLE_UNLIKELY(!(cond))) return (err); } while (0)
 
 /*
+ * Run counts come from untrusted buffers that another thread may write into
+ * while a kernel runs, so each one is read once into a local and checked
+ * there, against the elements not yet covered (left), before anything
+ * depends on it. A count is bad when it is 0 or more than left.
+ */
+#define MCRLE_COUNT_BAD(c, left) MCRLE_UNLIKELY((uint64_t)(c) - 1 >= (uint64_t)(left))
+
+/*
+ * The error of run k whose count c (as the walk read it) is bad, after done
+ * elements, with the info mcrle_check_counts gives: ZERO_COUNT (k, done) or
+ * COUNTS_LONG (k, the saturated sum of every count).
+ */
+mcrle_result mcrle_count_error(const uint64_t *counts, size_t n_runs, size_t k, uint64_t c,
+                               uint64_t done, mcrle_error_info *info);
+/* COUNTS_SHORT: all n_runs counts read, summing to done < size. */
+mcrle_result mcrle_counts_short(size_t n_runs, uint64_t done, mcrle_error_info *info);
+
+/*
  * An array layout reduced to its essentials: axes of length 1 dropped and
  * axes that are adjacent in Fortran order merged, so that a Fortran-ordered
  * array of any ndim becomes one contiguous axis. Traversal order (Fortran,

@@ -15,6 +15,7 @@ const char *mcrle_result_name(mcrle_result r)
     case MCRLE_ERR_NOSPACE: return "buffer too small";
     case MCRLE_ERR_NOMEM: return "out of memory";
     case MCRLE_ERR_VALUE_RANGE: return "value out of range";
+    case MCRLE_ERR_CHANGED: return "input changed during the call";
     }
     return "unknown result";
 }

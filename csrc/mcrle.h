@@ -40,7 +40,9 @@ typedef enum mcrle_result {
     MCRLE_ERR_NUMBER_TOO_LONG = 7,/* compact string: a number of more than 13 characters (info.index) */
     MCRLE_ERR_NOSPACE = 8,        /* an output or scratch buffer is too small */
     MCRLE_ERR_NOMEM = 9,          /* reserved for callers that allocate */
-    MCRLE_ERR_VALUE_RANGE = 10    /* a value does not fit the output type (info.index) */
+    MCRLE_ERR_VALUE_RANGE = 10,   /* a value does not fit the output type (info.index) */
+    MCRLE_ERR_CHANGED = 11        /* the input changed during the call (another thread wrote
+                                     into it) in a way a second pass detected */
 } mcrle_result;
 
 /* Details of a failure, filled when a pointer is given. */
@@ -81,7 +83,9 @@ mcrle_result mcrle_encode(const void *data, size_t elem_size, int ndim,
 
 /*
  * Checks that every count is > 0 and that they sum to exactly `size`,
- * without overflow. This is the validation mcrle_decode performs itself.
+ * without overflow. mcrle_decode and the other kernels that take counts
+ * make the same checks, with the same errors and info, on each count as
+ * they read it (so a buffer that changes after this call cannot harm them).
  */
 mcrle_result mcrle_check_counts(const uint64_t *counts, size_t n_runs, uint64_t size,
                                 mcrle_error_info *info);
@@ -91,9 +95,15 @@ size_t mcrle_decode_scratch_size(size_t elem_size, int ndim, const size_t *shape
                                  const ptrdiff_t *strides, size_t n_runs);
 
 /*
- * Expands runs into `out` (any strides). The counts are validated first
- * (mcrle_check_counts); on any error nothing is written to out. On success
- * every element of out has been written.
+ * Expands runs into `out` (any strides). Each count and each value is read
+ * once; each count is checked as it is read (errors and info of
+ * mcrle_check_counts), before anything depends on it, so the runs may even
+ * change during the call (another thread writing into them) without any
+ * access outside the buffers. On success every element of out has been
+ * written. On error the elements of out are unspecified (a slab layout, C
+ * order of 2+ dimensions, leaves them untouched: nothing is written before
+ * every count was read; other layouts may hold the runs before the bad
+ * one); nothing outside the elements is ever written.
  */
 mcrle_result mcrle_decode(const void *values, const uint64_t *counts, size_t n_runs,
                           size_t elem_size, int ndim, const size_t *shape,
@@ -107,8 +117,10 @@ size_t mcrle_window_runs_bound(size_t n_runs, int ndim, const size_t *start, con
 
 /*
  * The runs of the box [start[a], stop[a]) of every axis a, in Fortran order
- * of the box, cut from the runs of the whole array (validated first, like
- * mcrle_decode). Equal neighbouring pieces are merged.
+ * of the box, cut from the runs of the whole array. Every run is read once
+ * and its count checked as mcrle_decode checks it (the walk goes on to the
+ * last run after the box, so the result is MCRLE_OK exactly when decoding
+ * the whole array would succeed). Equal neighbouring pieces are merged.
  */
 mcrle_result mcrle_window_runs(const void *values, const uint64_t *counts, size_t n_runs,
                                size_t elem_size, int ndim, const size_t *shape,

@@ -47,8 +47,25 @@ typedef enum mcrle_bytes_result {
     MCRLE_BYTES_ERR_TRUNCATED = 22, /* input ends early (index: bytes available, sum: bytes needed) */
     MCRLE_BYTES_ERR_HEADER = 23,    /* a header field is invalid (index: its offset, sum: its value) */
     MCRLE_BYTES_ERR_CHECKSUM = 24,  /* checksum mismatch (sum: the checksum computed) */
-    MCRLE_BYTES_ERR_PAYLOAD = 25    /* payload inconsistent (index: payload offset or line, see name) */
+    /* the payload is inconsistent; each code names where (csrc/bytesform.c, docs/format.md 4): */
+    MCRLE_BYTES_ERR_PAYLOAD = 25,   /* a modelled line (index: the line, sum: the number of lines) */
+    MCRLE_BYTES_ERR_MODE = 26,      /* unknown payload mode byte (sum: the byte) */
+    MCRLE_BYTES_ERR_VALUES = 27,    /* the value table (index: payload offset, sum: the entry) */
+    MCRLE_BYTES_ERR_TABLES = 28,    /* a frequency table (index: payload offset, sum: the table) */
+    MCRLE_BYTES_ERR_SHORT = 29,     /* too few coded bytes for the lines (index: bytes there,
+                                       sum: the fewest the lines need) */
+    MCRLE_BYTES_ERR_END = 30,       /* the coded lines end before the payload does, or not in the
+                                       rANS start state (index: payload offset reached, sum:
+                                       payload length) */
+    MCRLE_BYTES_ERR_RAW_LENGTH = 31,/* raw payload of the wrong length (index: the length the
+                                       map needs, sum: the length there) */
+    MCRLE_BYTES_ERR_BOOL = 32       /* raw bool payload: a byte not 0/1 (index: the element in
+                                       C order, sum: the byte) */
 } mcrle_bytes_result;
+
+/* Is r one of the payload errors (after which out is all zeros)? */
+#define MCRLE_BYTES_PAYLOAD_ERROR(r) \
+    ((r) == MCRLE_ERR_VALUE_RANGE || ((r) >= MCRLE_BYTES_ERR_PAYLOAD && (r) <= MCRLE_BYTES_ERR_BOOL))
 
 /* dtype codes of the header: the numpy dtypes a label map may have. */
 typedef enum mcrle_bytes_dtype {
@@ -96,9 +113,14 @@ uint32_t mcrle_adler32(uint32_t adler, const void *buf, size_t n);
 /* Most bytes mcrle_bytes_encode writes for this array; SIZE_MAX on overflow. */
 size_t mcrle_bytes_bound(size_t elem_size, int ndim, const size_t *shape);
 
-/* Scratch bytes mcrle_bytes_encode needs; SIZE_MAX on overflow. */
+/*
+ * Scratch bytes mcrle_bytes_encode needs for an array of this layout
+ * (strides NULL: of any layout); SIZE_MAX on overflow. At most 8 bytes per
+ * distinct value, 4 per element of a line when the map has two lines or
+ * more, 2 lines of elements when the lines are strided, and about 200 kB.
+ */
 size_t mcrle_bytes_encode_scratch_size(size_t elem_size, int ndim, const size_t *shape,
-                                       size_t n_values);
+                                       const ptrdiff_t *strides, size_t n_values);
 
 /*
  * Encodes an array (any strides, native byte order) of the given kind.
@@ -115,8 +137,16 @@ int mcrle_bytes_encode(const void *data, mcrle_kind kind, size_t elem_size, int 
 
 /* ---- decoding ------------------------------------------------------------ */
 
-/* Scratch bytes mcrle_bytes_decode needs for this object; SIZE_MAX on overflow. */
-size_t mcrle_bytes_decode_scratch_size(const mcrle_bytes_info *info, size_t out_elem_size);
+/*
+ * Scratch bytes mcrle_bytes_decode needs for this object and an output of
+ * these strides (in the header's shape; NULL: of any layout); SIZE_MAX on
+ * overflow. At most 8 bytes per distinct value, a line of out's elements
+ * when out's lines are strided, 8 bytes per element of a line for each of
+ * the two run lists (one when the map has two lines, none for one line),
+ * and about 110 kB (docs/security.md: what that is against the output).
+ */
+size_t mcrle_bytes_decode_scratch_size(const mcrle_bytes_info *info, size_t out_elem_size,
+                                       const ptrdiff_t *strides);
 
 /*
  * Decodes the object at the start of buf into out, whose shape must be the
@@ -124,9 +154,17 @@ size_t mcrle_bytes_decode_scratch_size(const mcrle_bytes_info *info, size_t out_
  * (any strides). Verifies the checksum first. A value that out's type cannot
  * hold is MCRLE_ERR_VALUE_RANGE (err->index: its index in the value table,
  * or the element for raw payloads). Argument, scratch and checksum errors
- * leave out untouched; an error found while expanding the payload (PAYLOAD,
- * VALUE_RANGE) sets every element of out to 0. On success every element has
- * been written.
+ * leave out untouched, and so do payload errors found before the first line
+ * (mode, value table, frequency tables, too few coded bytes for the lines);
+ * an error found while expanding the lines sets every element of out to 0
+ * (MCRLE_BYTES_PAYLOAD_ERROR: all payload errors and VALUE_RANGE leave out
+ * all zeros or untouched; callers that need one state may zero it). On
+ * success every element has been written.
+ *
+ * buf is read more than once (the checksum, then the payload), and every
+ * read is bounds-checked, so a buffer that changes during the call can give
+ * a wrong map or an error but no access outside buf, out and scratch;
+ * callers that cannot rule that out pass a private copy (the binding does).
  */
 int mcrle_bytes_decode(const void *buf, size_t len, mcrle_kind out_kind, size_t out_elem_size,
                        int ndim, const size_t *shape, const ptrdiff_t *strides, void *out,

@@ -17,14 +17,6 @@ MCRLE_INLINE uint64_t load_index(const unsigned char *p, size_t k, size_t S)
 
 #define INDEX_SIZE_OK(S) ((S) == 1 || (S) == 2 || (S) == 4 || (S) == 8)
 
-/* The error of counts that failed the in-walk check (c == 0 or past size). */
-static mcrle_result counts_error(const uint64_t *counts, size_t n_runs, uint64_t size,
-                                 mcrle_error_info *info)
-{
-    mcrle_result r = mcrle_check_counts(counts, n_runs, size, info);
-    return r == MCRLE_OK ? MCRLE_ERR_ARG : r;   /* cannot happen: the walk saw an error */
-}
-
 /* VALUE_RANGE for run k, whose group index g is out of range (info: the run, the index). */
 static mcrle_result index_error(size_t k, uint64_t g, mcrle_error_info *info)
 {
@@ -33,14 +25,15 @@ static mcrle_result index_error(size_t k, uint64_t g, mcrle_error_info *info)
 }
 
 /*
- * The check of run k made while walking: its count c positive and within
- * what is left of the size, its group index g below n_groups.
+ * The check of run k made while walking, on the count c and group index g
+ * as the walk read them (once): c positive and within what is left of the
+ * size, g below n_groups.
  */
 MCRLE_INLINE mcrle_result check_run(const uint64_t *counts, size_t n_runs, uint64_t size, size_t k,
                                     uint64_t c, uint64_t left, uint64_t g, size_t n_groups,
                                     mcrle_error_info *info)
 {
-    if (MCRLE_UNLIKELY(c == 0 || c > left)) return counts_error(counts, n_runs, size, info);
+    if (MCRLE_COUNT_BAD(c, left)) return mcrle_count_error(counts, n_runs, k, c, size - left, info);
     if (MCRLE_UNLIKELY(g >= n_groups)) return index_error(k, g, info);
     return MCRLE_OK;
 }
@@ -57,7 +50,7 @@ MCRLE_INLINE mcrle_result group_sums(const unsigned char *index, const uint64_t 
         left -= c;
         sums[g] += c;
     }
-    if (left) return counts_error(counts, n_runs, size, info);
+    if (left) return mcrle_counts_short(n_runs, size - left, info);
     return MCRLE_OK;
 }
 
@@ -135,7 +128,7 @@ MCRLE_INLINE mcrle_result group_bbox(const unsigned char *index, const uint64_t 
         row = nrow;
         col = ncol;
     }
-    if (left) return counts_error(counts, n_runs, size, info);
+    if (left) return mcrle_counts_short(n_runs, size - left, info);
     return MCRLE_OK;
 }
 
@@ -183,7 +176,7 @@ MCRLE_INLINE mcrle_result relabel(const unsigned char *index, const uint64_t *co
             last = v;
         }
     }
-    if (left) return counts_error(counts, n_runs, size, info);
+    if (left) return mcrle_counts_short(n_runs, size - left, info);
     *n_out = n;
     return MCRLE_OK;
 }
@@ -364,35 +357,48 @@ MCRLE_INLINE mcrle_result check_indices(const unsigned char *index, size_t n, si
 }
 
 /*
- * Both sequences cover the same size elements (checked before), so the merge
- * ends with both at once: each step takes the shorter of the two run
- * remainders and moves past every run that it finishes.
+ * The merge of both sequences in one walk that reads every count and index
+ * once and checks each as it reads it (count positive and within what is
+ * left of the size, index below its group count): each step takes the
+ * shorter of the two run remainders and moves past every run that it
+ * finishes. 1 when both sequences are good and end together, else 0 (the
+ * caller then names the first problem; sums are partly written).
  */
-MCRLE_INLINE void pair_walk(const unsigned char *ia, const uint64_t *ca, size_t n_a,
-                            const unsigned char *ib, const uint64_t *cb, size_t nb_groups,
-                            uint64_t *sums, size_t S)
+MCRLE_INLINE int pair_walk(const unsigned char *ia, const uint64_t *ca, size_t n_a,
+                           size_t na_groups, const unsigned char *ib, const uint64_t *cb,
+                           size_t n_b, size_t nb_groups, uint64_t size, uint64_t *sums, size_t S)
 {
+    if (n_a == 0 || n_b == 0) return 0;
     size_t i = 0, j = 0;
-    if (n_a == 0) return;
-    uint64_t ra = ca[0], rb = cb[0];
-    uint64_t row = load_index(ia, 0, S) * nb_groups;
-    uint64_t colb = load_index(ib, 0, S);
+    uint64_t ra = ca[0], rb = cb[0], ga = load_index(ia, 0, S), gb = load_index(ib, 0, S);
+    if (MCRLE_COUNT_BAD(ra, size) || MCRLE_COUNT_BAD(rb, size) || ga >= na_groups ||
+        gb >= nb_groups)
+        return 0;
+    uint64_t left_a = size - ra, left_b = size - rb;
+    uint64_t row = ga * nb_groups;
     for (;;) {
         uint64_t m = ra < rb ? ra : rb;
-        sums[row + colb] += m;
+        sums[row + gb] += m;
         ra -= m;
         rb -= m;
         if (ra == 0) {
-            if (++i == n_a) return;
+            if (++i == n_a) break;
             ra = ca[i];
-            row = load_index(ia, i, S) * nb_groups;
+            ga = load_index(ia, i, S);
+            if (MCRLE_COUNT_BAD(ra, left_a) || ga >= na_groups) return 0;
+            left_a -= ra;
+            row = ga * nb_groups;
         }
         if (rb == 0) {
-            ++j;
+            if (++j == n_b) break;
             rb = cb[j];
-            colb = load_index(ib, j, S);
+            gb = load_index(ib, j, S);
+            if (MCRLE_COUNT_BAD(rb, left_b) || gb >= nb_groups) return 0;
+            left_b -= rb;
         }
     }
+    /* both at their last run, fully taken, and every element covered */
+    return i == n_a && j == n_b - 1 && rb == 0 && left_a == 0 && left_b == 0;
 }
 
 mcrle_result mcrle_pair_sums(const void *index_a, const uint64_t *counts_a, size_t n_a,
@@ -405,6 +411,18 @@ mcrle_result mcrle_pair_sums(const void *index_a, const uint64_t *counts_a, size
                  MCRLE_ERR_ARG);
     SAFETY_CHECK(nb_groups == 0 || na_groups <= SIZE_MAX / nb_groups, MCRLE_ERR_ARG);
     SAFETY_CHECK(na_groups * nb_groups == 0 || sums, MCRLE_ERR_ARG);
+    for (size_t g = 0; g < na_groups * nb_groups; g++) sums[g] = 0;
+    if (size == 0 && n_a == 0 && n_b == 0) return MCRLE_OK;
+    int ok = 0;
+    MCRLE_DISPATCH_ELEM(index_size, ok = pair_walk((const unsigned char *)index_a, counts_a, n_a,
+                                                   na_groups, (const unsigned char *)index_b,
+                                                   counts_b, n_b, nb_groups, size, sums, E_));
+    if (ok) return MCRLE_OK;
+    /*
+     * Name the problem in the documented order: A's counts, B's, A's
+     * indices, B's. These reads only choose the message; when they find
+     * nothing, the runs changed while the walk read them.
+     */
     mcrle_result r = mcrle_check_counts(counts_a, n_a, size, info);
     if (r != MCRLE_OK) return r;
     r = mcrle_check_counts(counts_b, n_b, size, info);
@@ -415,9 +433,6 @@ mcrle_result mcrle_pair_sums(const void *index_a, const uint64_t *counts_a, size
     MCRLE_DISPATCH_ELEM(index_size, r = check_indices((const unsigned char *)index_b, n_b,
                                                       nb_groups, info, E_));
     if (r != MCRLE_OK) return (mcrle_result)(r + MCRLE_PAIR_B);
-    for (size_t g = 0; g < na_groups * nb_groups; g++) sums[g] = 0;
-    MCRLE_DISPATCH_ELEM(index_size, pair_walk((const unsigned char *)index_a, counts_a, n_a,
-                                              (const unsigned char *)index_b, counts_b, nb_groups,
-                                              sums, E_));
-    return MCRLE_OK;
+    if (info) { info->index = 0; info->sum = 0; }
+    return MCRLE_ERR_CHANGED;
 }

@@ -24,9 +24,15 @@ mcrle_result mcrle_string_encode(const uint64_t *numbers, size_t n, size_t delta
     SAFETY_CHECK(out_len != NULL && (n == 0 || (numbers != NULL && out != NULL)),
                  MCRLE_ERR_ARG);
     size_t p = 0;
+    /* each number is read once: the ones two places back are kept here, so
+     * that a buffer another thread writes into cannot give a difference to a
+     * number other than the one written two numbers before */
+    uint64_t back1 = 0, back2 = 0;
     for (size_t i = 0; i < n; i++) {
-        uint64_t u = numbers[i];
-        if (i >= delta_from && i >= 2) u -= numbers[i - 2];
+        uint64_t cur = numbers[i], u = cur;
+        if (i >= delta_from && i >= 2) u -= back2;
+        back2 = back1;
+        back1 = cur;
         int64_t x = (int64_t)u;
         int more = 1;
         while (more) {

@@ -21,59 +21,6 @@ size_t mcrle_window_runs_bound(size_t n_runs, int ndim, const size_t *start, con
     return n_runs > SIZE_MAX - columns ? SIZE_MAX : n_runs + columns;
 }
 
-/* The walk, for a constant element size E. */
-MCRLE_INLINE mcrle_result cut_window(const void *values, const uint64_t *counts, int ndim,
-                                     const size_t *shape, const size_t *start, const size_t *stop,
-                                     void *out_values, uint64_t *out_counts, size_t capacity,
-                                     size_t *n_out, size_t E)
-{
-    const unsigned char *v = (const unsigned char *)values;
-    unsigned char *ov = (unsigned char *)out_values;
-    const size_t H = shape[0];
-    size_t idx[MCRLE_MAX_NDIM];          /* window column, per axis 1.. */
-    uint64_t col_stride[MCRLE_MAX_NDIM]; /* Fortran column number step per axis */
-    uint64_t column = 0;                 /* Fortran column number of the window column */
-    uint64_t s = 1;
-    for (int a = 1; a < ndim; a++) {
-        idx[a] = start[a];
-        col_stride[a] = s;
-        column += start[a] * s;
-        s *= shape[a];
-    }
-    size_t k = 0, n = 0;
-    uint64_t last = 0;   /* value of out run n-1 */
-    uint64_t run_end = counts[0];   /* Fortran end of run k; the window is not empty, so n_runs > 0 */
-    for (;;) {
-        uint64_t a_pos = column * H + start[0], b_pos = column * H + stop[0];
-        while (run_end <= a_pos) run_end += counts[++k];   /* counts sum to size: k stays < n */
-        uint64_t pos = a_pos;
-        while (pos < b_pos) {
-            uint64_t piece_end = run_end < b_pos ? run_end : b_pos;
-            uint64_t val = mcrle_load(v + k * E, E);
-            if (n && val == last) {
-                out_counts[n - 1] += piece_end - pos;      /* same label continues */
-            } else {
-                SAFETY_CHECK(n < capacity, MCRLE_ERR_NOSPACE);
-                mcrle_store(ov + n * E, val, E);
-                out_counts[n++] = piece_end - pos;
-                last = val;
-            }
-            pos = piece_end;
-            if (pos == run_end && pos < b_pos) run_end += counts[++k];
-        }
-        /* next window column, Fortran order over axes 1.. */
-        int a = 1;
-        for (; a < ndim; a++) {
-            if (++idx[a] < stop[a]) { column += col_stride[a]; break; }
-            column -= (uint64_t)(idx[a] - 1 - start[a]) * col_stride[a];
-            idx[a] = start[a];
-        }
-        if (a == ndim) break;
-    }
-    *n_out = n;
-    return MCRLE_OK;
-}
-
 /* The box [start, stop) inside shape (ARG otherwise); the array's and the box's element counts. */
 static mcrle_result check_box(int ndim, const size_t *shape, const size_t *start,
                               const size_t *stop, size_t *size, size_t *window)
@@ -87,34 +34,6 @@ static mcrle_result check_box(int ndim, const size_t *shape, const size_t *start
         w *= stop[a] - start[a];
     }
     *window = w;
-    return MCRLE_OK;
-}
-
-mcrle_result mcrle_window_runs(const void *values, const uint64_t *counts, size_t n_runs,
-                               size_t elem_size, int ndim, const size_t *shape,
-                               const size_t *start, const size_t *stop,
-                               void *out_values, uint64_t *out_counts, size_t capacity,
-                               size_t *n_out, mcrle_error_info *info)
-{
-    size_t size;
-    SAFETY_CHECK(n_out != NULL, MCRLE_ERR_ARG);
-    *n_out = 0;
-    SAFETY_CHECK(elem_size == 1 || elem_size == 2 || elem_size == 4 || elem_size == 8,
-                 MCRLE_ERR_ARG);
-    size_t window;
-    mcrle_result r = check_box(ndim, shape, start, stop, &size, &window);
-    if (r != MCRLE_OK) return r;
-    r = mcrle_check_counts(counts, n_runs, (uint64_t)size, info);
-    if (r != MCRLE_OK) return r;
-    if (window == 0) return MCRLE_OK;
-    SAFETY_CHECK(values != NULL && out_values != NULL && out_counts != NULL, MCRLE_ERR_ARG);
-
-    size_t n = 0;
-    MCRLE_DISPATCH_ELEM(elem_size,
-                        r = cut_window(values, counts, ndim, shape, start, stop, out_values,
-                                       out_counts, capacity, &n, E_));
-    if (r != MCRLE_OK) return r;
-    *n_out = n;
     return MCRLE_OK;
 }
 
@@ -158,6 +77,34 @@ static void walk_next_column(window_walk *w)
     else walk_segment(w);
 }
 
+/* The walk at the window's first column (done at once for an empty window). */
+static void walk_init(window_walk *w, int ndim, const size_t *shape, const size_t *start,
+                      const size_t *stop, int empty, void *out_values, uint64_t *out_counts,
+                      size_t capacity, size_t E)
+{
+    w->ndim = ndim;
+    w->shape = shape;
+    w->start = start;
+    w->stop = stop;
+    w->column = 0;
+    w->seg_a = w->seg_b = 0;
+    uint64_t s = 1;
+    for (int a = 1; a < ndim; a++) {
+        w->idx[a] = start[a];
+        w->col_stride[a] = s;
+        w->column += start[a] * s;
+        s *= shape[a];
+    }
+    w->done = empty;
+    w->ov = (unsigned char *)out_values;
+    w->oc = out_counts;
+    w->capacity = capacity;
+    w->n = 0;
+    w->E = E;
+    w->last = 0;
+    if (!w->done) walk_segment(w);
+}
+
 /* The run [rs, re) of value v: its pieces inside the window, in order. */
 MCRLE_INLINE mcrle_result walk_run(window_walk *w, uint64_t v, uint64_t rs, uint64_t re, size_t E)
 {
@@ -187,12 +134,13 @@ MCRLE_INLINE mcrle_result walk_run(window_walk *w, uint64_t v, uint64_t rs, uint
  * nc, or the index of the first bad count (*r stays MCRLE_OK), or of the run
  * the walk failed on (*r says why).
  */
-MCRLE_INLINE size_t window_chunk(window_walk *w, const uint64_t *cbuf, const uint64_t *vbuf,
+MCRLE_INLINE size_t window_chunk(window_walk *w, const uint64_t *cbuf, const void *vals,
                                  int wide, size_t nc, uint64_t total, uint64_t *pos_io,
                                  uint64_t *next_io, mcrle_result *r, size_t E)
 {
     /* wide: the values are numbers (checked to fit), else narrowed elements */
-    const unsigned char *vb = (const unsigned char *)vbuf;
+    const uint64_t *vbuf = wide ? (const uint64_t *)vals : NULL;
+    const unsigned char *vb = (const unsigned char *)vals;
     uint64_t pos = *pos_io, next_a = *next_io, seg_b = w->done ? UINT64_MAX : w->seg_b;
     uint64_t last = w->last;
     size_t n = w->n, k = 0;
@@ -232,6 +180,48 @@ MCRLE_INLINE size_t window_chunk(window_walk *w, const uint64_t *cbuf, const uin
     *pos_io = pos;
     *next_io = next_a;
     return k;
+}
+
+/* The arguments both window-runs kernels share: n_out (zeroed), the element size, the box. */
+static mcrle_result window_args(size_t *n_out, size_t elem_size, int ndim, const size_t *shape,
+                                const size_t *start, const size_t *stop, size_t *size,
+                                size_t *window)
+{
+    SAFETY_CHECK(n_out != NULL, MCRLE_ERR_ARG);
+    *n_out = 0;
+    SAFETY_CHECK(elem_size == 1 || elem_size == 2 || elem_size == 4 || elem_size == 8,
+                 MCRLE_ERR_ARG);
+    return check_box(ndim, shape, start, stop, size, window);
+}
+
+mcrle_result mcrle_window_runs(const void *values, const uint64_t *counts, size_t n_runs,
+                               size_t elem_size, int ndim, const size_t *shape,
+                               const size_t *start, const size_t *stop,
+                               void *out_values, uint64_t *out_counts, size_t capacity,
+                               size_t *n_out, mcrle_error_info *info)
+{
+    size_t size, window;
+    mcrle_result r = window_args(n_out, elem_size, ndim, shape, start, stop, &size, &window);
+    if (r != MCRLE_OK) return r;
+    SAFETY_CHECK(n_runs == 0 || (counts != NULL && values != NULL), MCRLE_ERR_ARG);
+    SAFETY_CHECK(window == 0 || (out_values != NULL && out_counts != NULL), MCRLE_ERR_ARG);
+
+    /* one walk over all runs: each count and value read once, each count
+     * checked as it is read; after the window's last piece it only checks */
+    window_walk w;
+    walk_init(&w, ndim, shape, start, stop, window == 0, out_values, out_counts, capacity,
+              elem_size);
+    uint64_t pos = 0, next_a = w.done ? UINT64_MAX : w.seg_a;
+    size_t bad = n_runs;
+    MCRLE_DISPATCH_ELEM(elem_size, bad = window_chunk(&w, counts, values, 0, n_runs,
+                                                      (uint64_t)size, &pos, &next_a, &r, E_));
+    if (MCRLE_UNLIKELY(bad < n_runs)) {
+        if (r != MCRLE_OK) return r;
+        return mcrle_count_error(counts, n_runs, bad, counts[bad], pos, info);
+    }
+    if (pos != (uint64_t)size) return mcrle_counts_short(n_runs, pos, info);
+    *n_out = w.n;
+    return MCRLE_OK;
 }
 
 /*
@@ -396,41 +386,17 @@ mcrle_result mcrle_window_runs_compact(const char *values, size_t values_len, co
                                        void *out_values, uint64_t *out_counts, size_t capacity,
                                        size_t *n_out, mcrle_error_info *info)
 {
-    size_t size;
-    SAFETY_CHECK(n_out != NULL, MCRLE_ERR_ARG);
-    *n_out = 0;
-    SAFETY_CHECK(elem_size == 1 || elem_size == 2 || elem_size == 4 || elem_size == 8,
-                 MCRLE_ERR_ARG);
+    size_t size, window;
+    mcrle_result r = window_args(n_out, elem_size, ndim, shape, start, stop, &size, &window);
+    if (r != MCRLE_OK) return r;
     SAFETY_CHECK(kind == MCRLE_KIND_BOOL || kind == MCRLE_KIND_SIGNED ||
                  kind == MCRLE_KIND_UNSIGNED, MCRLE_ERR_ARG);
     SAFETY_CHECK((values_len == 0 || values) && (counts_len == 0 || counts), MCRLE_ERR_ARG);
-    size_t window;
-    mcrle_result r = check_box(ndim, shape, start, stop, &size, &window);
-    if (r != MCRLE_OK) return r;
     SAFETY_CHECK(window == 0 || (out_values && out_counts), MCRLE_ERR_ARG);
 
     window_walk w;
-    w.ndim = ndim;
-    w.shape = shape;
-    w.start = start;
-    w.stop = stop;
-    w.column = 0;
-    w.seg_a = w.seg_b = 0;
-    uint64_t s = 1;
-    for (int a = 1; a < ndim; a++) {
-        w.idx[a] = start[a];
-        w.col_stride[a] = s;
-        w.column += start[a] * s;
-        s *= shape[a];
-    }
-    w.done = window == 0;
-    w.ov = (unsigned char *)out_values;
-    w.oc = out_counts;
-    w.capacity = capacity;
-    w.n = 0;
-    w.E = elem_size;
-    w.last = 0;
-    if (!w.done) walk_segment(&w);
+    walk_init(&w, ndim, shape, start, stop, window == 0, out_values, out_counts, capacity,
+              elem_size);
     r = walk_compact(values, values_len, counts, counts_len, values_signed, kind, elem_size,
                      (uint64_t)size, &w, NULL, info);
     if (r != MCRLE_OK) return r;

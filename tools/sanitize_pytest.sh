@@ -20,9 +20,12 @@ python -m pip install --quiet --no-build-isolation \
   -Csetup-args=-Dbuildtype=debugoptimized .
 preload="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)"
 tests=("$@")
+# test_races.py: threads writing into counts, values, arrays and bytes while
+# every GIL-releasing entry point reads them (issue 13); test_hostile.py: the
+# other attack findings (hostile objects, out= overlaps, error paths)
 [ "${#tests[@]}" -gt 0 ] || tests=(tests/test_roundtrip_properties.py tests/test_bad_input.py
                                   tests/test_golden.py tests/test_dtypes.py tests/test_threads.py
-                                  tests/test_ops.py)
+                                  tests/test_ops.py tests/test_races.py tests/test_hostile.py)
 ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 LD_PRELOAD="$preload" \

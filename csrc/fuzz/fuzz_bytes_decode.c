@@ -38,18 +38,20 @@
  *   - mcrle_bytes_decode (outputs filled with different canaries, scratch
  *     exactly sized and filled with garbage): the result is what the input
  *     implies: the parse error; CHECKSUM (sum: an independent Adler-32);
- *     NOSPACE for short scratch; for a raw payload, PAYLOAD when its length
- *     is wrong, else VALUE_RANGE at the first element (C order) that the
- *     output dtype cannot hold, else OK with exactly the stored elements;
- *     for a modelled payload, PAYLOAD when the value table (read by a
- *     reference reader) is invalid, VALUE_RANGE at the first table value
- *     the output cannot hold, else OK or PAYLOAD;
- *   - the output contract of mcrle_bytes.h: "On any error after the header
- *     was accepted, every element of out is set to 0; on success every
- *     element has been written". Read as the kernel implements it: errors
- *     found before the payload is decoded (header, checksum, scratch) leave
- *     out untouched; payload errors (PAYLOAD, VALUE_RANGE) set every element
- *     to 0; in all cases the bytes between elements are never written;
+ *     NOSPACE for short scratch; MODE (sum: the byte) for a mode other than
+ *     0 and 1; for a raw payload, RAW_LENGTH when its length is wrong
+ *     (index: the length needed, sum: the length), else BOOL or VALUE_RANGE
+ *     at the first element (C order) that the stored or the output dtype
+ *     cannot hold, else OK with exactly the stored elements; for a modelled
+ *     payload, VALUES when the value table (read by a reference reader) is
+ *     invalid, VALUE_RANGE at the first table value the output cannot hold,
+ *     else OK or one of TABLES, SHORT, PAYLOAD, END;
+ *   - the output contract of mcrle_bytes.h: errors found before anything
+ *     is written (header, checksum, scratch, mode, raw length, value table,
+ *     frequency tables, too short for the lines, a table value the output
+ *     cannot hold) leave out untouched; errors found while writing (a line,
+ *     the end of the stream, a raw element) set every element to 0; in all
+ *     cases the bytes between elements are never written;
  *   - on success: both layouts hold the same elements (each checked against
  *     the other's with the other canary) and every element is a value of the
  *     table; re-encoding the result (mcrle_bytes_encode, bound-sized buffer)
@@ -119,6 +121,10 @@ static void ref_parse(const unsigned char *p, size_t len, ref_hdr *R)
     if (r == 1) REF_FAIL(MCRLE_BYTES_ERR_TRUNCATED, len, len + 1);
     if (r == 2) REF_FAIL(MCRLE_BYTES_ERR_HEADER, at, 0);
     if (v > I->size) REF_FAIL(MCRLE_BYTES_ERR_HEADER, at, v);
+    if (I->elem_size < 8) {   /* at most as many distinct values as the dtype has */
+        uint64_t most = I->kind == MCRLE_KIND_BOOL ? 2 : (uint64_t)1 << (8 * I->elem_size);
+        if (v > most) REF_FAIL(MCRLE_BYTES_ERR_HEADER, at, v);
+    }
     I->n_values = (size_t)v;
     at = pos;
     r = ref_varint(p, len, &pos, &v);
@@ -385,11 +391,13 @@ static void zero_elements(const fn_arr *A, unsigned char *copy)
 }
 
 /* What the output must look like after an error: untouched, or every element 0. */
-static void check_error_output(int r, const fn_arr *A, const unsigned char *before)
+static void check_error_output(int r, int raw, const fn_arr *A, const unsigned char *before)
 {
     unsigned char *expect = (unsigned char *)fz_malloc(A->buf_len);
     memcpy(expect, before, A->buf_len);
-    if (r == MCRLE_BYTES_ERR_PAYLOAD || r == MCRLE_ERR_VALUE_RANGE) zero_elements(A, expect);
+    if (r == MCRLE_BYTES_ERR_PAYLOAD || r == MCRLE_BYTES_ERR_END || r == MCRLE_BYTES_ERR_BOOL ||
+        (r == MCRLE_ERR_VALUE_RANGE && raw))
+        zero_elements(A, expect);
     FZ_ASSERT(memcmp(expect, A->buf, A->buf_len) == 0);
     free(expect);
 }
@@ -419,7 +427,8 @@ static dec_run run_decode(const unsigned char *obj, size_t len, const mcrle_byte
 static void check_reencode(const fn_arr *A, mcrle_kind okind, const uint64_t *vals, size_t nv)
 {
     size_t bound = mcrle_bytes_bound(A->E, A->ndim, A->shape);
-    size_t es = mcrle_bytes_encode_scratch_size(A->E, A->ndim, A->shape, nv);
+    size_t es = mcrle_bytes_encode_scratch_size(A->E, A->ndim, A->shape, A->strides, nv);
+    FZ_ASSERT(es <= mcrle_bytes_encode_scratch_size(A->E, A->ndim, A->shape, NULL, nv));
     FZ_ASSERT(bound != SIZE_MAX && es != SIZE_MAX);
     unsigned char *enc = (unsigned char *)fz_malloc(bound);
     void *scratch = fz_malloc(es);
@@ -434,7 +443,7 @@ static void check_reencode(const fn_arr *A, mcrle_kind okind, const uint64_t *va
     FZ_ASSERT(info.total_len == elen && info.n_values == nv);
     fn_arr C;
     fn_arr_make(&C, A->E, A->ndim, A->shape, 0, 0xEE);
-    size_t ds = mcrle_bytes_decode_scratch_size(&info, A->E);
+    size_t ds = mcrle_bytes_decode_scratch_size(&info, A->E, C.strides);
     void *dscratch = fz_malloc(ds);
     FZ_ASSERT(mcrle_bytes_decode(enc, elen, okind, A->E, A->ndim, A->shape, C.strides, C.base,
                                  dscratch, ds, NULL) == MCRLE_OK);
@@ -586,15 +595,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t oE;
     ref_dtype(ocode, &okind, &oE);
 
-    size_t ss = mcrle_bytes_decode_scratch_size(&info, oE);
-    FZ_ASSERT(ss != SIZE_MAX);
-    FZ_ASSERT(info.size > 0 || ss == 0);
-    int scratch_short = short_scratch && ss > 0;
-    if (scratch_short) ss--;
-
     fn_arr A, B;
     fn_arr_make(&A, oE, info.ndim, info.shape, la, 0xCD);
     fn_arr_make(&B, oE, info.ndim, info.shape, lb, 0x5A);
+    /* scratch exactly for each layout (at most what any layout needs) */
+    size_t ss_any = mcrle_bytes_decode_scratch_size(&info, oE, NULL);
+    size_t ss = mcrle_bytes_decode_scratch_size(&info, oE, A.strides);
+    size_t ssb = mcrle_bytes_decode_scratch_size(&info, oE, B.strides);
+    FZ_ASSERT(ss_any != SIZE_MAX && ss <= ss_any && ssb <= ss_any);
+    FZ_ASSERT(info.size > 0 || ss_any == 0);
+    int scratch_short = short_scratch && ss > 0;
+    if (scratch_short) { ss--; ssb--; }
     unsigned char *beforeA = (unsigned char *)fz_malloc(A.buf_len);
     unsigned char *beforeB = (unsigned char *)fz_malloc(B.buf_len);
     memcpy(beforeA, A.buf, A.buf_len);
@@ -606,7 +617,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint32_t ck = ref_adler32(obj, info.header_len - 4, 1);
     ck = ref_adler32(pl, plen, ck);
     FZ_ASSERT(mcrle_adler32(mcrle_adler32(1, obj, info.header_len - 4), pl, plen) == ck);
-    int want = -1;   /* -1: OK or PAYLOAD */
+    int want = -1;   /* -1: OK or a modelled payload's error */
     size_t want_index = 0;
     uint64_t want_sum = 0;
     uint64_t *tv = NULL;   /* model: the value table as 64-bit numbers */
@@ -616,14 +627,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     else if (pl[0] == 1) {   /* raw */
         int sgn = info.kind == MCRLE_KIND_SIGNED;
         size_t E = info.elem_size;
-        if (plen != 1 + info.size * E) { want = MCRLE_BYTES_ERR_PAYLOAD; want_sum = plen; }
+        if (plen != 1 + info.size * E) {
+            want = MCRLE_BYTES_ERR_RAW_LENGTH;
+            want_index = 1 + info.size * E;
+            want_sum = plen;
+        }
         else {
             want = MCRLE_OK;
             for (size_t i = 0; i < info.size; i++) {
                 uint64_t v = fz_load(pl + 1 + i * E, E);   /* little-endian host */
                 if (sgn) v = ref_sext(v, E);
                 if (info.kind == MCRLE_KIND_BOOL && v > 1) {   /* a bool map holds 0/1 only */
-                    want = MCRLE_BYTES_ERR_PAYLOAD;
+                    want = MCRLE_BYTES_ERR_BOOL;
                     want_index = i;
                     want_sum = v;
                     break;
@@ -638,7 +653,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     } else if (pl[0] == 0) {   /* modelled */
         tv = (uint64_t *)fz_malloc(info.n_values * sizeof(uint64_t));
-        if (!ref_values(pl, plen, &info, tv)) want = MCRLE_BYTES_ERR_PAYLOAD;
+        if (!ref_values(pl, plen, &info, tv)) want = MCRLE_BYTES_ERR_VALUES;
         else {
             int sgn = info.kind == MCRLE_KIND_SIGNED;
             for (size_t i = 0; i < info.n_values; i++) {
@@ -651,25 +666,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
         }
     } else {
-        want = MCRLE_BYTES_ERR_PAYLOAD;
+        want = MCRLE_BYTES_ERR_MODE;
         want_sum = pl[0];
     }
 
     dec_run d1 = run_decode(obj, len, &info, okind, oE, &A, ss, 0xA5, !no_info);
-    dec_run d2 = run_decode(obj, len, &info, okind, oE, &B, ss, 0x3C, no_info);
+    dec_run d2 = run_decode(obj, len, &info, okind, oE, &B, ssb, 0x3C, no_info);
     if (want >= 0) FZ_ASSERT(d1.r == want);
-    else FZ_ASSERT(d1.r == MCRLE_OK || d1.r == MCRLE_BYTES_ERR_PAYLOAD);
+    else FZ_ASSERT(d1.r == MCRLE_OK || d1.r == MCRLE_BYTES_ERR_PAYLOAD ||
+                   d1.r == MCRLE_BYTES_ERR_TABLES || d1.r == MCRLE_BYTES_ERR_SHORT ||
+                   d1.r == MCRLE_BYTES_ERR_END);
     FZ_ASSERT(d2.r == d1.r);
     {
         const dec_run *with = no_info ? &d2 : &d1;
         if (d1.r == MCRLE_BYTES_ERR_CHECKSUM || d1.r == MCRLE_ERR_VALUE_RANGE ||
-            (d1.r == MCRLE_BYTES_ERR_PAYLOAD && pl[0] != 0))
+            d1.r == MCRLE_BYTES_ERR_MODE || d1.r == MCRLE_BYTES_ERR_RAW_LENGTH ||
+            d1.r == MCRLE_BYTES_ERR_BOOL)
             FZ_ASSERT(with->err.index == want_index && with->err.sum == want_sum);
     }
 
     if (d1.r != MCRLE_OK) {
-        check_error_output(d1.r, &A, beforeA);
-        check_error_output(d2.r, &B, beforeB);
+        int raw = info.size > 0 && pl[0] == 1;
+        check_error_output(d1.r, raw, &A, beforeA);
+        check_error_output(d2.r, raw, &B, beforeB);
     } else if (info.size > 0) {
         /* each layout against the other, with the other's canary: every
          * element written, the same in both, nothing between them touched */

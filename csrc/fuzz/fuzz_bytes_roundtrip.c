@@ -214,7 +214,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int code = mcrle_bytes_dtype_code(kind, E);
     FZ_ASSERT(code >= 0);
     size_t bound = mcrle_bytes_bound(E, ndim, shape);
-    size_t ss = mcrle_bytes_encode_scratch_size(E, ndim, shape, nv);
+    size_t ss = mcrle_bytes_encode_scratch_size(E, ndim, shape, A.strides, nv);
+    FZ_ASSERT(ss <= mcrle_bytes_encode_scratch_size(E, ndim, shape, NULL, nv));
     FZ_ASSERT(bound != SIZE_MAX && ss != SIZE_MAX);
     FZ_ASSERT(bound >= MCRLE_BYTES_HEADER_MAX + 1 + n * E);
     unsigned char *enc = (unsigned char *)fz_malloc(bound);
@@ -260,9 +261,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(bufB, B.buf, B.buf_len);
         expect_in(&A, &B, B.buf);
         unsigned char *enc2 = (unsigned char *)fz_malloc(bound);
-        size_t len2 = 0;
+        size_t len2 = 0, ssb = mcrle_bytes_encode_scratch_size(E, ndim, shape, B.strides, nv);
+        void *scratch_b = fz_malloc(ssb);
         FZ_ASSERT(mcrle_bytes_encode(B.base, kind, E, ndim, shape, B.strides, vals, nv, enc2, bound,
-                                     &len2, scratch, ss) == MCRLE_OK);
+                                     &len2, scratch_b, ssb) == MCRLE_OK);
+        free(scratch_b);
         FZ_ASSERT(len2 == len && memcmp(enc2, enc, len) == 0);
         memcpy(B.buf, bufB, B.buf_len);   /* the canary back */
         free(enc2);
@@ -293,7 +296,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (drop_used) {
             size_t drop = (size_t)fl % nv, k = 0;
             for (size_t i = 0; i < nv; i++) if (i != drop) v2[k++] = vals[i];
-            size_t ss4 = mcrle_bytes_encode_scratch_size(E, ndim, shape, nv - 1);
+            size_t ss4 = mcrle_bytes_encode_scratch_size(E, ndim, shape, A.strides, nv - 1);
             void *s4 = fz_malloc(ss4);
             FZ_ASSERT(mcrle_bytes_encode(A.base, kind, E, ndim, shape, A.strides, v2, nv - 1, junk,
                                          bound, &l4, s4, ss4) == MCRLE_ERR_VALUE_RANGE);
@@ -321,7 +324,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         unsigned char *obj = (unsigned char *)fz_malloc(len + extra);
         memcpy(obj, enc, len);
         if (extra) memcpy(obj + len, "MCRL\x01", extra);
-        size_t ds = mcrle_bytes_decode_scratch_size(&info, E);
+        size_t ds = mcrle_bytes_decode_scratch_size(&info, E, B.strides);
         FZ_ASSERT(ds != SIZE_MAX && (n > 0 || ds == 0));
         void *dscratch = fz_malloc(ds);
         memset(dscratch, 0x5A, ds ? ds : 1);
@@ -344,7 +347,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* widened into 8 bytes of the same signedness */
     if (wide_decode && n) {
         mcrle_kind wk = kind == MCRLE_KIND_SIGNED ? MCRLE_KIND_SIGNED : MCRLE_KIND_UNSIGNED;
-        size_t ds = mcrle_bytes_decode_scratch_size(&info, 8);
+        size_t ds = mcrle_bytes_decode_scratch_size(&info, 8, NULL);
         void *dscratch = fz_malloc(ds);
         uint64_t *wide = (uint64_t *)fz_malloc(n * 8);
         ptrdiff_t st[FZ_MAXD];
@@ -378,7 +381,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             memcpy(v3, vals, nv * sizeof(uint64_t));
             v3[nv] = extra;
             qsort(v3, nv + 1, sizeof *v3, kind == MCRLE_KIND_SIGNED ? cmp_i64 : cmp_u64);
-            size_t ss3 = mcrle_bytes_encode_scratch_size(E, ndim, shape, nv + 1);
+            size_t ss3 = mcrle_bytes_encode_scratch_size(E, ndim, shape, A.strides, nv + 1);
             void *s3 = fz_malloc(ss3);
             unsigned char *e3 = (unsigned char *)fz_malloc(bound);
             size_t l3 = 0;
@@ -387,7 +390,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FZ_ASSERT(l3 <= bound);
             mcrle_bytes_info i3;
             FZ_ASSERT(mcrle_bytes_parse_header(e3, l3, &i3, NULL) == MCRLE_OK && i3.n_values == nv + 1);
-            size_t ds = mcrle_bytes_decode_scratch_size(&i3, E);
+            size_t ds = mcrle_bytes_decode_scratch_size(&i3, E, NULL);
             void *dscratch = fz_malloc(ds);
             fz_arr Cc;   /* a C-order target */
             {

@@ -246,7 +246,7 @@ static int decode_object(const map *m, const unsigned char *obj, size_t len, con
     CHECK_MSG(r == MCRLE_OK && info.total_len == len, "%s: header (%s)", what, mcrle_bytes_result_name(r));
     if (r != MCRLE_OK) return 0;
     CHECK_MSG(strcmp(dtype_name(info.kind, info.elem_size), m->dtype) == 0, "%s: stored dtype", what);
-    size_t ss = mcrle_bytes_decode_scratch_size(&info, m->E);
+    size_t ss = mcrle_bytes_decode_scratch_size(&info, m->E, m->strides);
     void *scratch = xmalloc(ss);
     unsigned char *out = (unsigned char *)xmalloc(m->size * m->E);
     r = mcrle_bytes_decode(obj, len, m->kind, m->E, m->ndim, m->shape, m->strides, out, scratch, ss,
@@ -355,7 +355,7 @@ static void check_encoders(const map *m, const char *dir, const char *name, cons
     unsigned char *golden = read_file(dir, fname, &glen);
     CHECK_MSG(golden != NULL, "%s: missing", fname);
     size_t cap = mcrle_bytes_bound(m->E, m->ndim, m->shape);
-    size_t ss = mcrle_bytes_encode_scratch_size(m->E, m->ndim, m->shape, nd);
+    size_t ss = mcrle_bytes_encode_scratch_size(m->E, m->ndim, m->shape, m->strides, nd);
     unsigned char *out = (unsigned char *)xmalloc(cap);
     void *scratch = xmalloc(ss);
     size_t olen = 0;

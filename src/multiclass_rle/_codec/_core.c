@@ -150,8 +150,8 @@ static PyObject *py_encode(PyObject *self, PyObject *arg)
         Py_END_ALLOW_THREADS
         if (r != MCRLE_OK) { raise_result(r, NULL); goto done; }
         status = encode_into(&v, shape, strides, n_runs, &values, &counts);
-        if (status == 1) {
-            PyErr_SetString(PyExc_RuntimeError, "the array was modified while it was being encoded");
+        if (status == 1) {   /* more runs than counted: another thread wrote into the array */
+            raise_result(MCRLE_ERR_CHANGED, NULL);
             goto done;
         }
     }
@@ -1193,7 +1193,8 @@ static PyObject *py_bytes_encode(PyObject *self, PyObject *args)
     }
     n_values = (size_t)bv.len / sizeof(uint64_t);
     bound = mcrle_bytes_bound((size_t)ba.itemsize, ba.ndim, shape);
-    scratch_size = mcrle_bytes_encode_scratch_size((size_t)ba.itemsize, ba.ndim, shape, n_values);
+    scratch_size = mcrle_bytes_encode_scratch_size((size_t)ba.itemsize, ba.ndim, shape, strides,
+                                                   n_values);
     if (bound == SIZE_MAX || scratch_size == SIZE_MAX) { PyErr_NoMemory(); goto done; }
     out = PyMem_RawMalloc(bound);
     scratch = PyMem_RawMalloc(scratch_size ? scratch_size : 1);
@@ -1218,7 +1219,9 @@ PyDoc_STRVAR(bytes_decode_doc,
 "Decodes the bytes-form object at the start of buf into the writable strided\n"
 "buffer out (the header's shape; elements of kind 0 bool, 1 signed, 2\n"
 "unsigned, any size), without the GIL. Raises CodecError(code, name, index,\n"
-"sum); on errors while expanding the payload, out is zeroed.");
+"sum); errors found before the first line leave out untouched, errors found\n"
+"while writing the lines set it to zeros. buf is read twice (checksum, then\n"
+"payload): pass an immutable copy of anything another thread may write into.");
 
 static PyObject *py_bytes_decode(PyObject *self, PyObject *args)
 {
@@ -1242,7 +1245,11 @@ static PyObject *py_bytes_decode(PyObject *self, PyObject *args)
     if (buffer_layout(&bo, shape, strides) < 0) goto done;
     r = mcrle_bytes_parse_header(bb.buf, (size_t)bb.len, &info, &err);
     if (r != MCRLE_OK) { raise_bytes_result(r, &err); goto done; }
-    scratch_size = mcrle_bytes_decode_scratch_size(&info, (size_t)bo.itemsize);
+    if (bo.ndim != info.ndim) {
+        PyErr_SetString(PyExc_ValueError, "out's number of dimensions is not the header's");
+        goto done;
+    }
+    scratch_size = mcrle_bytes_decode_scratch_size(&info, (size_t)bo.itemsize, strides);
     if (scratch_size == SIZE_MAX) { PyErr_NoMemory(); goto done; }
     if (scratch_size && !(scratch = PyMem_RawMalloc(scratch_size))) { PyErr_NoMemory(); goto done; }
     Py_BEGIN_ALLOW_THREADS
@@ -1410,7 +1417,7 @@ static int exec_module(PyObject *m)
     ADD_CODE(ERR_ARG); ADD_CODE(ERR_ZERO_COUNT); ADD_CODE(ERR_COUNTS_SHORT);
     ADD_CODE(ERR_COUNTS_LONG); ADD_CODE(ERR_BAD_CHAR); ADD_CODE(ERR_TRUNCATED);
     ADD_CODE(ERR_NUMBER_TOO_LONG); ADD_CODE(ERR_NOSPACE); ADD_CODE(ERR_NOMEM);
-    ADD_CODE(ERR_VALUE_RANGE);
+    ADD_CODE(ERR_VALUE_RANGE); ADD_CODE(ERR_CHANGED);
 #undef ADD_CODE
     return 0;
 }

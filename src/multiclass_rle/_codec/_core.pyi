@@ -14,6 +14,7 @@ ERR_NUMBER_TOO_LONG: int
 ERR_NOSPACE: int
 ERR_NOMEM: int
 ERR_VALUE_RANGE: int
+ERR_CHANGED: int
 
 class CodecError(ValueError): ...
 

@@ -111,7 +111,9 @@ def decode(rle: Any, *, order: Literal["C", "F"] = "C", out: np.ndarray | None =
     out : numpy.ndarray, optional
         Array of the RLE's shape to write into, any memory layout; nothing is
         allocated and ``out`` is returned. Its dtype is used unless ``dtype``
-        is given.
+        is given. Each element needs its own memory (a broadcast view is
+        refused); when decoding fails, ``out``'s contents are unspecified
+        (the runs are checked as they are written).
     dtype : dtype, optional
         Dtype of the result. Default: ``out``'s, else the RLE's ``dtype``,
         else the smallest integer dtype holding every value (uint8 for the

@@ -82,6 +82,9 @@ def cast_values(values: np.ndarray, dtype: np.dtype, *, own: bool = False) -> np
     """
     if values.dtype == dtype:
         return values
+    # check and cast one private copy: the caller's array may change between
+    # a check on it and the cast (another thread), which would wrap silently
+    values = values.copy()
     if values.size:
         lo, hi = value_range(dtype)
         vmin, vmax = int(values.min()), int(values.max())
@@ -96,4 +99,4 @@ def cast_values(values: np.ndarray, dtype: np.dtype, *, own: bool = False) -> np
                 f"value {bad} (run {index}) does not fit dtype {dtype} ({lo}..{hi}); "
                 f"pass a wider dtype="
             )
-    return values.astype(dtype)
+    return values.astype(dtype, copy=False)

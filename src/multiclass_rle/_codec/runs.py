@@ -19,10 +19,10 @@ import numpy as np
 from . import _core
 from .dtypes import cast_values, check_array_dtype
 from .errors import MalformedRLEError, RLETypeError, RLEValueError
-from .output import check_order, new_output, resolve_target
+from .output import apart_from, check_order, new_output, resolve_target
 
 __all__ = ["Runs", "encode_runs", "as_label_array", "runs_to_array", "counts_error",
-           "register_dict_writer"]
+           "register_dict_writer", "changed_error", "encode_call"]
 
 U64 = np.dtype(np.uint64)
 
@@ -79,9 +79,15 @@ class Runs:
         if counts.dtype != U64:
             if counts.dtype.kind not in "iu":
                 raise RLETypeError(f"Runs.counts must hold integers, got dtype {counts.dtype}")
-            if counts.dtype.kind == "i" and counts.size and int(counts.min()) < 0:
-                raise MalformedRLEError(f"Runs.counts holds a negative count {int(counts.min())}")
-            counts = counts.astype(U64)
+            # convert (a private copy) before checking: the caller's array may change
+            if counts.dtype.kind == "i":
+                counts = counts.astype(np.int64)
+                if counts.size and int(counts.min()) < 0:
+                    raise MalformedRLEError(
+                        f"Runs.counts holds a negative count {int(counts.min())}")
+                counts = counts.view(U64)
+            else:
+                counts = counts.astype(U64)
         if counts.shape != self.values.shape:
             raise MalformedRLEError(
                 f"Runs has {self.values.shape[0]} values but {counts.shape[0]} counts")
@@ -156,6 +162,25 @@ def as_label_array(array: Any) -> np.ndarray:
     return arr
 
 
+def changed_error(what: str = "the array") -> RLEValueError:
+    """The error of an input that another thread wrote into while a kernel read it."""
+    return RLEValueError(
+        f"{what} changed while it was being read (another thread wrote into it); "
+        f"pass a copy, or wait until the writer is done")
+
+
+def encode_call(kernel: Callable[..., Any], *args: Any) -> Any:
+    """``kernel(*args)`` of an encoder, its input-changed result as :func:`changed_error`."""
+    try:
+        return kernel(*args)
+    except _core.CodecError as exc:
+        if exc.args[0] in (_core.ERR_CHANGED, _core.ERR_VALUE_RANGE):
+            # the bytes encoder's value table came from the same array: a value
+            # missing from it means the array changed too
+            raise changed_error() from None
+        raise   # pragma: no cover - the encoders fail in no other way
+
+
 def encode_runs(array: Any) -> Runs:
     """Run-length encode a label map into :class:`Runs`.
 
@@ -182,7 +207,7 @@ def encode_runs(array: Any) -> Runs:
     Runs(shape=(1, 3), dtype=int16, n_runs=2)
     """
     arr = as_label_array(array)
-    values, counts = _core.encode(arr)
+    values, counts = encode_call(_core.encode, arr)
     return Runs(
         shape=tuple(int(d) for d in arr.shape),
         values=np.frombuffer(values, dtype=arr.dtype),
@@ -198,6 +223,8 @@ def counts_error(exc: Any, counts: np.ndarray, shape: tuple[int, ...]) -> Malfor
     """The readable error of a kernel's counts check (``CodecError`` args: code, name, index, sum)."""
     code, _name, index, total = exc.args
     need = int(np.prod(shape, dtype=object))
+    if code == _core.ERR_CHANGED:
+        return changed_error("the runs")   # type: ignore[return-value]
     if code == _core.ERR_ZERO_COUNT:
         return MalformedRLEError(f"count at index {index} is 0; counts must be positive")
     if code == _core.ERR_COUNTS_LONG:
@@ -212,16 +239,25 @@ def runs_to_array(runs: Runs, *, order: str = "C", out: np.ndarray | None = None
     """Expand :class:`Runs` into a new array (``order``) or into ``out``.
 
     The counts are validated while the kernel writes (positive, summing to
-    the size); values that do not fit the result's dtype are refused first.
+    the size; each read once, so another thread writing into them cannot
+    make it write past the output); values that do not fit the result's
+    dtype are refused first, on a private copy that is then the one decoded.
     """
     target = resolve_target(dtype, out, runs.dtype)
-    if target != runs.dtype:
-        runs = Runs(runs.shape, cast_values(runs.values, target), runs.counts)
+    values = runs.values
+    private = target != values.dtype
+    if private:
+        values = cast_values(values, target)   # checked on, and returns, a private copy
     result = new_output(runs.shape, target, order, out)
-    values = np.ascontiguousarray(runs.values, dtype=result.dtype)
+    values = np.ascontiguousarray(values, dtype=result.dtype)
+    if result.dtype.kind == "b" and values.size:
+        if not private:   # (ascontiguousarray may return a view: compare no identities)
+            values = values.copy()   # check what is decoded, not what the caller may change
+        if values.view(np.uint8).max() > 1:
+            raise RLEValueError("bool label maps hold only 0 and 1")
     counts = np.ascontiguousarray(runs.counts, dtype=U64)
-    if result.dtype.kind == "b" and values.size and values.view(np.uint8).max() > 1:
-        raise RLEValueError("bool label maps hold only 0 and 1")
+    # an out that is a view of the values or counts would overwrite them first
+    values, counts = apart_from(values, out), apart_from(counts, out)
     try:
         _core.decode(values, counts, result)
     except _core.CodecError as exc:

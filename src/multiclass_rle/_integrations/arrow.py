@@ -49,6 +49,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without pyarrow
     raise ImportError("multiclass_rle's Arrow/Parquet integration needs pyarrow: "
                       "pip install 'multiclass-rle[arrow]'") from exc
 
+from .._codec import jsontext
 from .._codec.errors import RLETypeError, RLEValueError
 from .._codec.runs import encode_runs
 from .._ops.summary import area
@@ -286,7 +287,7 @@ def _meta_dict(text: str | None, name: str) -> dict[str, Any]:
     if text is None:
         return {}
     try:
-        value = json.loads(text)
+        value = jsontext.loads(text)
     except ValueError as exc:
         raise RLEValueError(f"row {name!r}: its meta is not JSON ({exc})") from None
     if not isinstance(value, dict):
@@ -304,7 +305,7 @@ def parquet_datasets(source: Any) -> dict[str, Any]:
     if not text:
         return {}
     try:
-        value = json.loads(text)
+        value = jsontext.loads(text)
     except ValueError as exc:
         raise RLEValueError(f"corrupt dataset metadata in the Parquet schema ({exc})") from None
     return value if isinstance(value, dict) else {}

@@ -13,11 +13,11 @@ written.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import numpy as np
 
+from .._codec import jsontext
 from .._codec.api import as_runs, decode
 from .._codec.errors import MalformedRLEError, RLETypeError
 from .._codec.forms.bytes import BYTES_MAGIC, bytes_info, bytes_to_runs, decode_bytes, encode_bytes
@@ -57,8 +57,8 @@ def _magic(mv: memoryview) -> bytes:
 
 def _json_dict(mv: memoryview) -> dict:
     try:
-        rle = json.loads(bytes(mv[4:]))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        rle = jsontext.loads(bytes(mv[4:]))
+    except (UnicodeDecodeError, ValueError) as exc:
         raise MalformedRLEError(f"interim payload is not valid JSON: {exc}") from None
     if not isinstance(rle, dict):
         raise MalformedRLEError("interim payload does not hold an RLE dict")

@@ -237,7 +237,7 @@ def _inflated(data: bytes, rgb_ids: bool) -> tuple[bytes, int, int, int, int, in
     pos = len(PNG_SIGNATURE)
     header: tuple[int, ...] | None = None
     idat: list[memoryview] = []
-    seen_end = False
+    seen_end = seen_plte = False
     while pos < n:
         if pos + 12 > n:
             raise PNGError(f"truncated: a chunk header at byte {pos}, file has {n} bytes")
@@ -256,6 +256,11 @@ def _inflated(data: bytes, rgb_ids: bool) -> tuple[bytes, int, int, int, int, in
             header = _IHDR.unpack(body)
         elif ctype == b"IDAT":
             idat.append(body)
+        elif ctype == b"PLTE":
+            if idat:
+                raise PNGError(f"PLTE chunk at byte {pos} after the image data (it must come "
+                               f"before IDAT)")
+            seen_plte = True
         elif ctype == b"IEND":
             seen_end = True
             break
@@ -271,6 +276,10 @@ def _inflated(data: bytes, rgb_ids: bool) -> tuple[bytes, int, int, int, int, in
         raise PNGError(f"unknown compression {method}, filter {filt} or interlace {interlace} method")
     if width == 0 or height == 0 or width > 2**31 - 1 or height > 2**31 - 1:
         raise PNGError(f"invalid image size {width}x{height}")
+    if colour == 3 and not seen_plte:
+        # the palette indices are the labels, so the palette itself is not read,
+        # but a palette image without one is not a valid PNG (PNG spec, 11.2.3)
+        raise PNGError("a palette image (colour type 3) without a PLTE chunk")
     channels = {0: 1, 3: 1, 2: 3, 6: 4}.get(colour, 0) if rgb_ids else \
         {0: 1, 3: 1}.get(colour, 0)
     if interlace or not channels or not (depth == 8 or (colour == 0 and depth == 16)):

@@ -18,7 +18,6 @@ not import torch).
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from typing import Any, Callable
@@ -33,9 +32,11 @@ except ImportError as exc:  # pragma: no cover - exercised only without torch
         "multiclass_rle's PyTorch integration needs torch: "
         "pip install 'multiclass-rle[torch]'") from exc
 
+from .._codec import jsontext
 from .._codec.api import as_runs, decode
 from .._codec.dtypes import dtype_from_argument
 from .._codec.errors import RLETypeError, RLEValueError
+from .._codec.output import overlaps_itself
 from .._codec.runs import Runs
 from .._ops._common import checked
 
@@ -126,16 +127,49 @@ def _to_device(runs: Runs, device: Any, out: torch.Tensor | None) -> torch.Tenso
     return out
 
 
+def _device(device: Any) -> torch.device:
+    """``torch.device(device)``, checked: a device that exists here and holds memory.
+
+    torch's own errors for an unknown or unavailable device (RuntimeError,
+    AssertionError "Torch not compiled with CUDA enabled", ...) become
+    RLEValueError, and the ``meta`` device, which holds no data, is refused.
+    """
+    try:
+        dev = device if isinstance(device, torch.device) else torch.device(device)
+    except (RuntimeError, TypeError, ValueError) as exc:
+        raise RLEValueError(f"device={device!r} is not a torch device: {exc}") from None
+    if dev.type == "meta":
+        raise RLEValueError(f"device={device!r} holds no memory (torch's meta device): a map "
+                            f"cannot be decoded onto it")
+    if dev.type != "cpu":
+        try:
+            torch.empty(0, dtype=torch.uint8, device=dev)
+        except (AssertionError, RuntimeError, ValueError) as exc:
+            raise RLEValueError(f"device={device!r} cannot be used here: {exc}") from None
+    return dev
+
+
 def _check_out(out: Any, dtype: np.dtype | None, device: Any) -> np.dtype:
     if not isinstance(out, torch.Tensor):
         raise RLETypeError(f"out must be a torch.Tensor, got {type(out).__name__}")
     out_np = _np_dtype(out.dtype)
     if dtype is not None and out_np != dtype:
         raise RLEValueError(f"out has dtype {out.dtype}, but dtype={dtype} was requested")
-    if device is not None and torch.device(device) != out.device:
-        want = torch.device(device)
+    if out.layout != torch.strided:
+        raise RLEValueError(f"out has layout {out.layout}; decode into a dense (strided) tensor")
+    if out.is_meta:
+        raise RLEValueError("out is on torch's meta device, which holds no memory: a map "
+                            "cannot be decoded into it")
+    if device is not None and _device(device) != out.device:
+        want = _device(device)
         if not (want.type == out.device.type and want.index is None):
             raise RLEValueError(f"out is on {out.device}, but device={device} was requested")
+    if overlaps_itself(tuple(out.shape), tuple(st * out.element_size() for st in out.stride()),
+                       out.element_size()):
+        raise RLEValueError(
+            f"out has elements that share memory (shape {tuple(out.shape)}, strides "
+            f"{tuple(out.stride())}, as an expanded tensor has): a decode into it would keep "
+            f"only the value written last; pass a tensor with its own memory for every element")
     return out_np
 
 
@@ -178,7 +212,7 @@ def to_tensor(rle: Any, *, dtype: Any = None, device: Any = None,
             _decode_np(rle, out=out.detach().numpy())
             return out
         return _to_device(_runs(rle, out_np), out.device, out)
-    dev = None if device is None else torch.device(device)
+    dev = None if device is None else _device(device)
     if dev is None or dev.type == "cpu":
         return torch.from_numpy(_decode_np(rle, dtype=target))
     if isinstance(rle, _BYTES_LIKE):
@@ -245,7 +279,7 @@ def to_tensor_batch(rles: Sequence[Any], *, out: torch.Tensor | None = None,
                                     f"a batch needs one shape")
         if target is None:
             target = np.result_type(*(d for _, d in shapes_dtypes))
-        dev = torch.device("cpu") if device is None else torch.device(device)
+        dev = torch.device("cpu") if device is None else _device(device)
         out = torch.empty((len(rles),) + shape, dtype=_torch_dtype(target), device=dev)
     if out.device.type == "cpu":
         arr = out.detach().numpy()
@@ -361,7 +395,7 @@ class RLEMaskDataset(Dataset):
             if not line.strip():
                 continue
             try:
-                rec = json.loads(line)
+                rec = jsontext.loads(line)
             except ValueError as exc:
                 raise RLEValueError(f"{self.path}:{i + 1}: not JSON: {exc}") from None
             if not isinstance(rec, dict) or "rle" not in rec:
@@ -394,7 +428,7 @@ class RLEMaskDataset(Dataset):
             raise IndexError(f"index {index} out of range for {n} items")
         if self.items is not None:
             return self.items[i]
-        return json.loads(self._read_line(i))["rle"]
+        return jsontext.loads(self._read_line(i))["rle"]
 
     def __getitem__(self, index: Any) -> Any:
         if isinstance(index, (list, tuple, range, np.ndarray, torch.Tensor)):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -22,6 +22,32 @@ from .._codec.errors import MalformedRLEError, RLEError, RLETypeError, RLEValueE
 from .._codec.runs import U64 as _U64
 from .._codec.runs import Runs, counts_error
 
+def own_runs(rle: Any) -> Runs:
+    """``as_runs(rle)`` with arrays no caller holds.
+
+    A :class:`Runs` or a dict of numpy arrays hands over the caller's own
+    arrays, which another thread may write into while an operation runs;
+    an operation checks them in Python and then relies on the check, so it
+    works on copies of those (O(runs), like the operations themselves).
+    Runs parsed from strings, lists or bytes are new arrays already.
+    """
+    runs = as_runs(rle)
+    if isinstance(rle, Runs):
+        sources = [rle.values, rle.counts]
+    elif isinstance(rle, Mapping):
+        sources = [x for x in (rle.get("values"), rle.get("counts")) if isinstance(x, np.ndarray)]
+    else:
+        return runs
+    values, counts = runs.values, runs.counts
+    if any(np.may_share_memory(values, x) for x in sources):
+        values = values.copy()
+    if any(np.may_share_memory(counts, x) for x in sources):
+        counts = counts.copy()
+    if values is runs.values and counts is runs.counts:
+        return runs
+    return Runs(runs.shape, values, counts)
+
+
 def checked_ends(rle: Any, name: str | None = None) -> tuple[Runs, np.ndarray]:
     """``as_runs`` plus the counts check that decode does, and the run ends.
 
@@ -32,7 +58,7 @@ def checked_ends(rle: Any, name: str | None = None) -> tuple[Runs, np.ndarray]:
     (``'true: ...'``) where a function takes two RLEs.
     """
     try:
-        runs = as_runs(rle)
+        runs = own_runs(rle)
         counts = runs.counts
         if counts.dtype != _U64 or not counts.flags.c_contiguous:
             counts = np.ascontiguousarray(counts, dtype=_U64)
@@ -62,15 +88,21 @@ def checked_ends(rle: Any, name: str | None = None) -> tuple[Runs, np.ndarray]:
     return runs, ends
 
 
-def runs_for_kernel(rle: Any, name: str | None = None) -> tuple[Runs, np.ndarray]:
+def runs_for_kernel(rle: Any, name: str | None = None, *,
+                    passes: int = 1) -> tuple[Runs, np.ndarray]:
     """``as_runs`` and its counts as contiguous native uint64, not yet validated.
 
     For the C kernels that validate the counts while they walk them (one pass
     instead of a cumsum and two reductions): their ``CodecError`` goes
-    through :func:`kernel_counts_error`.
+    through :func:`kernel_counts_error`. Those kernels read each count and
+    each group index once, so for one kernel pass a caller's arrays are
+    handed over as they are (no copy): another thread writing into them can
+    change the answer, not make it inconsistent with what the kernel read.
+    An operation that makes several passes (``passes > 1``) gets private
+    copies (:func:`own_runs`), so that every pass sees the same runs.
     """
     try:
-        runs = as_runs(rle)
+        runs = as_runs(rle) if passes == 1 else own_runs(rle)
         counts = runs.counts
         if counts.dtype != _U64 or not counts.flags.c_contiguous:
             counts = np.ascontiguousarray(counts, dtype=_U64)

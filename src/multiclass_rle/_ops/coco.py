@@ -7,13 +7,13 @@ pycocotools only to rasterise polygon segmentations (the ``coco`` extra).
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 import numpy as np
 
+from .._codec import jsontext
 from .._codec.dtypes import dtype_from_argument, smallest_dtype, value_range
 from .._codec.errors import MalformedRLEError, RLEError, RLETypeError, RLEValueError
 from .._codec.forms import coco_binary
@@ -406,7 +406,7 @@ def coco_annotations_to_label_maps(
     background = as_int(background, "background")
     if isinstance(coco, (str, os.PathLike)):
         with open(coco, encoding="utf-8") as f:
-            coco = json.load(f)
+            coco = jsontext.load(f)
     if not isinstance(coco, Mapping):
         raise RLETypeError(f"coco must be a dict or the path of a JSON file, got "
                            f"{type(coco).__name__}")
@@ -415,10 +415,16 @@ def coco_annotations_to_label_maps(
             raise MalformedRLEError(f"the COCO dict has no {key!r} key")
     sizes: dict[Any, tuple[int, int]] = {}
     for img in coco["images"]:
+        if not isinstance(img, Mapping):
+            raise MalformedRLEError(f"an entry of 'images' is a {type(img).__name__}, not a dict")
         try:
-            sizes[img["id"]] = (as_int(img["height"], "height"), as_int(img["width"], "width"))
+            h, w = as_int(img["height"], "height"), as_int(img["width"], "width")
         except KeyError as exc:
             raise MalformedRLEError(f"image {img.get('id', img)!r:.80} has no {exc} key") from None
+        if h < 0 or w < 0:
+            raise MalformedRLEError(f"image {img.get('id')!r:.80} has height {h} and width {w}; "
+                                    f"sizes cannot be negative")
+        sizes[img["id"]] = (h, w)
     per_image: dict[Any, list[Mapping[str, Any]]] = {image_id: [] for image_id in sizes}
     for ann in coco["annotations"]:
         image_id = ann.get("image_id")

@@ -11,9 +11,10 @@ from typing import Any
 import numpy as np
 
 from .._codec import _core
-from .._codec.errors import RLEValueError
+from .._codec.errors import LimitExceededError, RLEValueError
+from .._codec.limits import get_max_elements
 from .._codec.runs import U64 as _U64
-from .._codec.runs import Runs
+from .._codec.runs import Runs, changed_error
 from ._common import as_int, checked_ends, index_in, label_list, label_union, runs_for_kernel
 
 __all__ = ["confusion_matrix", "iou", "miou"]
@@ -37,6 +38,14 @@ def _confusion(true_rle: Any, pred_rle: Any, true: Runs, pred: Runs, counts_t: n
     RLE say what is wrong, named ``true`` or ``pred``.
     """
     n = len(label_ints)
+    cells = (n + 2) * (n + 1)
+    if cells > get_max_elements():   # refused before allocating, as decode refuses sizes
+        raise LimitExceededError(
+            f"{n} labels need a {n + 1} x {n + 1} table of pixel counts ({cells} cells with "
+            f"the ignored row, {8 * cells / 2**30:.1f} GiB), more than the limit of "
+            f"{get_max_elements()} elements; pass the labels the maps hold (by default "
+            f"the union of both maps' labels), or raise the limit with "
+            f"multiclass_rle.set_max_elements(n)")
     where = {lab: i for i, lab in enumerate(label_ints)}
     ti = index_in(true.values, where if ignore is None else {**where, ignore: n + 1},
                    missing=n)
@@ -44,10 +53,13 @@ def _confusion(true_rle: Any, pred_rle: Any, true: Runs, pred: Runs, counts_t: n
     sums = np.empty((n + 2) * (n + 1), dtype=_U64)   # row n + 1: ignored pixels
     try:
         _core.pair_sums(ti, counts_t, n + 2, pi, counts_p, n + 1, 8, true.size, sums)
-    except _core.CodecError:
+    except _core.CodecError as exc:
+        if exc.args[0] == _core.ERR_CHANGED:
+            raise changed_error("the runs") from None
         checked_ends(true_rle, "true")
         checked_ends(pred_rle, "pred")
-        raise   # not reached: the checks above find what the kernel found
+        # found by the kernel but not by the checks: the caller's runs changed in between
+        raise changed_error("the runs") from None
     return sums.reshape(n + 2, n + 1)[:n + 1]
 
 

@@ -162,7 +162,7 @@ def remap(rle: Any, mapping: Any, *, default: Any = None, dtype: Any = None) -> 
         fast = _remap_compact(rle, mapping, default, dtype)
         if fast is not None:
             return fast
-    runs, counts = runs_for_kernel(rle)
+    runs, counts = runs_for_kernel(rle, passes=2)   # group sums, then the relabelling
     target = None if dtype is None else dtype_from_argument(dtype)
     default_int = None if default is None else as_int(default, "default")
     index, uniq, sums = group_sums_of(runs, counts)

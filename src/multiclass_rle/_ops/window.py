@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -46,6 +47,13 @@ def _parse_window(window: Any, shape: tuple[int, ...]) -> list[tuple[int, int]]:
         else:
             raise RLETypeError(f"window axis {axis} must be a slice or a (start, stop) pair, "
                                f"got {item!r}")
+        if sl.step is not None and not isinstance(sl.step, (float, str, bytes)):
+            try:
+                if operator.index(sl.step) == 0:
+                    raise RLEValueError(f"window axis {axis} has step 0; only step 1 is "
+                                        f"supported")
+            except TypeError:
+                pass   # slice.indices names it
         try:
             start, stop, step = sl.indices(n)
         except TypeError as exc:

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .._codec import jsontext
 from .._codec.api import decode, encode
 from ._console import Console, InputError, UsageError, human_bytes
 from ._inputs import collect_inputs
@@ -38,7 +39,7 @@ def _method_mcrle(maps: list[np.ndarray]) -> tuple[Callable[[], Any], Callable[[
         return [json.dumps(encode(a), separators=(",", ":")) for a in maps]
 
     def dec(texts: list[str]) -> list[np.ndarray]:
-        return [decode(json.loads(t)) for t in texts]
+        return [decode(jsontext.loads(t)) for t in texts]
 
     return enc, dec, lambda texts: sum(len(t) for t in texts)
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from .._codec import jsontext
 from .._codec.api import decode, encode
 from ..multiclass_rle import array_to_multi_class_rle
 
@@ -51,7 +52,7 @@ def run_demo(print_fn: Callable[[str], None] = print, *, final_line: bool = True
     for name, array in load_samples().items():
         rle = encode(array)
         text = json.dumps(rle)
-        back = decode(json.loads(text))
+        back = decode(jsontext.loads(text))
         exact = back.dtype == array.dtype and back.shape == array.shape and bool(
             np.array_equal(back, array))
         ok &= exact

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from .._codec import jsontext
 from .._codec.errors import RLEError
 from .._integrations.formats import FormatError, detect, plan_source
 from .._integrations.png import load_png_id_runs
@@ -98,7 +99,7 @@ def _read_record(path: str, fmt: str | None, ref: tuple[int, int]) -> Any:
     if fmt == "bytes":
         return data
     try:
-        rec = json.loads(data)
+        rec = jsontext.loads(data)
         return rec["rle"]
     except (ValueError, KeyError, TypeError) as exc:
         raise InputError(f"{path} at byte {offset}: not a JSON record ({exc})") from None
@@ -135,7 +136,7 @@ def _coco_source(path: str, folder: str | None, what: str) -> Source:
     src = Source("coco-panoptic", path, categories=plan.dataset.get("categories"))
     seen: set[Any] = set()
     for task in plan.tasks:
-        meta = json.loads(task.data) if isinstance(task.data, str) else task.data
+        meta = jsontext.loads(task.data) if isinstance(task.data, str) else task.data
         if "error" in meta:
             raise UsageError(f"{what} {meta['error']}")
         if "image_id" not in meta or meta["image_id"] in seen:
@@ -201,12 +202,12 @@ def _record_source(path: str) -> Source:
             src.items.append(Item(name, (offset, length, None)))
 
     if fmt.name == "bytes":
-        for i, e in enumerate(fmt.index(path)):   # type: ignore[attr-defined]
-            try:
-                add(str(e["path"]), int(e["offset"]), int(e["length"]), e.get("meta"),
-                    e.get("datasets"))
-            except (TypeError, KeyError, ValueError, AttributeError):
-                raise UsageError(f"{path}: corrupt index entry {i}") from None
+        entries, data_end = fmt.index(path)   # type: ignore[attr-defined]
+        for i, e in enumerate(entries):
+            got = fmt.entry(e, data_end)   # type: ignore[attr-defined]
+            if isinstance(got, str):   # an unreadable pack: an input error (exit 1)
+                raise InputError(f"{path}#{i}: {got}")
+            add(*got, e.get("meta"), e.get("datasets"))
         return src
     offset = 0
     with open(path, "rb") as f:
@@ -215,7 +216,7 @@ def _record_source(path: str) -> Source:
                 meta = datasets = None
                 if b'"meta"' in line or b'"datasets"' in line:
                     try:
-                        rec = json.loads(line)
+                        rec = jsontext.loads(line)
                         meta, datasets = rec.get("meta"), rec.get("datasets")
                     except (ValueError, AttributeError):
                         pass
@@ -236,10 +237,10 @@ def _record_name(line: bytes) -> str | None:
             name, _ = json.JSONDecoder().raw_decode(head[8:].decode("utf-8", "replace"))
             if isinstance(name, str):
                 return name
-        except ValueError:
+        except (ValueError, RecursionError):   # a name nested too deeply: not a record
             pass
     try:
-        rec = json.loads(line)
+        rec = jsontext.loads(line)
     except ValueError:
         return None
     return rec.get("path") if isinstance(rec, dict) and isinstance(rec.get("path"), str) \

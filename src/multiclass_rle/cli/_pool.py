@@ -62,7 +62,12 @@ class Pool:
 
     def __exit__(self, *exc: Any) -> None:
         if self.executor is not None:
-            self.executor.shutdown(wait=exc[0] is None, cancel_futures=True)
+            # Always wait (for the chunks already running; the others are
+            # cancelled): left running, the executor's manager thread closes
+            # its wake-up pipe while the interpreter's exit handler writes to
+            # it, a race of CPython 3.11's concurrent.futures that prints
+            # "OSError: Bad file descriptor" at exit after --fail-fast.
+            self.executor.shutdown(wait=True, cancel_futures=True)
             self.executor = None
 
     def run(self, fn: Callable[..., Any], tasks: Sequence[Any], args: tuple[Any, ...] = (),

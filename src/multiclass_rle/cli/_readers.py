@@ -8,12 +8,12 @@ Greyscale and palette PNGs go through the package's own reader
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
+from .._codec import jsontext
 from .._integrations.png import PNG_SIGNATURE, PNGError, read_label_png
 from ._console import InputError, UsageError
 
@@ -221,7 +221,7 @@ def load_names(path: str | None) -> dict[int, str]:
         raise UsageError(f"--names {path}: cannot read ({exc.strerror or exc})") from None
     if text.lstrip().startswith("{"):
         try:
-            return {int(k): str(v) for k, v in json.loads(text).items()}
+            return {int(k): str(v) for k, v in jsontext.loads(text).items()}
         except (ValueError, AttributeError) as exc:
             raise UsageError(f"--names {path}: not a JSON object of label: name ({exc})") from None
     import re

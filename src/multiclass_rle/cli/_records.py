@@ -17,6 +17,7 @@ from typing import IO, Any
 
 import numpy as np
 
+from .._codec import jsontext
 from .._codec.api import as_runs, decode, encode
 from .._codec.forms.bytes import encode_bytes
 from .._codec.runs import Runs
@@ -122,7 +123,7 @@ class JsonLines(RecordFormat):
                 meta: dict[str, Any] | None = None) -> tuple[bytes, int]:
         line = json_line(name, encode(array), meta)
         if verify:
-            _verify(array, json.loads(line)["rle"])
+            _verify(array, jsontext.loads(line)["rle"])
         data = line.encode("ascii")
         return data, len(data)
 
@@ -139,7 +140,7 @@ class JsonLines(RecordFormat):
                 if not line.strip():
                     continue
                 try:
-                    rec = json.loads(line)
+                    rec = jsontext.loads(line)
                 except ValueError as exc:
                     yield Record(where, None, None, len(line), f"not a JSON line ({exc})")
                     continue
@@ -169,7 +170,7 @@ class PackedJsonLines(JsonLines):
                 meta: dict[str, Any] | None = None) -> tuple[bytes, int]:
         line = json_line(name, encode(array, packed=True), meta)
         if verify:
-            _verify(array, json.loads(line)["rle"])
+            _verify(array, jsontext.loads(line)["rle"])
         data = line.encode("ascii")
         return data, len(data)
 
@@ -183,7 +184,7 @@ class _JsonLinesWriter(RecordWriter):
 
     def write(self, name: str, payload: bytes) -> None:
         if self.datasets:  # the first record carries the dataset metadata
-            rec = json.loads(payload)
+            rec = jsontext.loads(payload)
             rec["datasets"] = self.datasets
             payload = (json.dumps(rec, separators=(",", ":")) + "\n").encode("ascii")
             self.datasets = None
@@ -219,36 +220,62 @@ class BytesPack(RecordFormat):
     def sniff(self, head: bytes) -> bool:
         return head.startswith(self.MAGIC)
 
-    def index(self, path: str) -> list[dict[str, Any]]:
+    def index(self, path: str) -> tuple[list[Any], int]:
+        """The pack's index entries, and where its maps end (the index's offset).
+
+        A pack that cannot be read as a whole (truncated, no footer, an index
+        that is not a JSON list) is an :class:`InputError` (exit status 1,
+        like any unreadable input); a bad entry is reported by :meth:`records`.
+        """
         with open(path, "rb") as f:
             size = f.seek(0, os.SEEK_END)
             if size < len(self.MAGIC) + 16:
-                raise UsageError(f"{path}: truncated pack ({size} bytes)")
+                raise InputError(f"{path}: truncated pack ({size} bytes)")
             f.seek(size - 16)
             tail = f.read(16)
             at = int.from_bytes(tail[:8], "little")
             if tail[8:] != self.FOOTER or not len(self.MAGIC) <= at <= size - 16:
-                raise UsageError(f"{path}: pack without a valid index (truncated or not "
+                raise InputError(f"{path}: pack without a valid index (truncated or not "
                                  f"finished?)")
             f.seek(at)
             try:
-                entries = json.loads(f.read(size - 16 - at))
+                entries = jsontext.loads(f.read(size - 16 - at))
             except ValueError as exc:
-                raise UsageError(f"{path}: corrupt pack index ({exc})") from None
+                raise InputError(f"{path}: corrupt pack index ({exc})") from None
         if not isinstance(entries, list):
-            raise UsageError(f"{path}: corrupt pack index (not a list)")
-        return entries
+            raise InputError(f"{path}: corrupt pack index (not a list)")
+        return entries, at
+
+    def entry(self, e: Any, data_end: int) -> tuple[str, int, int] | str:
+        """``(path, offset, length)`` of an index entry, or why it is unusable.
+
+        The map must lie inside the pack's maps (after the magic, before the
+        index): checked before anything is sought or allocated from it (an
+        offset of -5, a length of 2**62).
+        """
+        name = e.get("path") if isinstance(e, dict) else None
+        offset = e.get("offset") if isinstance(e, dict) else None
+        length = e.get("length") if isinstance(e, dict) else None
+        if not isinstance(name, str) or type(offset) is not int or type(length) is not int:
+            return 'corrupt index entry (needs "path", a string, and "offset" and "length", ' \
+                   'integers)'
+        start = len(self.MAGIC)
+        if not (start <= offset and 0 < length <= data_end - offset):
+            return (f"corrupt index entry: offset {offset} and length {length} are not inside "
+                    f"the maps of the pack (bytes {start} to {data_end})")
+        return name, offset, length
 
     def records(self, path: str) -> Iterator[Record]:
-        entries = self.index(path)
+        entries, data_end = self.index(path)
         with open(path, "rb") as f:
             for i, e in enumerate(entries):
                 where = f"{path}#{i}"
-                try:
-                    name, offset, length = e["path"], int(e["offset"]), int(e["length"])
-                except (TypeError, KeyError, ValueError):
-                    yield Record(where, None, None, 0, "corrupt index entry")
+                got = self.entry(e, data_end)
+                if isinstance(got, str):
+                    name = e.get("path") if isinstance(e, dict) else None
+                    yield Record(where, name if isinstance(name, str) else None, None, 0, got)
                     continue
+                name, offset, length = got
                 f.seek(offset)
                 meta = e.get("meta") if isinstance(e.get("meta"), dict) else None
                 datasets = e.get("datasets") if isinstance(e.get("datasets"), dict) else None

@@ -9,7 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from ._console import Console, InputError, UsageError
+from .._codec.runs import encode_runs
+from .._ops.summary import area
+from ._console import Console, InputError, UsageError, human_bytes
 from ._files import AtomicFile
 from ._inputs import SUFFIX_KINDS, kind_of
 from ._readers import pillow, read_maps
@@ -62,19 +64,42 @@ def _font(size: int) -> Any:
         return ImageFont.load_default()
 
 
+#: Longest side of a preview: a larger map is shown at every k-th pixel (its
+#: legend still counts every pixel), so that a 20000x20000 map needs a few
+#: hundred MB, not the 16 bytes per pixel of colouring it whole.
+MAX_PREVIEW_SIDE = 2048
+
+
+def preview_step(shape: tuple[int, ...], max_side: int = MAX_PREVIEW_SIDE) -> int:
+    """Every how many pixels a map of this (2D) shape is sampled for its preview."""
+    return max(1, -(-max(shape) // max_side))
+
+
 def render(arr: np.ndarray, *, names: dict[int, str], image: Any = None, alpha: float = 0.5,
-           legend: bool = True, max_legend: int = 40) -> Any:
-    """An RGB PIL image: the map in colour (over ``image`` if given) and a legend."""
+           legend: bool = True, max_legend: int = 40,
+           max_side: int = MAX_PREVIEW_SIDE) -> Any:
+    """An RGB PIL image: the map in colour (over ``image`` if given) and a legend.
+
+    Maps with a side longer than ``max_side`` are sampled at every k-th
+    pixel (nearest neighbour) for the picture; the legend's shares are of
+    every pixel, counted from the map's runs.
+    """
     Image = pillow()
     from PIL import ImageDraw
 
-    labels, inverse, pixels = np.unique(arr, return_inverse=True, return_counts=True)
-    colours = label_colours(labels)
-    rgb = colours[inverse.reshape(arr.shape)]
+    counts = area(encode_runs(arr))   # every pixel, in O(runs) memory
+    labels = np.array(list(counts), dtype=arr.dtype)
+    pixels = np.array(list(counts.values()), dtype=np.int64)
+    step = preview_step(arr.shape, max_side)
+    view = arr[::step, ::step]
+    present, inverse = np.unique(view, return_inverse=True)
+    rgb = label_colours(present)[inverse.reshape(view.shape)]
     if image is not None:
+        if step > 1:
+            image = image.resize((view.shape[1], view.shape[0]), Image.NEAREST)
         base = np.asarray(image.convert("RGB"), dtype=np.float32)
         rgb = (alpha * rgb + (1 - alpha) * base + 0.5).astype(np.uint8)
-    h, w = arr.shape
+    h, w = view.shape
     scale = max(1, 256 // max(h, 1)) if h < 256 else 1
     pic = Image.fromarray(np.ascontiguousarray(rgb), "RGB")
     if scale > 1:
@@ -183,11 +208,23 @@ def cmd_show(args: argparse.Namespace, con: Console) -> int:
                 con.error(args.image, f"is {image.size[0]}x{image.size[1]} (width x height), "
                                       f"the map is {arr.shape[1]}x{arr.shape[0]}")
                 return 1
-        pic = render(arr, names=names, image=image, alpha=args.alpha, legend=not args.no_legend)
-        buf = BytesIO()
-        pic.save(buf, format="PNG")
+        step = preview_step(arr.shape)
+        if step > 1:
+            con.note(f"{name} is {arr.shape[0]}x{arr.shape[1]}; the preview shows every "
+                     f"{step}th pixel ({-(-arr.shape[0] // step)}x{-(-arr.shape[1] // step)}); "
+                     f"the legend counts them all")
+        try:
+            pic = render(arr, names=names, image=image, alpha=args.alpha,
+                         legend=not args.no_legend)
+            buf = BytesIO()
+            pic.save(buf, format="PNG")
+        except MemoryError:
+            con.error(args.input, f"not enough memory for a preview of the {arr.shape[0]}x"
+                                  f"{arr.shape[1]} {arr.dtype} map (it takes "
+                                  f"{human_bytes(arr.nbytes)} itself)")
+            return 1
         sink.stream.write(buf.getvalue())
         sink.commit()
     con.note(f"wrote {args.output}: {name}, {arr.shape[0]}x{arr.shape[1]}, "
-             f"{len(np.unique(arr))} labels")
+             f"{len(area(encode_runs(arr)))} labels")
     return 0

@@ -108,8 +108,17 @@ def int_array(seq: Any, what: str) -> np.ndarray:
 
 def string_numbers(s: Any, delta_from: int, what: str) -> np.ndarray:
     """The numbers of a string in COCO's 6-bit code, as uint64 (two's complement)."""
+    if isinstance(s, (bytearray, memoryview)):
+        # the parser may look at a character twice (where numbers end, then
+        # their bits): give it a copy no other thread can write into
+        s = bytes(s)
     try:
         raw = _core.string_decode(s, delta_from)
+    except UnicodeEncodeError as exc:   # a lone surrogate: no UTF-8 for the kernel to read
+        char = s[exc.start]
+        raise MalformedRLEError(
+            f"{what} has character {char!r} (code {ord(char)}) at offset {exc.start}; "
+            f"compact strings use only '0'..'o'") from None
     except _core.CodecError as exc:
         code, _name, index, extra = exc.args
         if code == _core.ERR_BAD_CHAR:
@@ -145,9 +154,13 @@ def parse_counts(counts: Any) -> np.ndarray:
                 f"count at index {i} is {int(signed[i])}; counts must be positive")
         return arr
     arr = int_array(counts, "'counts'")
-    if arr.dtype.kind == "i" and arr.size and int(arr.min()) < 0:
-        i = int(np.argmax(arr < 0))
-        raise MalformedRLEError(f"count at index {i} is {int(arr[i])}; counts must be positive")
+    if arr.dtype.kind == "i":
+        # convert (a private copy) before checking: a caller's array may change
+        arr = arr.astype(np.int64)
+        if arr.size and int(arr.min()) < 0:
+            i = int(np.argmax(arr < 0))
+            raise MalformedRLEError(f"count at index {i} is {int(arr[i])}; counts must be positive")
+        return arr.view(U64)
     return np.ascontiguousarray(arr, dtype=U64)
 
 

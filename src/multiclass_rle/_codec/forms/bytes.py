@@ -26,7 +26,7 @@ from .. import _core
 from ..errors import MalformedRLEError, RLETypeError, RLEValueError
 from ..limits import get_max_elements
 from ..output import check_limit, check_order, check_out, resolve_target
-from ..runs import Runs, as_label_array, encode_runs
+from ..runs import Runs, as_label_array, encode_call, encode_runs
 
 __all__ = [
     "NAME",
@@ -68,7 +68,17 @@ _ERR_VERSION = 21
 _ERR_TRUNCATED = 22
 _ERR_HEADER = 23
 _ERR_CHECKSUM = 24
-_ERR_PAYLOAD = 25
+_ERR_PAYLOAD = 25      # a modelled line (index: the line, extra: the number of lines)
+_ERR_MODE = 26         # unknown mode byte (extra: the byte)
+_ERR_VALUES = 27       # value table (index: payload offset, extra: the entry)
+_ERR_TABLES = 28       # frequency table (index: payload offset, extra: the table)
+_ERR_SHORT = 29        # too few coded bytes (index: bytes there, extra: bytes needed)
+_ERR_END = 30          # stream ends early or late (index: offset reached, extra: payload length)
+_ERR_RAW_LENGTH = 31   # raw payload length (index: length needed, extra: length there)
+_ERR_BOOL = 32         # raw bool byte (index: element, extra: the byte)
+
+#: The frequency tables of a modelled payload (docs/format.md 4.5), by number.
+_TABLE_NAMES = ("FIRST0", "FIRST1", "SEG", "KX", "LX", "OFF", "VAL")
 
 _HEADER_FIELDS = {4: "version", 5: "dtype code", 6: "ndim", 7: "flags"}
 
@@ -124,21 +134,140 @@ def _error(exc: _core.CodecError, data: Any, base: int = 0,
         return MalformedRLEError(
             f"bytes form truncated{where}: {index} bytes, the object needs at least {extra}")
     if code == _ERR_HEADER:
-        field = _HEADER_FIELDS.get(index, "shape, value count or payload length")
-        return MalformedRLEError(
-            f"bytes form header{where} is invalid: {field} at offset {index} (value {extra})")
+        return MalformedRLEError(f"bytes form header{where} is invalid: "
+                                 f"{_header_reason(memoryview(data)[base:], index, extra)}")
     if code == _ERR_CHECKSUM:
         return MalformedRLEError(
             f"bytes form checksum mismatch{where}: computed {extra:#010x}; the data is corrupt")
     if code == _ERR_PAYLOAD:
         return MalformedRLEError(
-            f"bytes form payload is corrupt{where} (detected at line {index} of {extra} "
-            f"or payload offset {index})")
+            f"bytes form payload is corrupt{where}: its line {index} (of {extra}) does not "
+            f"decode (a segment outside the line, an edge or a value that does not exist, "
+            f"or the coded data ended)")
+    if code == _ERR_MODE:
+        return MalformedRLEError(
+            f"bytes form payload is corrupt{where}: " + (
+                f"mode byte {extra} is unknown (0 is modelled, 1 raw)" if extra else
+                "it is modelled, but the map has lines or values beyond what the model codes"))
+    if code == _ERR_VALUES:
+        info = _info_at(data, base)
+        payload = memoryview(data)[base + info.header_bytes:base + info.total_bytes]
+        return MalformedRLEError(
+            f"bytes form payload is corrupt{where}: entry {extra} of its value table "
+            f"{_value_reason(payload, info.dtype, extra)}")
+    if code == _ERR_TABLES:
+        name = _TABLE_NAMES[extra] if 0 <= extra < len(_TABLE_NAMES) else str(extra)
+        return MalformedRLEError(
+            f"bytes form payload is corrupt{where}: frequency table {extra} ({name}, ending "
+            f"by payload offset {index}) is malformed or cut short")
+    if code == _ERR_SHORT:
+        return MalformedRLEError(
+            f"bytes form payload is corrupt{where}: {index} bytes of coded lines, but its "
+            f"{_info_lines(data, base)} lines need at least {extra}")
+    if code == _ERR_END:
+        return MalformedRLEError(
+            f"bytes form payload is corrupt{where}: its lines end at payload offset {index} "
+            f"of {extra}" + (" in a wrong coder state" if index == extra else
+                            f" ({extra - index} bytes left over)"))
+    if code == _ERR_RAW_LENGTH:
+        return MalformedRLEError(
+            f"bytes form payload is corrupt{where}: a raw payload of {extra} bytes, the map "
+            f"needs {index} (1 + elements * itemsize)")
+    if code == _ERR_BOOL:
+        return MalformedRLEError(
+            f"bytes form payload is corrupt{where}: element {index} (C order) of a bool map "
+            f"is {extra}; bool maps hold only 0 and 1")
     if code == _ERR_VALUE_RANGE:
         stored = _info_at(data, base).dtype
         value = extra - 2**64 if stored.kind == "i" and extra >= 2**63 else extra
         return RLEValueError(f"value {value} does not fit dtype {dtype}; pass a wider dtype=")
     return RLEValueError(f"bytes form could not be decoded ({name})")
+
+
+def _varint_at(buf: memoryview, pos: int) -> tuple[int | None, int]:
+    """The varint at ``pos`` (format.md 4: at most 10 bytes, below 2**64) and where it ends;
+    None when it is cut short or too long. For error messages only: the kernel reads them."""
+    at, value, shift = pos, 0, 0
+    while pos < len(buf) and pos - at < 10:
+        byte = buf[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            return (value if value < 2**64 else None), pos
+    return None, pos
+
+
+def _header_reason(head: memoryview, index: int, extra: int) -> str:
+    """What is wrong with the header field the kernel found at offset ``index``.
+
+    The header's fixed bytes and varints are read again here (docs/format.md
+    4.1), only to say which field it is and why: the kernel has already
+    refused the object.
+    """
+    if index in _HEADER_FIELDS:
+        return f"{_HEADER_FIELDS[index]} at offset {index} (value {extra})"
+    fields: list[tuple[str, int, int | None]] = []   # (name, offset, value or None)
+    pos, ndim = 8, head[6] if len(head) > 6 else 0
+    for name in [f"shape[{a}]" for a in range(ndim)] + ["n_values", "payload_len"]:
+        at = pos
+        value, pos = _varint_at(head, pos)
+        fields.append((name, at, value))
+        if value is None:
+            break
+    found = dict((at, (name, value)) for name, at, value in fields)
+    values = {name: value for name, _at, value in fields}
+    if index == 8:
+        shape = [values.get(f"shape[{a}]") for a in range(ndim)]
+        return f"shape {shape} has more elements than this machine can address"
+    if index not in found:
+        return f"field at offset {index} (value {extra})"
+    name, value = found[index]
+    if value is None:
+        return f"{name} at offset {index} is longer than 10 bytes or above 2**64"
+    shape = [values.get(f"shape[{a}]") or 0 for a in range(ndim)]
+    size = math.prod(shape)
+    dtype = _DTYPE_OF_CODE[head[5]] if len(head) > 5 and head[5] < len(_DTYPE_OF_CODE) else None
+    if name == "n_values":
+        if value > size:
+            return f"n_values is {value}, more than the {size} elements of shape {shape}"
+        most = 2 if dtype == np.dtype(bool) else 2 ** (8 * dtype.itemsize) if dtype else 0
+        return (f"n_values is {value}, more distinct values than dtype {dtype} has ({most})"
+                if dtype is not None else f"n_values is {value}")
+    if name == "payload_len":
+        n_values = values.get("n_values")
+        if size == 0:
+            return (f"an empty map (shape {shape}) with n_values {n_values} and payload_len "
+                    f"{value}; both must be 0")
+        return (f"n_values is {n_values}, but a map of {size} elements needs 1 to payload_len "
+                f"({value}) of them")
+    return f"{name} at offset {index} is {value}"
+
+
+def _value_reason(payload: memoryview, dtype: np.dtype, entry: int) -> str:
+    """Why entry ``entry`` of a modelled payload's value table is refused (format.md 4.3).
+
+    Read again here only to name the value: the kernel has refused it.
+    """
+    pos, value = 1, 0
+    for i in range(entry + 1):
+        at = pos
+        v, pos = _varint_at(payload, pos)
+        if v is None:
+            return f"(payload offset {at}) is cut short or longer than 10 bytes"
+        if i == 0:
+            value = ((v >> 1) ^ -(v & 1)) if dtype.kind == "i" else v   # zigzag for signed
+        else:
+            value += v + 1
+    lo, hi = (0, 1) if dtype.kind == "b" else (int(np.iinfo(dtype).min), int(np.iinfo(dtype).max))
+    return (f"(payload offset {at}) is {value}, outside dtype {dtype} ({lo}..{hi})"
+            if not lo <= value <= hi else f"(payload offset {at}) is invalid")
+
+
+def _info_lines(data: Any, base: int = 0) -> int:
+    """Lines of the model (docs/format.md 4.4): elements over the last axis longer than 1."""
+    shape = [d for d in _info_at(data, base).shape if d != 1] or [1]
+    return math.prod(shape) // shape[-1]
 
 
 def _info_at(data: Any, base: int = 0) -> BytesInfo:
@@ -228,7 +357,7 @@ def encode_bytes(array: Any) -> bytes:
         # the model reads lines along the last axis: gathering them from, say, a
         # Fortran-ordered volume element by element is slower than numpy's copy
         arr = np.ascontiguousarray(arr)
-    values, _counts = _core.encode(arr)   # runs: their values are all the distinct values
+    values, _counts = encode_call(_core.encode, arr)   # runs: their values: every distinct value
     return encode_with_table(arr, np.frombuffer(values, dtype=arr.dtype))[0]
 
 
@@ -242,7 +371,9 @@ def encode_with_table(arr: np.ndarray, run_values: np.ndarray) -> tuple[bytes, n
         table = distinct.astype(np.int64).view(_U64)
     else:
         table = distinct.astype(_U64)
-    return _core.bytes_encode(arr, _KIND[arr.dtype.kind], table), distinct
+    # an array changed since its runs were taken (another thread) is an error,
+    # never a division by zero or a corrupt object (csrc/bytesform.c)
+    return encode_call(_core.bytes_encode, arr, _KIND[arr.dtype.kind], table), distinct
 
 
 def whole(data: Any) -> tuple[Any, BytesInfo]:
@@ -295,6 +426,10 @@ def decode_bytes(data: Any, *, order: Literal["C", "F"] = "C", out: np.ndarray |
             return result
     check_order(order)
     buf, info = whole(data)
+    if not (type(buf) is bytes or (isinstance(buf, memoryview) and type(buf.obj) is bytes)):
+        # the kernel reads the object twice (checksum, then payload): give it
+        # a copy no other thread can write into (objects are small next to maps)
+        buf = bytes(buf)
     shape = info.shape
     target = resolve_target(dtype, out, info.dtype)
     if out is None:
@@ -322,9 +457,11 @@ def bytes_to_runs(data: Any, *, dtype: Any = None) -> Runs:
     """Parse one object of the bytes form into :class:`Runs` (Fortran-order runs).
 
     The map is decoded into a temporary array first (O(size) memory), then
-    run-length encoded.
+    run-length encoded. It is decoded in C order, the order of the model's
+    lines (a Fortran-ordered map would take a strided write per element),
+    and the encoder reads C order at full speed.
     """
-    arr = decode_bytes(data, order="F", dtype=dtype)
+    arr = decode_bytes(data, order="C", dtype=dtype)
     return encode_runs(arr)
 
 

@@ -22,7 +22,7 @@ from .. import _core
 from ..dtypes import LABEL_DTYPE_NAMES, dtype_from_argument
 from ..limits import get_max_elements
 from ..output import check_out, resolve_target
-from ..runs import U64, Runs, encode_runs, register_dict_writer, runs_to_array
+from ..runs import U64, Runs, encode_call, encode_runs, register_dict_writer, runs_to_array
 from ._fields import (
     COUNTS_DELTA_FROM,
     VALUES_DELTA_FROM,
@@ -78,7 +78,7 @@ def encode(arr: np.ndarray) -> dict[str, Any]:
     """The compact dict of a checked label array (:func:`as_label_array`), in one C pass."""
     if not arr.dtype.isnative:   # the one-call path reads values in native byte order
         return write(encode_runs(arr))
-    values, counts = _core.encode_compact(arr, KIND_CODES[arr.dtype.kind])
+    values, counts = encode_call(_core.encode_compact, arr, KIND_CODES[arr.dtype.kind])
     return {"size": list(arr.shape), "values": values, "counts": counts,
             "dtype": arr.dtype.name}
 
@@ -99,6 +99,8 @@ def fields(rle: Any) -> tuple[str, str, Sequence[int], int, np.dtype] | None:
     stored = rle.get("dtype")
     if type(values) is not str or type(counts) is not str or type(stored) is not str:
         return None
+    if not (values.isascii() and counts.isascii()):   # O(1): a flag of the str
+        return None   # the general path names the character (a lone surrogate has no UTF-8)
     stored_dt = _DTYPES.get(stored)
     if stored_dt is None or type(size) not in (list, tuple) or not 0 < len(size) <= _core.MAX_NDIM:
         return None

@@ -17,7 +17,6 @@ A format is an object with ``name``, ``suffixes`` and some of:
 from __future__ import annotations
 
 import base64
-import json
 import math
 import os
 from collections.abc import Iterable, Iterator, Mapping
@@ -26,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from ..._codec import jsontext
 from ..._codec.errors import RLETypeError, RLEValueError
 
 __all__ = ["LabelMap", "FormatError", "Plan", "Task", "Writer", "OneFileWriter", "dataset_of",
@@ -215,10 +215,10 @@ def need(module: str, extra: str, what: str) -> Any:
 def read_json(path: str) -> Any:
     try:
         with open(path, "rb") as f:
-            return json.load(f)
+            return jsontext.load(f)
     except OSError as exc:
         raise FormatError(path, f"cannot read ({exc.strerror or exc})") from None
-    except (ValueError, RecursionError) as exc:
+    except ValueError as exc:   # nested too deeply too: jsontext
         raise FormatError(path, f"not valid JSON ({exc})") from None
 
 

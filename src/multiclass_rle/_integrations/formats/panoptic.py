@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from ..._codec import jsontext
 from ..png import PNGError, load_png
 from ._base import FormatError, LabelMap, Plan, Task, Writer, check_options, jsonable, read_json
 
@@ -100,7 +101,7 @@ class _CocoPanoptic:
         return Plan(dataset, tasks)
 
     def read(self, task: Task, options: dict[str, Any]) -> list[LabelMap | FormatError]:
-        meta = json.loads(task.data) if isinstance(task.data, str) else task.data
+        meta = jsontext.loads(task.data) if isinstance(task.data, str) else task.data
         if "error" in meta:
             return [FormatError(task.name, meta["error"])]
         try:

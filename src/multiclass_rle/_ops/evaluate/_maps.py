@@ -19,7 +19,7 @@ from ..._codec import _core
 from ..._codec.dtypes import value_range
 from ..._codec.errors import RLEError, RLETypeError, RLEValueError
 from ..._codec.forms import compact
-from ..._codec.runs import U64, Runs, encode_runs
+from ..._codec.runs import U64, Runs, changed_error, encode_runs
 from .._common import checked_ends, is_byte_label, runs_for_kernel
 
 __all__ = ["map_runs", "check_same_shape", "index_dtype", "group_index", "pair_matrix",
@@ -132,10 +132,13 @@ def pair_matrix(true: Runs, ti: np.ndarray, counts_t: np.ndarray, n_true: int,
     try:
         _core.pair_sums(ti, counts_t, n_true, pi, counts_p, n_pred, ti.dtype.itemsize,
                         true.size, sums)
-    except _core.CodecError:
+    except _core.CodecError as exc:
+        if exc.args[0] == _core.ERR_CHANGED:
+            raise changed_error("the runs") from None
         checked_ends(true, "true")
         checked_ends(pred, "pred")
-        raise   # not reached: the checks above find what the kernel found
+        # found by the kernel but not by the checks: the caller's runs changed in between
+        raise changed_error("the runs") from None
     return sums.reshape(n_true, n_pred)
 
 
