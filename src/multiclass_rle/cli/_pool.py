@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 from ._console import UsageError
 
@@ -35,6 +36,8 @@ def _run_chunk(fn: Callable[..., Any], args: tuple[Any, ...], chunk: list[Any]) 
 def _mp_context() -> Any:
     # fork starts workers at once with everything already imported (Linux);
     # elsewhere the platform default (spawn) is the safe choice.
+    import multiprocessing   # here: a run with -j 1 never pays for importing it
+
     if sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("fork")
     return None
@@ -73,6 +76,8 @@ class Pool:
             for task in tasks:
                 yield fn(task, *args)
             return
+        from concurrent.futures import ProcessPoolExecutor
+
         self.executor = ProcessPoolExecutor(max_workers=min(self.jobs, len(tasks)),
                                             mp_context=_mp_context())
         pending: deque[Future[list[Any]]] = deque()
