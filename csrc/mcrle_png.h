@@ -23,7 +23,8 @@ extern "C" {
 /* Results of the PNG kernel, beside those of mcrle_result. */
 enum {
     MCRLE_PNG_ERR_FILTER = 40,   /* a row's filter type is above 4 (info.index: the row) */
-    MCRLE_PNG_ERR_LENGTH = 41    /* in_len is not rows * (row_bytes + 1) (info.sum: in_len) */
+    MCRLE_PNG_ERR_LENGTH = 41,   /* in_len is not rows * (row_bytes + 1) (info.sum: in_len) */
+    MCRLE_PNG_ERR_RUNS = 42      /* more changes than room for them (info.sum: how many) */
 };
 
 /* Inflated bytes a non-interlaced image needs: rows * (row_bytes + 1), or SIZE_MAX on overflow. */
@@ -40,6 +41,34 @@ size_t mcrle_png_filtered_size(size_t rows, size_t row_bytes);
 int mcrle_png_unfilter(const unsigned char *in, size_t in_len, size_t rows, size_t row_bytes,
                        unsigned bpp, unsigned char *out, size_t out_len,
                        mcrle_error_info *info);
+
+/*
+ * The segment ids of an 8-bit RGB (bpp 3) or RGBA (bpp 4) image, id = R +
+ * 256 G + 65536 B (alpha ignored), as runs in Fortran order (down the
+ * columns, as the mcrle codec stores them), without ever holding the image:
+ * the panoptic evaluation of COCO PNGs needs the runs only.
+ *
+ * in, in_len: the inflated data, rows * (width * bpp + 1) bytes (a filter
+ * type 0-4 and the filtered row, per row). work: two rows (2 * width * bpp
+ * bytes); col_pos: width size_t. changes: 3 uint32 per change (a column's
+ * id differing from the pixel above it, or row 0), values and counts:
+ * runs_cap each; a map has at most as many runs as changes, so both hold
+ * min(changes_len / 3, runs_cap) of them. rows and width are at most
+ * UINT32_MAX. On success *n_runs runs are in values/counts: positive
+ * counts summing to rows * width, no two neighbours of equal value.
+ *
+ * Results: MCRLE_ERR_ARG (bpp not 3 or 4, sizes above UINT32_MAX, NULL
+ * buffers), MCRLE_PNG_ERR_LENGTH, MCRLE_PNG_ERR_FILTER (info.index: the
+ * row), MCRLE_ERR_NOSPACE (work or col_pos short), MCRLE_PNG_ERR_RUNS (more
+ * changes than the buffers hold; info.sum: the number, so a second call
+ * with that room succeeds). On error *n_runs is 0 and the outputs hold no
+ * result.
+ */
+int mcrle_png_id_runs(const unsigned char *in, size_t in_len, size_t rows, size_t width,
+                      unsigned bpp, unsigned char *work, size_t work_len,
+                      size_t *col_pos, size_t col_len, uint32_t *changes, size_t changes_len,
+                      uint32_t *values, uint64_t *counts, size_t runs_cap, size_t *n_runs,
+                      mcrle_error_info *info);
 
 #ifdef __cplusplus
 }

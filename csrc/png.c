@@ -153,3 +153,132 @@ int mcrle_png_unfilter(const unsigned char *in, size_t in_len, size_t rows, size
     }
     return MCRLE_OK;
 }
+
+/*
+ * Segment-id runs straight from the filtered rows (see mcrle_png.h).
+ *
+ * Rows are unfiltered one at a time into two row buffers (the row and the
+ * one above, all the filters need). Runs go down the columns (Fortran
+ * order), but the rows come across them, so the pass records where each
+ * column's id changes: in row 0 every column starts a run; below it only
+ * the pixels whose id differs from the pixel above (label maps have few).
+ * These changes, in row order, are then sorted by column (a counting sort:
+ * stable, so rows stay in order within a column), a column's runs end where
+ * its next change starts, and a run that continues from the bottom of one
+ * column into the top of the next is merged.
+ */
+static inline uint32_t pixel_id(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16;
+}
+
+int mcrle_png_id_runs(const unsigned char *in, size_t in_len, size_t rows, size_t width,
+                      unsigned bpp, unsigned char *work, size_t work_len,
+                      size_t *col_pos, size_t col_len, uint32_t *changes, size_t changes_len,
+                      uint32_t *values, uint64_t *counts, size_t runs_cap, size_t *n_runs,
+                      mcrle_error_info *info)
+{
+    if (info) { info->index = 0; info->sum = 0; }
+    SAFETY_CHECK(n_runs != NULL, MCRLE_ERR_ARG);
+    *n_runs = 0;
+    SAFETY_CHECK(bpp == 3 || bpp == 4, MCRLE_ERR_ARG);
+    SAFETY_CHECK(rows <= UINT32_MAX && width <= UINT32_MAX && width <= SIZE_MAX / 8,
+                 MCRLE_ERR_ARG);
+    size_t row_bytes = width * bpp;
+    size_t need = mcrle_png_filtered_size(rows, row_bytes);
+    if (need != in_len) {
+        if (info) info->sum = (uint64_t)in_len;
+        return MCRLE_PNG_ERR_LENGTH;
+    }
+    if (rows == 0) return MCRLE_OK;
+    SAFETY_CHECK(in != NULL, MCRLE_ERR_ARG);
+    if (width == 0) {   /* no pixels, but the filter bytes are still checked */
+        for (size_t r = 0; r < rows; r++) {
+            if (in[r] > 4) {
+                if (info) info->index = r;
+                return MCRLE_PNG_ERR_FILTER;
+            }
+        }
+        return MCRLE_OK;
+    }
+    SAFETY_CHECK(work != NULL && col_pos != NULL, MCRLE_ERR_ARG);
+    SAFETY_CHECK(work_len / 2 >= row_bytes && col_len >= width, MCRLE_ERR_NOSPACE);
+    size_t cap = changes_len / 3 < runs_cap ? changes_len / 3 : runs_cap;
+    SAFETY_CHECK(cap == 0 || (changes != NULL && values != NULL && counts != NULL),
+                 MCRLE_ERR_ARG);
+
+    memset(col_pos, 0, width * sizeof *col_pos);
+    unsigned char *prev = NULL, *cur = work;
+    size_t n = 0;   /* changes seen (those past cap are counted, not stored) */
+    for (size_t r = 0; r < rows; r++) {
+        const unsigned char *src = in + r * (row_bytes + 1);
+        unsigned type = src[0];
+        if (type > 4) {
+            if (info) info->index = r;
+            return MCRLE_PNG_ERR_FILTER;
+        }
+        unfilter_row(type, src + 1, prev, cur, row_bytes, bpp);
+        for (size_t c = 0; c < width; c++) {
+            size_t i = c * bpp;
+            if (prev) {
+                /* eight pixels at a time while they repeat the row above */
+                if ((c & 7) == 0 && c + 8 <= width) {
+                    if (bpp == 3 ? (load64(cur + i) == load64(prev + i) &&
+                                    load64(cur + i + 8) == load64(prev + i + 8) &&
+                                    load64(cur + i + 16) == load64(prev + i + 16))
+                                 : (memcmp(cur + i, prev + i, 32) == 0)) {
+                        c += 7;
+                        continue;
+                    }
+                }
+                if (cur[i] == prev[i] && cur[i + 1] == prev[i + 1] && cur[i + 2] == prev[i + 2])
+                    continue;
+            }
+            col_pos[c]++;
+            if (n < cap) {
+                changes[3 * n] = (uint32_t)c;
+                changes[3 * n + 1] = (uint32_t)r;
+                changes[3 * n + 2] = pixel_id(cur + i);
+            }
+            n++;
+        }
+        prev = cur;
+        cur = cur == work ? work + row_bytes : work;
+    }
+    if (n > cap) {
+        if (info) info->sum = (uint64_t)n;
+        return MCRLE_PNG_ERR_RUNS;
+    }
+    /* counting sort by column: col_pos[c] becomes the first slot of column c */
+    size_t acc = 0;
+    for (size_t c = 0; c < width; c++) {
+        size_t k = col_pos[c];
+        col_pos[c] = acc;
+        acc += k;
+    }
+    for (size_t k = 0; k < n; k++) {
+        size_t p = col_pos[changes[3 * k]]++;
+        values[p] = changes[3 * k + 2];
+        counts[p] = changes[3 * k + 1];    /* the run's first row, for now */
+    }
+    /* col_pos[c] is now the end of column c; runs in place (out <= p) */
+    size_t out = 0, begin = 0;
+    for (size_t c = 0; c < width; c++) {
+        size_t end = col_pos[c];
+        for (size_t p = begin; p < end; p++) {
+            uint64_t start = counts[p];
+            uint64_t stop = p + 1 < end ? counts[p + 1] : (uint64_t)rows;
+            uint32_t v = values[p];
+            if (out > 0 && values[out - 1] == v) {
+                counts[out - 1] += stop - start;
+            } else {
+                values[out] = v;
+                counts[out] = stop - start;
+                out++;
+            }
+        }
+        begin = end;
+    }
+    *n_runs = out;
+    return MCRLE_OK;
+}

@@ -401,9 +401,14 @@ def test_ctrl_c_leaves_no_partial_output(tmp_path, jobs):
         np.save(src / f"a{i}.npy", np.full((4, 4), i, np.uint8))
     os.mkfifo(src / "z.npy")
     out = tmp_path / "o.jsonl"
+    # A shell starts a background job with SIGINT ignored, and Python then
+    # leaves it ignored (as a user who runs mcrle that way asks); the test is
+    # of Ctrl-C in a terminal, so the child gets the default disposition.
     proc = subprocess.Popen([sys.executable, "-m", "multiclass_rle", "encode", str(src), "-o",
                              str(out), "-j", jobs], cwd=tmp_path, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
+                            text=True, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    err = ""
     try:
         deadline = time.monotonic() + 30
         while not list(tmp_path.glob(".o.jsonl.*.tmp")):
@@ -417,6 +422,7 @@ def test_ctrl_c_leaves_no_partial_output(tmp_path, jobs):
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+        proc.stderr.close()
     assert proc.returncode == 130, err
     assert "interrupted" in err
     assert not out.exists()

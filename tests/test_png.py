@@ -17,7 +17,9 @@ import numpy as np
 import pytest
 
 from multiclass_rle._codec import _core
-from multiclass_rle._integrations.png import PNGError, read_label_png
+import multiclass_rle as mcr
+from multiclass_rle._integrations.png import (PNGError, load_png_id_runs, read_label_png,
+                                              read_png_id_runs)
 
 PIL = pytest.importorskip("PIL.Image")
 
@@ -269,3 +271,127 @@ def test_both_inflate_paths(monkeypatch, one_shot):
     bomb = head + chunk(b"IDAT", zlib.compress(bytes(10_000_000), 9)) + chunk(b"IEND", b"")
     with pytest.raises(PNGError, match="more image data than 2x2 needs"):
         read_label_png(bomb)
+
+
+# ---- the runs path: ids straight to runs (read_png_id_runs, kernel png_id_runs) ----
+
+
+def assert_runs_equal(runs, ids: np.ndarray) -> None:
+    want = mcr.encode_runs(ids)
+    assert runs.shape == ids.shape and runs.values.dtype == ids.dtype
+    np.testing.assert_array_equal(runs.values, want.values)
+    np.testing.assert_array_equal(runs.counts, want.counts)
+
+
+def rgb_of(ids: np.ndarray, alpha: np.ndarray | None = None) -> np.ndarray:
+    planes = [(ids >> s & 255).astype(np.uint8) for s in (0, 8, 16)]
+    return np.dstack(planes + ([alpha] if alpha is not None else []))
+
+
+@pytest.mark.parametrize("types", [(0,), (1,), (2,), (3,), (4,), (0, 1, 2, 3, 4), (4, 2, 1)])
+@pytest.mark.parametrize("channels", [3, 4])
+def test_id_runs_every_filter_type_and_width(types, channels):
+    rng = np.random.default_rng(channels * 100 + sum(types))
+    for h, w in [(1, 1), (1, 9), (5, 1), (3, 7), (3, 8), (4, 9), (9, 17), (7, 23), (24, 50),
+                 (11, 101)]:
+        for ids in (label_map(rng, h, w, 1 << 24, np.uint32),
+                    label_map(rng, h, w, 3, np.uint32),
+                    rng.integers(0, 1 << 24, (h, w)).astype(np.uint32)):
+            alpha = rng.integers(0, 256, (h, w), dtype=np.uint8) if channels == 4 else None
+            png = make_png(rgb_of(ids, alpha), types=types, idat_parts=2)
+            runs = read_png_id_runs(png)
+            assert_runs_equal(runs, ids)
+            assert_runs_equal(runs, read_label_png(png, rgb_ids=True))
+
+
+def test_id_runs_asks_for_more_room():
+    """Noise changes id at every pixel: more runs than the first guess, a second pass."""
+    rng = np.random.default_rng(8)
+    ids = rng.integers(0, 1 << 24, (300, 200)).astype(np.uint32)
+    assert_runs_equal(read_png_id_runs(make_png(rgb_of(ids), types=(0,))), ids)
+    values = np.empty(10, np.uint32)
+    counts = np.empty(10, np.uint64)
+    raw = filter_rows(rgb_of(ids[:4, :5]).reshape(4, -1), 3, [1])
+    with pytest.raises(_core.CodecError) as info:
+        _core.png_id_runs(raw, 4, 5, 3, values, counts)
+    assert info.value.args[0] == 42 and info.value.args[3] == 20
+    values, counts = np.empty(20, np.uint32), np.empty(20, np.uint64)
+    n = _core.png_id_runs(raw, 4, 5, 3, values, counts)
+    assert n == mcr.encode_runs(ids[:4, :5]).values.size
+
+
+def test_id_runs_kernel_checks_its_arguments():
+    values, counts = np.empty(8, np.uint32), np.empty(8, np.uint64)
+    with pytest.raises(_core.CodecError) as info:
+        _core.png_id_runs(b"\x00" * 13, 2, 2, 3, values, counts)
+    assert info.value.args[0] == 41 and info.value.args[3] == 13
+    with pytest.raises(ValueError):
+        _core.png_id_runs(b"\x00" * 14, 2, 2, 2, values, counts)
+    with pytest.raises(ValueError):   # misaligned
+        _core.png_id_runs(b"\x00" * 14, 2, 2, 3, values.view(np.uint8)[1:5], counts)
+    with pytest.raises(TypeError):
+        _core.png_id_runs(b"\x00" * 14, 2, 2, 3, b"read-only", counts)
+    assert _core.png_id_runs(b"\x00" * 14, 2, 2, 3, values, counts) == 1
+    assert counts[0] == 4 and values[0] == 0
+
+
+def test_id_runs_leaves_other_pngs():
+    arr = np.arange(12, dtype=np.uint8).reshape(3, 4)
+    assert read_png_id_runs(make_png(arr)) is None                  # greyscale: values
+    assert read_png_id_runs(make_png(rgb_of(arr.astype(np.uint32)), interlace=1)) is None
+
+
+def test_load_png_id_runs_falls_back(tmp_path):
+    ids = label_map(np.random.default_rng(4), 12, 13, 1 << 24, np.uint32)
+    fast = tmp_path / "fast.png"
+    fast.write_bytes(make_png(rgb_of(ids), types=(4, 1)))
+    assert_runs_equal(load_png_id_runs(str(fast)), ids)
+    pillow = tmp_path / "pillow.png"   # Pillow's own filters and compression
+    PIL.fromarray(rgb_of(ids)).save(pillow)
+    assert_runs_equal(load_png_id_runs(str(pillow)), ids)
+    grey = tmp_path / "grey.png"
+    grey.write_bytes(make_png(np.arange(12, dtype=np.uint8).reshape(3, 4)))
+    assert_runs_equal(load_png_id_runs(str(grey)), np.arange(12, dtype=np.uint8).reshape(3, 4))
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"GIF89a")
+    with pytest.raises(PNGError, match="no PNG signature"):
+        load_png_id_runs(str(bad))
+
+
+def rgb_corrupt_cases() -> dict[str, tuple[bytes, str]]:
+    ids = label_map(np.random.default_rng(6), 20, 30, 1 << 24, np.uint32)
+    good = make_png(rgb_of(ids))
+    idat_at = good.index(b"IDAT") - 4
+    head = good[:8 + 25]
+    bad_crc = bytearray(good)
+    bad_crc[idat_at + 8 + 3] ^= 0xFF
+    raw = bytearray(filter_rows(rgb_of(ids).reshape(20, -1), 3, [2]))
+    raw[7 * 91] = 9   # row 7's filter type
+    short = zlib.compress(filter_rows(rgb_of(ids[:-1]).reshape(19, -1), 3, [1]))
+    return {
+        "CRC": (bytes(bad_crc), "CRC mismatch in chunk b'IDAT'"),
+        "filter": (head + chunk(b"IDAT", zlib.compress(bytes(raw))) + chunk(b"IEND", b""),
+                   "row 7 has filter type 9"),
+        "short data": (head + chunk(b"IDAT", short) + chunk(b"IEND", b""), "30x20 needs 1820"),
+        "truncated": (good[:idat_at + 20], "truncated"),
+        "zlib": (head + chunk(b"IDAT", b"\x78\x9c\xff\xff") + chunk(b"IEND", b""), "corrupt"),
+    }
+
+
+@pytest.mark.parametrize("case", sorted(rgb_corrupt_cases()))
+def test_id_runs_corrupt_pngs_raise_named_errors(case):
+    data, words = rgb_corrupt_cases()[case]
+    with pytest.raises(PNGError) as info:
+        read_png_id_runs(data)
+    assert words in str(info.value)
+    with pytest.raises(PNGError) as info2:   # the same message as the array reader's
+        read_label_png(data, rgb_ids=True)
+    assert str(info2.value) == str(info.value)
+
+
+def test_id_runs_real_panoptic_pngs(data_dir):
+    pngs = sorted((data_dir / "coco_panoptic_sample" / "orig").rglob("*.png"))
+    assert pngs
+    for path in pngs:
+        data = path.read_bytes()
+        assert_runs_equal(read_png_id_runs(data), panopticapi_ids(pillow_array(data)))

@@ -14,16 +14,9 @@
  */
 #include "fuzz_common.h"
 #include "mcrle_png.h"
+#include "../tests/png_ref.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static unsigned ref_paeth(int a, int b, int c)
-{
-    int p = a + b - c, pa = abs(p - a), pb = abs(p - b), pc = abs(p - c);
-    if (pa <= pb && pa <= pc) return (unsigned)a;
-    if (pb <= pc) return (unsigned)b;
-    return (unsigned)c;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -49,19 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (len != rows * (rb + 1)) want = MCRLE_PNG_ERR_LENGTH;
     else if (out_len < rows * rb) want = MCRLE_ERR_NOSPACE;
     else {
-        for (size_t r = 0; r < rows; r++) {
-            const unsigned char *x = src + r * (rb + 1) + 1;
-            unsigned type = src[r * (rb + 1)];
-            if (type > 4) { want = MCRLE_PNG_ERR_FILTER; bad_row = r; break; }
-            for (size_t i = 0; i < rb; i++) {
-                int a = i >= bpp ? ref[r * rb + i - bpp] : 0;
-                int b = r ? ref[(r - 1) * rb + i] : 0;
-                int c = (r && i >= bpp) ? ref[(r - 1) * rb + i - bpp] : 0;
-                unsigned pred = type == 0 ? 0u : type == 1 ? (unsigned)a : type == 2 ? (unsigned)b
-                              : type == 3 ? (unsigned)(a + b) / 2 : ref_paeth(a, b, c);
-                ref[r * rb + i] = (unsigned char)(x[i] + pred);
-            }
-        }
+        if (ref_unfilter(src, rows, rb, bpp, ref, &bad_row)) want = MCRLE_PNG_ERR_FILTER;
     }
 
     mcrle_error_info info = {99, 99};

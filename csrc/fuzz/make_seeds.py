@@ -293,6 +293,64 @@ write(PU, "wrong-length", [0x00, 8, 0, 3] + png_rows(2, 8, [2]))
 write(PU, "short-output", [0x08, 8, 0, 255] + png_rows(2, 8, [4]))
 write(PU, "no-rows", [0x10, 8, 0, 0])
 
+# ---- fuzz_png_id_runs ----
+# b0: bpp 3/4 (bit 0), no info (bit 1), short work (bit 2), short col_pos (bit 3),
+# room byte follows (bits 4-7 non-zero); width (2 bytes LE, % 300); rows (255: as
+# many as the data holds); the inflated data
+PI = "fuzz_png_id_runs"
+
+
+def label_rows(rows, width, bpp, types, ids=4):
+    """Filtered rows of a label-like RGB(A) image (few ids in blocks)."""
+    pal = [[rng.randrange(256) for _ in range(3)] for _ in range(ids)]
+    img = []
+    for r in range(rows):
+        row = []
+        for c in range(width):
+            if r and rng.random() < 0.7:
+                px = img[r - 1][c * bpp:c * bpp + 3]
+            elif c and rng.random() < 0.8:
+                px = row[-bpp:][:3]
+            else:
+                px = pal[rng.randrange(ids)]
+            row += list(px) + ([rng.randrange(256)] if bpp == 4 else [])
+        img.append(row)
+    out = []
+    rb = width * bpp
+    for r, row in enumerate(img):
+        t = types[r % len(types)]
+        out.append(t)
+        for i in range(rb):
+            a = row[i - bpp] if i >= bpp else 0
+            b = img[r - 1][i] if r else 0
+            c = img[r - 1][i - bpp] if r and i >= bpp else 0
+            if t == 0:
+                pred = 0
+            elif t == 1:
+                pred = a
+            elif t == 2:
+                pred = b
+            elif t == 3:
+                pred = (a + b) // 2
+            else:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                pred = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
+            out.append((row[i] - pred) % 256)
+    return out
+
+
+write(PI, "rgb-every-filter", [0x00, 37, 0, 255] + label_rows(10, 37, 3, [0, 1, 2, 3, 4]))
+write(PI, "rgba-paeth-up", [0x01, 24, 0, 255] + label_rows(8, 24, 4, [4, 2, 4, 1, 3]))
+write(PI, "rgb-wide-blocks", [0x00, 64, 0, 255] + label_rows(4, 64, 3, [2, 4]))
+write(PI, "rgb-little-room", [0x10, 5, 17, 0, 255] + label_rows(6, 17, 3, [1, 4, 2]))
+write(PI, "rgba-random", [0x01, 9, 0, 255] + png_rows(5, 36, [4, 3, 1], 0.2))
+write(PI, "bad-filter", [0x00, 4, 0, 255] + png_rows(2, 12, [2]) + [6] + [0] * 12)
+write(PI, "wrong-length", [0x02, 4, 0, 3] + png_rows(2, 12, [2]))
+write(PI, "short-work", [0x04, 4, 0, 255] + png_rows(2, 12, [4]))
+write(PI, "short-col", [0x09, 3, 0, 255] + png_rows(2, 12, [4]))
+write(PI, "no-rows", [0x02, 8, 0, 0])
+
 # ---- fuzz_ops ----
 # b0: index size (bits 0-1), table element size (bits 2-3), fixup (bit 4), no info (bit 5)
 # b1: groups - 1; ndim, shape, then (count byte, index byte) pairs

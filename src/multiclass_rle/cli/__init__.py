@@ -269,8 +269,6 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
 
         return main_demo(main)
 
-    from concurrent.futures.process import BrokenProcessPool
-
     from ._console import Console, InputError, UsageError
 
     quiet = getattr(args, "quiet", False)
@@ -303,11 +301,6 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
         con.finish()
         con.error(args.command, str(exc))
         return 1
-    except BrokenProcessPool:
-        con.finish()
-        con.error(args.command, "a worker process died (out of memory?); try fewer -j; "
-                                "no partial output was left")
-        return 1
     except KeyboardInterrupt:
         con.finish()
         sys.stderr.write(f"{prog}: interrupted; no partial output was left\n")
@@ -318,6 +311,15 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         except (OSError, ValueError):
             pass
+        return 1
+    except Exception as exc:
+        # a pool's BrokenProcessPool; its module is imported only with -j > 1
+        pools = sys.modules.get("concurrent.futures.process")
+        if pools is None or not isinstance(exc, pools.BrokenProcessPool):
+            raise
+        con.finish()
+        con.error(args.command, "a worker process died (out of memory?); try fewer -j; "
+                                "no partial output was left")
         return 1
     finally:
         if old is not None:

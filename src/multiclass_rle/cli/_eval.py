@@ -29,7 +29,7 @@ import numpy as np
 from .._codec import jsontext
 from .._codec.errors import RLEError
 from .._integrations.formats import FormatError, detect, plan_source
-from .._integrations.png import load_png
+from .._integrations.png import load_png_id_runs
 from .._ops.evaluate import PanopticEvaluator, SemanticEvaluator, VolumeEvaluator
 from ._console import Console, InputError, UsageError, plural, reason, seconds
 from ._inputs import collect_inputs
@@ -105,9 +105,10 @@ def _read_record(path: str, fmt: str | None, ref: tuple[int, int]) -> Any:
         raise InputError(f"{path} at byte {offset}: not a JSON record ({exc})") from None
 
 
-def _read_panoptic_png(path: str) -> np.ndarray:
+def _read_panoptic_png(path: str) -> Any:
+    # runs straight from the PNG rows: the evaluation needs no array
     try:
-        return load_png(path, rgb_ids=True)
+        return load_png_id_runs(path)
     except (RLEError, OSError) as exc:
         raise InputError(f"{path}: {getattr(exc, 'strerror', None) or exc}") from None
 

@@ -3,15 +3,16 @@ of this process (``--threads``, the default: the kernels release the GIL)."""
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import queue
 import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 from ._console import UsageError
 
@@ -49,6 +50,8 @@ def _run_chunk(fn: Callable[..., Any], args: tuple[Any, ...], chunk: list[Any]) 
 def _mp_context() -> Any:
     # fork starts workers at once with everything already imported (Linux);
     # elsewhere the platform default (spawn) is the safe choice.
+    import multiprocessing   # here: a run with -j 1 never pays for importing it
+
     if sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("fork")
     return None
@@ -79,6 +82,8 @@ class _DaemonThreads:
                 fut.set_exception(exc)
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        from concurrent.futures import Future
+
         fut: Future[Any] = Future()
         self._q.put((fut, fn, args))
         return fut
@@ -141,6 +146,8 @@ class Pool:
                 for fut in waiting:
                     fut.cancel()
             return
+        from concurrent.futures import ProcessPoolExecutor
+
         self.executor = ProcessPoolExecutor(max_workers=min(self.jobs, len(tasks)),
                                             mp_context=_mp_context())
         pending: deque[Future[list[Any]]] = deque()
