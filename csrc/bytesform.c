@@ -2149,7 +2149,9 @@ static int decode_model(const unsigned char *pl, size_t plen, const mcrle_bytes_
         uint32_t *runs = (uint32_t *)(void *)(S + Lo->shared + Lo->runs);
         int staged = stage_strides && lines * W <= Lo->stage_elems;
         unsigned char *stage = S + Lo->shared + Lo->stage;
-        *touched = !staged;   /* a stage is copied out only once all of it decoded */
+        /* out is zeroed after a payload error even when the stage kept it
+         * untouched, so that the result of an error is the same on every path */
+        *touched = 1;
         MCRLE_DISPATCH_ELEM(oE, bad = decode_lines(&st, info, W, 0, lines,
                                                    staged ? stage_strides : strides,
                                                    staged ? stage : out, line, runs,
