@@ -56,6 +56,7 @@ typedef struct window_walk {
     uint64_t *oc;
     size_t capacity, n, E;
     uint64_t last;
+    uint64_t bad_count;   /* the count a chunk stopped at, as it was read */
 } window_walk;
 
 static void walk_segment(window_walk *w)
@@ -101,6 +102,7 @@ static void walk_init(window_walk *w, int ndim, const size_t *shape, const size_
     w->capacity = capacity;
     w->n = 0;
     w->E = E;
+    w->bad_count = 0;
     w->last = 0;
     if (!w->done) walk_segment(w);
 }
@@ -149,7 +151,10 @@ MCRLE_INLINE size_t window_chunk(window_walk *w, const uint64_t *cbuf, const voi
     const size_t capacity = w->capacity;
     for (; k < nc; k++) {
         uint64_t c = cbuf[k];
-        if (MCRLE_UNLIKELY(c - 1 >= total - pos || (c >> 63))) break;   /* also c == 0 */
+        if (MCRLE_UNLIKELY(c - 1 >= total - pos || (c >> 63))) {   /* also c == 0 */
+            w->bad_count = c;   /* reported as read: the caller's may have changed since */
+            break;
+        }
         uint64_t re = pos + c;
         if (MCRLE_UNLIKELY(re > next_a)) {
             uint64_t v = wide ? vbuf[k] : mcrle_load(vb + k * E, E);
@@ -217,7 +222,7 @@ mcrle_result mcrle_window_runs(const void *values, const uint64_t *counts, size_
                                                       (uint64_t)size, &pos, &next_a, &r, E_));
     if (MCRLE_UNLIKELY(bad < n_runs)) {
         if (r != MCRLE_OK) return r;
-        return mcrle_count_error(counts, n_runs, bad, counts[bad], pos, info);
+        return mcrle_count_error(counts, n_runs, bad, w.bad_count, pos, info);
     }
     if (pos != (uint64_t)size) return mcrle_counts_short(n_runs, pos, info);
     *n_out = w.n;
@@ -361,7 +366,7 @@ static mcrle_result walk_compact(const char *values, size_t values_len, const ch
         }
         if (MCRLE_UNLIKELY(bad < nc)) {
             if (r != MCRLE_OK) return r;
-            uint64_t c = cbuf[bad];
+            uint64_t c = cbuf[bad];   /* a private copy: parsed from the string */
             if (info) { info->index = run + bad; info->sum = c ? UINT64_MAX : pos; }
             return c ? MCRLE_ERR_COUNTS_LONG : MCRLE_ERR_ZERO_COUNT;
         }
