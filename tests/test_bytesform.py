@@ -943,3 +943,36 @@ def test_public_decode_and_as_runs_read_bytes():
     with pytest.raises(mcr.MalformedRLEError, match="split_bytes"):
         mcr.decode(b + b)
     assert [mcr.decode(p).shape for p in mcr.split_bytes(b + b)] == [(30, 40), (30, 40)]
+
+
+def _blocky_volume(shape: tuple[int, ...]) -> np.ndarray:
+    """A label volume of boxes with ragged edges: runs of varied length on every axis."""
+    z, y, x = np.indices(shape, dtype=np.int64)
+    rng = np.random.default_rng(16)
+    a = (z // 9 * 31 + (y + rng.integers(0, 3, shape)) // 7 * 5 + x // 13) % 997
+    return a.astype(np.uint16)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("coded", ["C", "F"])
+@pytest.mark.parametrize("version", [1, 2])
+def test_decode_into_the_other_order_across_chunks(version, coded, threads):
+    # 3 x 2^20 elements: version 2 codes them in several chunks, each decoded
+    # into a stage and copied out in tiles when the output's lines are not
+    # contiguous (the other memory order, a strided view); version 1's one
+    # stream is larger than a stage and is written element by element
+    a = _blocky_volume((48, 250, 250))   # lines not a multiple of the 32-element tiles
+    src = np.require(a, requirements=coded)
+    b = bf.encode_bytes(src, version=version)
+    info = bf.bytes_info(b)
+    assert info.order == (coded if version == 2 else "C")
+    other = "F" if coded == "C" else "C"
+    got = bf.decode_bytes(b, order=other, threads=threads)
+    assert got.flags[f"{other}_CONTIGUOUS"]
+    assert np.array_equal(got, a)
+    assert np.array_equal(bf.decode_bytes(b, order=coded, threads=threads), a)
+    big = np.full((48, 250, 500), 7, dtype=np.uint16, order=other)
+    view = big[:, :, 1::2]   # every other element: lines strided in either order
+    assert bf.decode_bytes(b, out=view, threads=threads) is view
+    assert np.array_equal(view, a)
+    assert (big[:, :, 0::2] == 7).all()   # nothing written between the elements
