@@ -475,10 +475,11 @@ static PyObject *py_decode_batch(PyObject *self, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "kind must be 0, 1 or 2");
         return NULL;
     }
-    if (!(seq = PySequence_Fast(oitems, "items must be a sequence"))) return NULL;
+    /* a tuple (not PySequence_Fast, whose item macros are not in the limited API) */
+    if (!(seq = PySequence_Tuple(oitems))) return NULL;
     if (PyObject_GetBuffer(oo, &bo, PyBUF_RECORDS) < 0) { Py_DECREF(seq); return NULL; }
     if (buffer_layout(&bo, shape, strides) < 0) goto done;
-    n = PySequence_Fast_GET_SIZE(seq);
+    n = PyTuple_GET_SIZE(seq);
     if (bo.ndim < 2 || (Py_ssize_t)shape[0] != n || n > MCRLE_MAX_TASKS) {
         PyErr_SetString(PyExc_ValueError, "out must have one map per item on its first axis");
         goto done;
@@ -489,12 +490,12 @@ static PyObject *py_decode_batch(PyObject *self, PyObject *args)
     for (int a = 1; a < bo.ndim; a++) { B.shape[a - 1] = shape[a]; B.strides[a - 1] = strides[a]; }
     B.step = strides[0];
     B.out = (unsigned char *)bo.buf;
-    B.bytes_form = n > 0 && !PyTuple_Check(PySequence_Fast_GET_ITEM(seq, 0));
+    B.bytes_form = n > 0 && !PyTuple_Check(PyTuple_GET_ITEM(seq, 0));
     B.items = PyMem_Calloc((size_t)(n ? n : 1), sizeof(batch_item));
     views = PyMem_Calloc((size_t)(n ? n : 1), sizeof(Py_buffer));
     if (!B.items || !views) { PyErr_NoMemory(); goto done; }
     for (got = 0; got < n; got++) {   /* pointers into the items, held until the end */
-        PyObject *it = PySequence_Fast_GET_ITEM(seq, got);
+        PyObject *it = PyTuple_GET_ITEM(seq, got);
         batch_item *bi = &B.items[got];
         if (B.bytes_form) {
             if (PyObject_GetBuffer(it, &views[got], PyBUF_SIMPLE) < 0) goto done;
