@@ -429,6 +429,92 @@ def build_rows(g: Group) -> list[Row]:
 
 
 # ---------------------------------------------------------------------------
+# issue 16's goals for 2D maps: each pair timed interleaved (one pass of each in
+# turn, best of N), in one process
+
+
+def interleaved(fns: list[Callable[[], Any]], reps: int) -> list[float]:
+    """Best time of each function, calling them in turn ``reps`` times (after a warm-up)."""
+    for f in fns:
+        f()
+    best = [float("inf")] * len(fns)
+    gc_was = gc.isenabled()
+    gc.disable()
+    try:
+        for _ in range(reps):
+            for i, f in enumerate(fns):
+                t = time.perf_counter()
+                f()
+                best[i] = min(best[i], time.perf_counter() - t)
+    finally:
+        if gc_was:
+            gc.enable()
+    return best
+
+
+#: (goal, what it compares, the minimum ratio; for "max" goals the maximum)
+GOALS16 = [
+    ("2a", "decode(dict, order='F') vs rlemasklib merge_to_label_map", 1.0),
+    ("2b", "decode(dict) -> C vs merge + np.ascontiguousarray", 5.0),
+    ("3", "encode(C array) vs pycocotools encode of ONE prebuilt F mask", 2.0),
+    ("4a", "decode(dict, out=) vs cache-hot np.copyto", 0.25),
+    ("4b", "fresh decode(dict) / decode(dict, out=), at most", 1.3),
+    ("6", "decode_bytes vs crackle decompress", 10.0),
+]
+
+
+def goals16(g: Group, reps: int) -> list[tuple[str, float, float]] | None:
+    """(goal, ratio, the same ratio from Runs instead of the dict or nan) for a 2D group;
+    ratios are peer time / our time, except 4b (our fresh / our out= time)."""
+    if g.ndim != 2:
+        return None
+    C = [np.ascontiguousarray(a) for a in g.maps]
+    rle = [mcr.encode(a) for a in C]
+    runs = [mcr.encode_runs(a) for a in C]
+    outs = [np.empty_like(a) for a in C]
+    dsts = [np.empty_like(a) for a in C]
+    data = [mcr.encode_bytes(a) for a in C]
+
+    def each(fn: Callable[[Any], Any], items: list) -> Callable[[], None]:
+        def run() -> None:
+            for x in items:
+                fn(x)
+        return run
+
+    res: list[tuple[str, float, float]] = []
+    nan = float("nan")
+    if rlemasklib is not None:
+        masks = [rlemask_encode(a) for a in C]
+        merge = rlemasklib.RLEMask.merge_to_label_map
+        t = interleaved([each(lambda r: mcr.decode(r, order="F"), rle),
+                         each(lambda r: mcr.decode(r, order="F"), runs),
+                         each(merge, masks),
+                         each(mcr.decode, rle), each(mcr.decode, runs),
+                         each(lambda m: np.ascontiguousarray(merge(m)), masks)], reps)
+        res.append(("2a", t[2] / t[0], t[2] / t[1]))
+        res.append(("2b", t[5] / t[3], t[5] / t[4]))
+    if mask_util is not None:
+        masks1 = [np.asfortranarray((a == most_frequent(a)).astype(np.uint8)) for a in C]
+        t = interleaved([each(mcr.encode, C), each(mcr.encode_runs, C),
+                         each(mask_util.encode, masks1)], reps)
+        res.append(("3", t[2] / t[0], t[2] / t[1]))
+    pairs = list(zip(rle, outs))
+    rpairs = list(zip(runs, outs))
+    copies = list(zip(dsts, C))
+    t = interleaved([each(lambda ro: mcr.decode(ro[0], out=ro[1]), pairs),
+                     each(lambda ro: mcr.decode(ro[0], out=ro[1]), rpairs),
+                     each(lambda dc: np.copyto(dc[0], dc[1]), copies),
+                     each(mcr.decode, rle), each(mcr.decode, runs)], reps)
+    res.append(("4a", t[2] / t[0], t[2] / t[1]))
+    res.append(("4b", t[3] / t[0], t[4] / t[1]))
+    if crackle is not None:
+        packed = [crackle.compress(a) for a in C]
+        t = interleaved([each(mcr.decode_bytes, data), each(crackle.decompress, packed)], reps)
+        res.append(("6", t[1] / t[0], nan))
+    return res
+
+
+# ---------------------------------------------------------------------------
 # sizes
 
 
@@ -636,6 +722,32 @@ def main(argv: list[str] | None = None) -> int:
     emit_table("Goals for 2D uint8 maps (other 2D groups shown for information)",
                ["group", "(a) decode C vs COCO 1 mask, >=2x", "(b) decode C vs copyto, >=0.25",
                 "(c) encode C vs COCO 1 F mask, >=2x"], goal_rows, md, align="lrrr")
+    # issue 16's goals: every 2D group, interleaved pairs
+    reps16 = 5 if args.quick else 30
+    rows16 = []
+    n_fail16 = 0
+    for g in groups:
+        got = goals16(g, reps16)
+        if got is None:
+            continue
+        by = {k: (v, w) for k, v, w in got}
+        cells = []
+        for key, _, goal in GOALS16:
+            if key not in by:
+                cells.append("n/a")
+                continue
+            v, w = by[key]
+            ok = v <= goal if key == "4b" else v >= goal
+            n_fail16 += not ok
+            runs_note = "" if np.isnan(w) else f" (Runs {fmt_ratio(w)})"
+            cells.append(f"{fmt_ratio(v)} {'pass' if ok else 'FAIL'}{runs_note}")
+        rows16.append([g.name, *cells])
+    emit_table("Issue 16 goals for 2D maps (peer time / ours, interleaved, best of "
+               f"{reps16}; in brackets the same from Runs instead of the dict)",
+               ["group", *(f"({k}) {what}, {'<=' if k == '4b' else '>='}{goal:g}x"
+                           for k, what, goal in GOALS16)], rows16, md, align="l" + "r" * 6)
+    print(f"Issue 16 goals (2D): {'all pass' if not n_fail16 else f'{n_fail16} FAIL'}."
+          + ("\n" if md else ""))
     elapsed = time.perf_counter() - started
     if not any(g.ndim == 2 and g.dtype == np.uint8 for g in groups if g.name in
                {r[0] for r in goal_rows}):

@@ -31,6 +31,7 @@
  */
 #include "internal.h"
 #include "mcrle_bytes.h"
+#include "mcrle_threads.h"
 
 /* ---- constants of format version 1 ---------------------------------------- */
 
@@ -202,7 +203,7 @@ int mcrle_bytes_parse_header(const void *buf, size_t len, mcrle_bytes_info *info
         if (p[i] != (unsigned char)MCRLE_BYTES_MAGIC[i]) { SET_ERR(err, 0, 0); return MCRLE_BYTES_ERR_MAGIC; }
     }
     if (len < 5) { SET_ERR(err, len, 8); return MCRLE_BYTES_ERR_TRUNCATED; }
-    if (p[4] != MCRLE_BYTES_VERSION) { SET_ERR(err, 4, p[4]); return MCRLE_BYTES_ERR_VERSION; }
+    if (p[4] < 1 || p[4] > MCRLE_BYTES_VERSION) { SET_ERR(err, 4, p[4]); return MCRLE_BYTES_ERR_VERSION; }
     if (len < 8) { SET_ERR(err, len, 8); return MCRLE_BYTES_ERR_TRUNCATED; }
     info->version = p[4];
     if (p[5] > MCRLE_BYTES_INT64) { SET_ERR(err, 5, p[5]); return MCRLE_BYTES_ERR_HEADER; }
@@ -210,7 +211,10 @@ int mcrle_bytes_parse_header(const void *buf, size_t len, mcrle_bytes_info *info
     dtype_props(info->dtype, &info->kind, &info->elem_size);
     if (p[6] < 1 || p[6] > MCRLE_MAX_NDIM) { SET_ERR(err, 6, p[6]); return MCRLE_BYTES_ERR_HEADER; }
     info->ndim = p[6];
-    if (p[7] != 0) { SET_ERR(err, 7, p[7]); return MCRLE_BYTES_ERR_HEADER; }
+    /* flags: none in version 1; in version 2 only the line order */
+    unsigned allowed = info->version >= 2 ? MCRLE_BYTES_FLAG_FORTRAN : 0;
+    if (p[7] & ~allowed) { SET_ERR(err, 7, p[7]); return MCRLE_BYTES_ERR_HEADER; }
+    info->order = p[7] & MCRLE_BYTES_FLAG_FORTRAN;
     size_t pos = 8;
     uint64_t v;
     int r;
@@ -321,6 +325,62 @@ static void model_dims(int ndim, const size_t *shape, size_t *W, size_t *lines)
     geom_init(&g, ndim, shape, NULL, 1);
     *W = g.W;
     *lines = g.lines;
+}
+
+/* Moves g (at line 0) to line `line`. */
+static void geom_seek(geom *g, size_t line)
+{
+    for (int a = g->n - 1; a >= 0; a--) {
+        size_t i = line % g->shape[a];
+        line /= g->shape[a];
+        g->idx[a] = i;
+        g->offset += (ptrdiff_t)i * g->step[a];
+    }
+}
+
+/*
+ * The map as the model sees it: in Fortran order (version 2, order 1) its
+ * axes reversed, so that the lines run along the first axis and the whole
+ * line machinery works unchanged on the reversed shape and strides.
+ */
+static void model_view(int ndim, const size_t *shape, const ptrdiff_t *strides, unsigned order,
+                       size_t *mshape, ptrdiff_t *mstrides)
+{
+    for (int a = 0; a < ndim; a++) {
+        int b = order ? ndim - 1 - a : a;
+        mshape[a] = shape[b];
+        if (strides) mstrides[a] = strides[b];
+    }
+}
+
+/*
+ * Version 2 chunks: independent pieces of consecutive lines, about
+ * CHUNK_ELEMS elements each (at most MAX_CHUNKS_WRITTEN, at least one line
+ * each), so that several threads code and decode a large map at once. The
+ * count depends on the map alone: the bytes do not depend on the threads.
+ */
+#ifdef MCRLE_BYTES_CHUNK_ELEMS   /* the fuzzers' builds: many chunks in small arrays */
+#define CHUNK_ELEMS ((size_t)(MCRLE_BYTES_CHUNK_ELEMS))
+#else
+#define CHUNK_ELEMS ((size_t)1 << 20)
+#endif
+#define MAX_CHUNKS_WRITTEN 256u
+#define MAX_CHUNKS_READ 65536u
+
+static size_t chunk_count(size_t size, size_t lines)
+{
+    size_t k = size / CHUNK_ELEMS + (size % CHUNK_ELEMS != 0);
+    if (k > MAX_CHUNKS_WRITTEN) k = MAX_CHUNKS_WRITTEN;
+    if (k > lines) k = lines;
+    return k ? k : 1;
+}
+
+/* Threads' tasks over K chunks: each takes a run of consecutive chunks. */
+static unsigned task_count(size_t K, unsigned n_threads)
+{
+    if (n_threads <= 1 || K <= 1) return 1;
+    size_t t = n_threads > MCRLE_MAX_THREADS ? 2 * (size_t)MCRLE_MAX_THREADS : 2 * (size_t)n_threads;
+    return (unsigned)(t < K ? t : K);
 }
 
 /* ---- value cache: the last 4 values that replaced each value ------------- */
@@ -708,13 +768,17 @@ typedef struct enc {
     const size_t *shape;
     const ptrdiff_t *strides;
     size_t W, lines;
+    size_t first_line, n_lines;   /* the lines walked: one chunk (version 2) or all */
     const uint64_t *keys;
     uint32_t n;
     unsigned nb_index;
     uint32_t *lut8;            /* E == 1: index of each byte value (NONE if absent) */
+    uint32_t *hash;            /* E > 1: index + 1 of each key, open addressing (0: empty) */
+    unsigned hash_bits;
     uint32_t *IL;              /* the line as decoded so far: the line before, updated;
                                   NULL for a map of one line (see il_at) */
     uint32_t last;             /* without IL: the index at position pos - 1 */
+    uint64_t *EB;              /* the edges of the line before: bit x when x differs from x - 1 */
     unsigned char *lines_buf;  /* strided input: 2 lines of elements, copies; else unused */
     uint32_t *cache;
     size_t cache_words;
@@ -793,17 +857,29 @@ static void emit_raw(enc *e, unsigned k, uint64_t v)   /* 0 <= k <= 32 */
     if (e->nops == BLOCK_OPS) enc_flush(e);
 }
 
+MCRLE_INLINE size_t key_hash(uint64_t key, unsigned bits)
+{
+    return (size_t)((key * 0x9E3779B97F4A7C15u) >> (64 - bits));
+}
+
+/* The index of a value in the table; NONE if it is not there. */
 static uint32_t enc_lookup(const enc *e, uint64_t v)
 {
     if (e->lut8) return e->lut8[v & 0xff];
     uint64_t key = e->kind == MCRLE_KIND_SIGNED ? sign_extend(v, e->E) ^ KEY_FLIP : v;
-    size_t lo = 0, hi = e->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (e->keys[mid] < key) lo = mid + 1;
-        else hi = mid;
-    }
-    return (lo < e->n && e->keys[lo] == key) ? (uint32_t)lo : NONE;
+    /* a hash table, not a binary search: its unpredictable branches took a fifth of the time */
+    size_t mask = ((size_t)1 << e->hash_bits) - 1, h = key_hash(key, e->hash_bits);
+    for (uint32_t i; (i = e->hash[h]) != 0; h = (h + 1) & mask)
+        if (e->keys[i - 1] == key) return i - 1;
+    return NONE;
+}
+
+/* Hash bits for n keys: a table of at least 2n slots (at least 16). */
+static unsigned hash_bits_for(size_t n)
+{
+    unsigned b = 4;
+    while (b < 60 && ((size_t)1 << b) < 2 * n) b++;
+    return b;
 }
 
 /* The first x >= from where the E-byte elements of a and b differ; W if none. */
@@ -862,21 +938,69 @@ static void enc_value(enc *e, uint32_t v, uint32_t old, uint32_t left, uint32_t 
     cache_update(cache_slot(e->cache, old), v);
 }
 
-/*
- * Case of segment [s, e) against the edges of IL at positions >= max(p, 1):
- * 1 (a) if s is the k-th edge, 2 (b) if e is (W counts as the edge after
- * the last one), 3 (c) otherwise.
- */
-static unsigned classify(const uint32_t *IL, size_t W, size_t p, size_t s, size_t e, size_t *k)
+/* Bits set in x (inline: without POPCNT in the baseline ISA, the builtin is a library call). */
+MCRLE_INLINE unsigned popcount64(uint64_t x)
 {
-    size_t n = 0;
-    for (size_t x = p > 0 ? p : 1; x <= e && x < W; x++) {
-        if (IL[x] == IL[x - 1]) continue;
-        n++;
-        if (x == s) { *k = n; return 1; }
-        if (x == e) { *k = n; return 2; }
+    x = x - ((x >> 1) & 0x5555555555555555u);
+    x = (x & 0x3333333333333333u) + ((x >> 2) & 0x3333333333333333u);
+    x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0Fu;
+    return (unsigned)((x * 0x0101010101010101u) >> 56);
+}
+
+/*
+ * After segment [s, e) of value v: the edges of the line as it now is, at
+ * s .. e (inside the segment none; at s and e, whether v differs from its
+ * neighbours). Later segments of the line read only positions past e.
+ */
+MCRLE_INLINE void edges_update(uint64_t *B, const uint32_t *IL, size_t W, size_t s, size_t e,
+                               uint32_t v)
+{
+    for (size_t x = s + 1; x < e; ) {   /* clear (s, e) */
+        size_t w = x >> 6, hi = (w + 1) << 6 < e ? (w + 1) << 6 : e;
+        uint64_t m = (~(uint64_t)0 << (x & 63)) & (~(uint64_t)0 >> (63 - ((hi - 1) & 63)));
+        B[w] &= ~m;
+        x = hi;
     }
-    if (e == W) { *k = n + 1; return 2; }
+    uint64_t bs = s > 0 && IL[s - 1] != v, be = e < W && IL[e] != v;
+    B[s >> 6] = (B[s >> 6] & ~((uint64_t)1 << (s & 63))) | bs << (s & 63);
+    if (e < W) B[e >> 6] = (B[e >> 6] & ~((uint64_t)1 << (e & 63))) | be << (e & 63);
+}
+
+#define EDGE_AT(B, x) (((B)[(x) >> 6] >> ((x) & 63)) & 1u)
+
+/* Bits set at positions [a, b) of the bitmap B. */
+MCRLE_INLINE size_t edges_in(const uint64_t *B, size_t a, size_t b)
+{
+    if (a >= b) return 0;
+    size_t wa = a >> 6, wb = (b - 1) >> 6;
+    uint64_t ma = ~(uint64_t)0 << (a & 63), mb = ~(uint64_t)0 >> (63 - ((b - 1) & 63));
+    if (wa == wb) return popcount64(B[wa] & ma & mb);
+    size_t n = popcount64(B[wa] & ma);
+    for (size_t w = wa + 1; w < wb; w++) n += popcount64(B[w]);
+    return n + popcount64(B[wb] & mb);
+}
+
+/*
+ * Case of segment [s, e) against the edges at positions >= max(p, 1) of the
+ * line as decoded so far: 1 (a) if s is the k-th edge, 2 (b) if e is (W
+ * counts as the edge after the last one), 3 (c) otherwise. Positions before
+ * p are decoded already and those from p on still hold the line before, so
+ * the edges are p itself when the new value at p - 1 differs from the old
+ * one at p (at_p), then the edges of the line before above p (EB): counted
+ * with popcounts, not by walking the line.
+ */
+MCRLE_INLINE unsigned classify(const uint64_t *EB, size_t W, size_t p, size_t s, size_t e,
+                               unsigned at_p, size_t *k)
+{
+    size_t base = p >= 1 && at_p;
+    if (s == p) {
+        if (base) { *k = 1; return 1; }
+    } else if (EDGE_AT(EB, s)) {
+        *k = base + edges_in(EB, p + 1, s + 1);
+        return 1;
+    }
+    if (e == W) { *k = base + edges_in(EB, p + 1, W) + 1; return 2; }
+    if (EDGE_AT(EB, e)) { *k = base + edges_in(EB, p + 1, e + 1); return 2; }
     return 3;
 }
 
@@ -910,7 +1034,13 @@ static void enc_segment(enc *e, unsigned t, size_t p, size_t s, size_t en, uint3
         e->err = MCRLE_ERR_CHANGED;
         return;
     }
-    unsigned cs = e->IL ? classify(e->IL, W, p, s, en, &k) : classify_first(W, p, e->last, s, en, &k);
+    unsigned cs;
+    if (e->IL) {
+        unsigned at_p = p >= 1 && e->IL[p - 1] != e->IL[p];   /* p < W: s >= p is in the line */
+        cs = classify(e->EB, W, p, s, en, at_p, &k);
+    } else {
+        cs = classify_first(W, p, e->last, s, en, &k);
+    }
     unsigned ll = l < KL_BASE ? (unsigned)l - 1 : KL_ESC;
     uint32_t left = s ? il_at(e, p, s - 1) : NONE, right = en < W ? il_at(e, p, en) : NONE;
     uint32_t pred = cs == 1 ? left : cs == 2 ? right : NONE;
@@ -951,8 +1081,12 @@ MCRLE_INLINE void enc_lines(enc *e, size_t E)
     uint32_t *IL = e->IL;
     geom g;
     geom_init(&g, e->ndim, e->shape, e->strides, E);
+    geom_seek(&g, e->first_line);
     for (size_t i = 0; i < e->cache_words; i++) e->cache[i] = NONE;
-    if (IL) memset(IL, 0, W * sizeof *IL);   /* the line before the first: all value 0 */
+    if (IL) {
+        memset(IL, 0, W * sizeof *IL);   /* the line before the first: all value 0 */
+        memset(e->EB, 0, (W / 64 + 1) * sizeof *e->EB);   /* ... without edges */
+    }
     e->last = 0;
     /* the lines as contiguous elements: the input's own, or copies (strided input) */
     int contig = g.wstride == (ptrdiff_t)E, nb = 0;
@@ -962,7 +1096,7 @@ MCRLE_INLINE void enc_lines(enc *e, size_t E)
                   MCRLE_ELEM_MASK(E);
     const unsigned char *prev = NULL;   /* NULL: that line */
     unsigned prev_changed = 0;
-    for (size_t k = 0; k < e->lines && !e->err && !e->over; k++) {
+    for (size_t k = 0; k < e->n_lines && !e->err && !e->over; k++) {
         const unsigned char *cur = e->data + g.offset;
         if (!contig) {
             unsigned char *c = buf[nb];
@@ -985,8 +1119,12 @@ MCRLE_INLINE void enc_lines(enc *e, size_t E)
             enc_segment(e, t, pos, s, en, v);
             t = T_SEG;
             changed = 1;
-            if (IL) for (size_t y = s; y < en; y++) IL[y] = v;
-            else e->last = v;
+            if (IL) {
+                edges_update(e->EB, IL, W, s, en, v);   /* IL[s - 1] final, IL[en] still old */
+                for (size_t y = s; y < en; y++) IL[y] = v;
+            } else {
+                e->last = v;
+            }
             pos = x = en;
         }
         emit(e, t, SYM_END);
@@ -1011,7 +1149,17 @@ size_t mcrle_bytes_bound(size_t elem_size, int ndim, const size_t *shape)
 }
 
 /* Scratch layout of the encoder, in 8-byte aligned pieces. */
-typedef struct enc_layout { size_t keys, lut8, il, lines, cache, ops, words, ops_cap, total; } enc_layout;
+/*
+ * Scratch of the encoder: shared (the keys, the byte table or the hash of
+ * the values), then per task (a thread's run of chunks) its encoder state,
+ * line, lines, cache and operations buffer.
+ */
+typedef struct enc_layout {
+    size_t keys, lut8, hash, tasks;
+    size_t il, eb, lines, cache, ops, words, per_task;   /* offsets within a task's piece */
+    size_t ops_cap, chunks, n_tasks, total;
+    unsigned hash_bits;
+} enc_layout;
 
 /*
  * Ops a map can emit, so that small maps get small scratch (the block of
@@ -1030,17 +1178,22 @@ static size_t ops_capacity(size_t W, size_t lines)
 }
 
 /*
- * The model line (IL, 4 bytes an element) is needed from the second line on:
- * a map of one line (a 1D map) has none. Copies of lines (2 lines of
- * elements) only for input whose last axis is strided; strides NULL: any.
+ * The model line (IL, 4 bytes an element) and its edge bitmap are needed
+ * from the second line on: a map of one line (a 1D map) has neither. Copies
+ * of lines (2 lines of elements) only for input whose lines are strided in
+ * the model's view; strides NULL: any.
  */
 static int enc_plan(size_t elem_size, int ndim, const size_t *shape, const ptrdiff_t *strides,
-                    size_t n_values, enc_layout *Lo)
+                    size_t n_values, unsigned version, unsigned n_threads, enc_layout *Lo)
 {
     size_t W, lines, size;
     if (mcrle_shape_size(ndim, shape, &size) != MCRLE_OK) return 0;
     model_dims(ndim, shape, &W, &lines);
     if (W > MAX_LINE || n_values > MAX_VALUES) W = 0;   /* raw payload: no model buffers */
+    if (n_values > SIZE_MAX / 64 || W > SIZE_MAX / 64) return 0;
+    Lo->chunks = version >= 2 && W ? chunk_count(size, lines) : 1;
+    Lo->n_tasks = task_count(Lo->chunks, n_threads);
+    size_t per_chunk = lines / Lo->chunks + (lines % Lo->chunks != 0);   /* lines, at most */
     int contig = 0;
     if (strides) {
         geom g;
@@ -1048,27 +1201,51 @@ static int enc_plan(size_t elem_size, int ndim, const size_t *shape, const ptrdi
         contig = g.wstride == (ptrdiff_t)elem_size;
     }
     size_t cache_slots = n_values < CACHE_SLOTS ? n_values : CACHE_SLOTS;
+    Lo->hash_bits = elem_size > 1 && W ? hash_bits_for(n_values) : 0;
     size_t off = 0;
 #define TAKE(field, bytes) do { Lo->field = off; off += ((bytes) + 7) & ~(size_t)7; } while (0)
-    if (n_values > SIZE_MAX / 64 || W > SIZE_MAX / 64) return 0;
     TAKE(keys, n_values * 8);
     TAKE(lut8, elem_size == 1 ? 256 * 4 : 0);
+    TAKE(hash, Lo->hash_bits ? ((size_t)1 << Lo->hash_bits) * 4 : 0);
+    TAKE(tasks, W ? Lo->n_tasks * sizeof(enc) : 0);
+    size_t shared = off;
+    off = 0;
     TAKE(il, lines >= 2 ? W * 4 : 0);
+    TAKE(eb, W && lines >= 2 ? (W / 64 + 1) * 8 : 0);
     TAKE(lines, contig ? 0 : 2 * W * elem_size);
-    TAKE(cache, cache_slots * 16);
-    Lo->ops_cap = ops_capacity(W, lines);
+    TAKE(cache, W ? cache_slots * 16 : 0);
+    Lo->ops_cap = ops_capacity(W, per_chunk);
     TAKE(ops, Lo->ops_cap * 4);
-    TAKE(words, (Lo->ops_cap + 2) * 2);
+    TAKE(words, W ? (Lo->ops_cap + 2) * 2 : 0);
 #undef TAKE
-    Lo->total = off;
+    Lo->per_task = off;
+    /* a task beyond the first only where the scratch of the others stays within the
+     * input's size (few long lines: one task) */
+    while (Lo->n_tasks > 1 && (Lo->n_tasks - 1) * Lo->per_task > size * elem_size) Lo->n_tasks--;
+    if (Lo->per_task && Lo->n_tasks > (SIZE_MAX - shared) / Lo->per_task) return 0;
+    Lo->total = shared + (W ? Lo->n_tasks * Lo->per_task : 0);
     return 1;
+}
+
+size_t mcrle_bytes_encode_scratch_size_mt(size_t elem_size, int ndim, const size_t *shape,
+                                          const ptrdiff_t *strides, size_t n_values, unsigned order,
+                                          unsigned version, unsigned n_threads)
+{
+    enc_layout Lo;
+    size_t mshape[MCRLE_MAX_NDIM];
+    ptrdiff_t mstrides[MCRLE_MAX_NDIM];
+    if (version < 1 || version > MCRLE_BYTES_VERSION || order > 1 || ndim < 1 ||
+        ndim > MCRLE_MAX_NDIM || !shape)
+        return SIZE_MAX;
+    model_view(ndim, shape, strides, order, mshape, strides ? mstrides : NULL);
+    return enc_plan(elem_size, ndim, mshape, strides ? mstrides : NULL, n_values, version, n_threads,
+                    &Lo) ? Lo.total : SIZE_MAX;
 }
 
 size_t mcrle_bytes_encode_scratch_size(size_t elem_size, int ndim, const size_t *shape,
                                        const ptrdiff_t *strides, size_t n_values)
 {
-    enc_layout Lo;
-    return enc_plan(elem_size, ndim, shape, strides, n_values, &Lo) ? Lo.total : SIZE_MAX;
+    return mcrle_bytes_encode_scratch_size_mt(elem_size, ndim, shape, strides, n_values, 0, 1, 1);
 }
 
 /* Raw payload: mode byte, then the elements in C order, little-endian. */
@@ -1093,15 +1270,69 @@ static int write_raw(const unsigned char *data, size_t E, int ndim, const size_t
     return MCRLE_OK;
 }
 
-int mcrle_bytes_encode(const void *data, mcrle_kind kind, size_t elem_size, int ndim,
-                       const size_t *shape, const ptrdiff_t *strides,
-                       const uint64_t *values, size_t n_values,
-                       void *out, size_t capacity, size_t *out_len,
-                       void *scratch, size_t scratch_size)
+/* The passes of the encoder over chunks, one task (a run of chunks) per call. */
+typedef struct enc_par {
+    enc *tasks;
+    unsigned n_tasks;
+    size_t chunks, lines, W;
+    unsigned char *out;           /* pass 2: chunk c is coded at out + region[c] */
+    size_t region[MAX_CHUNKS_WRITTEN + 1];
+    size_t len[MAX_CHUNKS_WRITTEN];
+    int over[MAX_CHUNKS_WRITTEN];
+} enc_par;
+
+/* Lines of chunk c of K over `lines` lines: [lines * c / K, lines * (c + 1) / K). */
+MCRLE_INLINE size_t chunk_line(size_t lines, size_t K, size_t c)
+{
+    return (size_t)((uint64_t)lines * c / K);   /* lines * K < 2^64: K <= 2^16, lines <= 2^47 */
+}
+
+static void enc_count_task(void *ctx, unsigned t)
+{
+    enc_par *P = (enc_par *)ctx;
+    enc *e = &P->tasks[t];
+    size_t c0 = P->chunks * t / P->n_tasks, c1 = P->chunks * (t + 1) / P->n_tasks;
+    e->counting = 1;
+    memset(e->counts, 0, sizeof e->counts);
+    for (size_t c = c0; c < c1 && !e->err; c++) {
+        e->first_line = chunk_line(P->lines, P->chunks, c);
+        e->n_lines = chunk_line(P->lines, P->chunks, c + 1) - e->first_line;
+        enc_walk(e);
+    }
+}
+
+static void enc_code_task(void *ctx, unsigned t)
+{
+    enc_par *P = (enc_par *)ctx;
+    enc *e = &P->tasks[t];
+    size_t c0 = P->chunks * t / P->n_tasks, c1 = P->chunks * (t + 1) / P->n_tasks;
+    e->counting = 0;
+    for (size_t c = c0; c < c1 && !e->err; c++) {
+        e->first_line = chunk_line(P->lines, P->chunks, c);
+        e->n_lines = chunk_line(P->lines, P->chunks, c + 1) - e->first_line;
+        e->out = P->out + P->region[c];
+        e->cap = P->region[c + 1] - P->region[c];
+        e->olen = 0;
+        e->nops = 0;
+        e->over = 0;
+        enc_walk(e);
+        enc_flush(e);
+        P->len[c] = e->olen;
+        P->over[c] = e->over;
+    }
+}
+
+int mcrle_bytes_encode_mt(const void *data, mcrle_kind kind, size_t elem_size, int ndim,
+                          const size_t *shape, const ptrdiff_t *strides,
+                          const uint64_t *values, size_t n_values, unsigned order,
+                          unsigned version, void *out, size_t capacity, size_t *out_len,
+                          void *scratch, size_t scratch_size, unsigned n_threads)
 {
     int code = mcrle_bytes_dtype_code(kind, elem_size);
     SAFETY_CHECK(code >= 0 && ndim >= 1 && ndim <= MCRLE_MAX_NDIM && shape != NULL &&
                  out != NULL && out_len != NULL, MCRLE_ERR_ARG);
+    SAFETY_CHECK(version >= 1 && version <= MCRLE_BYTES_VERSION && order <= 1 &&
+                 (version >= 2 || order == 0), MCRLE_ERR_ARG);
     size_t size;
     if (mcrle_shape_size(ndim, shape, &size) != MCRLE_OK) return MCRLE_ERR_ARG;
     SAFETY_CHECK(size == 0 || (data != NULL && strides != NULL && values != NULL), MCRLE_ERR_ARG);
@@ -1110,8 +1341,13 @@ int mcrle_bytes_encode(const void *data, mcrle_kind kind, size_t elem_size, int 
     SAFETY_CHECK(bound != SIZE_MAX, MCRLE_ERR_ARG);
     SAFETY_CHECK(capacity >= MCRLE_BYTES_HEADER_MAX + (size ? 1 + size * elem_size : 0),
                  MCRLE_ERR_NOSPACE);
+    /* the model's view of the map (axes reversed for order 1); the header keeps its shape */
+    size_t mshape[MCRLE_MAX_NDIM];
+    ptrdiff_t mstrides[MCRLE_MAX_NDIM];
+    model_view(ndim, shape, strides, order, mshape, mstrides);
     enc_layout Lo;
-    SAFETY_CHECK(enc_plan(elem_size, ndim, shape, strides, n_values, &Lo), MCRLE_ERR_ARG);
+    SAFETY_CHECK(enc_plan(elem_size, ndim, mshape, mstrides, n_values, version, n_threads, &Lo),
+                 MCRLE_ERR_ARG);
     SAFETY_CHECK(size == 0 || (scratch != NULL && scratch_size >= Lo.total), MCRLE_ERR_NOSPACE);
 
     unsigned char *o = (unsigned char *)out;
@@ -1133,12 +1369,12 @@ int mcrle_bytes_encode(const void *data, mcrle_kind kind, size_t elem_size, int 
             keys[i] = key;
         }
         size_t W, lines;
-        model_dims(ndim, shape, &W, &lines);
+        model_dims(ndim, mshape, &W, &lines);
         int modeled = 0;
         if (W <= MAX_LINE && n_values <= MAX_VALUES) {
             enc e;
             memset(&e, 0, sizeof e);
-            e.data = d; e.E = E; e.kind = kind; e.ndim = ndim; e.shape = shape; e.strides = strides;
+            e.data = d; e.E = E; e.kind = kind; e.ndim = ndim; e.shape = mshape; e.strides = mstrides;
             e.W = W; e.lines = lines; e.keys = keys; e.n = (uint32_t)n_values;
             e.nb_index = bitlen64(n_values - 1);
             if (E == 1) {
@@ -1148,63 +1384,120 @@ int mcrle_bytes_encode(const void *data, mcrle_kind kind, size_t elem_size, int 
                     uint64_t v = kind == MCRLE_KIND_SIGNED ? (keys[i] ^ KEY_FLIP) & 0xff : keys[i];
                     e.lut8[v] = (uint32_t)i;
                 }
+            } else {
+                e.hash = (uint32_t *)(void *)(S + Lo.hash);
+                e.hash_bits = Lo.hash_bits;
+                size_t mask = ((size_t)1 << Lo.hash_bits) - 1;
+                memset(e.hash, 0, (mask + 1) * 4);
+                for (size_t i = 0; i < n_values; i++) {
+                    size_t h = key_hash(keys[i], Lo.hash_bits);
+                    while (e.hash[h]) h = (h + 1) & mask;
+                    e.hash[h] = (uint32_t)i + 1;
+                }
             }
-            e.IL = lines >= 2 ? (uint32_t *)(void *)(S + Lo.il) : NULL;
-            e.lines_buf = S + Lo.lines;   /* an empty piece when the lines are contiguous */
-            e.cache = (uint32_t *)(void *)(S + Lo.cache);
             e.cache_words = 4 * (n_values < CACHE_SLOTS ? n_values : CACHE_SLOTS);
-            e.ops = (uint32_t *)(void *)(S + Lo.ops);
-            e.words = (uint16_t *)(void *)(S + Lo.words);
             e.ops_cap = Lo.ops_cap;
-            /* pass 1: count the symbols */
-            e.counting = 1;
-            enc_walk(&e);
-            if (e.err) return e.err;
-            /* payload: mode, value table, frequency tables, rANS blocks */
-            e.out = pl;
-            e.cap = pcap < 1 + size * E ? pcap : size * E;   /* must beat the raw payload */
-            e.olen = 0;
-            if (e.cap > 1 + 10 * n_values) {   /* room for the value table */
-                e.out[e.olen++] = MODE_MODEL;
+            /* one encoder per task, each with its own buffers */
+            enc_par P;
+            P.tasks = (enc *)(void *)(S + Lo.tasks);
+            P.n_tasks = (unsigned)Lo.n_tasks;
+            P.chunks = Lo.chunks;
+            P.lines = lines;
+            P.W = W;
+            for (unsigned t = 0; t < P.n_tasks; t++) {
+                unsigned char *T = S + Lo.total - (Lo.n_tasks - t) * Lo.per_task;
+                P.tasks[t] = e;
+                P.tasks[t].IL = lines >= 2 ? (uint32_t *)(void *)(T + Lo.il) : NULL;
+                P.tasks[t].EB = lines >= 2 ? (uint64_t *)(void *)(T + Lo.eb) : NULL;
+                P.tasks[t].lines_buf = T + Lo.lines;
+                P.tasks[t].cache = (uint32_t *)(void *)(T + Lo.cache);
+                P.tasks[t].ops = (uint32_t *)(void *)(T + Lo.ops);
+                P.tasks[t].words = (uint16_t *)(void *)(T + Lo.words);
+            }
+            /* pass 1: count the symbols (each task its chunks), then add the counts up */
+            if (P.n_tasks > 1) mcrle_parallel_for(n_threads, P.n_tasks, enc_count_task, &P);
+            else enc_count_task(&P, 0);
+            for (unsigned t = 0; t < P.n_tasks; t++)
+                if (P.tasks[t].err) return P.tasks[t].err;
+            /* the totals apart: each task keeps its own counts for pass 2 to take back */
+            uint32_t total[N_TABLES][MAX_ALPHA];
+            memset(total, 0, sizeof total);
+            for (unsigned t = 0; t < P.n_tasks; t++)
+                for (unsigned a = 0; a < N_TABLES; a++)
+                    for (unsigned b = 0; b < MAX_ALPHA; b++) total[a][b] += P.tasks[t].counts[a][b];
+            /* payload: mode, value table, frequency tables, then the rANS stream (version 1)
+               or the chunk table and the chunks' streams (version 2) */
+            size_t limit = pcap < 1 + size * E ? pcap : size * E;   /* must beat the raw payload */
+            size_t olen = 0;
+            if (limit > 1 + 10 * n_values) {   /* room for the value table */
+                pl[olen++] = MODE_MODEL;
                 uint64_t prev = 0;
                 for (size_t i = 0; i < n_values; i++) {
                     uint64_t v;
                     if (i == 0) {
                         v = keys[0];
                         if (kind == MCRLE_KIND_SIGNED) {   /* zigzag of the signed value */
-                            uint64_t s = keys[0] ^ KEY_FLIP;
-                            v = (s << 1) ^ (0 - (s >> 63));
+                            uint64_t sv = keys[0] ^ KEY_FLIP;
+                            v = (sv << 1) ^ (0 - (sv >> 63));
                         }
                     } else {
                         v = keys[i] - prev - 1;
                     }
                     prev = keys[i];
-                    e.olen += put_varint(e.out + e.olen, v);
+                    olen += put_varint(pl + olen, v);
                 }
-                bitw bw = {e.out + e.olen, e.cap - e.olen, 0, 0, 0, 0};
-                for (unsigned t = 0; t < N_TABLES; t++) write_table(&bw, e.counts[t], ALPHA[t], &e.tabs[t]);
+                bitw bw = {pl + olen, limit - olen, 0, 0, 0, 0};
+                ftab tabs[N_TABLES];
+                for (unsigned t = 0; t < N_TABLES; t++)
+                    write_table(&bw, total[t], ALPHA[t], &tabs[t]);
                 bw_flush(&bw);
-                if (!bw.over) {
-                    e.olen += bw.n;
-                    /* pass 2: code */
-                    e.counting = 0;
-                    e.nops = 0;
-                    enc_walk(&e);
-                    if (e.err) return e.err;
-                    enc_flush(&e);
-                    if (!e.over) {
-                        /* every symbol of pass 1 coded again: else the input changed */
-                        for (unsigned t = 0; t < N_TABLES; t++)
-                            for (unsigned a = 0; a < ALPHA[t]; a++)
-                                if (e.counts[t][a]) return MCRLE_ERR_CHANGED;
-                        plen = e.olen;
+                for (unsigned t = 0; t < P.n_tasks; t++)
+                    memcpy(P.tasks[t].tabs, tabs, sizeof tabs);
+                size_t ctab = version >= 2 ? 10 + 20 * P.chunks : 0;   /* the chunk table, at most */
+                if (!bw.over && limit - olen - bw.n > ctab + 4 * P.chunks) {
+                    olen += bw.n;
+                    /* pass 2: code; each chunk into its share of the room left */
+                    size_t base = olen + ctab, room = limit - base;
+                    P.out = pl;
+                    for (size_t c = 0; c <= P.chunks; c++)
+                        P.region[c] = base + (size_t)((double)room * (double)chunk_line(lines, P.chunks, c) /
+                                                      (double)lines);
+                    P.region[P.chunks] = limit;
+                    if (P.n_tasks > 1) mcrle_parallel_for(n_threads, P.n_tasks, enc_code_task, &P);
+                    else enc_code_task(&P, 0);
+                    int over = 0;
+                    for (unsigned t = 0; t < P.n_tasks; t++)
+                        if (P.tasks[t].err) return P.tasks[t].err;
+                    for (size_t c = 0; c < P.chunks; c++) over |= P.over[c];
+                    /* every symbol of pass 1 coded again (each task its own chunks'):
+                       else the input changed between the passes */
+                    for (unsigned t = 0; t < P.n_tasks && !over; t++)
+                        for (unsigned a = 0; a < N_TABLES; a++)
+                            for (unsigned b = 0; b < ALPHA[a]; b++)
+                                if (P.tasks[t].counts[a][b]) return MCRLE_ERR_CHANGED;
+                    if (!over && version < 2) {
+                        memmove(pl + olen, pl + P.region[0], P.len[0]);
+                        plen = olen + P.len[0];
                         modeled = 1;
+                    } else if (!over) {
+                        olen += put_varint(pl + olen, P.chunks);
+                        for (size_t c = 0; c < P.chunks; c++) {
+                            olen += put_varint(pl + olen, chunk_line(lines, P.chunks, c + 1) -
+                                                              chunk_line(lines, P.chunks, c));
+                            olen += put_varint(pl + olen, P.len[c]);
+                        }
+                        for (size_t c = 0; c < P.chunks; c++) {   /* in order: each moves down */
+                            memmove(pl + olen, pl + P.region[c], P.len[c]);
+                            olen += P.len[c];
+                        }
+                        plen = olen;
+                        modeled = plen < 1 + size * E;
                     }
                 }
             }
         }
         if (!modeled) {
-            int r = write_raw(d, E, ndim, shape, strides, pl, pcap, size, &plen);
+            int r = write_raw(d, E, ndim, mshape, mstrides, pl, pcap, size, &plen);
             if (r != MCRLE_OK) return r;
         }
     }
@@ -1212,10 +1505,10 @@ int mcrle_bytes_encode(const void *data, mcrle_kind kind, size_t elem_size, int 
     unsigned char h[MCRLE_BYTES_HEADER_MAX];
     size_t hl = 0;
     memcpy(h, MCRLE_BYTES_MAGIC, 4);
-    h[4] = MCRLE_BYTES_VERSION;
+    h[4] = (unsigned char)version;
     h[5] = (unsigned char)code;
     h[6] = (unsigned char)ndim;
-    h[7] = 0;
+    h[7] = (unsigned char)(version >= 2 ? order : 0);
     hl = 8;
     for (int a = 0; a < ndim; a++) hl += put_varint(h + hl, shape[a]);
     hl += put_varint(h + hl, n_values);
@@ -1232,58 +1525,117 @@ int mcrle_bytes_encode(const void *data, mcrle_kind kind, size_t elem_size, int 
     return MCRLE_OK;
 }
 
+int mcrle_bytes_encode(const void *data, mcrle_kind kind, size_t elem_size, int ndim,
+                       const size_t *shape, const ptrdiff_t *strides,
+                       const uint64_t *values, size_t n_values,
+                       void *out, size_t capacity, size_t *out_len,
+                       void *scratch, size_t scratch_size)
+{
+    return mcrle_bytes_encode_mt(data, kind, elem_size, ndim, shape, strides, values, n_values, 0,
+                                 1, out, capacity, out_len, scratch, scratch_size, 1);
+}
+
 /* ---- decoder --------------------------------------------------------------- */
 
 #define RUN_SLACK 8u   /* entries of a run list beyond W: [-1], the end pseudo-runs, copy overrun */
 
 /*
- * Scratch of the decoder. The two run lists (starts and value indices, 8
- * bytes a run) alternate: list b takes the runs of lines 0, 2, 4, ... and
- * list a those of lines 1, 3, ...; the last line's runs are never needed,
- * so a map of one line (a 1D map) needs neither, and one of two lines only
- * b. With the line (W elements of out) and the value table, the scratch is
- * at most W * out_elem + 8 * n_values + 16 * (W + RUN_SLACK) * (lines >= 2
- * ? 2 : 0) bytes plus a fixed 110 kB or so (lookup tables, value cache, the
- * raw decoder's chunk): docs/security.md states what that is against the
- * output.
+ * Scratch of the decoder: shared (the value table as out's elements, the
+ * lookup tables), then per task (a thread's run of chunks) its cache, line
+ * and run lists. The number of chunks is in the payload, so the tasks are
+ * planned for as many chunks as lines. The two run lists (starts and value
+ * indices, 8 bytes a run) alternate: list b takes the runs of lines 0, 2, 4,
+ * ... and list a those of lines 1, 3, ...; the last line's runs are never
+ * needed, so a map of one line (a 1D map) needs neither, and one of two
+ * lines only b. The line (W elements of out) is built in scratch only for an
+ * output whose lines are strided, where a task also stages its chunks
+ * (stage_budget). With the value table, the scratch of one task is at most
+ * W * out_elem + 8 * n_values + 16 * (W + RUN_SLACK) * (lines >= 2 ? 2 : 0)
+ * bytes plus a fixed 110 kB or so (lookup tables, value cache, the raw
+ * decoder's chunk): docs/security.md states what that is against the output.
  */
-typedef struct dec_layout { size_t tv, cache, luts, line, runs, rl_a, rl_b, total; } dec_layout;
+typedef struct dec_layout {
+    size_t tv, luts, shared;
+    size_t cache, line, runs, stage, per_task;   /* offsets within a task's piece */
+    size_t rl_a, rl_b, n_tasks, total, stage_elems;
+} dec_layout;
+
+/*
+ * Elements a task stages (decodes in the model's order before copying them
+ * out in tiles) when out's lines are not contiguous, e.g. a Fortran-coded
+ * volume decoded into a C-ordered array: a chunk as the encoder writes them
+ * (2^20 elements, more in maps of over 2^28), or the whole map if smaller. A
+ * larger chunk (another encoder's, or version 1's one stream) is written
+ * straight, element by element. Maps of one line are never staged.
+ */
+static size_t stage_budget(size_t size, size_t W)
+{
+    size_t budget = (size_t)1 << 20;
+    if (size / 256 + W > budget) budget = size / 256 + W;
+    return size < budget ? size : budget;
+}
+
+/* Whether a map of W x lines elements decodes through a stage into out (geometry g). */
+MCRLE_INLINE int staged_output(const geom *g, size_t W, size_t lines, size_t oE)
+{
+    return g->wstride != (ptrdiff_t)oE && W >= 2 && lines >= 2;
+}
 
 static int dec_plan(const mcrle_bytes_info *info, size_t out_elem, const ptrdiff_t *strides,
-                    dec_layout *Lo)
+                    unsigned n_threads, dec_layout *Lo)
 {
-    size_t W, lines, n = info->n_values;
-    model_dims(info->ndim, info->shape, &W, &lines);
+    size_t W, lines, n = info->n_values, mshape[MCRLE_MAX_NDIM];
+    ptrdiff_t mstrides[MCRLE_MAX_NDIM];
+    model_view(info->ndim, info->shape, strides, info->order, mshape, strides ? mstrides : NULL);
+    model_dims(info->ndim, mshape, &W, &lines);
     if (W > SIZE_MAX / 64 || n > SIZE_MAX / 64 || out_elem > 8) return 0;
-    /* the line is built in scratch only for an output whose lines are strided */
-    int contig = 0;
+    /* the line is built in scratch, and chunks staged, only for an output whose
+     * lines are strided in the model's view; strides NULL: any output */
+    int contig = 0, staged = W >= 2 && lines >= 2;
     if (strides) {
         geom g;
-        geom_init(&g, info->ndim, info->shape, strides, out_elem);
+        geom_init(&g, info->ndim, mshape, mstrides, out_elem);
         contig = g.wstride == (ptrdiff_t)out_elem;
+        staged = staged_output(&g, W, lines, out_elem);
     }
     size_t line = contig ? 0 : W * out_elem;
+    Lo->stage_elems = staged ? stage_budget(lines * W, W) : 0;
     size_t cache_slots = n < CACHE_SLOTS ? n : CACHE_SLOTS;
+    Lo->n_tasks = info->version >= 2 ? task_count(lines, n_threads) : 1;
     Lo->rl_b = (lines >= 2 ? W : 0) + RUN_SLACK;
     Lo->rl_a = (lines >= 3 ? W : 0) + RUN_SLACK;
     size_t off = 0;
 #define TAKE(field, bytes) do { Lo->field = off; off += ((bytes) + 7) & ~(size_t)7; } while (0)
     TAKE(tv, n * 8);
-    TAKE(cache, cache_slots * 16);
     TAKE(luts, (size_t)N_TABLES * LUT_STRIDE * 4);
+    Lo->shared = off;
+    off = 0;
+    TAKE(cache, cache_slots * 16);
     TAKE(line, line > RAW_CHUNK * 8 ? line : RAW_CHUNK * 8);   /* also the raw decoder's chunk */
     TAKE(runs, (Lo->rl_a + Lo->rl_b) * 8);
+    TAKE(stage, Lo->stage_elems * out_elem);
 #undef TAKE
-    Lo->total = off;
+    Lo->per_task = off;
+    /* a task beyond the first only where the scratch of the others stays within the
+     * output's size (few long lines: one task, as the bound above says) */
+    while (Lo->n_tasks > 1 && (Lo->n_tasks - 1) * Lo->per_task > lines * W * out_elem) Lo->n_tasks--;
+    if (Lo->n_tasks > (SIZE_MAX - Lo->shared) / Lo->per_task) return 0;
+    Lo->total = Lo->shared + Lo->n_tasks * Lo->per_task;
     return 1;
+}
+
+size_t mcrle_bytes_decode_scratch_size_mt(const mcrle_bytes_info *info, size_t out_elem_size,
+                                          const ptrdiff_t *strides, unsigned n_threads)
+{
+    dec_layout Lo;
+    if (!info || info->size == 0) return 0;
+    return dec_plan(info, out_elem_size, strides, n_threads, &Lo) ? Lo.total : SIZE_MAX;
 }
 
 size_t mcrle_bytes_decode_scratch_size(const mcrle_bytes_info *info, size_t out_elem_size,
                                        const ptrdiff_t *strides)
 {
-    dec_layout Lo;
-    if (!info || info->size == 0) return 0;
-    return dec_plan(info, out_elem_size, strides, &Lo) ? Lo.total : SIZE_MAX;
+    return mcrle_bytes_decode_scratch_size_mt(info, out_elem_size, strides, 1);
 }
 
 /* Fills n elements of a contiguous line with the element pattern v. */
@@ -1412,13 +1764,14 @@ MCRLE_INLINE void fill_short(unsigned char *line, size_t s, size_t e, uint64_t v
  * without segments keeps them. The output line is the line before copied (memmove; for
  * strided outputs the scratch line keeps it) and patched segment by segment.
  */
-MCRLE_INLINE size_t decode_lines(dstate *st, const mcrle_bytes_info *info, size_t W, size_t lines,
-                                 const ptrdiff_t *strides, unsigned char *out,
-                                 unsigned char *scratch_line, uint32_t *runs, size_t rl_a,
-                                 size_t rl_b, size_t E)
+MCRLE_INLINE size_t decode_lines(dstate *st, const mcrle_bytes_info *info, size_t W,
+                                 size_t first_line, size_t lines, const ptrdiff_t *strides,
+                                 unsigned char *out, unsigned char *scratch_line, uint32_t *runs,
+                                 size_t rl_a, size_t rl_b, size_t E)
 {
     geom g;
     geom_init(&g, info->ndim, info->shape, strides, E);
+    geom_seek(&g, first_line);
     const int contig = g.wstride == (ptrdiff_t)E;
     rdec rd = st->rd;   /* a local copy stays in registers */
     const uint32_t *seg = st->luts[T_SEG];
@@ -1444,7 +1797,7 @@ MCRLE_INLINE size_t decode_lines(dstate *st, const mcrle_bytes_info *info, size_
     for (int a = 0; a + 1 < g.n; a++)
         uniform &= g.step[a] == g.step[a + 1] * (ptrdiff_t)g.shape[a + 1];
     const ptrdiff_t lstep = g.n > 0 ? g.step[g.n - 1] : 0;
-    unsigned char *prev = NULL, *next = out;   /* uniform: the next line of out */
+    unsigned char *prev = NULL, *next = out + g.offset;   /* uniform: the next line of out */
     if (!contig) fill_contig(scratch_line, W, tv[0], E);
     for (size_t k = 0; k < lines; k++) {
         unsigned char *line_out = uniform ? next : out + g.offset;
@@ -1601,10 +1954,131 @@ static int read_values(const unsigned char *pl, size_t plen, size_t *pos, const 
     return 1;
 }
 
+/*
+ * The chunks of a version 2 payload, decoded by tasks (each a run of
+ * consecutive chunks, with its own cache, line and run lists). A task starts
+ * from where the serial check of the chunk table left its first chunk.
+ */
+/*
+ * Copies lines [l0, l0 + nl) of the model's view from stage (nl lines of W
+ * elements, one after the other) into out (g: the model's geometry over
+ * out's strides, at line 0), in tiles: lines that differ only along out's
+ * fastest leading axis (a "pencil") are copied together, TR of them times TJ
+ * positions at a time, so that the writes move along out's memory and the
+ * reads stay in a tile that fits L1, instead of one element per cache line.
+ */
+MCRLE_INLINE void stage_copy(const unsigned char *stage, size_t l0, size_t nl, size_t W,
+                             const geom *g0, unsigned char *out, size_t E)
+{
+    int b = g0->n - 1;   /* the leading axis with the smallest stride in out */
+    for (int a = g0->n - 1; a >= 0; a--) {
+        ptrdiff_t sa = g0->step[a] < 0 ? -g0->step[a] : g0->step[a];
+        ptrdiff_t sbest = g0->step[b] < 0 ? -g0->step[b] : g0->step[b];
+        if (sa < sbest) b = a;
+    }
+    size_t db = 1;   /* lines from one index of axis b to the next */
+    for (int a = b + 1; a < g0->n; a++) db *= g0->shape[a];
+    const size_t nbv = g0->shape[b], TJ = 32, TR = 64 / E, l1 = l0 + nl;
+    const ptrdiff_t sb = g0->step[b], ws = g0->wstride;
+    const size_t rstep = db * W * E;   /* stage bytes from one line of a pencil to the next */
+    for (size_t l = l0; l < l1; l++) {
+        size_t ib = (l / db) % nbv;
+        if (ib != 0 && l - db >= l0) continue;   /* not the first line of its pencil here */
+        size_t m = (l1 - 1 - l) / db + 1;        /* the pencil's lines in the range */
+        if (m > nbv - ib) m = nbv - ib;
+        geom g = *g0;
+        geom_seek(&g, l);
+        unsigned char *d0 = out + g.offset;
+        const unsigned char *s0 = stage + (l - l0) * W * E;
+        for (size_t j0 = 0; j0 < W; j0 += TJ) {
+            size_t jn = W - j0 < TJ ? W - j0 : TJ;
+            for (size_t r0 = 0; r0 < m; r0 += TR) {
+                size_t rn = m - r0 < TR ? m - r0 : TR;
+                for (size_t j = j0; j < j0 + jn; j++) {
+                    unsigned char *d = d0 + (ptrdiff_t)j * ws + (ptrdiff_t)r0 * sb;
+                    const unsigned char *src = s0 + r0 * rstep + j * E;
+                    for (size_t r = 0; r < rn; r++, d += sb, src += rstep) memcpy(d, src, E);
+                }
+            }
+        }
+    }
+}
+
+/* The model's view of a map in C order (the stage's strides). */
+static void stage_strides_of(const mcrle_bytes_info *info, size_t oE, ptrdiff_t *st)
+{
+    ptrdiff_t c = (ptrdiff_t)oE;
+    for (int a = info->ndim - 1; a >= 0; a--) {
+        st[a] = c;
+        c *= (ptrdiff_t)info->shape[a];
+    }
+}
+
+typedef struct dec_par {
+    const dstate *st;            /* the template: tables, values */
+    const mcrle_bytes_info *info;
+    const unsigned char *pl;
+    size_t plen, W, lines, K, cache_words;
+    const ptrdiff_t *strides;
+    const ptrdiff_t *stage_strides;   /* the model's view in C order; NULL: no staging */
+    unsigned char *out, *S;
+    const dec_layout *Lo;
+    size_t oE;
+    unsigned n_tasks;
+    size_t task_table[2 * MCRLE_MAX_THREADS + 1];   /* table position of the task's first chunk */
+    size_t task_line[2 * MCRLE_MAX_THREADS + 1];    /* its first line */
+    size_t task_stream[2 * MCRLE_MAX_THREADS + 1];  /* its first stream's offset in the payload */
+    size_t bad_line[2 * MCRLE_MAX_THREADS];         /* first bad line + 1, or 0 */
+} dec_par;
+
+static void dec_chunks_task(void *ctx, unsigned t)
+{
+    dec_par *D = (dec_par *)ctx;
+    unsigned char *T = D->S + D->Lo->shared + (size_t)t * D->Lo->per_task;
+    size_t tp = D->task_table[t], line = D->task_line[t], at = D->task_stream[t];
+    size_t c0 = D->K * t / D->n_tasks, c1 = D->K * (t + 1) / D->n_tasks;
+    D->bad_line[t] = 0;
+    for (size_t c = c0; c < c1; c++) {
+        uint64_t nl = 0, nb = 0;   /* checked by the serial pass */
+        get_varint(D->pl, D->plen, &tp, &nl);
+        get_varint(D->pl, D->plen, &tp, &nb);
+        dstate st = *D->st;
+        st.cache = (uint32_t *)(void *)(T + D->Lo->cache);
+        for (size_t i = 0; i < D->cache_words; i++) st.cache[i] = NONE;
+        st.rd.p = D->pl + at;
+        st.rd.end = D->pl + at + nb;
+        st.rd.x = RANS_L;
+        st.rd.left = 0;
+        size_t bad = 0;
+        unsigned char *lb = T + D->Lo->line;
+        uint32_t *runs = (uint32_t *)(void *)(T + D->Lo->runs);
+        const size_t ra = D->Lo->rl_a, rb = D->Lo->rl_b;
+        if (D->stage_strides && (size_t)nl * D->W <= D->Lo->stage_elems) {
+            /* decoded in order into the stage, then copied out in tiles (if all of it is good) */
+            unsigned char *stage = T + D->Lo->stage;
+            MCRLE_DISPATCH_ELEM(D->oE, bad = decode_lines(&st, D->info, D->W, 0, (size_t)nl,
+                                                          D->stage_strides, stage, lb, runs, ra, rb,
+                                                          E_));
+            if (!bad && st.rd.x == RANS_L && st.rd.p == st.rd.end) {
+                geom g;
+                geom_init(&g, D->info->ndim, D->info->shape, D->strides, D->oE);
+                MCRLE_DISPATCH_ELEM(D->oE, stage_copy(stage, line, (size_t)nl, D->W, &g, D->out, E_));
+            }
+        } else {
+            MCRLE_DISPATCH_ELEM(D->oE, bad = decode_lines(&st, D->info, D->W, line, (size_t)nl,
+                                                          D->strides, D->out, lb, runs, ra, rb, E_));
+        }
+        if (!bad && (st.rd.x != RANS_L || st.rd.p != st.rd.end)) bad = (size_t)nl;
+        if (bad) { D->bad_line[t] = line + bad; return; }   /* bad - 1 of this chunk */
+        line += (size_t)nl;
+        at += (size_t)nb;
+    }
+}
+
 static int decode_model(const unsigned char *pl, size_t plen, const mcrle_bytes_info *info,
                         mcrle_kind out_kind, size_t oE, const ptrdiff_t *strides,
                         unsigned char *out, unsigned char *S, const dec_layout *Lo,
-                        int *touched, mcrle_error_info *err)
+                        int *touched, mcrle_error_info *err, unsigned n_threads)
 {
     size_t n = info->n_values, W, lines;
     model_dims(info->ndim, info->shape, &W, &lines);
@@ -1643,36 +2117,136 @@ static int decode_model(const unsigned char *pl, size_t plen, const mcrle_bytes_
         st.luts[t] = lut;
     }
     if (br.bit) br.pos++;
-    /*
-     * Every line takes at least one operation (its first symbol), and every
-     * block of BLOCK_OPS operations starts with a 4-byte state: a payload
-     * with fewer coded bytes cannot hold the lines, which is found here,
-     * before a line is written (a hostile object of a few bytes may claim
-     * a map of 2^31 elements).
-     */
-    size_t coded = plen - br.pos, need = 4 * (lines / BLOCK_OPS + (lines % BLOCK_OPS != 0));
-    if (coded < need) { SET_ERR(err, coded, need); return MCRLE_BYTES_ERR_SHORT; }
-    st.rd.p = pl + br.pos;
-    st.rd.end = pl + plen;
-    st.rd.x = RANS_L;
-    st.rd.left = 0;
     st.n = (uint32_t)n;
     st.nb_index = bitlen64(n - 1);
     size_t cache_words = 4 * (n < CACHE_SLOTS ? n : CACHE_SLOTS);
-    st.cache = (uint32_t *)(void *)(S + Lo->cache);
-    for (size_t i = 0; i < cache_words; i++) st.cache[i] = NONE;
-
-    size_t bad = 0;
-    unsigned char *line = S + Lo->line;
-    uint32_t *runs = (uint32_t *)(void *)(S + Lo->runs);
-    *touched = 1;
-    MCRLE_DISPATCH_ELEM(oE, bad = decode_lines(&st, info, W, lines, strides, out, line, runs,
-                                               Lo->rl_a, Lo->rl_b, E_));
-    if (bad) { SET_ERR(err, bad - 1, lines); return MCRLE_BYTES_ERR_PAYLOAD; }
-    if (st.rd.x != RANS_L || st.rd.p != st.rd.end) {
-        SET_ERR(err, (size_t)(st.rd.p - pl), plen);
-        return MCRLE_BYTES_ERR_END;
+    /* out's lines not contiguous (e.g. a Fortran-coded map into a C-ordered array): stage */
+    ptrdiff_t cstrides[MCRLE_MAX_NDIM];
+    const ptrdiff_t *stage_strides = NULL;
+    if (Lo->stage_elems) {
+        stage_strides_of(info, oE, cstrides);
+        stage_strides = cstrides;
     }
+
+    if (info->version < 2) {   /* one stream of all lines, to the end of the payload */
+        /*
+         * Every line takes at least one operation (its first symbol), and
+         * every block of BLOCK_OPS operations starts with a 4-byte state: a
+         * payload with fewer coded bytes cannot hold the lines, which is
+         * found here, before a line is written (a hostile object of a few
+         * bytes may claim a map of 2^31 elements).
+         */
+        size_t coded = plen - br.pos, need = 4 * (lines / BLOCK_OPS + (lines % BLOCK_OPS != 0));
+        if (coded < need) { SET_ERR(err, coded, need); return MCRLE_BYTES_ERR_SHORT; }
+        st.rd.p = pl + br.pos;
+        st.rd.end = pl + plen;
+        st.rd.x = RANS_L;
+        st.rd.left = 0;
+        st.cache = (uint32_t *)(void *)(S + Lo->shared + Lo->cache);
+        for (size_t i = 0; i < cache_words; i++) st.cache[i] = NONE;
+        size_t bad = 0;
+        unsigned char *line = S + Lo->shared + Lo->line;
+        uint32_t *runs = (uint32_t *)(void *)(S + Lo->shared + Lo->runs);
+        int staged = stage_strides && lines * W <= Lo->stage_elems;
+        unsigned char *stage = S + Lo->shared + Lo->stage;
+        /* out is zeroed after a payload error even when the stage kept it
+         * untouched, so that the result of an error is the same on every path */
+        *touched = 1;
+        MCRLE_DISPATCH_ELEM(oE, bad = decode_lines(&st, info, W, 0, lines,
+                                                   staged ? stage_strides : strides,
+                                                   staged ? stage : out, line, runs,
+                                                   Lo->rl_a, Lo->rl_b, E_));
+        if (bad) { SET_ERR(err, bad - 1, lines); return MCRLE_BYTES_ERR_PAYLOAD; }
+        if (st.rd.x != RANS_L || st.rd.p != st.rd.end) {
+            SET_ERR(err, (size_t)(st.rd.p - pl), plen);
+            return MCRLE_BYTES_ERR_END;
+        }
+        if (staged) {
+            geom g;
+            geom_init(&g, info->ndim, info->shape, strides, oE);
+            MCRLE_DISPATCH_ELEM(oE, stage_copy(stage, 0, lines, W, &g, out, E_));
+        }
+        return MCRLE_OK;
+    }
+    /*
+     * Version 2: the chunk table (K, then lines and stream bytes of each
+     * chunk), checked whole before anything is decoded: K in 1..lines, every
+     * chunk at least one line, the lines adding up to the map's, the streams
+     * to the rest of the payload exactly.
+     */
+    dec_par D;
+    size_t tp = br.pos;
+    uint64_t K;
+    if (get_varint(pl, plen, &tp, &K) != 0 || K < 1 || K > lines || K > MAX_CHUNKS_READ) {
+        SET_ERR(err, br.pos, 0);
+        return MCRLE_BYTES_ERR_PAYLOAD;
+    }
+    D.K = (size_t)K;
+    D.n_tasks = task_count(D.K, n_threads);
+    if (D.n_tasks > Lo->n_tasks) D.n_tasks = (unsigned)Lo->n_tasks;
+    {
+        uint64_t sum_lines = 0, sum_bytes = 0;
+        unsigned t = 0;
+        size_t q = tp;
+        for (size_t c = 0; c < D.K; c++) {
+            if (t < D.n_tasks && c == D.K * t / D.n_tasks) {   /* a task starts at chunk c */
+                D.task_table[t] = q;
+                D.task_line[t] = (size_t)sum_lines;
+                D.task_stream[t] = (size_t)sum_bytes;   /* relative: fixed below */
+                t++;
+            }
+            uint64_t nl, nb;
+            size_t at = q;
+            if (get_varint(pl, plen, &q, &nl) != 0 || get_varint(pl, plen, &q, &nb) != 0 ||
+                nl < 1 || nl > lines - sum_lines || nb > plen) {
+                SET_ERR(err, at, c);
+                return MCRLE_BYTES_ERR_PAYLOAD;
+            }
+            sum_lines += nl;
+            sum_bytes += nb;
+            if (sum_bytes > plen) { SET_ERR(err, at, c); return MCRLE_BYTES_ERR_PAYLOAD; }
+        }
+        if (sum_lines != lines || sum_bytes != plen - q) {
+            SET_ERR(err, q, sum_lines);
+            return MCRLE_BYTES_ERR_PAYLOAD;
+        }
+        /* each chunk's stream holds its lines' block states (see version 1 above): checked
+         * for all chunks before a line is written */
+        size_t coded = plen - q, need = 0, tq = tp;
+        for (size_t c = 0; c < D.K; c++) {
+            uint64_t nl = 0, nb = 0;
+            get_varint(pl, plen, &tq, &nl);
+            get_varint(pl, plen, &tq, &nb);
+            size_t nc = 4 * (size_t)(nl / BLOCK_OPS + (nl % BLOCK_OPS != 0));
+            need += nc;
+            if (nb < nc) {
+                SET_ERR(err, coded, need > coded ? need : coded + 1);
+                return MCRLE_BYTES_ERR_SHORT;
+            }
+        }
+        for (unsigned u = 0; u < D.n_tasks; u++) D.task_stream[u] += q;
+    }
+    D.st = &st;
+    D.info = info;
+    D.pl = pl;
+    D.plen = plen;
+    D.W = W;
+    D.lines = lines;
+    D.cache_words = cache_words;
+    D.strides = strides;
+    D.stage_strides = stage_strides;
+    D.out = out;
+    D.S = S;
+    D.Lo = Lo;
+    D.oE = oE;
+    *touched = 1;
+    if (D.n_tasks > 1) mcrle_parallel_for(n_threads, D.n_tasks, dec_chunks_task, &D);
+    else dec_chunks_task(&D, 0);
+    for (unsigned t = 0; t < D.n_tasks; t++)
+        if (D.bad_line[t]) {   /* the first bad chunk, as one thread would find it */
+            SET_ERR(err, D.bad_line[t] - 1, lines);
+            return MCRLE_BYTES_ERR_PAYLOAD;
+        }
     return MCRLE_OK;
 }
 
@@ -1689,7 +2263,7 @@ static int decode_raw(const unsigned char *pl, size_t plen, const mcrle_bytes_in
     *touched = 1;
     geom g;
     geom_init(&g, info->ndim, info->shape, strides, oE);
-    uint64_t *tmp = (uint64_t *)(void *)(S + Lo->line);
+    uint64_t *tmp = (uint64_t *)(void *)(S + Lo->shared + Lo->line);
     const unsigned char *p = pl + 1;
     int sgn = info->kind == MCRLE_KIND_SIGNED;
     for (size_t k = 0; k < g.lines; k++) {
@@ -1734,9 +2308,10 @@ static void zero_out(int ndim, const size_t *shape, const ptrdiff_t *strides, un
     }
 }
 
-int mcrle_bytes_decode(const void *buf, size_t len, mcrle_kind out_kind, size_t out_elem_size,
-                       int ndim, const size_t *shape, const ptrdiff_t *strides, void *out,
-                       void *scratch, size_t scratch_size, mcrle_error_info *err)
+int mcrle_bytes_decode_mt(const void *buf, size_t len, mcrle_kind out_kind, size_t out_elem_size,
+                          int ndim, const size_t *shape, const ptrdiff_t *strides, void *out,
+                          void *scratch, size_t scratch_size, mcrle_error_info *err,
+                          unsigned n_threads)
 {
     mcrle_bytes_info info;
     int r = mcrle_bytes_parse_header(buf, len, &info, err);
@@ -1752,17 +2327,21 @@ int mcrle_bytes_decode(const void *buf, size_t len, mcrle_kind out_kind, size_t 
     if (info.size == 0) return MCRLE_OK;
     SAFETY_CHECK(out != NULL && strides != NULL, MCRLE_ERR_ARG);
     dec_layout Lo;
-    SAFETY_CHECK(dec_plan(&info, out_elem_size, strides, &Lo), MCRLE_ERR_ARG);
+    SAFETY_CHECK(dec_plan(&info, out_elem_size, strides, n_threads, &Lo), MCRLE_ERR_ARG);
     SAFETY_CHECK(scratch != NULL && scratch_size >= Lo.total, MCRLE_ERR_NOSPACE);
+    /* the model's view: for lines along the first axis, the axes reversed */
+    mcrle_bytes_info mi = info;
+    ptrdiff_t mstrides[MCRLE_MAX_NDIM];
+    model_view(ndim, shape, strides, info.order, mi.shape, mstrides);
     const unsigned char *pl = p + info.header_len;
     unsigned char *o = (unsigned char *)out;
     int touched = 0;   /* out written: zeroed on a later error */
     const unsigned mode = pl[0];   /* read once */
     if (mode == MODE_MODEL)
-        r = decode_model(pl, info.payload_len, &info, out_kind, out_elem_size, strides, o,
-                         (unsigned char *)scratch, &Lo, &touched, err);
+        r = decode_model(pl, info.payload_len, &mi, out_kind, out_elem_size, mstrides, o,
+                         (unsigned char *)scratch, &Lo, &touched, err, n_threads);
     else if (mode == MODE_RAW)
-        r = decode_raw(pl, info.payload_len, &info, out_kind, out_elem_size, strides, o,
+        r = decode_raw(pl, info.payload_len, &mi, out_kind, out_elem_size, mstrides, o,
                        (unsigned char *)scratch, &Lo, &touched, err);
     else {
         SET_ERR(err, 0, mode);
@@ -1770,4 +2349,12 @@ int mcrle_bytes_decode(const void *buf, size_t len, mcrle_kind out_kind, size_t 
     }
     if (r != MCRLE_OK && touched) zero_out(ndim, shape, strides, o, out_elem_size);
     return r;
+}
+
+int mcrle_bytes_decode(const void *buf, size_t len, mcrle_kind out_kind, size_t out_elem_size,
+                       int ndim, const size_t *shape, const ptrdiff_t *strides, void *out,
+                       void *scratch, size_t scratch_size, mcrle_error_info *err)
+{
+    return mcrle_bytes_decode_mt(buf, len, out_kind, out_elem_size, ndim, shape, strides, out,
+                                 scratch, scratch_size, err, 1);
 }

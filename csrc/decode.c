@@ -15,6 +15,7 @@
  * count read twice could pass the check and then be used larger.
  */
 #include "internal.h"
+#include "mcrle_threads.h"
 
 mcrle_result mcrle_count_error(const uint64_t *counts, size_t n_runs, size_t k, uint64_t c,
                                uint64_t done, mcrle_error_info *info)
@@ -80,41 +81,107 @@ mcrle_result mcrle_check_counts(const uint64_t *counts, size_t n_runs, uint64_t 
     return check_counts_slow(counts, n_runs, size, info);
 }
 
-/* Fills n elements from p with byte stride s. */
-MCRLE_INLINE void fill(unsigned char *p, size_t n, ptrdiff_t s, uint64_t v, size_t E)
+/* ---- filling a run ---------------------------------------------------------- */
+
+/*
+ * A run is written in whole 64-byte blocks of its element pattern when at
+ * least 64 more bytes of the same contiguous column follow it: the bytes past
+ * its end are written again by the runs after it (each run starts exactly
+ * where the one before ended, and the last writer of an element is the run
+ * holding it). Most runs of a label map are short, so this costs one store
+ * loop iteration and no size-dependent branch of memset.
+ */
+#if MCRLE_SSE2
+typedef __m128i elem_pattern;
+MCRLE_INLINE elem_pattern pattern_of(uint64_t v, size_t E)
 {
-    if (s == (ptrdiff_t)E) {
-        switch (E) {
-        case 1: memset(p, (int)v, n); break;
-        case 2: { uint16_t x = (uint16_t)v, *q = (uint16_t *)(void *)p;
-                  if (((uintptr_t)p & 1) == 0) { for (size_t i = 0; i < n; i++) q[i] = x; break; }
-                  for (size_t i = 0; i < n; i++) memcpy(p + 2 * i, &x, 2);
-                  break; }
-        case 4: { uint32_t x = (uint32_t)v, *q = (uint32_t *)(void *)p;
-                  if (((uintptr_t)p & 3) == 0) { for (size_t i = 0; i < n; i++) q[i] = x; break; }
-                  for (size_t i = 0; i < n; i++) memcpy(p + 4 * i, &x, 4);
-                  break; }
-        default: { uint64_t *q = (uint64_t *)(void *)p;
-                   if (((uintptr_t)p & 7) == 0) { for (size_t i = 0; i < n; i++) q[i] = v; break; }
-                   for (size_t i = 0; i < n; i++) memcpy(p + 8 * i, &v, 8);
-                   break; }
-        }
-        return;
+    switch (E) {
+    case 1: return _mm_set1_epi8((char)v);
+    case 2: return _mm_set1_epi16((short)v);
+    case 4: return _mm_set1_epi32((int)v);
+    default: return _mm_set1_epi64x((long long)v);
     }
-    for (size_t i = 0; i < n; i++, p += s) mcrle_store(p, v, E);
+}
+MCRLE_INLINE void store64(unsigned char *p, elem_pattern v)
+{
+    _mm_storeu_si128((__m128i *)(void *)p, v);
+    _mm_storeu_si128((__m128i *)(void *)(p + 16), v);
+    _mm_storeu_si128((__m128i *)(void *)(p + 32), v);
+    _mm_storeu_si128((__m128i *)(void *)(p + 48), v);
+}
+#else
+typedef uint64_t elem_pattern;
+MCRLE_INLINE elem_pattern pattern_of(uint64_t v, size_t E)
+{
+    switch (E) {   /* the element repeated in a native 64-bit word */
+    case 1: return (v & 0xffu) * 0x0101010101010101u;
+    case 2: return (v & 0xffffu) * 0x0001000100010001u;
+    case 4: return (v & 0xffffffffu) * 0x0000000100000001u;
+    default: return v;
+    }
+}
+MCRLE_INLINE void store64(unsigned char *p, elem_pattern v)
+{
+    for (int i = 0; i < 8; i++) memcpy(p + 8 * i, &v, 8);
+}
+#endif
+
+/* Fills n contiguous elements exactly. */
+MCRLE_INLINE void fill_exact(unsigned char *p, size_t n, uint64_t v, size_t E)
+{
+    switch (E) {
+    case 1: memset(p, (int)(v & 0xff), n); break;
+    case 2: { uint16_t x = (uint16_t)v; for (size_t i = 0; i < n; i++) memcpy(p + 2 * i, &x, 2); break; }
+    case 4: { uint32_t x = (uint32_t)v; for (size_t i = 0; i < n; i++) memcpy(p + 4 * i, &x, 4); break; }
+    default: for (size_t i = 0; i < n; i++) memcpy(p + 8 * i, &v, 8); break;
+    }
 }
 
-/* The column walk; counts checked as they are read (out may be partly written on error). */
+/* Fills nb bytes (whole elements) at p; room: bytes of the column from p on (>= nb). */
+MCRLE_INLINE void fill_run(unsigned char *p, size_t nb, uint64_t v, size_t E, size_t room)
+{
+    if (MCRLE_LIKELY(room - nb >= 64)) {
+        elem_pattern pv = pattern_of(v, E);
+        unsigned char *q = p, *e = p + nb;
+        do { store64(q, pv); q += 64; } while (q < e);
+    } else {
+        fill_exact(p, nb / E, v, E);
+    }
+}
+
+/* Fills n elements from p with byte stride s (room: bytes of the column from p, if s == E). */
+MCRLE_INLINE void fill(unsigned char *p, size_t n, ptrdiff_t s, uint64_t v, size_t E, size_t room)
+{
+    if (s == (ptrdiff_t)E) fill_run(p, n * E, v, E, room);
+    else for (size_t i = 0; i < n; i++, p += s) mcrle_store(p, v, E);
+}
+
+/*
+ * The one-thread column walk over the caller's runs; each count checked as
+ * it is read (out may be partly written on error), each value read once.
+ */
 MCRLE_INLINE mcrle_result column_decode(const unsigned char *values, const uint64_t *counts,
                                         size_t n_runs, const mcrle_layout *L, unsigned char *out,
                                         mcrle_error_info *info, size_t E)
 {
-    mcrle_odometer o;
-    mcrle_odometer_init(&o, L, 0);
     size_t H = L->shape[0], r = 0;
     const uint64_t size = (uint64_t)L->size;
     uint64_t left = size;
     ptrdiff_t s = L->strides[0];
+    if (L->ndim == 1 && s == (ptrdiff_t)E) {   /* one contiguous column (Fortran order) */
+        unsigned char *p = out, *end = out + size * E;
+        for (size_t k = 0; k < n_runs; k++) {
+            uint64_t c = counts[k];
+            if (MCRLE_COUNT_BAD(c, left)) return mcrle_count_error(counts, n_runs, k, c, size - left, info);
+            left -= c;
+            fill_run(p, (size_t)c * E, mcrle_load(values + k * E, E), E, (size_t)(end - p));
+            p += (size_t)c * E;
+        }
+        if (left) return mcrle_counts_short(n_runs, size - left, info);
+        return MCRLE_OK;
+    }
+    mcrle_odometer o;
+    mcrle_odometer_init(&o, L, 0);
     for (size_t k = 0; k < n_runs; k++) {
         uint64_t c = counts[k];
         if (MCRLE_COUNT_BAD(c, left)) return mcrle_count_error(counts, n_runs, k, c, size - left, info);
@@ -122,7 +189,7 @@ MCRLE_INLINE mcrle_result column_decode(const unsigned char *values, const uint6
         uint64_t v = mcrle_load(values + k * E, E);
         while (c) {
             size_t take = (uint64_t)(H - r) < c ? H - r : (size_t)c;
-            fill(out + o.offset + (ptrdiff_t)r * s, take, s, v, E);
+            fill(out + o.offset + (ptrdiff_t)r * s, take, s, v, E, (H - r) * E);
             c -= take;
             r += take;
             if (r == H) { r = 0; mcrle_odometer_next(&o); }
@@ -130,6 +197,105 @@ MCRLE_INLINE mcrle_result column_decode(const unsigned char *values, const uint6
     }
     if (left) return mcrle_counts_short(n_runs, size - left, info);
     return MCRLE_OK;
+}
+
+/*
+ * A band: elements [e0, e0 + L->size) of the run sequence, written into an
+ * array of layout L (a piece of the slowest axis of the whole array). Its
+ * runs are first .. first + n_runs - 1, the first one entered `skip`
+ * elements in. Bands read the private copy of the runs that the first pass
+ * of mcrle_decode_mt made and checked (never the caller's buffers again);
+ * the last run of a band reaches past it, so it is clipped to the band.
+ */
+typedef struct band {
+    size_t first, n_runs;
+    uint64_t skip;
+} band;
+
+/* The count of the band's run j (clipped to the elements left). */
+MCRLE_INLINE uint64_t band_count(const uint64_t *counts, const band *b, size_t j, uint64_t left)
+{
+    uint64_t c = counts[b->first + j] - (j == 0 ? b->skip : 0);
+    return c < left ? c : left;
+}
+
+MCRLE_INLINE void band_column_decode(const unsigned char *values, const uint64_t *counts,
+                                     const band *b, const mcrle_layout *L, unsigned char *out,
+                                     size_t E)
+{
+    size_t H = L->shape[0];
+    ptrdiff_t s = L->strides[0];
+    uint64_t left = L->size;
+    values += b->first * E;
+    if (L->ndim == 1 && s == (ptrdiff_t)E) {   /* one contiguous column (Fortran order) */
+        unsigned char *p = out, *end = out + left * E;
+        for (size_t j = 0; j < b->n_runs && left; j++) {
+            uint64_t c = band_count(counts, b, j, left);
+            fill_run(p, (size_t)c * E, mcrle_load(values + j * E, E), E, (size_t)(end - p));
+            p += (size_t)c * E;
+            left -= c;
+        }
+        return;
+    }
+    mcrle_odometer o;
+    mcrle_odometer_init(&o, L, 0);
+    size_t r = 0;
+    for (size_t j = 0; j < b->n_runs && left; j++) {
+        uint64_t v = mcrle_load(values + j * E, E), c = band_count(counts, b, j, left);
+        left -= c;
+        while (c) {
+            size_t take = (uint64_t)(H - r) < c ? H - r : (size_t)c;
+            fill(out + o.offset + (ptrdiff_t)r * s, take, s, v, E, (H - r) * E);
+            c -= take;
+            r += take;
+            if (r == H) { r = 0; mcrle_odometer_next(&o); }
+        }
+    }
+}
+
+/*
+ * Slab layouts: 2+ axes, the last one contiguous (C-ordered arrays, their
+ * crops, and bands of their last axis). A slab is one index of axis 0: the
+ * slab decoder keeps it as a C-ordered block of W elements in scratch and
+ * copies it out, in one piece when the slab is contiguous in the output,
+ * else one row of the last axis at a time.
+ */
+MCRLE_INLINE int slab_like(const mcrle_layout *L)
+{
+    return L->ndim >= 2 && L->strides[L->ndim - 1] == (ptrdiff_t)L->elem;
+}
+
+/* L's slab axes with contiguous C-order strides (the scratch slab), axis 0 stepping whole slabs. */
+static void slab_scratch_layout(const mcrle_layout *L, mcrle_layout *S)
+{
+    *S = *L;
+    ptrdiff_t st = (ptrdiff_t)L->elem;
+    for (int a = L->ndim - 1; a >= 1; a--) {
+        S->strides[a] = st;
+        st *= (ptrdiff_t)L->shape[a];
+    }
+    S->strides[0] = st;
+}
+
+/* Copies the scratch slab (C order, W elements) to the output slab at dst. */
+static void slab_copy_out(unsigned char *dst, const unsigned char *slab, const mcrle_layout *L,
+                          size_t W, int contiguous)
+{
+    size_t E = L->elem;
+    if (contiguous) { memcpy(dst, slab, W * E); return; }
+    int nd = L->ndim;
+    size_t row = L->shape[nd - 1] * E, idx[MCRLE_MAX_NDIM];
+    for (int a = 1; a < nd - 1; a++) idx[a] = 0;
+    ptrdiff_t off = 0;
+    for (size_t done = 0; done < W * E; done += row) {
+        memcpy(dst + off, slab + done, row);
+        for (int a = nd - 2; a >= 1; a--) {   /* C order over the row axes */
+            off += L->strides[a];
+            if (++idx[a] < L->shape[a]) break;
+            off -= L->strides[a] * (ptrdiff_t)L->shape[a];
+            idx[a] = 0;
+        }
+    }
 }
 
 /*
@@ -142,7 +308,8 @@ static size_t slab_scratch(const mcrle_layout *L, size_t n_runs)
 {
     size_t H = L->shape[0], slab_bytes = mcrle_slab_width(L) * L->elem;
     if (n_runs > SIZE_MAX / 64 || H > SIZE_MAX / 32 || slab_bytes > SIZE_MAX / 4) return SIZE_MAX;
-    return 2 * n_runs * sizeof(uint64_t) + (H + 1 + 3 * n_runs) * sizeof(size_t) + slab_bytes;
+    return 2 * n_runs * sizeof(uint64_t) + (H + 1 + 3 * n_runs) * sizeof(size_t) +
+           ((slab_bytes + 7) & ~(size_t)7);
 }
 
 /*
@@ -179,7 +346,11 @@ static size_t slab_scratch(const mcrle_layout *L, size_t n_runs)
         }                                                                      \
     } while (0)
 
-/* Writes out only when every count was good: out is untouched on error. */
+/*
+ * The whole array on one thread: walk, sort and patch as the comment of the
+ * scratch says (on several threads rows_decode). Writes out only when every
+ * count was good: out is untouched on error.
+ */
 MCRLE_INLINE mcrle_result slab_decode(const unsigned char *values, const uint64_t *counts,
                                       size_t n_runs, const mcrle_layout *L, unsigned char *out,
                                       mcrle_error_info *info, void *scratch, size_t E)
@@ -195,6 +366,10 @@ MCRLE_INLINE mcrle_result slab_decode(const unsigned char *values, const uint64_
     size_t *run_col = run_row + n_runs;          /* n_runs: its offset inside the slab */
     size_t *ev_col = run_col + n_runs;           /* n_runs: run starts bucketed by slab */
     unsigned char *slab = (unsigned char *)(ev_col + n_runs);  /* W * E */
+    mcrle_layout S;
+    slab_scratch_layout(L, &S);
+    int contiguous = 1;
+    for (int a = 1; a < L->ndim; a++) contiguous &= S.strides[a] == L->strides[a];
     memset(row_start, 0, (H + 1) * sizeof(size_t));
 
     /*
@@ -205,7 +380,7 @@ MCRLE_INLINE mcrle_result slab_decode(const unsigned char *values, const uint64_
         WALK_SLAB_RUNS(col++, col);
     } else {
         mcrle_odometer o;
-        mcrle_odometer_init(&o, L, 1);
+        mcrle_odometer_init(&o, &S, 1);
         WALK_SLAB_RUNS(mcrle_odometer_next(&o), (size_t)o.offset);
     }
     if (left) return mcrle_counts_short(n_runs, size - left, info);
@@ -224,27 +399,482 @@ MCRLE_INLINE mcrle_result slab_decode(const unsigned char *values, const uint64_
      * instead would read what was just written, which is twice as slow.
      */
     size_t e = row_start[0];
-    memcpy(out, slab, W * E);
+    slab_copy_out(out, slab, L, W, contiguous);
     for (size_t i = 1; i < H; i++) {
         for (; e < row_start[i]; e++) mcrle_store(slab + ev_col[e] * E, ev_val[e], E);
-        memcpy(out + (ptrdiff_t)i * s0, slab, W * E);
+        slab_copy_out(out + (ptrdiff_t)i * s0, slab, L, W, contiguous);
     }
     return MCRLE_OK;
+}
+
+/* ---- bands for several threads --------------------------------------------- */
+
+/*
+ * Band `id` of `n` of the slowest axis of L (a range of its last index):
+ * [lo, hi) of L->shape[ndim - 1]. Bands of that axis are contiguous pieces
+ * of the run sequence, and of the array's memory in every order.
+ */
+void mcrle_band_layout(const mcrle_layout *L, unsigned id, unsigned n, mcrle_layout *B,
+                       ptrdiff_t *offset, uint64_t *first_elem)
+{
+    int last = L->ndim - 1;
+    size_t K = L->shape[last], lo = K * id / n, hi = K * (id + 1) / n;
+    *B = *L;
+    B->shape[last] = hi - lo;
+    B->size = L->size / K * (hi - lo);
+    *offset = (ptrdiff_t)lo * L->strides[last];
+    *first_elem = (uint64_t)(L->size / K) * lo;
+}
+
+/*
+ * Bands for n_threads threads: two per thread, so that a thread that starts
+ * late (or runs slower) leaves its second band to the others; at most one
+ * per index of the slowest axis, at most MCRLE_MAX_BANDS; 1 for one thread.
+ */
+unsigned mcrle_band_count(const mcrle_layout *L, unsigned n_threads)
+{
+    size_t K = L->size ? L->shape[L->ndim - 1] : 1;
+    if (n_threads <= 1) return 1;
+    size_t n = n_threads > MCRLE_MAX_THREADS ? 2 * MCRLE_MAX_THREADS : 2 * (size_t)n_threads;
+    if (n > MCRLE_MAX_BANDS) n = MCRLE_MAX_BANDS;
+    return (unsigned)(K < n ? K : n);
+}
+
+/* ---- the private copy of the runs that several threads decode ---------------- */
+
+/*
+ * Decoding on several threads takes passes over the runs (sums, band starts,
+ * the bands), so its first pass copies each count and value, read once from
+ * the caller's buffers, into scratch; the checks and every later pass use
+ * that copy: another thread writing into the caller's runs meanwhile cannot
+ * make a later pass see counts other than those checked.
+ */
+static size_t own_runs_bytes(size_t n_runs, size_t E)
+{
+    return n_runs * sizeof(uint64_t) + ((n_runs * E + 7) & ~(size_t)7);
+}
+
+/* Runs [lo, hi) into the copy; their sum and whether the fast check holds for them. */
+static void own_runs_chunk(const unsigned char *values, const uint64_t *counts,
+                           unsigned char *own_values, uint64_t *own_counts, size_t E, size_t lo,
+                           size_t hi, uint64_t *sum_out, int *ok_out)
+{
+    uint64_t sum = 0, zero = 0, big = 0;
+    for (size_t i = lo; i < hi; i++) {
+        uint64_t x = counts[i];
+        own_counts[i] = x;
+        sum += x;
+        zero |= (uint64_t)(x == 0);
+        big |= x >> 40;
+    }
+    memcpy(own_values + lo * E, values + lo * E, (hi - lo) * E);
+    *sum_out = sum;
+    *ok_out = !zero && !big && hi - lo < ((size_t)1 << 24);
+}
+
+/* ---- slab layouts on several threads: bands of rows ------------------------- */
+
+/*
+ * Bands of the slowest axis would make the threads write pieces of the same
+ * rows of a C-ordered output, and short rows (volumes) share a cache line at
+ * every band edge, which the cores then pass back and forth. So a slab
+ * layout is cut by rows (axis 0) instead: band b writes rows [row0[b],
+ * row0[b + 1]), its own memory. What it needs, its slab at its first row
+ * (the values of the runs covering that row) and the run starts in its
+ * other rows sorted by row, comes from one walk over the runs, which the
+ * one-thread decoder does too, here split in chunks of runs:
+ *   1. each chunk sums its counts; then the total is checked and each
+ *      chunk's first element placed;
+ *   2. each chunk walks its runs: it notes each run's start (row and slab
+ *      offset), writes the value of every run that covers a band's first
+ *      row into that band's first-row slab, and counts its starts per row;
+ *      then the counts become each (row, chunk)'s place in one list of
+ *      starts sorted by row (a counting sort, as the one-thread decoder's);
+ *   3. each chunk copies its starts there;
+ *   4. each band patches its slab row by row with its rows' starts and
+ *      copies it out, as the one-thread decoder.
+ * With few runs for the size (the copies are the work), steps 1-3 run on
+ * the caller alone, as one chunk, and only step 4 is shared.
+ */
+#define ROWS_RUNS_PER_CHUNK 4096   /* fewer runs a thread: steps 1-3 on one thread */
+
+typedef struct rows_par {
+    const unsigned char *values;   /* after step 1: the private copies below */
+    const uint64_t *counts;
+    const unsigned char *src_values;   /* the caller's runs, read once, in step 1 */
+    const uint64_t *src_counts;
+    unsigned char *own_values;     /* n_runs elements: step 1's copy of the values */
+    uint64_t *own_counts;          /* n_runs: step 1's copy of the counts */
+    size_t n_runs;
+    const mcrle_layout *L;
+    mcrle_layout S;            /* the scratch slab's layout (C order) */
+    unsigned char *out;
+    unsigned bands, chunks;
+    size_t row0[MCRLE_MAX_BANDS + 1];
+    uint64_t part[MCRLE_MAX_BANDS], pos[MCRLE_MAX_BANDS];
+    int part_ok[MCRLE_MAX_BANDS];
+    size_t *rowcnt;            /* chunks x H: starts per row, then where they go */
+    size_t *row_begin;         /* H + 1: where each row's starts begin in the sorted list */
+    unsigned char *dense;      /* bands x W elements: first rows by column number (step 2) */
+    unsigned char *init;       /* bands x W elements: the same by slab offset (step 4) */
+    unsigned char *band_of;    /* H: the band of each row */
+    size_t *run_row, *run_col; /* step 2: each run's start (row H: none) */
+    size_t *srt_col, *srt_run; /* step 3: the starts sorted by row */
+} rows_par;
+
+/*
+ * Output bytes a band of rows needs to pay for its thread: the walk before the
+ * bands is shared by chunks only with many runs, and below this the copies the
+ * bands share are too short (bench_threads.py --crossover: 2 threads are 15%
+ * slower on C-ordered uint8 maps of 0.04 to 2.8 MB, 1.5x faster at 8.4 MB).
+ */
+#ifdef MCRLE_ROWS_MIN_BYTES   /* the fuzzers' builds: bands of rows in small arrays */
+#define ROWS_MIN_BYTES ((size_t)(MCRLE_ROWS_MIN_BYTES))
+#else
+#define ROWS_MIN_BYTES ((size_t)2 << 20)
+#endif
+
+static unsigned rows_band_count(const mcrle_layout *L, unsigned n_threads)
+{
+    size_t H = L->shape[0];
+    if (n_threads <= 1 || mcrle_slab_width(L) < 16) return 1;   /* tall and thin: one thread */
+    size_t n = n_threads > MCRLE_MAX_THREADS ? MCRLE_MAX_THREADS : n_threads;
+    size_t by_size = L->size * L->elem / ROWS_MIN_BYTES;
+    if (n > by_size) n = by_size ? by_size : 1;
+    if (n > MCRLE_MAX_BANDS) n = MCRLE_MAX_BANDS;
+    return (unsigned)(H < n ? H : n);
+}
+
+static unsigned rows_chunk_count(size_t n_runs, unsigned bands)
+{
+    return n_runs >= (size_t)ROWS_RUNS_PER_CHUNK * bands ? bands : 1;
+}
+
+static size_t rows_scratch(const mcrle_layout *L, size_t n_runs, unsigned bands)
+{
+    size_t H = L->shape[0], W = mcrle_slab_width(L) * L->elem;
+    unsigned chunks = rows_chunk_count(n_runs, bands);
+    if (n_runs > SIZE_MAX / 64 || H > SIZE_MAX / 8 / (MCRLE_MAX_BANDS + 2) ||
+        W > SIZE_MAX / 4 / MCRLE_MAX_BANDS)
+        return SIZE_MAX;
+    return ((size_t)chunks * H + H + 1) * sizeof(size_t) + 2 * bands * ((W + 7) & ~(size_t)7) +
+           4 * n_runs * sizeof(size_t) + ((H + 7) & ~(size_t)7) + own_runs_bytes(n_runs, L->elem);
+}
+
+/* An odometer over the slab's columns (Fortran order, offsets in slab elements) at column jf. */
+static void odometer_at(mcrle_odometer *o, const mcrle_layout *S, uint64_t jf)
+{
+    mcrle_odometer_init(o, S, 1);
+    for (int a = 0; a < o->n; a++) {
+        o->idx[a] = (size_t)(jf % o->shape[a]);
+        jf /= o->shape[a];
+        o->offset += (ptrdiff_t)o->idx[a] * o->step[a];
+    }
+}
+
+/*
+ * Step 2 for chunk c. The walk keeps the band it is in and where that band
+ * ends in the current column, so a run that ends inside it costs one
+ * comparison; only runs reaching a band's end take the loop. First rows are
+ * written by column number, not slab offset: each chunk's columns are then
+ * one piece of memory, not offsets interleaved with the other chunks' in
+ * every cache line.
+ */
+MCRLE_INLINE void rows_walk(rows_par *t, unsigned c, size_t E)
+{
+    const mcrle_layout *L = t->L;
+    size_t H = L->shape[0], slab_bytes = (mcrle_slab_width(L) * E + 7) & ~(size_t)7;
+    size_t lo = t->n_runs * c / t->chunks, hi = t->n_runs * (c + 1) / t->chunks, k;
+    uint64_t P = t->pos[c], left = L->size - P;
+    size_t row = (size_t)(P % H), col = (size_t)(P / H);
+    mcrle_odometer o;
+    odometer_at(&o, &t->S, col);
+    const size_t *row0 = t->row0;
+    unsigned char *first = t->dense;
+    size_t *rc = t->rowcnt + (size_t)c * H;
+    memset(rc, 0, H * sizeof(size_t));
+    unsigned b = t->band_of[row];
+    size_t b_end = row0[b + 1];
+    for (k = lo; k < hi && left; k++) {
+        uint64_t n = t->counts[k];
+        if (n > left) n = left;   /* only if the counts changed meanwhile */
+        left -= n;
+        t->run_row[k] = row;
+        t->run_col[k] = (size_t)o.offset;
+        if (row != row0[b]) rc[row]++;   /* a start inside a band */
+        else mcrle_store(first + (size_t)b * slab_bytes + col * E,
+                         mcrle_load(t->values + k * E, E), E);   /* a band's first row */
+        if (n < (uint64_t)(b_end - row)) {
+            row += (size_t)n;
+            continue;
+        }
+        /* it reaches the band's end: the band starts it covers, column by column */
+        n -= b_end - row;
+        row = b_end;
+        for (;;) {
+            if (row == H) {
+                row = 0;
+                b = 0;
+                col++;
+                mcrle_odometer_next(&o);
+            } else {
+                b++;
+            }
+            b_end = row0[b + 1];
+            if (n == 0) break;   /* the next run starts on this band's first row */
+            mcrle_store(first + (size_t)b * slab_bytes + col * E,
+                        mcrle_load(t->values + k * E, E), E);
+            if (n < (uint64_t)(b_end - row)) {
+                row += (size_t)n;
+                break;
+            }
+            n -= b_end - row;
+            row = b_end;
+        }
+    }
+    for (; k < hi; k++) t->run_row[k] = H;   /* past the end: only if the counts changed */
+}
+
+static void rows_walk_task(void *ctx, unsigned c)
+{
+    rows_par *t = (rows_par *)ctx;
+    MCRLE_DISPATCH_ELEM(t->L->elem, rows_walk(t, c, E_));
+}
+
+/* Step 3 for chunk c: its starts into the list sorted by row. */
+static void rows_place(void *ctx, unsigned c)
+{
+    rows_par *t = (rows_par *)ctx;
+    size_t H = t->L->shape[0];
+    size_t lo = t->n_runs * c / t->chunks, hi = t->n_runs * (c + 1) / t->chunks;
+    size_t *rc = t->rowcnt + (size_t)c * H;
+    for (size_t k = lo; k < hi; k++) {
+        size_t r = t->run_row[k];
+        if (r >= H || t->row0[t->band_of[r]] == r) continue;
+        size_t at = rc[r]++;
+        t->srt_col[at] = t->run_col[k];
+        t->srt_run[at] = k;
+    }
+}
+
+static void rows_sum_chunk(void *ctx, unsigned c)
+{
+    rows_par *t = (rows_par *)ctx;
+    size_t lo = t->n_runs * c / t->chunks, hi = t->n_runs * (c + 1) / t->chunks;
+    own_runs_chunk(t->src_values, t->src_counts, t->own_values, t->own_counts, t->L->elem, lo, hi,
+                   &t->part[c], &t->part_ok[c]);
+}
+
+MCRLE_INLINE void rows_band_decode(rows_par *t, unsigned b, size_t E)
+{
+    const mcrle_layout *L = t->L;
+    size_t W = mcrle_slab_width(L), r0 = t->row0[b], r1 = t->row0[b + 1];
+    int contiguous = L->ndim == 2;
+    if (!contiguous) {
+        contiguous = 1;
+        for (int a = 1; a < L->ndim; a++) contiguous &= t->S.strides[a] == L->strides[a];
+    }
+    size_t slab_bytes = (W * E + 7) & ~(size_t)7;
+    unsigned char *slab = t->dense + (size_t)b * slab_bytes;
+    if (L->ndim > 2) {   /* column numbers to slab offsets (two axes: the same) */
+        unsigned char *to = t->init + (size_t)b * slab_bytes;
+        mcrle_odometer o;
+        mcrle_odometer_init(&o, &t->S, 1);
+        for (size_t j = 0; j < W; j++, mcrle_odometer_next(&o))
+            mcrle_store(to + (size_t)o.offset * E, mcrle_load(slab + j * E, E), E);
+        slab = to;
+    }
+    ptrdiff_t s0 = L->strides[0];
+    slab_copy_out(t->out + (ptrdiff_t)r0 * s0, slab, L, W, contiguous);
+    for (size_t i = r0 + 1; i < r1; i++) {
+        for (size_t e = t->row_begin[i], end = t->row_begin[i + 1]; e < end; e++)
+            mcrle_store(slab + t->srt_col[e] * E, mcrle_load(t->values + t->srt_run[e] * E, E), E);
+        slab_copy_out(t->out + (ptrdiff_t)i * s0, slab, L, W, contiguous);
+    }
+}
+
+static void rows_band(void *ctx, unsigned b)
+{
+    rows_par *t = (rows_par *)ctx;
+    MCRLE_DISPATCH_ELEM(t->L->elem, rows_band_decode(t, b, E_));
+}
+
+/* A pass over the chunks: on the threads, or on the caller when there is one chunk. */
+static void rows_pass(rows_par *t, unsigned n_threads, mcrle_task_fn fn)
+{
+    if (t->chunks == 1) fn(t, 0);
+    else mcrle_parallel_for(n_threads, t->chunks, fn, t);
+}
+
+static mcrle_result rows_decode(const unsigned char *values, const uint64_t *counts,
+                                size_t n_runs, const mcrle_layout *L, unsigned char *out,
+                                unsigned char *scratch, mcrle_error_info *info,
+                                unsigned n_threads, unsigned bands)
+{
+    rows_par t;
+    size_t H = L->shape[0], W = mcrle_slab_width(L), E = L->elem;
+    size_t slab_bytes = (W * E + 7) & ~(size_t)7;
+    t.src_values = values;
+    t.src_counts = counts;
+    t.n_runs = n_runs;
+    t.L = L;
+    slab_scratch_layout(L, &t.S);
+    t.out = out;
+    t.bands = bands;
+    t.chunks = rows_chunk_count(n_runs, bands);
+    for (unsigned b = 0; b <= bands; b++) t.row0[b] = H * b / bands;
+    /* scratch (rows_scratch) */
+    unsigned char *p = scratch;
+    t.rowcnt = (size_t *)(void *)p;
+    t.row_begin = t.rowcnt + (size_t)t.chunks * H;
+    t.run_row = t.row_begin + H + 1;
+    t.run_col = t.run_row + n_runs;
+    t.srt_col = t.run_col + n_runs;
+    t.srt_run = t.srt_col + n_runs;
+    p = (unsigned char *)(t.srt_run + n_runs);
+    t.dense = p;
+    p += bands * slab_bytes;
+    t.init = p;
+    p += bands * slab_bytes;
+    t.band_of = p;
+    p += (H + 7) & ~(size_t)7;
+    t.own_counts = (uint64_t *)(void *)p;
+    t.own_values = p + n_runs * sizeof(uint64_t);
+    t.counts = t.own_counts;
+    t.values = t.own_values;
+    for (unsigned b = 0; b < bands; b++)
+        memset(t.band_of + t.row0[b], (int)b, t.row0[b + 1] - t.row0[b]);
+    /* 1. */
+    rows_pass(&t, n_threads, rows_sum_chunk);
+    uint64_t total = 0;
+    int ok = 1;
+    for (unsigned c = 0; c < t.chunks; c++) {
+        t.pos[c] = total;
+        total += t.part[c];
+        ok &= t.part_ok[c];
+    }
+    if (!ok || total != L->size) {   /* the precise check, on what was read */
+        mcrle_result r = check_counts_slow(t.own_counts, n_runs, L->size, info);
+        if (r != MCRLE_OK) return r;
+    }
+    /* 2. (the slabs start defined: counts changed meanwhile may leave parts unwritten) */
+    memset(t.dense, 0, bands * slab_bytes);
+    rows_pass(&t, n_threads, rows_walk_task);
+    size_t at = 0;
+    for (size_t r = 0; r < H; r++) {   /* row by row, chunk by chunk: the order of the runs */
+        t.row_begin[r] = at;
+        for (unsigned c = 0; c < t.chunks; c++) {
+            size_t *rc = t.rowcnt + (size_t)c * H + r;
+            size_t n = *rc;
+            *rc = at;
+            at += n;
+        }
+    }
+    t.row_begin[H] = at;
+    /* 3., 4. */
+    rows_pass(&t, n_threads, rows_place);
+    mcrle_parallel_for(n_threads, bands, rows_band, &t);
+    return MCRLE_OK;
+}
+
+/* Scratch of n decoding bands of L (n_runs runs in all). */
+static size_t bands_scratch(const mcrle_layout *L, size_t n_runs, unsigned n)
+{
+    if (n == 1) return slab_like(L) ? slab_scratch(L, n_runs) : 0;
+    if (n_runs > SIZE_MAX / 64) return SIZE_MAX;
+    return slab_like(L) ? rows_scratch(L, n_runs, n) : own_runs_bytes(n_runs, L->elem);
+}
+
+/* Bands for L: of rows for slab layouts, else of the slowest axis. */
+static unsigned plan_bands(const mcrle_layout *L, unsigned n_threads)
+{
+    if (!L->size) return 1;
+    return slab_like(L) ? rows_band_count(L, n_threads) : mcrle_band_count(L, n_threads);
+}
+
+size_t mcrle_decode_scratch_size_mt(size_t elem_size, int ndim, const size_t *shape,
+                                    const ptrdiff_t *strides, size_t n_runs, unsigned n_threads)
+{
+    mcrle_layout L;
+    if (mcrle_normalize(elem_size, ndim, shape, strides, &L) != MCRLE_OK || L.size == 0)
+        return 0;
+    return bands_scratch(&L, n_runs, plan_bands(&L, n_threads));
 }
 
 size_t mcrle_decode_scratch_size(size_t elem_size, int ndim, const size_t *shape,
                                  const ptrdiff_t *strides, size_t n_runs)
 {
-    mcrle_layout L;
-    if (mcrle_normalize(elem_size, ndim, shape, strides, &L) != MCRLE_OK || L.size == 0)
-        return 0;
-    return mcrle_is_slab(&L) ? slab_scratch(&L, n_runs) : 0;
+    return mcrle_decode_scratch_size_mt(elem_size, ndim, shape, strides, n_runs, 1);
 }
 
-mcrle_result mcrle_decode(const void *values, const uint64_t *counts, size_t n_runs,
-                          size_t elem_size, int ndim, const size_t *shape,
-                          const ptrdiff_t *strides, void *out,
-                          void *scratch, size_t scratch_size, mcrle_error_info *info)
+/*
+ * On several threads, three passes (mcrle_parallel_for), with the serial
+ * glue between them on the caller: 1. each chunk of the runs is copied
+ * into scratch (own_runs_chunk: read once) and summed (the fast check of
+ * mcrle_check_counts); then the total is checked (the precise check, on the
+ * copy, reports any error exactly as one thread would) and the
+ * band starts placed; 2. each chunk finds the runs where the band starts
+ * that fall in it begin; 3. each band is decoded into its own piece of the
+ * output.
+ */
+typedef struct dec_par {
+    const unsigned char *values;   /* after pass 1: the private copies below */
+    const uint64_t *counts;
+    const unsigned char *src_values;   /* the caller's runs, read once, in pass 1 */
+    const uint64_t *src_counts;
+    unsigned char *own_values;
+    uint64_t *own_counts;
+    size_t n_runs;
+    const mcrle_layout *L;
+    unsigned char *out;
+    unsigned bands, chunks;
+    uint64_t part[MCRLE_MAX_BANDS], pos[MCRLE_MAX_BANDS];
+    int part_ok[MCRLE_MAX_BANDS];
+    uint64_t band_elem[MCRLE_MAX_BANDS + 1];
+    band b[MCRLE_MAX_BANDS];
+} dec_par;
+
+static void dec_sum_chunk(void *ctx, unsigned c)
+{
+    dec_par *t = (dec_par *)ctx;
+    size_t lo = t->n_runs * c / t->chunks, hi = t->n_runs * (c + 1) / t->chunks;
+    own_runs_chunk(t->src_values, t->src_counts, t->own_values, t->own_counts, t->L->elem, lo, hi,
+                   &t->part[c], &t->part_ok[c]);
+}
+
+/* The runs holding the band starts that fall in chunk c. */
+static void dec_find_starts(void *ctx, unsigned c)
+{
+    dec_par *t = (dec_par *)ctx;
+    size_t lo = t->n_runs * c / t->chunks, hi = t->n_runs * (c + 1) / t->chunks;
+    uint64_t pos = t->pos[c];
+    unsigned j = 1;
+    while (j < t->bands && t->band_elem[j] < pos) j++;
+    for (size_t i = lo; i < hi && j < t->bands; i++) {
+        uint64_t end = pos + t->counts[i];
+        while (j < t->bands && t->band_elem[j] < end) {
+            t->b[j].first = i;
+            t->b[j].skip = t->band_elem[j] - pos;
+            j++;
+        }
+        pos = end;
+    }
+}
+
+static void dec_band(void *ctx, unsigned i)
+{
+    dec_par *t = (dec_par *)ctx;
+    mcrle_layout B;
+    ptrdiff_t off;
+    uint64_t e0;
+    mcrle_band_layout(t->L, i, t->bands, &B, &off, &e0);
+    MCRLE_DISPATCH_ELEM(B.elem, band_column_decode(t->values, t->counts, &t->b[i], &B, t->out + off, E_));
+}
+
+mcrle_result mcrle_decode_mt(const void *values, const uint64_t *counts, size_t n_runs,
+                             size_t elem_size, int ndim, const size_t *shape,
+                             const ptrdiff_t *strides, void *out, void *scratch,
+                             size_t scratch_size, mcrle_error_info *info, unsigned n_threads)
 {
     mcrle_layout L;
     mcrle_result r = mcrle_normalize(elem_size, ndim, shape, strides, &L);
@@ -257,12 +887,69 @@ mcrle_result mcrle_decode(const void *values, const uint64_t *counts, size_t n_r
     SAFETY_CHECK(values != NULL && out != NULL, MCRLE_ERR_ARG);
     const unsigned char *v = (const unsigned char *)values;
     unsigned char *o = (unsigned char *)out;
-    if (mcrle_is_slab(&L)) {
-        SAFETY_CHECK(scratch != NULL && scratch_size >= slab_scratch(&L, n_runs),
-                     MCRLE_ERR_NOSPACE);
-        MCRLE_DISPATCH_ELEM(L.elem, r = slab_decode(v, counts, n_runs, &L, o, info, scratch, E_));
-    } else {
-        MCRLE_DISPATCH_ELEM(L.elem, r = column_decode(v, counts, n_runs, &L, o, info, E_));
+    unsigned n = plan_bands(&L, n_threads);
+    size_t need = bands_scratch(&L, n_runs, n);   /* what mcrle_decode_scratch_size_mt said */
+    SAFETY_CHECK(need == 0 || (scratch != NULL && scratch_size >= need), MCRLE_ERR_NOSPACE);
+    if (n > 1 && n_runs < 2) n = 1;   /* one run: nothing to share (needs less scratch) */
+    if (n == 1) {   /* the caller's runs, each read once and checked there */
+        if (slab_like(&L)) {
+            MCRLE_DISPATCH_ELEM(L.elem, r = slab_decode(v, counts, n_runs, &L, o, info, scratch, E_));
+        } else {
+            MCRLE_DISPATCH_ELEM(L.elem, r = column_decode(v, counts, n_runs, &L, o, info, E_));
+        }
+        return r;
     }
-    return r;
+    if (slab_like(&L))
+        return rows_decode(v, counts, n_runs, &L, o, (unsigned char *)scratch, info, n_threads, n);
+    dec_par t;
+    t.src_values = v;
+    t.src_counts = counts;
+    t.own_counts = (uint64_t *)scratch;
+    t.own_values = (unsigned char *)scratch + n_runs * sizeof(uint64_t);
+    t.n_runs = n_runs;
+    t.L = &L;
+    t.out = o;
+    t.bands = n;
+    t.chunks = n;
+    /* 1. the private copy, summed */
+    mcrle_parallel_for(n_threads, t.chunks, dec_sum_chunk, &t);
+    uint64_t total = 0;
+    int ok = 1;
+    for (unsigned c = 0; c < t.chunks; c++) {
+        t.pos[c] = total;
+        total += t.part[c];
+        ok &= t.part_ok[c];
+    }
+    if (!ok || total != L.size) {   /* the precise check, on what was read */
+        r = check_counts_slow(t.own_counts, n_runs, L.size, info);
+        if (r != MCRLE_OK) return r;
+    }
+    t.values = t.own_values;
+    t.counts = t.own_counts;
+    for (unsigned i = 0; i <= n; i++) {
+        mcrle_layout B;
+        ptrdiff_t off;
+        if (i < n) mcrle_band_layout(&L, i, n, &B, &off, &t.band_elem[i]);
+        else t.band_elem[i] = L.size;
+    }
+    t.b[0].first = 0;
+    t.b[0].skip = 0;
+    /* 2. where each band starts */
+    mcrle_parallel_for(n_threads, t.chunks, dec_find_starts, &t);
+    for (unsigned i = 0; i < n; i++) {
+        size_t last = i + 1 < n ? t.b[i + 1].first + (t.b[i + 1].skip > 0) : n_runs;
+        t.b[i].n_runs = last - t.b[i].first;
+    }
+    /* 3. the bands */
+    mcrle_parallel_for(n_threads, n, dec_band, &t);
+    return MCRLE_OK;
+}
+
+mcrle_result mcrle_decode(const void *values, const uint64_t *counts, size_t n_runs,
+                          size_t elem_size, int ndim, const size_t *shape,
+                          const ptrdiff_t *strides, void *out,
+                          void *scratch, size_t scratch_size, mcrle_error_info *info)
+{
+    return mcrle_decode_mt(values, counts, n_runs, elem_size, ndim, shape, strides, out, scratch,
+                           scratch_size, info, 1);
 }

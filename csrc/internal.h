@@ -118,6 +118,18 @@ int mcrle_is_slab(const mcrle_layout *L);
 size_t mcrle_slab_width(const mcrle_layout *L);
 
 /*
+ * Bands for several threads: band id of n is the indices [K * id / n,
+ * K * (id + 1) / n) of L's last (slowest in Fortran order) axis of length
+ * K, one contiguous piece of the run sequence, starting at element
+ * *first_elem; *B is that piece's layout, at byte *offset from L's start.
+ * mcrle_band_count: how many bands L gets for n_threads (at most K, at most
+ * MCRLE_MAX_BANDS; 1 for one thread).
+ */
+void mcrle_band_layout(const mcrle_layout *L, unsigned id, unsigned n, mcrle_layout *B,
+                       ptrdiff_t *offset, uint64_t *first_elem);
+unsigned mcrle_band_count(const mcrle_layout *L, unsigned n_threads);
+
+/*
  * Walks the axes 1..ndim-1 in Fortran order (the order runs visit columns),
  * keeping the byte offset of the current column.
  */
@@ -218,7 +230,7 @@ MCRLE_INLINE uint32_t mcrle_diff32(const unsigned char *a, const unsigned char *
     uint32_t eq = (uint32_t)_mm_movemask_epi8(e0) | ((uint32_t)_mm_movemask_epi8(e1) << 16);
     return ~eq;
 }
-#define MCRLE_SCAN_DIFF(A, B, nb, E, ON_DIFF)                                  \
+#define MCRLE_SCAN_DIFF_AT(A, B, nb, E, J0, ON_DIFF)                           \
     do {                                                                       \
         const unsigned char *a_ = (A), *b_ = (B);                              \
         size_t nb_ = (nb), o_ = 0;                                             \
@@ -226,20 +238,20 @@ MCRLE_INLINE uint32_t mcrle_diff32(const unsigned char *a, const unsigned char *
             uint32_t d_ = mcrle_diff32(a_ + o_, b_ + o_);                      \
             while (d_) {                                                       \
                 unsigned k_ = mcrle_ctz64(d_) / (unsigned)(E);                 \
-                size_t j = o_ / (E) + k_;                                      \
+                size_t j = (J0) + o_ / (E) + k_;                               \
                 d_ &= ~(uint32_t)(((1u << (E)) - 1) << (k_ * (E)));            \
                 ON_DIFF;                                                       \
             }                                                                  \
         }                                                                      \
         for (; o_ < nb_; o_ += (E))                                            \
             if (mcrle_load(a_ + o_, E) != mcrle_load(b_ + o_, E)) {            \
-                size_t j = o_ / (E);                                           \
+                size_t j = (J0) + o_ / (E);                                    \
                 ON_DIFF;                                                       \
             }                                                                  \
     } while (0)
 #else
 /* Portable: the same with 64-bit words (ctz order needs little-endian). */
-#define MCRLE_SCAN_DIFF(A, B, nb, E, ON_DIFF)                                  \
+#define MCRLE_SCAN_DIFF_AT(A, B, nb, E, J0, ON_DIFF)                           \
     do {                                                                       \
         const unsigned char *a_ = (A), *b_ = (B);                              \
         size_t nb_ = (nb), o_ = 0;                                             \
@@ -250,14 +262,14 @@ MCRLE_INLINE uint32_t mcrle_diff32(const unsigned char *a, const unsigned char *
                 if (MCRLE_LITTLE_ENDIAN) {                                     \
                     while (x_) {                                               \
                         unsigned k_ = mcrle_ctz64(x_) / (unsigned)(8 * (E));   \
-                        size_t j = w_ / (E) + k_;                              \
+                        size_t j = (J0) + w_ / (E) + k_;                       \
                         x_ &= ~(MCRLE_ELEM_MASK(E) << (k_ * 8 * (E)));         \
                         ON_DIFF;                                               \
                     }                                                          \
                 } else if (x_) {                                               \
                     for (size_t q_ = 0; q_ < 8; q_ += (E))                     \
-                        if (mcrle_load(a_ + w_ + q_, E) != mcrle_load(b_ + w_ + q_, E)) { \
-                            size_t j = (w_ + q_) / (E);                        \
+                        if (mcrle_load(a_ + w_ + q_, E) != mcrle_load(b_ + w_ + q_, E)) {\
+                            size_t j = (J0) + (w_ + q_) / (E);                 \
                             ON_DIFF;                                           \
                         }                                                      \
                 }                                                              \
@@ -265,21 +277,24 @@ MCRLE_INLINE uint32_t mcrle_diff32(const unsigned char *a, const unsigned char *
         }                                                                      \
         for (; o_ < nb_; o_ += (E))                                            \
             if (mcrle_load(a_ + o_, E) != mcrle_load(b_ + o_, E)) {            \
-                size_t j = o_ / (E);                                           \
+                size_t j = (J0) + o_ / (E);                                    \
                 ON_DIFF;                                                       \
             }                                                                  \
     } while (0)
 #endif
 
+/* J0 is added to every j: the index of the first element of A within a larger numbering. */
+#define MCRLE_SCAN_DIFF(A, B, nb, E, ON_DIFF) MCRLE_SCAN_DIFF_AT(A, B, nb, E, 0, ON_DIFF)
+
 #define MCRLE_ELEM_MASK(E) ((E) == 8 ? ~(uint64_t)0 : (((uint64_t)1 << (8 * (E))) - 1))
 
 /* Dispatch a kernel written for a constant element size. */
-#define MCRLE_DISPATCH_ELEM(E, CALL)          \
-    switch (E) {                              \
-    case 1: { const size_t E_ = 1; CALL; } break; \
-    case 2: { const size_t E_ = 2; CALL; } break; \
-    case 4: { const size_t E_ = 4; CALL; } break; \
-    default: { const size_t E_ = 8; CALL; } break; \
+#define MCRLE_DISPATCH_ELEM(E, CALL)                                           \
+    switch (E) {                                                               \
+    case 1: { const size_t E_ = 1; CALL; } break;                              \
+    case 2: { const size_t E_ = 2; CALL; } break;                              \
+    case 4: { const size_t E_ = 4; CALL; } break;                              \
+    default: { const size_t E_ = 8; CALL; } break;                             \
     }
 
 /*

@@ -1,5 +1,7 @@
-/* layout.c - array layout reduction shared by the encoder and decoder. */
+/* layout.c - array layout reduction shared by the encoder and decoder; value conversions. */
+#include <stdlib.h>
 #include "internal.h"
+#include "mcrle_threads.h"
 
 const char *mcrle_result_name(mcrle_result r)
 {
@@ -163,4 +165,304 @@ mcrle_result mcrle_widen_values(const void *values, size_t n, mcrle_kind kind,
         out[i] = (u >> 63) ? ~(~u >> shift) : u >> shift;
     }
     return MCRLE_OK;
+}
+
+/* ---- distinct values -------------------------------------------------------- */
+
+/*
+ * The hash table's first size (values; it doubles as they come) and the
+ * array bytes from which threads share the work: lowered by the fuzzers'
+ * builds, so that small arrays take every path.
+ */
+#ifndef MCRLE_DISTINCT_FIRST
+#define MCRLE_DISTINCT_FIRST 1024
+#endif
+#ifndef MCRLE_DISTINCT_MIN_BYTES
+#define MCRLE_DISTINCT_MIN_BYTES ((size_t)4 << 20)
+#endif
+
+/* Hash slots for capacity values: a power of two of at least 2 * capacity (at least 16). */
+static unsigned distinct_bits(size_t capacity)
+{
+    unsigned b = 4;
+    while (b < 62 && ((size_t)1 << b) < 2 * capacity) b++;
+    return b;
+}
+
+size_t mcrle_distinct_scratch_size(size_t elem_size, size_t capacity)
+{
+    if (elem_size == 1) return 256;
+    if (elem_size == 2) return 65536 / 8;
+    if (capacity > SIZE_MAX / 32) return SIZE_MAX;
+    return ((size_t)1 << distinct_bits(capacity)) * sizeof(uint64_t) + 8;   /* + the empty flag */
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/*
+ * Marks the elements of L in memory order: the contiguous runs of its
+ * innermost axis one after the other (L normalized; for C- or
+ * Fortran-ordered arrays one run of every element).
+ */
+#define DISTINCT_WALK(E, BODY)                                                 \
+    do {                                                                       \
+        int inner = 0;                                                         \
+        for (int a = 1; a < L.ndim; a++)                                       \
+            if ((L.strides[a] < 0 ? -L.strides[a] : L.strides[a]) <            \
+                (L.strides[inner] < 0 ? -L.strides[inner] : L.strides[inner])) \
+                inner = a;                                                     \
+        size_t n_in = L.shape[inner], outer = L.size / n_in, idx[MCRLE_MAX_NDIM]; \
+        ptrdiff_t s_in = L.strides[inner], off = 0;                            \
+        for (int a = 0; a < L.ndim; a++) idx[a] = 0;                           \
+        for (size_t o = 0; o < outer; o++) {                                   \
+            const unsigned char *q = d + off;                                  \
+            for (size_t i = 0; i < n_in; i++, q += s_in) {                     \
+                BODY;                                                          \
+            }                                                                  \
+            for (int a = L.ndim - 1; a >= 0; a--) {   /* the other axes */     \
+                if (a == inner) continue;                                      \
+                off += L.strides[a];                                           \
+                if (++idx[a] < L.shape[a]) break;                              \
+                off -= L.strides[a] * (ptrdiff_t)L.shape[a];                   \
+                idx[a] = 0;                                                    \
+            }                                                                  \
+        }                                                                      \
+    } while (0)
+
+/*
+ * The distinct values of one layout (normalized, not empty) into values
+ * (capacity entries), sorted, as mcrle_distinct_values says.
+ */
+static mcrle_result distinct_layout(const unsigned char *d, const mcrle_layout *Lp, int sgn,
+                                    uint64_t *values, size_t capacity, size_t *n_values,
+                                    void *scratch)
+{
+    mcrle_layout L = *Lp;
+    const size_t E = L.elem;
+    unsigned shift = (unsigned)(64 - 8 * E);
+    size_t n = 0;
+    size_t need = mcrle_distinct_scratch_size(E, capacity);
+    if (E <= 2) {   /* a presence table, read out in order */
+        unsigned char *seen = (unsigned char *)scratch;
+        memset(seen, 0, need);
+        if (E == 1) {
+            DISTINCT_WALK(1, seen[*q] = 1);
+        } else {
+            DISTINCT_WALK(2, {
+                uint16_t x;
+                memcpy(&x, q, 2);
+                seen[x >> 3] |= (unsigned char)(1u << (x & 7));
+            });
+        }
+        size_t span = E == 1 ? 256 : 65536;
+        /* signed: the negative patterns (top bit set) come first */
+        for (size_t pass = 0; pass < 2; pass++)
+            for (size_t x = 0; x < span; x++) {
+                int neg = (x >> (8 * E - 1)) & 1;
+                if (sgn ? neg != (pass == 0) : pass == 1) continue;
+                int present = E == 1 ? seen[x] : (seen[x >> 3] >> (x & 7)) & 1;
+                if (!present) continue;
+                if (n == capacity) { *n_values = n; return MCRLE_ERR_NOSPACE; }
+                uint64_t u = x;
+                if (sgn && neg) u = ~(~(u << shift) >> shift);   /* sign-extended */
+                values[n++] = u;
+            }
+        *n_values = n;
+        return MCRLE_OK;
+    }
+    /*
+     * Wider elements: a hash set of the values as keys (signed ones with the
+     * sign bit flipped, so that keys sort as the values do); an element
+     * equal to the one before in memory is skipped. Slot 0 of the key space
+     * is "empty"; the key 0 itself is remembered aside. The table starts
+     * small (label maps hold a few thousand values: it stays in L1) and
+     * doubles, within the scratch, when half full.
+     */
+    unsigned max_bits = distinct_bits(capacity);
+    unsigned bits = distinct_bits(capacity < MCRLE_DISTINCT_FIRST ? capacity : MCRLE_DISTINCT_FIRST);
+    size_t mask = ((size_t)1 << bits) - 1, used = 0;
+    uint64_t *table = (uint64_t *)scratch;
+    memset(table, 0, (mask + 1) * sizeof(uint64_t));
+    int has_zero = 0;
+    uint64_t last = 0;
+    int first = 1, full = 0;
+    const uint64_t flip = sgn ? (uint64_t)1 << 63 : 0;
+    MCRLE_DISPATCH_ELEM(E, DISTINCT_WALK(E_, {
+        uint64_t x = mcrle_load(q, E_);
+        if (!first && x == last) continue;   /* most elements: inside a run */
+        first = 0;
+        last = x;
+        if (full) continue;
+        if (sgn && E_ < 8) {   /* sign-extend: the table holds 64-bit patterns */
+            uint64_t m = (uint64_t)1 << (8 * E_ - 1);
+            x = (x ^ m) - m;
+        }
+        uint64_t key = x ^ flip;
+        if (key == 0) { if (!has_zero) { has_zero = 1; n++; } }
+        else {
+            size_t h = (size_t)((key * 0x9E3779B97F4A7C15u) >> (64 - bits));
+            while (table[h] != 0 && table[h] != key) h = (h + 1) & mask;
+            if (table[h] == 0) {
+                table[h] = key;
+                n++;
+                if (2 * ++used > mask + 1 && bits < max_bits && used <= capacity) {
+                    /* double it: the keys wait in values (room for capacity) meanwhile */
+                    size_t m = 0;
+                    for (size_t slot = 0; slot <= mask; slot++)
+                        if (table[slot]) values[m++] = table[slot];
+                    bits++;
+                    mask = ((size_t)1 << bits) - 1;
+                    memset(table, 0, (mask + 1) * sizeof(uint64_t));
+                    for (size_t k2 = 0; k2 < m; k2++) {
+                        size_t g = (size_t)((values[k2] * 0x9E3779B97F4A7C15u) >> (64 - bits));
+                        while (table[g] != 0) g = (g + 1) & mask;
+                        table[g] = values[k2];
+                    }
+                }
+            }
+        }
+        if (n > capacity) full = 1;
+    }));
+    if (full) { *n_values = capacity; return MCRLE_ERR_NOSPACE; }
+    size_t k = 0;
+    if (has_zero) values[k++] = 0;
+    for (size_t h = 0; h <= mask; h++)
+        if (table[h]) values[k++] = table[h];
+    qsort(values, k, sizeof(uint64_t), cmp_u64);
+    for (size_t i = 0; i < k; i++) values[i] ^= flip;
+    *n_values = k;
+    return MCRLE_OK;
+}
+
+/* ---- distinct values on several threads: pieces, then their sorted lists merged ---- */
+
+typedef struct distinct_par {
+    const unsigned char *data;
+    const mcrle_layout *L;
+    int sgn;
+    unsigned pieces;
+    size_t capacity, piece_bytes;   /* each piece: its values (capacity), then its scratch */
+    unsigned char *scratch;
+    size_t got[MCRLE_MAX_BANDS];
+    mcrle_result result[MCRLE_MAX_BANDS];
+} distinct_par;
+
+/* The axis of the largest stride: pieces of it are pieces of memory (order does not matter). */
+static int outer_axis(const mcrle_layout *L)
+{
+    int ax = 0;
+    for (int a = 1; a < L->ndim; a++)
+        if ((L->strides[a] < 0 ? -L->strides[a] : L->strides[a]) >
+            (L->strides[ax] < 0 ? -L->strides[ax] : L->strides[ax]))
+            ax = a;
+    return ax;
+}
+
+static void distinct_piece(void *ctx, unsigned i)
+{
+    distinct_par *t = (distinct_par *)ctx;
+    mcrle_layout B = *t->L;
+    int ax = outer_axis(t->L);
+    size_t K = t->L->shape[ax], lo = K * i / t->pieces, hi = K * (i + 1) / t->pieces;
+    B.shape[ax] = hi - lo;
+    B.size = t->L->size / K * (hi - lo);
+    unsigned char *mine = t->scratch + (size_t)i * t->piece_bytes;
+    t->result[i] = distinct_layout(t->data + (ptrdiff_t)lo * t->L->strides[ax], &B, t->sgn,
+                                   (uint64_t *)(void *)mine, t->capacity, &t->got[i],
+                                   mine + t->capacity * sizeof(uint64_t));
+}
+
+/* Pieces for n_threads: one below MCRLE_DISTINCT_MIN_BYTES of elements, else two per thread. */
+static unsigned distinct_pieces(const mcrle_layout *L, unsigned n_threads)
+{
+    if (n_threads <= 1 || L->size * L->elem < MCRLE_DISTINCT_MIN_BYTES) return 1;
+    size_t n = 2 * (size_t)(n_threads > MCRLE_MAX_THREADS ? MCRLE_MAX_THREADS : n_threads);
+    if (n > MCRLE_MAX_BANDS) n = MCRLE_MAX_BANDS;
+    size_t K = L->shape[outer_axis(L)];
+    return (unsigned)(n < K ? n : K);
+}
+
+size_t mcrle_distinct_scratch_size_mt(size_t elem_size, int ndim, const size_t *shape,
+                                      const ptrdiff_t *strides, size_t capacity,
+                                      unsigned n_threads)
+{
+    size_t one = mcrle_distinct_scratch_size(elem_size, capacity);
+    mcrle_layout L;
+    if (one == SIZE_MAX || mcrle_normalize(elem_size, ndim, shape, strides, &L) != MCRLE_OK ||
+        L.size == 0)
+        return one;
+    unsigned pieces = distinct_pieces(&L, n_threads);
+    if (pieces == 1) return one;
+    size_t per = ((one + 7) & ~(size_t)7) + capacity * sizeof(uint64_t);
+    if (capacity > SIZE_MAX / 64 || per > SIZE_MAX / MCRLE_MAX_BANDS) return SIZE_MAX;
+    return per * pieces;
+}
+
+mcrle_result mcrle_distinct_values_mt(const void *data, mcrle_kind kind, size_t elem_size,
+                                      int ndim, const size_t *shape, const ptrdiff_t *strides,
+                                      uint64_t *values, size_t capacity, size_t *n_values,
+                                      void *scratch, size_t scratch_size, unsigned n_threads)
+{
+    mcrle_layout L;
+    SAFETY_CHECK(n_values != NULL && kind <= MCRLE_KIND_UNSIGNED, MCRLE_ERR_ARG);
+    SAFETY_CHECK(kind != MCRLE_KIND_BOOL || elem_size == 1, MCRLE_ERR_ARG);
+    *n_values = 0;
+    mcrle_result r = mcrle_normalize(elem_size, ndim, shape, strides, &L);
+    if (r != MCRLE_OK) return r;
+    if (L.size == 0) return MCRLE_OK;
+    SAFETY_CHECK(data != NULL && (values != NULL || capacity == 0), MCRLE_ERR_ARG);
+    size_t need = mcrle_distinct_scratch_size_mt(elem_size, ndim, shape, strides, capacity,
+                                                 n_threads);
+    SAFETY_CHECK(need != SIZE_MAX && scratch != NULL && scratch_size >= need, MCRLE_ERR_NOSPACE);
+    int sgn = kind == MCRLE_KIND_SIGNED;
+    unsigned pieces = distinct_pieces(&L, n_threads);
+    if (pieces == 1)
+        return distinct_layout((const unsigned char *)data, &L, sgn, values, capacity, n_values,
+                               scratch);
+    distinct_par t;
+    t.data = (const unsigned char *)data;
+    t.L = &L;
+    t.sgn = sgn;
+    t.pieces = pieces;
+    t.capacity = capacity;
+    t.piece_bytes = need / pieces;
+    t.scratch = (unsigned char *)scratch;
+    mcrle_parallel_for(n_threads, pieces, distinct_piece, &t);
+    for (unsigned i = 0; i < pieces; i++)
+        if (t.result[i] != MCRLE_OK) return t.result[i];
+    /* merge the pieces' sorted lists (keys: signed values with the sign bit flipped) */
+    const uint64_t flip = sgn ? (uint64_t)1 << 63 : 0;
+    size_t at[MCRLE_MAX_BANDS] = {0}, n = 0;
+    for (;;) {
+        int best = -1;
+        uint64_t key = 0;
+        for (unsigned i = 0; i < pieces; i++) {
+            if (at[i] == t.got[i]) continue;
+            uint64_t k = ((const uint64_t *)(void *)(t.scratch + (size_t)i * t.piece_bytes))[at[i]] ^
+                         flip;
+            if (best < 0 || k < key) { best = (int)i; key = k; }
+        }
+        if (best < 0) break;
+        for (unsigned i = 0; i < pieces; i++) {   /* every piece's copy of it */
+            const uint64_t *list = (const uint64_t *)(void *)(t.scratch + (size_t)i * t.piece_bytes);
+            if (at[i] < t.got[i] && (list[at[i]] ^ flip) == key) at[i]++;
+        }
+        if (n == capacity) { *n_values = n; return MCRLE_ERR_NOSPACE; }
+        values[n++] = key ^ flip;
+    }
+    *n_values = n;
+    return MCRLE_OK;
+}
+
+mcrle_result mcrle_distinct_values(const void *data, mcrle_kind kind, size_t elem_size, int ndim,
+                                   const size_t *shape, const ptrdiff_t *strides,
+                                   uint64_t *values, size_t capacity, size_t *n_values,
+                                   void *scratch, size_t scratch_size)
+{
+    return mcrle_distinct_values_mt(data, kind, elem_size, ndim, shape, strides, values, capacity,
+                                    n_values, scratch, scratch_size, 1);
 }

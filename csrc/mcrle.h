@@ -29,6 +29,12 @@ extern "C" {
 
 #define MCRLE_MAX_NDIM 32
 
+/* Most threads of one _mt call (also mcrle_threads.h's limit), and most bands (two per thread). */
+#ifndef MCRLE_MAX_THREADS
+#define MCRLE_MAX_THREADS 64
+#endif
+#define MCRLE_MAX_BANDS 128
+
 typedef enum mcrle_result {
     MCRLE_OK = 0,
     MCRLE_ERR_ARG = 1,            /* bad ndim, element size, NULL pointer, shape overflow */
@@ -109,6 +115,40 @@ mcrle_result mcrle_decode(const void *values, const uint64_t *counts, size_t n_r
                           size_t elem_size, int ndim, const size_t *shape,
                           const ptrdiff_t *strides, void *out,
                           void *scratch, size_t scratch_size, mcrle_error_info *info);
+
+/* ---- on several threads ---------------------------------------------------- */
+
+/*
+ * The _mt variants do the same work on a team of up to n_threads threads
+ * (mcrle_threads.h; 1: the calling thread alone): each thread takes a band
+ * of the array's slowest axis in Fortran order (its last axis), which is a
+ * contiguous piece of the run sequence. Results, error codes and error info
+ * are the same for every n_threads; only the scratch sizes depend on it.
+ * The plain functions are the _mt ones with n_threads = 1.
+ */
+size_t mcrle_decode_scratch_size_mt(size_t elem_size, int ndim, const size_t *shape,
+                                    const ptrdiff_t *strides, size_t n_runs, unsigned n_threads);
+mcrle_result mcrle_decode_mt(const void *values, const uint64_t *counts, size_t n_runs,
+                             size_t elem_size, int ndim, const size_t *shape,
+                             const ptrdiff_t *strides, void *out, void *scratch,
+                             size_t scratch_size, mcrle_error_info *info, unsigned n_threads);
+
+/*
+ * mcrle_encode_mt: the capacity is split among the bands in proportion to
+ * their elements, or as caps[] says (one entry per band; there are at most
+ * MCRLE_MAX_BANDS bands: pass arrays of that many). A band that does not fit
+ * its share makes the call fail with MCRLE_ERR_NOSPACE; then band_runs (if
+ * not NULL) receives every band's exact run count (0 past the last band),
+ * and a second call with capacity = their sum and caps = band_runs fits
+ * (unless the array changed meanwhile).
+ */
+size_t mcrle_encode_scratch_size_mt(size_t elem_size, int ndim, const size_t *shape,
+                                    const ptrdiff_t *strides, size_t capacity,
+                                    const size_t *caps, unsigned n_threads);
+mcrle_result mcrle_encode_mt(const void *data, size_t elem_size, int ndim, const size_t *shape,
+                             const ptrdiff_t *strides, void *values, uint64_t *counts,
+                             size_t capacity, size_t *n_runs, void *scratch, size_t scratch_size,
+                             const size_t *caps, size_t *band_runs, unsigned n_threads);
 
 /* ---- windows -------------------------------------------------------------- */
 
@@ -209,6 +249,11 @@ mcrle_result mcrle_string_decode(const char *s, size_t len, size_t delta_from,
                                  uint64_t *numbers, size_t capacity, size_t *n_out,
                                  mcrle_error_info *info);
 
+/* The same on up to n_threads threads (strings of 2 x 65536 characters and more). */
+mcrle_result mcrle_string_decode_mt(const char *s, size_t len, size_t delta_from,
+                                    uint64_t *numbers, size_t capacity, size_t *n_out,
+                                    mcrle_error_info *info, unsigned n_threads);
+
 /*
  * Number of characters of s that end a number ('0'..'O'): exactly the count
  * mcrle_string_decode returns for a valid string (so a buffer of that many
@@ -243,6 +288,34 @@ mcrle_result mcrle_narrow_values(const uint64_t *numbers, size_t n, int numbers_
  */
 mcrle_result mcrle_widen_values(const void *values, size_t n, mcrle_kind kind,
                                 size_t elem_size, uint64_t *out);
+
+/*
+ * The distinct values of an array of the given kind (any strides), sorted
+ * ascending as 64-bit numbers (signed kinds sign-extended, compared as
+ * signed), into values (capacity entries); *n_values says how many. More
+ * than capacity distinct values is MCRLE_ERR_NOSPACE. scratch:
+ * mcrle_distinct_scratch_size(elem_size, capacity) bytes (a presence table
+ * for 1- and 2-byte elements, a hash table of the values for wider ones).
+ * Elements equal to the one before in memory are skipped cheaply, so a
+ * label map costs about one compare per element and one lookup per run.
+ */
+size_t mcrle_distinct_scratch_size(size_t elem_size, size_t capacity);
+mcrle_result mcrle_distinct_values(const void *data, mcrle_kind kind, size_t elem_size, int ndim,
+                                   const size_t *shape, const ptrdiff_t *strides,
+                                   uint64_t *values, size_t capacity, size_t *n_values,
+                                   void *scratch, size_t scratch_size);
+/*
+ * The same on up to n_threads threads (arrays of 4 MiB and more: pieces of
+ * the slowest axis, each with its own table, then their lists merged); the
+ * result is the same for every n_threads, the scratch grows with it.
+ */
+size_t mcrle_distinct_scratch_size_mt(size_t elem_size, int ndim, const size_t *shape,
+                                      const ptrdiff_t *strides, size_t capacity,
+                                      unsigned n_threads);
+mcrle_result mcrle_distinct_values_mt(const void *data, mcrle_kind kind, size_t elem_size,
+                                      int ndim, const size_t *shape, const ptrdiff_t *strides,
+                                      uint64_t *values, size_t capacity, size_t *n_values,
+                                      void *scratch, size_t scratch_size, unsigned n_threads);
 
 /* ---- windows of compact strings (window.c) --------------------------------- */
 

@@ -32,7 +32,10 @@ extern "C" {
 #endif
 
 #define MCRLE_BYTES_MAGIC "MCRL"
-#define MCRLE_BYTES_VERSION 1
+/* The format version written by default, and the newest read (every older one is read too). */
+#define MCRLE_BYTES_VERSION 2
+/* Version 2 header flags: the lines run along the first axis (the map coded in Fortran order). */
+#define MCRLE_BYTES_FLAG_FORTRAN 1
 /* Longest possible header: 8 fixed bytes, 10 per varint, 4 checksum bytes. */
 #define MCRLE_BYTES_HEADER_MAX (8 + 10 * (MCRLE_MAX_NDIM + 2) + 4)
 
@@ -76,7 +79,8 @@ typedef enum mcrle_bytes_dtype {
 
 /* What the header says about one object. */
 typedef struct mcrle_bytes_info {
-    unsigned version;
+    unsigned version;              /* 1 or 2 */
+    unsigned order;                /* 0: lines along the last axis (C order); 1: the first (F) */
     unsigned dtype;                /* mcrle_bytes_dtype */
     mcrle_kind kind;               /* of dtype */
     size_t elem_size;              /* of dtype: 1, 2, 4 or 8 */
@@ -128,12 +132,30 @@ size_t mcrle_bytes_encode_scratch_size(size_t elem_size, int ndim, const size_t 
  * as 64-bit patterns (signed kinds sign-extended); an element missing from
  * the table is MCRLE_ERR_VALUE_RANGE. Writes *out_len bytes to out (at
  * least mcrle_bytes_bound() bytes of capacity are always enough).
+ * mcrle_bytes_encode writes version 1 (lines along the last axis).
  */
 int mcrle_bytes_encode(const void *data, mcrle_kind kind, size_t elem_size, int ndim,
                        const size_t *shape, const ptrdiff_t *strides,
                        const uint64_t *values, size_t n_values,
                        void *out, size_t capacity, size_t *out_len,
                        void *scratch, size_t scratch_size);
+
+/*
+ * The same for a chosen format version (1 or 2) and, for version 2, line
+ * order (0: lines along the last axis, for C-ordered arrays; 1: along the
+ * first, for Fortran-ordered ones: the map is coded with its axes
+ * reversed). Version 2 cuts the lines into chunks coded independently (the
+ * number depends on the map only), which n_threads threads code at once;
+ * the bytes are the same for every n_threads.
+ */
+size_t mcrle_bytes_encode_scratch_size_mt(size_t elem_size, int ndim, const size_t *shape,
+                                          const ptrdiff_t *strides, size_t n_values, unsigned order,
+                                          unsigned version, unsigned n_threads);
+int mcrle_bytes_encode_mt(const void *data, mcrle_kind kind, size_t elem_size, int ndim,
+                          const size_t *shape, const ptrdiff_t *strides,
+                          const uint64_t *values, size_t n_values, unsigned order,
+                          unsigned version, void *out, size_t capacity, size_t *out_len,
+                          void *scratch, size_t scratch_size, unsigned n_threads);
 
 /* ---- decoding ------------------------------------------------------------ */
 
@@ -169,6 +191,20 @@ size_t mcrle_bytes_decode_scratch_size(const mcrle_bytes_info *info, size_t out_
 int mcrle_bytes_decode(const void *buf, size_t len, mcrle_kind out_kind, size_t out_elem_size,
                        int ndim, const size_t *shape, const ptrdiff_t *strides, void *out,
                        void *scratch, size_t scratch_size, mcrle_error_info *err);
+
+/*
+ * The same on up to n_threads threads (the chunks of a version 2 object at
+ * once): the per-thread part of the scratch once for each thread, and, when
+ * out's lines are strided in the model's view (e.g. a Fortran-coded volume
+ * into a C-ordered array), a stage of up to one chunk of out's elements per
+ * thread (at most max(2^20, size / 256 + line) elements).
+ */
+size_t mcrle_bytes_decode_scratch_size_mt(const mcrle_bytes_info *info, size_t out_elem_size,
+                                          const ptrdiff_t *strides, unsigned n_threads);
+int mcrle_bytes_decode_mt(const void *buf, size_t len, mcrle_kind out_kind, size_t out_elem_size,
+                          int ndim, const size_t *shape, const ptrdiff_t *strides, void *out,
+                          void *scratch, size_t scratch_size, mcrle_error_info *err,
+                          unsigned n_threads);
 
 #ifdef __cplusplus
 }

@@ -10,12 +10,51 @@
  * every character read is checked.
  */
 #include "internal.h"
+#include "mcrle_threads.h"
 
 #define MAX_GROUPS 13   /* ceil(64 / 5) groups hold any 64-bit number */
 
 size_t mcrle_string_bound(size_t n)
 {
     return n > SIZE_MAX / MAX_GROUPS ? SIZE_MAX : n * MAX_GROUPS;
+}
+
+/* Writes one number (the slow path: any length) at out[*p]; 0 if out is full. */
+static int encode_long(int64_t x, char *out, size_t capacity, size_t *p)
+{
+    int more = 1;
+    while (more) {
+        int c = (int)(x & 0x1f);
+        /* arithmetic shift, written so that it does not depend on the compiler */
+        x = x < 0 ? ~(~x >> 5) : x >> 5;
+        more = (c & 0x10) ? x != -1 : x != 0;
+        if (more) c |= 0x20;
+        if (*p >= capacity) return 0;
+        out[(*p)++] = (char)(c + 48);
+    }
+    return 1;
+}
+
+/* The low n (4 or 8) bytes of x at p, least significant first: one store on little-endian CPUs. */
+MCRLE_INLINE void store_le(char *p, uint64_t x, size_t n)
+{
+    if (MCRLE_LITTLE_ENDIAN) {
+        if (n == 4) { uint32_t y = (uint32_t)x; memcpy(p, &y, 4); }
+        else memcpy(p, &x, 8);
+    } else {
+        for (size_t b = 0; b < n; b++) p[b] = (char)(x >> (8 * b));
+    }
+}
+
+MCRLE_INLINE unsigned clz64(uint64_t x)   /* x != 0 */
+{
+#if defined(__GNUC__) || defined(__clang__)
+    return (unsigned)__builtin_clzll(x);
+#else
+    unsigned n = 0;
+    while (!(x >> 63)) { x <<= 1; n++; }
+    return n;
+#endif
 }
 
 mcrle_result mcrle_string_encode(const uint64_t *numbers, size_t n, size_t delta_from,
@@ -33,16 +72,38 @@ mcrle_result mcrle_string_encode(const uint64_t *numbers, size_t n, size_t delta
         if (i >= delta_from && i >= 2) u -= back2;
         back2 = back1;
         back1 = cur;
-        int64_t x = (int64_t)u;
-        int more = 1;
-        while (more) {
-            int c = (int)(x & 0x1f);
-            /* arithmetic shift, written so that it does not depend on the compiler */
-            x = x < 0 ? ~(~x >> 5) : x >> 5;
-            more = (c & 0x10) ? x != -1 : x != 0;
-            if (more) c |= 0x20;
-            SAFETY_CHECK(p < capacity, MCRLE_ERR_NOSPACE);
-            out[p++] = (char)(c + 48);
+        /* Most counts and label differences take one or two characters. */
+        if (u + 16 < 32 && p < capacity) {   /* -16..15 */
+            out[p++] = (char)((u & 31) + 48);
+            continue;
+        }
+        if (u + 512 < 1024 && capacity - p >= 2 && p <= capacity) {   /* -512..511 */
+            out[p] = (char)((u & 31) + 48 + 32);
+            out[p + 1] = (char)(((u >> 5) & 31) + 48);
+            p += 2;
+            continue;
+        }
+        /*
+         * Longer: the bits of u as a signed number (sign bit included), then
+         * characters of 5 bits. Up to 8 characters (|u| < 2^39: large ids)
+         * are written with one 8-byte store and no branch on their number:
+         * the 5-bit groups spread into bytes, '0' added to all, the
+         * continuation bit to all but the last; the bytes past the number
+         * are overwritten by the next one.
+         */
+        uint64_t mag = u ^ (0 - (u >> 63));   /* u, or ~u when negative */
+        /* | 1: 0 and -1 take one character like 1 (and no branch on them) */
+        unsigned bits = 65 - clz64(mag | 1), chars = (bits + 4) / 5;
+        if (MCRLE_LIKELY(chars <= 8 && capacity - p >= 8 && p <= capacity)) {
+            uint64_t x = u & 0xffffffffffu;   /* the low 40 bits: 8 groups */
+            x = (x & 0xfffffu) | ((x & 0xffffff00000u) << 12);
+            x = (x & 0x000003ff000003ffu) | ((x & 0x000ffc00000ffc00u) << 6);
+            x = (x & 0x001f001f001f001fu) | ((x & 0x03e003e003e003e0u) << 3);
+            x += 0x3030303030303030u + (0x2020202020202020u & (((uint64_t)1 << (8 * (chars - 1))) - 1));
+            store_le(out + p, x, 8);
+            p += chars;
+        } else {
+            SAFETY_CHECK(encode_long((int64_t)u, out, capacity, &p), MCRLE_ERR_NOSPACE);
         }
     }
     *out_len = p;
@@ -273,4 +334,119 @@ size_t mcrle_string_count(const char *s, size_t len)
     }
     for (; i < len; i++) n += (unsigned)(u[i] - 48u) < 32u;
     return n;
+}
+
+/* ---- several threads ------------------------------------------------------------ */
+
+/*
+ * A long string decoded in chunks of characters, three passes: 1. each
+ * chunk counts the numbers that end in it (characters '0'..'O'); then their
+ * places are fixed; 2. each chunk parses its numbers (from the character
+ * after the last end before it), as differences, and adds up each parity's
+ * differences from its own start; 3. each chunk adds what the chunks before
+ * it carry (x[i] = d[i] + x[i - 2]: two interleaved prefix sums). Anything
+ * unusual (a bad character, a number too long, a string ending inside a
+ * number, no room, chunks too short) goes back to the one-thread decoder,
+ * which reports exactly what one thread would.
+ */
+#ifdef MCRLE_STR_MIN_CHUNK   /* the fuzzers' builds: chunks in short strings */
+#define STR_MIN_CHUNK ((size_t)(MCRLE_STR_MIN_CHUNK))
+#else
+#define STR_MIN_CHUNK ((size_t)65536)   /* characters: below, one thread */
+#endif
+
+typedef struct str_par {
+    const char *s;
+    size_t len, delta_from, chunks;
+    uint64_t *numbers;
+    size_t base[MCRLE_MAX_BANDS + 1], count[MCRLE_MAX_BANDS];
+    uint64_t last[MCRLE_MAX_BANDS][2], carry[MCRLE_MAX_BANDS][2];
+    int bad[MCRLE_MAX_BANDS];
+} str_par;
+
+MCRLE_INLINE size_t chunk_char(const str_par *t, size_t c) { return t->len * c / t->chunks; }
+
+static void str_count(void *ctx, unsigned c)
+{
+    str_par *t = (str_par *)ctx;
+    size_t a = chunk_char(t, c), b = chunk_char(t, c + 1);
+    t->count[c] = mcrle_string_count(t->s + a, b - a);
+}
+
+static void str_parse(void *ctx, unsigned c)
+{
+    str_par *t = (str_par *)ctx;
+    size_t a = chunk_char(t, c), b = chunk_char(t, c + 1), n = t->count[c];
+    const unsigned char *u = (const unsigned char *)t->s;
+    /* the chunk's numbers start after the last end of a number before a */
+    size_t start = a;
+    while (start > 0 && (unsigned)(u[start - 1] - 48u) >= 32u && start > a - 14) start--;
+    if (start > 0 && (unsigned)(u[start - 1] - 48u) >= 32u) { t->bad[c] = 1; return; }
+    size_t end = b;   /* just past the chunk's last end of a number */
+    while (end > start && (unsigned)(u[end - 1] - 48u) >= 32u) end--;
+    mcrle_str_reader rd;
+    size_t got = 0;
+    uint64_t *d = t->numbers + t->base[c];
+    /* the first chunk as one thread would read it; the others add up each parity's
+       differences from their own start (every index there is past delta_from) */
+    mcrle_str_reader_init(&rd, t->s + start, end - start, c == 0 ? t->delta_from : 2);
+    t->bad[c] = n && (mcrle_str_read(&rd, d, n, &got, NULL) != MCRLE_OK || got != n ||
+                      rd.p != end - start);
+    if (t->bad[c]) return;
+    size_t i0 = t->base[c];
+    t->last[c][0] = t->last[c][1] = 0;
+    if (n >= 1) t->last[c][(i0 + n - 1) & 1] = d[n - 1];
+    if (n >= 2) t->last[c][(i0 + n - 2) & 1] = d[n - 2];
+}
+
+static void str_carry(void *ctx, unsigned c)
+{
+    str_par *t = (str_par *)ctx;
+    uint64_t *d = t->numbers + t->base[c];
+    size_t i0 = t->base[c];
+    for (size_t k = 0; k < t->count[c]; k++) d[k] += t->carry[c][(i0 + k) & 1];
+}
+
+mcrle_result mcrle_string_decode_mt(const char *s, size_t len, size_t delta_from,
+                                    uint64_t *numbers, size_t capacity, size_t *n_out,
+                                    mcrle_error_info *info, unsigned n_threads)
+{
+    size_t chunks = n_threads > 1 ? 2 * (size_t)n_threads : 1;
+    if (chunks > MCRLE_MAX_BANDS) chunks = MCRLE_MAX_BANDS;
+    if (chunks > len / STR_MIN_CHUNK) chunks = len / STR_MIN_CHUNK;
+    if (chunks < 2 || !s || !numbers || !n_out || delta_from < 2)
+        return mcrle_string_decode(s, len, delta_from, numbers, capacity, n_out, info);
+    str_par t;
+    t.s = s;
+    t.len = len;
+    t.delta_from = delta_from;
+    t.chunks = chunks;
+    t.numbers = numbers;
+    mcrle_parallel_for(n_threads, (unsigned)chunks, str_count, &t);
+    size_t total = 0;
+    for (size_t c = 0; c < chunks; c++) { t.base[c] = total; total += t.count[c]; }
+    t.base[chunks] = total;
+    /* room, and every chunk past the first starting where differences apply */
+    int ok = total <= capacity && (len == 0 || (unsigned)((unsigned char)s[len - 1] - 48u) < 32u);
+    for (size_t c = 1; c < chunks && ok; c++) ok = t.base[c] >= delta_from && t.count[c] >= 2;
+    if (ok) {
+        mcrle_parallel_for(n_threads, (unsigned)chunks, str_parse, &t);
+        for (size_t c = 0; c < chunks && ok; c++) ok = !t.bad[c];
+    }
+    if (!ok) return mcrle_string_decode(s, len, delta_from, numbers, capacity, n_out, info);
+    /* each parity's running total at the end of every chunk, carried into the next */
+    uint64_t run[2] = {0, 0};
+    for (size_t c = 0; c < chunks; c++) {
+        t.carry[c][0] = c ? run[0] : 0;
+        t.carry[c][1] = c ? run[1] : 0;
+        size_t n = t.count[c], i0 = t.base[c];
+        for (int p = 0; p < 2; p++) {
+            /* the chunk's last number of parity p, if it has one */
+            int has = (n >= 1 && ((i0 + n - 1) & 1) == (size_t)p) || (n >= 2 && ((i0 + n - 2) & 1) == (size_t)p);
+            if (has) run[p] = t.last[c][p] + t.carry[c][p];
+        }
+    }
+    mcrle_parallel_for(n_threads, (unsigned)chunks, str_carry, &t);
+    *n_out = total;
+    return MCRLE_OK;
 }

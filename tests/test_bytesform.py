@@ -33,7 +33,10 @@ def roundtrip(a: np.ndarray) -> bytes:
     back = bf.decode_bytes(b)
     assert back.dtype == a.dtype.newbyteorder("=")
     assert back.shape == a.shape
-    assert back.flags.c_contiguous
+    # a new array in the order the map was coded in: Fortran for maps whose first axis is
+    # fastest in memory (version 2), else C
+    assert back.flags.f_contiguous if bf._fortran_first(a) else back.flags.c_contiguous
+    assert bf.bytes_info(b).order == ("F" if bf._fortran_first(a) else "C")
     assert np.array_equal(back, a)
     info = bf.bytes_info(b)
     assert info.total_bytes == len(b)
@@ -194,7 +197,7 @@ class _RefRans:
 
 def reference_decode(data: bytes, wrong: str | None = None,
                      paths: Counter | None = None) -> np.ndarray:
-    """Decode one object of the bytes form, version 1, as docs/format.md says.
+    """Decode one object of the bytes form, version 1 or 2, as docs/format.md says.
 
     ``wrong``: decode with that misreading of WRONG_GUESSES instead;
     ``paths``: a Counter that receives the paths the stream took.
@@ -202,8 +205,10 @@ def reference_decode(data: bytes, wrong: str | None = None,
     assert wrong is None or wrong in WRONG_GUESSES, wrong
     paths = Counter() if paths is None else paths
     b = bytes(data)
-    if b[:4] != b"MCRL" or b[4] != 1 or b[7] != 0:
+    version = b[4]
+    if b[:4] != b"MCRL" or version not in (1, 2) or b[7] & ~(1 if version == 2 else 0):
         raise _RefError("header")
+    fortran = b[7] & 1   # version 2: the lines run along the first axis
     dtype = np.dtype(_REF_DTYPES[b[5]])
     ndim, pos, shape = b[6], 8, []
     for _ in range(ndim):
@@ -221,10 +226,17 @@ def reference_decode(data: bytes, wrong: str | None = None,
     if size == 0:
         paths["empty"] += 1
         return np.zeros(shape, dtype=dtype)
+    # the model's view: in Fortran order, the shape reversed (and the result transposed back)
+    mshape = shape[::-1] if fortran else shape
+
+    def as_map(flat) -> np.ndarray:
+        m = np.asarray(flat).reshape(mshape)
+        return m.T if fortran else m
+
     if payload[0] == 1:
         paths["raw_payload"] += 1
         raw = np.frombuffer(payload[1:], dtype=dtype.newbyteorder("<"))
-        return raw.astype(dtype).reshape(shape)
+        return as_map(raw.astype(dtype))
     paths["modelled_payload"] += 1
     # value table
     p, values = 1, []
@@ -265,117 +277,140 @@ def reference_decode(data: bytes, wrong: str | None = None,
             cum += f
         tables.append(table)
     FIRST0, FIRST1, SEG, KX, LX, OFF, VAL = tables
-    rd = _RefRans(payload, bits.byte_end(), wrong, paths)
     # lines: drop axes of length 1; lines run along the last remaining axis
-    dims = [d for d in shape if d != 1] or [1]
+    dims = [d for d in mshape if d != 1] or [1]
     W = dims[-1]
     n_lines = size // W
     nb = (n_values - 1).bit_length()
-    cur = [0] * W
-    cache: dict[int, list[int]] = {}     # slot -> indices, most recent first
-    writers: dict[int, list[int]] = {}   # slot -> the old index each entry was stored under
 
-    def to_front(old: int, v: int) -> None:
-        key = old if wrong == "cache_per_value" else old % 4096
-        slot, wr = cache.setdefault(key, []), writers.setdefault(key, [])
-        if v in slot and wrong != "front_keeps_copy":
-            i = slot.index(v)
-            paths["cache_move_from_behind"] += i > 0
-            del slot[i], wr[i]
-        slot.insert(0, v)
-        wr.insert(0, old)
-        del slot[4:], wr[4:]
+    def lines(rd: _RefRans, count: int) -> list[int]:
+        """count lines from a fresh start: all index 0 before, empty cache, changed 0."""
+        ops_before = paths["ops"]
+        cur = [0] * W
+        cache: dict[int, list[int]] = {}     # slot -> indices, most recent first
+        writers: dict[int, list[int]] = {}   # slot -> the old index each entry was stored under
 
-    out = []
-    prev_changed = 0
-    for _ in range(n_lines):
-        table, p, changed = (FIRST1 if prev_changed else FIRST0), 0, 0
-        paths["lines_after_a_change"] += prev_changed
-        while True:
-            sym = rd.sym(table)
-            table = SEG
-            if sym == 0:
-                break
-            changed = 1
-            if sym >= 101:
-                paths["case_c"] += 1
-                off = rd.number(OFF)
-                lv = sym - 101
-                ln = lv + 1 if lv < 4 else 5 + rd.number(LX)
-                s, side, pred = p + off, 2, 0
-                e = s + ln
-            else:
-                x = sym - 1
-                pred, lv, kv, side = x % 2, (x // 2) % 5, (x // 10) % 5, x // 50
-                paths["case_b" if side else "case_a"] += 1
-                paths["edge_number_escaped"] += kv == 4
-                k = kv + 1 if kv < 4 else 5 + rd.number(KX)
-                ln = lv + 1 if lv < 4 else 5 + rd.number(LX)
-                # the k-th of the edges after p, then W
-                edge, n = W, 0
-                for i in range(max(p, 1), W):
-                    if cur[i] != cur[i - 1]:
-                        n += 1
-                        if n == k:
-                            edge = i
-                            break
+        def to_front(old: int, v: int) -> None:
+            key = old if wrong == "cache_per_value" else old % 4096
+            slot, wr = cache.setdefault(key, []), writers.setdefault(key, [])
+            if v in slot and wrong != "front_keeps_copy":
+                i = slot.index(v)
+                paths["cache_move_from_behind"] += i > 0
+                del slot[i], wr[i]
+            slot.insert(0, v)
+            wr.insert(0, old)
+            del slot[4:], wr[4:]
+
+        out = []
+        prev_changed = 0
+        for _ in range(count):
+            table, p, changed = (FIRST1 if prev_changed else FIRST0), 0, 0
+            paths["lines_after_a_change"] += prev_changed
+            while True:
+                sym = rd.sym(table)
+                table = SEG
+                if sym == 0:
+                    break
+                changed = 1
+                if sym >= 101:
+                    paths["case_c"] += 1
+                    off = rd.number(OFF)
+                    lv = sym - 101
+                    ln = lv + 1 if lv < 4 else 5 + rd.number(LX)
+                    s, side, pred = p + off, 2, 0
+                    e = s + ln
                 else:
-                    if k != n + 1:
-                        raise _RefError("no such edge")
-                s, e = (edge, edge + ln) if side == 0 else (edge - ln, edge)
-            paths["length_escaped"] += ln >= 5
-            if not p <= s < e <= W:
-                raise _RefError("segment outside the line")
-            left = cur[s - 1] if s > 0 else None
-            right = cur[e] if e < W else None
-            old = cur[s]
-            if pred:
-                paths["predicted"] += 1
-                v = left if side == 0 else right
-                if v is None:
-                    raise _RefError("no predicted value")
-                if wrong == "cache_on_predicted":
+                    x = sym - 1
+                    pred, lv, kv, side = x % 2, (x // 2) % 5, (x // 10) % 5, x // 50
+                    paths["case_b" if side else "case_a"] += 1
+                    paths["edge_number_escaped"] += kv == 4
+                    k = kv + 1 if kv < 4 else 5 + rd.number(KX)
+                    ln = lv + 1 if lv < 4 else 5 + rd.number(LX)
+                    # the k-th of the edges after p, then W
+                    edge, n = W, 0
+                    for i in range(max(p, 1), W):
+                        if cur[i] != cur[i - 1]:
+                            n += 1
+                            if n == k:
+                                edge = i
+                                break
+                    else:
+                        if k != n + 1:
+                            raise _RefError("no such edge")
+                    s, e = (edge, edge + ln) if side == 0 else (edge - ln, edge)
+                paths["length_escaped"] += ln >= 5
+                if not p <= s < e <= W:
+                    raise _RefError("segment outside the line")
+                left = cur[s - 1] if s > 0 else None
+                right = cur[e] if e < W else None
+                old = cur[s]
+                if pred:
+                    paths["predicted"] += 1
+                    v = left if side == 0 else right
+                    if v is None:
+                        raise _RefError("no predicted value")
+                    if wrong == "cache_on_predicted":
+                        to_front(old, v)
+                else:
+                    excluded = left if side == 0 else right if side == 1 else None
+                    key = old if wrong == "cache_per_value" else old % 4096
+                    slot, wr = cache.get(key, []), writers.get(key, [])
+                    if wrong == "excluded_once":
+                        pool = ([right] if side == 0 else [left] if side == 1 else [left, right])
+                        drop = {None, old}
+                    else:
+                        pool, drop = [left, right], {None, old, excluded}
+                    pool = pool + slot
+                    paths["excluded_in_cache"] += excluded is not None and excluded in slot
+                    cands, source = [], []
+                    for i, c in enumerate(pool):
+                        if c not in drop and c not in cands:
+                            cands.append(c)
+                            source.append(i - (len(pool) - len(slot)))   # >= 0: cache entry
+                    r = rd.sym(VAL)
+                    if r < 7:
+                        if r >= len(cands):
+                            raise _RefError("no such candidate")
+                        v = cands[r]
+                        paths["value_from_cache"] += source[r] >= 0
+                        # the entry was stored under another index of the same slot
+                        paths["cache_slot_shared"] += source[r] >= 0 and wr[source[r]] != old
+                    else:
+                        v = rd.raw(nb)
+                        paths["escapes"] += 1
+                        paths["escapes_over_8_bits"] += nb > 8
+                        paths["escapes_over_16_bits"] += nb > 16
+                        if v >= n_values or v == old:
+                            raise _RefError("bad index")
                     to_front(old, v)
-            else:
-                excluded = left if side == 0 else right if side == 1 else None
-                key = old if wrong == "cache_per_value" else old % 4096
-                slot, wr = cache.get(key, []), writers.get(key, [])
-                if wrong == "excluded_once":
-                    pool = ([right] if side == 0 else [left] if side == 1 else [left, right])
-                    drop = {None, old}
-                else:
-                    pool, drop = [left, right], {None, old, excluded}
-                pool = pool + slot
-                paths["excluded_in_cache"] += excluded is not None and excluded in slot
-                cands, source = [], []
-                for i, c in enumerate(pool):
-                    if c not in drop and c not in cands:
-                        cands.append(c)
-                        source.append(i - (len(pool) - len(slot)))   # >= 0: cache entry
-                r = rd.sym(VAL)
-                if r < 7:
-                    if r >= len(cands):
-                        raise _RefError("no such candidate")
-                    v = cands[r]
-                    paths["value_from_cache"] += source[r] >= 0
-                    # the entry was stored under another index of the same slot
-                    paths["cache_slot_shared"] += source[r] >= 0 and wr[source[r]] != old
-                else:
-                    v = rd.raw(nb)
-                    paths["escapes"] += 1
-                    paths["escapes_over_8_bits"] += nb > 8
-                    paths["escapes_over_16_bits"] += nb > 16
-                    if v >= n_values or v == old:
-                        raise _RefError("bad index")
-                to_front(old, v)
-            cur[s:e] = [v] * (e - s)
-            p = e
-        prev_changed = changed
-        out.extend(cur)
-    if rd.x != 1 << 16 or rd.p != len(payload):
-        raise _RefError("stream does not end cleanly")
-    paths["ops_exact_multiple_of_block"] += paths["ops"] % _BLOCK_OPS == 0
-    return np.array([values[i] for i in out], dtype=object).astype(dtype).reshape(shape)
+                cur[s:e] = [v] * (e - s)
+                p = e
+            prev_changed = changed
+            out.extend(cur)
+        if rd.x != 1 << 16 or rd.p != len(rd.b):
+            raise _RefError("stream does not end cleanly")
+        paths["ops_exact_multiple_of_block"] += (paths["ops"] - ops_before) % _BLOCK_OPS == 0
+        return out
+
+    if version == 1:   # one stream, all lines, to the end of the payload
+        out = lines(_RefRans(payload, bits.byte_end(), wrong, paths), n_lines)
+    else:   # the chunk table, then each chunk's stream, decoded from a fresh start
+        p = bits.byte_end()
+        k, p = _ref_varint(payload, p)
+        chunks = []
+        for _ in range(k):
+            nl, p = _ref_varint(payload, p)
+            nbytes, p = _ref_varint(payload, p)
+            chunks.append((nl, nbytes))
+        if not 1 <= k <= n_lines or sum(c[0] for c in chunks) != n_lines \
+                or min(c[0] for c in chunks) < 1 or sum(c[1] for c in chunks) != len(payload) - p:
+            raise _RefError("chunk table")
+        paths["chunks"] += k
+        out = []
+        for nl, nbytes in chunks:
+            out.extend(lines(_RefRans(payload[p:p + nbytes], 0, wrong, paths), nl))
+            p += nbytes
+    return as_map(np.array([values[i] for i in out], dtype=object).astype(dtype))
 
 
 # ---------------------------------------------------------------------------
@@ -433,8 +468,15 @@ def test_roundtrip_property(a):
     out = np.asfortranarray(np.zeros(a.shape, dtype=a.dtype))[...]
     assert bf.decode_bytes(bytearray(b), out=out) is out
     assert np.array_equal(out, a)
-    # the same bytes whatever the layout of the input
-    assert bf.encode_bytes(np.ascontiguousarray(a)) == b
+    # the same bytes for every layout of one memory order (version 2 codes the lines along
+    # the fastest axis: C and Fortran orders give different bytes, the same map)
+    order = bf.bytes_info(b).order
+    assert order == ("F" if bf._fortran_first(a) else "C")
+    assert bf.encode_bytes(np.require(a, requirements=order)) == b
+    assert bf.encode_bytes(a, threads=3) == b
+    v1 = bf.encode_bytes(a, version=1)
+    assert bf.encode_bytes(np.ascontiguousarray(a), version=1) == v1
+    assert np.array_equal(bf.decode_bytes(v1), a)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -580,9 +622,40 @@ def test_fixture_decodes(name):
 def test_fixture_reference_decoder(name):
     """The pure-Python decoder written from docs/format.md reads every golden file."""
     a = np.load(FIXTURES / f"{name}.npy")
-    for path in sorted(FIXTURES.glob(f"{name}.v1.mcrle")):
+    paths = sorted(FIXTURES.glob(f"{name}.v*.mcrle"))
+    assert len(paths) >= 2
+    for path in paths:
         back = reference_decode(path.read_bytes())
         assert back.dtype == a.dtype and np.array_equal(back, a), path.name
+
+
+def _v2_fixture_names() -> list[str]:
+    return sorted(p.name[:-len(".npz")] for p in FIXTURES.glob("*.npz"))
+
+
+def test_v2_fixtures_exist():
+    names = _v2_fixture_names()
+    assert {n.split("_")[0] for n in names} >= {"chunks", "blocks"}
+    for name in names:
+        assert (FIXTURES / f"{name}.v2.mcrle").is_file(), name
+
+
+@pytest.mark.parametrize("name", _v2_fixture_names())
+def test_v2_fixture(name):
+    """Maps for the paths of version 2 the other fixtures do not reach (two chunks, several
+    rANS blocks in a chunk): every decoder reads them, on any number of threads, and the
+    encoder writes them byte for byte."""
+    with np.load(FIXTURES / f"{name}.npz") as z:
+        a = z["map"]
+    data = (FIXTURES / f"{name}.v2.mcrle").read_bytes()
+    info = bf.bytes_info(data)
+    assert info.version == 2 and info.order == "C"
+    for threads in (1, 2, 3):
+        back = bf.decode_bytes(data, threads=threads)
+        assert back.dtype == a.dtype and back.shape == a.shape and np.array_equal(back, a)
+        assert bf.encode_bytes(a, threads=threads) == data
+    if a.size <= 20_000:   # the pure-Python decoder walks every line's edges
+        assert np.array_equal(reference_decode(data), a)
 
 
 #: The path of section 4 each of these golden files was made for, as the reference decoder counts it.
@@ -651,15 +724,16 @@ def test_escapes_of_more_than_16_bits():
 def test_reference_decoder_agrees(a):
     if a.size > 3000:
         return
-    back = reference_decode(bf.encode_bytes(a))
-    assert back.shape == a.shape and np.array_equal(back, a)
+    for version in (1, 2):
+        back = reference_decode(bf.encode_bytes(a, version=version))
+        assert back.shape == a.shape and np.array_equal(back, a)
 
 
 def test_docs_worked_example():
     a = np.zeros((6, 10), np.uint8)
     a[1:5, 2:6] = 7
     a[2:6, 5:9] = 3
-    b = bf.encode_bytes(a)
+    b = bf.encode_bytes(a, version=1)
     assert b.hex(" ") == ("4d 43 52 4c 01 01 02 00 06 0a 03 16 b9 06 8f 6c 00 00 02 03 c5 29 50 "
                           "d4 a1 40 74 98 21 1d 22 00 90 02 02 00 35 30")
     assert np.array_equal(reference_decode(b), a)
@@ -667,9 +741,13 @@ def test_docs_worked_example():
 
 @pytest.mark.parametrize("name", _fixture_names())
 def test_fixture_encoding_is_stable(name):
-    """This version writes exactly the stored v1 files (a change here changes the format)."""
+    """This version writes exactly the stored files of each version (a change here changes
+    the format)."""
     a = np.load(FIXTURES / f"{name}.npy")
-    assert bf.encode_bytes(a) == (FIXTURES / f"{name}.v1.mcrle").read_bytes()
+    assert bf.encode_bytes(a, version=1) == (FIXTURES / f"{name}.v1.mcrle").read_bytes()
+    v2 = FIXTURES / f"{name}.v2.mcrle"
+    if v2.exists():
+        assert bf.encode_bytes(a) == v2.read_bytes()
 
 
 # ---------------------------------------------------------------------------
@@ -701,7 +779,7 @@ def test_checksum_is_adler32_of_header_and_payload():
     b = bf.encode_bytes(README_MAP)
     head, payload = _split(b)
     assert struct.unpack("<I", head[-4:])[0] == zlib.adler32(payload, zlib.adler32(head[:-4]))
-    assert _obj(1, (4, 5), 3, payload) == b
+    assert _obj(1, (4, 5), 3, payload, version=2) == b
 
 
 def _malformed(data, *patterns):
@@ -718,12 +796,14 @@ def test_bad_header_fields():
     _malformed(b"PNG\x89" + b[4:], "not the bytes form", "b'PNG\\x89'")
     _malformed(b"", "truncated")
     _malformed(b"MC", "truncated")
-    for v in (0, 2, 255):
-        _malformed(b[:4] + bytes([v]) + b[5:], f"version {v}", "reads version 1")
+    for v in (0, 3, 255):
+        _malformed(b[:4] + bytes([v]) + b[5:], f"version {v}", "reads versions 1 to 2")
     _malformed(b[:5] + bytes([9]) + b[6:], "dtype code at offset 5 (value 9)")
     _malformed(b[:6] + bytes([0]) + b[7:], "ndim at offset 6 (value 0)")
     _malformed(b[:6] + bytes([33]) + b[7:], "ndim at offset 6 (value 33)")
-    _malformed(b[:7] + bytes([1]) + b[8:], "flags at offset 7 (value 1)")
+    _malformed(b[:7] + bytes([2]) + b[8:], "flags at offset 7 (value 2)")   # version 2: bit 0 only
+    b1 = bf.encode_bytes(README_MAP, version=1)
+    _malformed(b1[:7] + bytes([1]) + b1[8:], "flags at offset 7 (value 1)")   # version 1: none
     _malformed(b + b"x", "1 bytes follow", "split_bytes")
     _malformed(b[:-1] + bytes([b[-1] ^ 0x40]), "checksum mismatch")
 
@@ -863,3 +943,36 @@ def test_public_decode_and_as_runs_read_bytes():
     with pytest.raises(mcr.MalformedRLEError, match="split_bytes"):
         mcr.decode(b + b)
     assert [mcr.decode(p).shape for p in mcr.split_bytes(b + b)] == [(30, 40), (30, 40)]
+
+
+def _blocky_volume(shape: tuple[int, ...]) -> np.ndarray:
+    """A label volume of boxes with ragged edges: runs of varied length on every axis."""
+    z, y, x = np.indices(shape, dtype=np.int64)
+    rng = np.random.default_rng(16)
+    a = (z // 9 * 31 + (y + rng.integers(0, 3, shape)) // 7 * 5 + x // 13) % 997
+    return a.astype(np.uint16)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("coded", ["C", "F"])
+@pytest.mark.parametrize("version", [1, 2])
+def test_decode_into_the_other_order_across_chunks(version, coded, threads):
+    # 3 x 2^20 elements: version 2 codes them in several chunks, each decoded
+    # into a stage and copied out in tiles when the output's lines are not
+    # contiguous (the other memory order, a strided view); version 1's one
+    # stream is larger than a stage and is written element by element
+    a = _blocky_volume((48, 250, 250))   # lines not a multiple of the 32-element tiles
+    src = np.require(a, requirements=coded)
+    b = bf.encode_bytes(src, version=version)
+    info = bf.bytes_info(b)
+    assert info.order == (coded if version == 2 else "C")
+    other = "F" if coded == "C" else "C"
+    got = bf.decode_bytes(b, order=other, threads=threads)
+    assert got.flags[f"{other}_CONTIGUOUS"]
+    assert np.array_equal(got, a)
+    assert np.array_equal(bf.decode_bytes(b, order=coded, threads=threads), a)
+    big = np.full((48, 250, 500), 7, dtype=np.uint16, order=other)
+    view = big[:, :, 1::2]   # every other element: lines strided in either order
+    assert bf.decode_bytes(b, out=view, threads=threads) is view
+    assert np.array_equal(view, a)
+    assert (big[:, :, 0::2] == 7).all()   # nothing written between the elements

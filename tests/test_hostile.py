@@ -487,6 +487,7 @@ def test_payload_errors_name_what_they_found():
     _payload_error(raw, "a raw payload of 20 bytes, the map needs 21")
     raw_bool = _obj(0, (2, 2), 2, b"\x01\x00\x01\x02\x00")
     _payload_error(raw_bool, "element 2 (C order) of a bool map is 2")
+    blob = mcr.encode_bytes(a, version=1)   # _obj writes version 1 headers
     trailing = bytearray(blob) + b"\x00\x00"
     hdr = bf.bytes_info(blob)
     fixed = _obj(1, (32, 32), hdr.n_values, bytes(trailing[h:]))

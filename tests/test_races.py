@@ -260,10 +260,10 @@ ENCODERS = {
 }
 
 
-@pytest.mark.parametrize("name", list(ENCODERS))
-def test_array_changed_during_encode(name):
-    a = _label_map()
-    rng = np.random.default_rng(2)
+def _encode_race(a: np.ndarray, encoder: Callable[[np.ndarray], object], seed: int,
+                 errors: str | None = None) -> None:
+    """encoder(a) while another thread writes random labels into a and restores it."""
+    rng = np.random.default_rng(seed)
     noise = [rng.integers(0, 9, a.shape).astype(np.uint8) for _ in range(3)]
     clean = a.copy()
     state = [0]
@@ -276,11 +276,16 @@ def test_array_changed_during_encode(name):
         time.sleep(HOLD)
 
     def call() -> None:
-        got = ENCODERS[name](a)
+        got = encoder(a)
         back = mcr.decode(got)   # whatever was returned is a valid RLE of the shape
         assert back.size == a.size and back.dtype == a.dtype
 
-    race(call, flip)
+    race(call, flip, errors=errors)
+
+
+@pytest.mark.parametrize("name", list(ENCODERS))
+def test_array_changed_during_encode(name):
+    _encode_race(_label_map(), ENCODERS[name], 2)
 
 
 # ---------------------------------------------------------------------------
@@ -349,3 +354,57 @@ def test_counts_changed_during_to_tensor():
     for call in calls:
         race(lambda: np.array_equal(call(), expected) or pytest.fail("wrong map"),
              _toggle(runs.counts, -1, 1, 10**9), SECONDS / 2)
+
+
+# ---------------------------------------------------------------------------
+# the same on several threads (issue 16): maps large enough for bands, chunks
+# and row bands; the guarantees must not depend on the thread count
+
+def _runs_large(n: int = 400_000, shape=(2048, 2304)) -> tuple[mcr.Runs, np.ndarray]:
+    """4.5 MiB of uint8 (2 MiB a thread: row bands take it), n runs, the last one long."""
+    size = shape[0] * shape[1]
+    counts = np.ones(n, np.uint64)
+    counts[-1] = size - (n - 1)
+    values = (np.arange(n) % 7).astype(np.uint8)
+    runs = mcr.Runs(shape, values, counts)
+    return runs, mcr.decode(mcr.Runs(shape, values.copy(), counts.copy()), threads=1)
+
+
+THREADED_COUNT_CALLS = {
+    "decode C threads=2": lambda runs: mcr.decode(runs, threads=2),
+    "decode F threads=2": lambda runs: mcr.decode(runs, order="F", threads=2),
+}
+
+
+@pytest.mark.parametrize("name", list(THREADED_COUNT_CALLS))
+def test_counts_changed_during_a_threaded_decode(name):
+    runs, expected = _runs_large()
+    call = THREADED_COUNT_CALLS[name]
+    good = int(runs.counts[-1])
+
+    def checked() -> None:
+        got = call(runs)
+        # each count read once (into the private copy) and checked there
+        assert np.array_equal(got, expected)
+
+    race(checked, _toggle(runs.counts, -1, good, 10**9), errors=r"excess from run 399999\)$")
+
+
+def _label_map_large() -> np.ndarray:
+    rng = np.random.default_rng(3)
+    small = rng.integers(0, 5, (256, 288)).astype(np.uint8)
+    return np.kron(small, np.ones((8, 8), np.uint8))   # 2048 x 2304, blocky: 4.5 MiB
+
+
+THREADED_ENCODERS = {
+    "encode_bytes threads=2": lambda a: mcr.encode_bytes(a, threads=2),
+    "encode_bytes F threads=2": lambda a: mcr.encode_bytes(a.T, threads=2),
+    "encode threads=2": lambda a: mcr.encode(a, threads=2),
+    "encode_runs threads=2": lambda a: mcr.encode_runs(a, threads=2),
+}
+
+
+@pytest.mark.parametrize("name", list(THREADED_ENCODERS))
+def test_array_changed_during_a_threaded_encode(name):
+    _encode_race(_label_map_large(), THREADED_ENCODERS[name], 4,
+                 errors="changed while it was being read")

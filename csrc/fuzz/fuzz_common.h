@@ -371,6 +371,27 @@ static inline void fz_ref_decode(const fz_arr *A, unsigned char *dst, const uint
 }
 
 /*
+ * Asserts that, of a buffer shaped like A->buf, only the bytes of A's
+ * elements differ between before and after (what a decode may leave after
+ * an error: its elements unspecified, nothing between them written).
+ */
+static inline void fz_assert_only_elements(const fz_arr *A, const unsigned char *before,
+                                           const unsigned char *after)
+{
+    if (!A->size) {
+        FZ_ASSERT(memcmp(before, after, A->buf_len) == 0);
+        return;
+    }
+    unsigned char *elem = (unsigned char *)fz_malloc(A->buf_len);
+    memset(elem, 0, A->buf_len);
+    size_t idx[FZ_MAXD] = {0};
+    do memset(elem + (fz_at(A, idx) - A->buf), 1, A->E); while (fz_next_f(idx, A->shape, A->ndim));
+    for (size_t i = 0; i < A->buf_len; i++)
+        if (!elem[i]) FZ_ASSERT(after[i] == before[i]);
+    free(elem);
+}
+
+/*
  * Reference count validation, written independently of the kernel:
  * returns the result code mcrle_check_counts must give and fills index
  * and sum the way mcrle.h documents them.

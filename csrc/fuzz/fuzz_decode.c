@@ -92,16 +92,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else {
         if (ss > 0 || scratch_short) {   /* slab layout: nothing written */
             FZ_ASSERT(memcmp(before, A.buf, A.buf_len) == 0);
-        } else if (A.size > 0) {   /* only element bytes may have been written */
-            unsigned char *elem = (unsigned char *)fz_malloc(A.buf_len);
-            memset(elem, 0, A.buf_len);
-            size_t idx[FZ_MAXD] = {0};
-            do {
-                memset(elem + (fz_at(&A, idx) - A.buf), 1, E);
-            } while (fz_next_f(idx, A.shape, A.ndim));
-            for (size_t i = 0; i < A.buf_len; i++)
-                if (!elem[i]) FZ_ASSERT(A.buf[i] == before[i]);
-            free(elem);
+        } else {   /* only element bytes may have been written */
+            fz_assert_only_elements(&A, before, A.buf);
         }
         if (!no_info && r != MCRLE_ERR_NOSPACE) {
             FZ_ASSERT(info.index == want_index);

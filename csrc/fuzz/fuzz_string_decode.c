@@ -5,7 +5,8 @@
  * rest is the string (not NUL-terminated; the buffer is exactly its size).
  * Checks:
  *   - the result, the numbers and the error info agree with an independent
- *     reference decoder written below;
+ *     reference decoder written below, and mcrle_string_decode_mt (2 to 4
+ *     threads, chunks of 16 characters in the fuzz builds) agrees too;
  *   - on success: re-encoding gives at most mcrle_string_bound(n) bytes,
  *     decoding that again gives the same numbers, and encoding is a fixed
  *     point (encode(decode(encode(x))) == encode(x));
@@ -61,6 +62,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     mcrle_result r = mcrle_string_decode(s, len, delta_from, nums, len, &n, &info);
     mcrle_result rr = ref_decode((const unsigned char *)s, len, delta_from, ref, &n_ref, &ref_index);
     FZ_ASSERT(r == rr);
+    /* on 2 to 4 threads (chunks of MCRLE_STR_MIN_CHUNK characters in the fuzz builds): the
+       same result, numbers and error info */
+    {
+        uint64_t *mt = (uint64_t *)fz_malloc(len * sizeof(uint64_t));
+        size_t n_mt = 54321;
+        mcrle_error_info imt = {777, 777};
+        mcrle_result rm = mcrle_string_decode_mt(s, len, delta_from, mt, len, &n_mt, &imt,
+                                                 2 + (unsigned)(len % 3));
+        FZ_ASSERT(rm == r);
+        if (r != MCRLE_OK) FZ_ASSERT(imt.index == info.index && imt.sum == info.sum);
+        else FZ_ASSERT(n_mt == n && (n == 0 || memcmp(mt, nums, n * sizeof(uint64_t)) == 0));
+        free(mt);
+    }
     if (r != MCRLE_OK) {
         FZ_ASSERT(info.index == ref_index);
         FZ_ASSERT(info.index <= len);

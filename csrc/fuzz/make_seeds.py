@@ -390,6 +390,33 @@ write(FC, "relabel-u16-table-some-undefined", [0x08, 0x05, 1, 20, 30, 3, 10, 5, 
 write(FC, "relabel-bool-u64-table", [0x00, 0x83, 1, 12, 9, 2, 6, 0, 9, 0, 0, 0] + data(30, 2))
 
 
+# ---- fuzz_threads ----
+# b0: elem (bits 0-1), threads - 1 (bits 2-3), signed (bit 4), bool (bit 5),
+# corrupt counts (bit 6), capacity one short (bit 7); shape; source layout;
+# output layout; then label bytes (low 3 bits a label, 7: 8 raw bytes follow;
+# high 5 bits: repeats - 1), and (corrupting) a run index and a how byte
+T = "fuzz_threads"
+write(T, "c-2d-2threads", bytes([0x04, 1, 0x08, 0x0C, 0, 0, 0, 0]) + bytes([0x11, 0x0A, 0xF3, 0x22]))
+write(T, "f-3d-4threads", bytes([0x0D, 2, 4, 5, 6, 1, 0, 1, 0]) + bytes([0x01, 0x32, 0x0B, 0x44]))
+write(T, "corrupt", bytes([0x45, 1, 0x06, 0x09, 0, 0, 2, 0, 0x13, 0x2A, 0x07, 1, 2, 3, 4, 5, 6, 7, 8, 3, 7]))
+write(T, "bool", bytes([0x24, 1, 0x10, 0x10, 0, 0, 0, 0]) + bytes([0x08, 0x09, 0x10, 0x11]))
+write(T, "short-cap-1d", bytes([0x87, 0, 0x40, 0x80, 3, 0, 3, 0]) + bytes(range(0, 256, 7)))
+
+# ---- fuzz_bytes_v2 ----
+# b0: elem (bits 0-1), kind (bits 2-3), encode threads - 1 (bits 4-5),
+# order F (bit 6), corrupt (bit 7); b1: decode threads - 1 (bits 0-1),
+# corrupted bytes - 1 (bits 2-4); shape; source and target layouts; label
+# bytes as fuzz_threads; then (offset 2 bytes, xor 1 byte) triples
+B2 = "fuzz_bytes_v2"
+write(B2, "c-2d", bytes([0x10, 0x01, 1, 0x30, 0x28, 0, 0, 0, 0]) + bytes([0x19, 0x2A, 0xF3, 0x32, 0x0B]))
+write(B2, "f-3d", bytes([0x51, 0x02, 2, 12, 9, 7, 1, 0, 1, 0]) + bytes([0x21, 0x5A, 0x0B, 0x44, 0x13]))
+write(B2, "corrupt", bytes([0xA3, 0x1D, 1, 0x20, 0x18, 0, 5, 0, 0]) + bytes([0x11, 0x2A, 0x3B, 0x0C])
+      + bytes([0, 40, 0x55, 0, 7, 0x80, 1, 2, 0x01, 0, 90, 0xFF]))
+write(B2, "bool-1d", bytes([0x38, 0x03, 0, 0x00, 0x84, 0, 0, 0, 0]) + bytes([0x08, 0x31, 0xF8]))
+write(B2, "wide-signed", bytes([0x57, 0x02, 1, 0x12, 0x11, 2, 0, 0, 0])
+      + bytes([0x07]) + struct.pack("<q", -5) + bytes([0x0F]) + struct.pack("<q", 2**62) + bytes([0x12]))
+
+
 # ---- fuzz_pairs ----
 # b0: elem (bits 0-1), kind (bits 2-3), raw (bit 4), mutate (bit 5), no info (bit 6)
 # b1: table length (% 40); b2: keys (low nibble % 24), groups of A - 1 (high nibble)

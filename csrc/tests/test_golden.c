@@ -5,9 +5,10 @@
  *
  * For each NAME.npy in DIR (the map) it decodes NAME.v*.mcrle (every bytes-form
  * version), NAME.compact.json, NAME.original.json and NAME.packed.json with
- * the kernels and compares every element with the .npy; then it encodes the
- * map and compares the bytes with NAME.v<MCRLE_BYTES_VERSION>.mcrle and the
- * strings with NAME.compact.json. No Python: this is what runs under qemu
+ * the kernels (on one thread and on three) and compares every element with the
+ * .npy; then it encodes the map in every version and compares the bytes with
+ * NAME.vN.mcrle (a map stored in Fortran order is coded along its first axis
+ * from version 2, as encode_bytes does) and the strings with NAME.compact.json. No Python: this is what runs under qemu
  * (aarch64, big-endian s390x) and wine (MinGW-w64), where it shows that a map
  * written on one machine reads back the same on every other. The files are
  * little-endian whatever the machine (.npy headers say so); the kernels work
@@ -74,6 +75,7 @@ typedef struct map {
     size_t size;
     unsigned char *data;                 /* native byte order, C order */
     const char *dtype;                   /* numpy name */
+    int fortran_first;                   /* stored in Fortran order, not also C-contiguous */
 } map;
 
 static const char *dtype_name(mcrle_kind kind, size_t E)
@@ -128,6 +130,9 @@ static int read_npy(const unsigned char *b, size_t len, map *m)
         while (*s == ',' || *s == ' ') s++;
     }
     if (m->ndim == 0) { m->ndim = 1; m->shape[0] = 1; }   /* a 0-d map: one element */
+    int long_axes = 0;   /* numpy: an array of at most one axis longer than 1 is C-contiguous */
+    for (int a = 0; a < m->ndim; a++) long_axes += m->shape[a] > 1;
+    m->fortran_first = fortran && long_axes > 1 && m->size > 0;
     m->dtype = dtype_name(m->kind, m->E);
     ptrdiff_t st = (ptrdiff_t)m->E;
     for (int a = m->ndim - 1; a >= 0; a--) {
@@ -256,6 +261,16 @@ static int decode_object(const map *m, const unsigned char *obj, size_t len, con
     int ok = r == MCRLE_OK && same_elements(m, out);
     CHECK_MSG(ok, "%s: decoded elements differ from the .npy", what);
     free(scratch);
+    /* and on threads (version 2: its chunks at once; native threads under qemu and wine) */
+    ss = mcrle_bytes_decode_scratch_size_mt(&info, m->E, m->strides, 3);
+    scratch = xmalloc(ss);
+    memset(out, 0xA5, m->size * m->E);
+    r = mcrle_bytes_decode_mt(obj, len, m->kind, m->E, m->ndim, m->shape, m->strides, out, scratch,
+                              ss, &err, 3);
+    CHECK_MSG(r == MCRLE_OK && same_elements(m, out), "%s: decode on 3 threads: %s", what,
+              mcrle_bytes_result_name(r));
+    ok = ok && r == MCRLE_OK && same_elements(m, out);
+    free(scratch);
     free(out);
     return ok;
 }
@@ -349,25 +364,34 @@ static void check_encoders(const map *m, const char *dir, const char *name, cons
         table[lo] = wide[i];
         nd++;
     }
-    char fname[512];
-    snprintf(fname, sizeof fname, "%s.v%d.mcrle", name, MCRLE_BYTES_VERSION);
-    size_t glen = 0;
-    unsigned char *golden = read_file(dir, fname, &glen);
-    CHECK_MSG(golden != NULL, "%s: missing", fname);
-    size_t cap = mcrle_bytes_bound(m->E, m->ndim, m->shape);
-    size_t ss = mcrle_bytes_encode_scratch_size(m->E, m->ndim, m->shape, m->strides, nd);
-    unsigned char *out = (unsigned char *)xmalloc(cap);
-    void *scratch = xmalloc(ss);
-    size_t olen = 0;
-    int r = mcrle_bytes_encode(m->data, m->kind, m->E, m->ndim, m->shape, m->strides, table, nd,
-                               out, cap, &olen, scratch, ss);
-    CHECK_MSG(r == MCRLE_OK, "%s: encode: %s", fname, mcrle_bytes_result_name(r));
-    CHECK_MSG(golden && r == MCRLE_OK && olen == glen && memcmp(out, golden, glen) == 0,
-          "%s: encode_bytes writes other bytes (%lu, golden %lu)", fname, (unsigned long)olen,
-          (unsigned long)glen);
-    free(scratch);
-    free(out);
-    free(golden);
+    /* every version: version 1 and the latest must be there (an older version's file may not) */
+    for (unsigned version = 1; version <= MCRLE_BYTES_VERSION; version++) {
+        char fname[512];
+        snprintf(fname, sizeof fname, "%s.v%u.mcrle", name, version);
+        size_t glen = 0;
+        unsigned char *golden = read_file(dir, fname, &glen);
+        if (!golden && version != 1 && version != MCRLE_BYTES_VERSION) continue;
+        CHECK_MSG(golden != NULL, "%s: missing", fname);
+        /* version 2 codes a map stored in Fortran order along its first axis, as encode_bytes does */
+        unsigned order = version >= 2 && m->fortran_first;
+        for (unsigned nt = 1; nt <= 2; nt++) {
+            size_t cap = mcrle_bytes_bound(m->E, m->ndim, m->shape);
+            size_t ss = mcrle_bytes_encode_scratch_size_mt(m->E, m->ndim, m->shape, m->strides, nd, order, version,
+                                                           nt);
+            unsigned char *out = (unsigned char *)xmalloc(cap);
+            void *scratch = xmalloc(ss);
+            size_t olen = 0;
+            int r = mcrle_bytes_encode_mt(m->data, m->kind, m->E, m->ndim, m->shape, m->strides, table,
+                                          nd, order, version, out, cap, &olen, scratch, ss, nt);
+            CHECK_MSG(r == MCRLE_OK, "%s: encode: %s", fname, mcrle_bytes_result_name(r));
+            CHECK_MSG(golden && r == MCRLE_OK && olen == glen && memcmp(out, golden, glen) == 0,
+                      "%s: encode_bytes on %u thread(s) writes other bytes (%lu, golden %lu)", fname,
+                      nt, (unsigned long)olen, (unsigned long)glen);
+            free(scratch);
+            free(out);
+        }
+        free(golden);
+    }
     free(table);
 
     /* runs and the compact strings */
@@ -379,13 +403,44 @@ static void check_encoders(const map *m, const char *dir, const char *name, cons
     uint64_t *counts = (uint64_t *)xmalloc(n_runs * sizeof *counts);
     uint64_t *vwide = (uint64_t *)xmalloc(n_runs * sizeof *vwide);
     if (m->size) {
-        ss = mcrle_encode_scratch_size(m->E, m->ndim, m->shape, m->strides, n_runs);
-        scratch = xmalloc(ss);
+        size_t ss = mcrle_encode_scratch_size(m->E, m->ndim, m->shape, m->strides, n_runs);
+        void *scratch = xmalloc(ss);
         size_t got = 0;
         rr = mcrle_encode(m->data, m->E, m->ndim, m->shape, m->strides, values, counts, n_runs, &got,
                           scratch, ss);
         CHECK_MSG(rr == MCRLE_OK && got == n_runs, "%s: encode runs", name);
         free(scratch);
+        /* on threads: the same runs (bands joined where a run crosses them). Each band
+         * writes its own runs, so a first try with room for n_runs in all may fall short
+         * (a run across a border counts in both bands); then the exact per-band counts. */
+        static size_t band_runs[MCRLE_MAX_BANDS];
+        size_t room = n_runs;
+        unsigned char *v2 = NULL;
+        uint64_t *c2 = NULL;
+        scratch = NULL;
+        for (int attempt = 0; attempt < 2; attempt++) {
+            const size_t *caps = attempt ? band_runs : NULL;
+            if (attempt) {
+                room = 0;
+                for (unsigned b = 0; b < MCRLE_MAX_BANDS; b++) room += band_runs[b];
+            }
+            free(v2);
+            free(c2);
+            free(scratch);
+            v2 = (unsigned char *)xmalloc(room * m->E);
+            c2 = (uint64_t *)xmalloc(room * sizeof *c2);
+            ss = mcrle_encode_scratch_size_mt(m->E, m->ndim, m->shape, m->strides, room, caps, 3);
+            scratch = xmalloc(ss);
+            got = 0;
+            rr = mcrle_encode_mt(m->data, m->E, m->ndim, m->shape, m->strides, v2, c2, room, &got,
+                                 scratch, ss, caps, attempt ? NULL : band_runs, 3);
+            if (rr != MCRLE_ERR_NOSPACE) break;
+        }
+        CHECK_MSG(rr == MCRLE_OK && got == n_runs && memcmp(v2, values, n_runs * m->E) == 0 &&
+                  memcmp(c2, counts, n_runs * sizeof *c2) == 0, "%s: encode runs on 3 threads", name);
+        free(scratch);
+        free(c2);
+        free(v2);
     }
     mcrle_widen_values(values, n_runs, m->kind, m->E, vwide);
     size_t sl = mcrle_string_bound(n_runs);

@@ -312,29 +312,39 @@ static void check_decode_into(size_t E, int ndim, const size_t *shape, const lay
     unsigned char *values = (unsigned char *)xmalloc(n * E);
     for (size_t k = 0; k < n; k++) store(values + k * E, rvals[k], E);
     unsigned char *expected = (unsigned char *)xmalloc(B.buf_len);
+    unsigned char *fresh = (unsigned char *)xmalloc(B.buf_len);   /* the canaries */
     memcpy(expected, B.buf, B.buf_len);
+    memcpy(fresh, B.buf, B.buf_len);
     ref_decode(&B, expected, rvals, rcnts, n);
 
-    size_t ss = mcrle_decode_scratch_size(E, ndim, shape, B.strides, n);
-    mcrle_error_info info = {0, 0};
-    if (ss > 0) {
-        /* one byte short: NOSPACE, out untouched */
-        void *small = xmalloc(ss - 1);
-        unsigned char *before = (unsigned char *)xmalloc(B.buf_len);
-        memcpy(before, B.buf, B.buf_len);
-        mcrle_result r = mcrle_decode(values, rcnts, n, E, ndim, shape, B.strides, B.base,
-                                      small, ss - 1, &info);
-        CHECK_EQ_U(r, MCRLE_ERR_NOSPACE);
-        CHECK(memcmp(before, B.buf, B.buf_len) == 0);
-        free(small);
-        free(before);
+    /* one thread, then 2, 3 and 5 threads (bands of the slowest axis): the same bytes */
+    static const unsigned TEAMS[] = {1, 2, 3, 5};
+    for (size_t ti = 0; ti < sizeof TEAMS / sizeof TEAMS[0]; ti++) {
+        unsigned nt = TEAMS[ti];
+        size_t ss = mcrle_decode_scratch_size_mt(E, ndim, shape, B.strides, n, nt);
+        if (nt == 1) CHECK_EQ_U(ss, mcrle_decode_scratch_size(E, ndim, shape, B.strides, n));
+        mcrle_error_info info = {0, 0};
+        memcpy(B.buf, fresh, B.buf_len);
+        if (ss > 0) {
+            /* one byte short: NOSPACE, out untouched */
+            void *small = xmalloc(ss - 1);
+            unsigned char *before = (unsigned char *)xmalloc(B.buf_len);
+            memcpy(before, B.buf, B.buf_len);
+            mcrle_result r = mcrle_decode_mt(values, rcnts, n, E, ndim, shape, B.strides, B.base,
+                                             small, ss - 1, &info, nt);
+            CHECK_EQ_U(r, MCRLE_ERR_NOSPACE);
+            CHECK(memcmp(before, B.buf, B.buf_len) == 0);
+            free(small);
+            free(before);
+        }
+        void *scratch = xmalloc(ss);
+        mcrle_result r = mcrle_decode_mt(values, rcnts, n, E, ndim, shape, B.strides, B.base,
+                                         scratch, ss, &info, nt);
+        CHECK_EQ_U(r, MCRLE_OK);
+        CHECK(memcmp(expected, B.buf, B.buf_len) == 0);
+        free(scratch);
     }
-    void *scratch = xmalloc(ss);
-    mcrle_result r = mcrle_decode(values, rcnts, n, E, ndim, shape, B.strides, B.base,
-                                  scratch, ss, &info);
-    CHECK_EQ_U(r, MCRLE_OK);
-    CHECK(memcmp(expected, B.buf, B.buf_len) == 0);
-    free(scratch);
+    free(fresh);
     free(expected);
     free(values);
     arr_free(&B);
@@ -427,6 +437,53 @@ static void check_array(size_t E, int ndim, const size_t *shape, const layout_sp
         free(v3);
         free(c3);
         free(s3);
+    }
+    /* 2, 3 and 5 threads: the same runs; a first try with a proportional
+       split of the capacity may run out of room in one band, then its band_runs plan fits */
+    {
+        static const unsigned TEAMS[] = {2, 3, 5};
+        for (size_t ti = 0; ti < sizeof TEAMS / sizeof TEAMS[0]; ti++) {
+            unsigned nt = TEAMS[ti];
+            size_t caps[MCRLE_MAX_BANDS], band_runs[MCRLE_MAX_BANDS];
+            for (int attempt = 0; attempt < 2; attempt++) {
+                size_t cap = n_ref + 5;
+                const size_t *plan = NULL;
+                if (attempt == 1) {
+                    cap = 0;
+                    for (unsigned b = 0; b < MCRLE_MAX_BANDS; b++) cap += band_runs[b];
+                    plan = caps;
+                }
+                size_t ss4 = mcrle_encode_scratch_size_mt(E, ndim, shape, A.strides, cap, plan, nt);
+                unsigned char *v4 = (unsigned char *)xmalloc(cap * E);
+                uint64_t *c4 = (uint64_t *)xmalloc(cap * sizeof(uint64_t));
+                void *s4 = xmalloc(ss4);
+                for (unsigned b = 0; b < MCRLE_MAX_BANDS; b++) band_runs[b] = 777;
+                r = mcrle_encode_mt(A.base, E, ndim, shape, A.strides, v4, c4, cap, &got, s4, ss4,
+                                    plan, band_runs, nt);
+                if (r == MCRLE_ERR_NOSPACE && attempt == 0) {
+                    size_t sum = 0;
+                    for (unsigned b = 0; b < MCRLE_MAX_BANDS; b++) {
+                        caps[b] = band_runs[b];
+                        sum += band_runs[b];
+                    }
+                    /* the bands' own runs: at least the whole's, one more per band at most */
+                    CHECK(sum >= n_ref && sum < n_ref + 2 * nt);
+                } else {
+                    CHECK_EQ_U(r, MCRLE_OK);
+                    CHECK_EQ_U(got, n_ref);
+                    if (r == MCRLE_OK && got == n_ref) {
+                        int same = 1;
+                        for (size_t k = 0; k < n_ref; k++)
+                            if (load(v4 + k * E, E) != rvals[k] || c4[k] != rcnts[k]) same = 0;
+                        CHECK(same);
+                    }
+                    attempt = 2;
+                }
+                free(v4);
+                free(c4);
+                free(s4);
+            }
+        }
     }
     /* the input is never written */
     CHECK(memcmp(snapshot, A.buf, A.buf_len) == 0);
@@ -941,6 +998,183 @@ static size_t coco_encode(const uint64_t *cnts, size_t m, size_t delta_from, cha
         }
     }
     return p;
+}
+
+/*
+ * Bands of rows at the sizes that take them (C-ordered outputs of 2 MiB a
+ * band and more): a 2D map and a 3D volume with many runs (several chunks of
+ * the walk) and few (the walk on the caller), uint8 and uint32, decoded on
+ * 2 and 3 threads into C-ordered outputs: the same array as one thread, and
+ * the runs encoded back on threads the same as on one.
+ */
+static void test_rows_bands_large(void)
+{
+    static const size_t shapes[2][3] = {{2048, 2048, 1}, {64, 128, 512}};
+    for (int si = 0; si < 2; si++) {
+        int ndim = si == 0 ? 2 : 3;
+        size_t sh[3] = {shapes[si][0], shapes[si][1], shapes[si][2]};
+        size_t n = sh[0] * sh[1] * sh[2];
+        for (size_t E = 1; E <= 4; E += 3) {
+            for (int many = 0; many < 2; many++) {
+                unsigned char *a = (unsigned char *)xmalloc(n * E);
+                uint32_t x = 777u + (uint32_t)si;
+                for (size_t i = 0; i < n; i++) {   /* stripes, or noise-like runs */
+                    if (many ? (i % 7 == 0) : (i % 4096 == 0)) x = x * 1103515245u + 12345u;
+                    uint64_t v = (x >> 16) % 50;
+                    memcpy(a + i * E, &v, E);   /* little-endian low bytes; any order will do */
+                }
+                ptrdiff_t st[3];
+                st[ndim - 1] = (ptrdiff_t)E;
+                for (int d = ndim - 2; d >= 0; d--) st[d] = st[d + 1] * (ptrdiff_t)sh[d + 1];
+                size_t n_runs = 0;
+                CHECK_EQ_U(mcrle_count_runs(a, E, ndim, sh, st, &n_runs), MCRLE_OK);
+                unsigned char *vals = (unsigned char *)xmalloc(n_runs * E);
+                uint64_t *cnts = (uint64_t *)xmalloc(n_runs * sizeof(uint64_t));
+                size_t ss = mcrle_encode_scratch_size(E, ndim, sh, st, n_runs), got = 0;
+                void *scr = xmalloc(ss);
+                CHECK_EQ_U(mcrle_encode(a, E, ndim, sh, st, vals, cnts, n_runs, &got, scr, ss), MCRLE_OK);
+                free(scr);
+                unsigned char *out = (unsigned char *)xmalloc(n * E);
+                for (unsigned nt = 2; nt <= 3; nt++) {
+                    memset(out, 0xA5, n * E);
+                    ss = mcrle_decode_scratch_size_mt(E, ndim, sh, st, n_runs, nt);
+                    scr = xmalloc(ss);
+                    CHECK_EQ_U(mcrle_decode_mt(vals, cnts, n_runs, E, ndim, sh, st, out, scr, ss, NULL, nt),
+                               MCRLE_OK);
+                    CHECK(memcmp(out, a, n * E) == 0);
+                    free(scr);
+                    /* and back: the row-band encoder, exact capacity */
+                    unsigned char *v2 = (unsigned char *)xmalloc(n_runs * E);
+                    uint64_t *c2 = (uint64_t *)xmalloc(n_runs * sizeof(uint64_t));
+                    ss = mcrle_encode_scratch_size_mt(E, ndim, sh, st, n_runs, NULL, nt);
+                    scr = xmalloc(ss);
+                    size_t band_runs[MCRLE_MAX_BANDS];
+                    mcrle_result r = mcrle_encode_mt(a, E, ndim, sh, st, v2, c2, n_runs, &got, scr, ss,
+                                                     NULL, band_runs, nt);
+                    free(scr);
+                    if (r == MCRLE_ERR_NOSPACE) {   /* a band over its share: the plan fits */
+                        size_t sum = 0;
+                        for (unsigned b = 0; b < MCRLE_MAX_BANDS; b++) sum += band_runs[b];
+                        CHECK_EQ_U(sum, n_runs);
+                        ss = mcrle_encode_scratch_size_mt(E, ndim, sh, st, n_runs, band_runs, nt);
+                        scr = xmalloc(ss);
+                        r = mcrle_encode_mt(a, E, ndim, sh, st, v2, c2, n_runs, &got, scr, ss, band_runs,
+                                            NULL, nt);
+                        free(scr);
+                    }
+                    CHECK_EQ_U(r, MCRLE_OK);
+                    CHECK(got == n_runs && memcmp(v2, vals, n_runs * E) == 0 &&
+                          memcmp(c2, cnts, n_runs * sizeof(uint64_t)) == 0);
+                    free(v2);
+                    free(c2);
+                }
+                free(out);
+                free(vals);
+                free(cnts);
+                free(a);
+            }
+        }
+    }
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/*
+ * Distinct values of a large array (8 MiB: pieces on threads; 5000 values: the
+ * hash table doubles several times), signed, in C and Fortran layouts: the
+ * same sorted list on 1, 2 and 3 threads, and NOSPACE with one slot too few.
+ */
+static void test_distinct_values_mt(void)
+{
+    const size_t H = 1024, W = 2048, n = H * W, U = 5000;
+    int32_t *a = (int32_t *)xmalloc(n * sizeof *a);
+    uint32_t x = 12345;
+    for (size_t i = 0; i < n; i++) {   /* runs of 1 to 64 of values -2500 .. 2499 */
+        if (i % 64 == 0 || (x >> 27) == 0) x = x * 1103515245u + 12345u;
+        a[i] = (int32_t)((x >> 8) % U) - (int32_t)(U / 2);
+    }
+    int64_t *ref = (int64_t *)xmalloc(n * sizeof *ref);
+    for (size_t i = 0; i < n; i++) ref[i] = a[i];
+    qsort(ref, n, sizeof *ref, cmp_i64);
+    size_t u = 0;
+    for (size_t i = 0; i < n; i++)
+        if (u == 0 || ref[i] != ref[u - 1]) ref[u++] = ref[i];
+    size_t shape[2] = {H, W};
+    ptrdiff_t c_strides[2] = {(ptrdiff_t)(W * 4), 4}, f_strides[2] = {4, (ptrdiff_t)(H * 4)};
+    size_t fshape[2] = {H, W};
+    for (int layout = 0; layout < 2; layout++) {
+        const ptrdiff_t *st = layout ? f_strides : c_strides;
+        const size_t *sh = layout ? fshape : shape;
+        for (unsigned nt = 1; nt <= 3; nt++) {
+            size_t cap = U + 10, got = 0;
+            uint64_t *out = (uint64_t *)xmalloc(cap * sizeof *out);
+            size_t ss = mcrle_distinct_scratch_size_mt(4, 2, sh, st, cap, nt);
+            void *scr = xmalloc(ss);
+            CHECK_EQ_U(mcrle_distinct_values_mt(a, MCRLE_KIND_SIGNED, 4, 2, sh, st, out, cap, &got, scr,
+                                                ss, nt), MCRLE_OK);
+            CHECK_EQ_U(got, u);
+            int same = got == u;
+            for (size_t k = 0; same && k < u; k++) same = (int64_t)out[k] == ref[k];
+            CHECK(same);
+            free(scr);
+            ss = mcrle_distinct_scratch_size_mt(4, 2, sh, st, u - 1, nt);
+            scr = xmalloc(ss);
+            CHECK_EQ_U(mcrle_distinct_values_mt(a, MCRLE_KIND_SIGNED, 4, 2, sh, st, out, u - 1, &got,
+                                                scr, ss, nt), MCRLE_ERR_NOSPACE);
+            free(scr);
+            free(out);
+        }
+    }
+    free(ref);
+    free(a);
+}
+
+/* Long strings on several threads: the same numbers, results and error info as one. */
+static void test_string_decode_mt(void)
+{
+    case_begin("string decode on threads");
+    for (int trial = 0; trial < 12; trial++) {
+        size_t n = 40000 + rnd_below(120000), df = 2 + (size_t)(trial % 2), len = 0;
+        uint64_t *x = (uint64_t *)xmalloc(8 * n), *y = (uint64_t *)xmalloc(8 * n),
+                 *z = (uint64_t *)xmalloc(8 * n);
+        for (size_t i = 0; i < n; i++) {
+            unsigned r = (unsigned)rnd_below(100);
+            x[i] = r < 60 ? rnd_below(40) : r < 90 ? rnd() >> 33 : rnd();
+        }
+        char *s = (char *)xmalloc(13 * n);
+        CHECK_EQ_U(mcrle_string_encode(x, n, df, s, 13 * n, &len), MCRLE_OK);
+        for (int corrupt = 0; corrupt < 3; corrupt++) {
+            if (corrupt == 1) s[rnd_below(len)] = ' ';                  /* a bad character */
+            if (corrupt == 2) s[len - 1] = (char)('0' + 32 + (s[len - 1] - '0') % 32);   /* truncated */
+            for (unsigned nt = 1; nt <= 5; nt++) {
+                size_t n1 = 7, n2 = 9;
+                mcrle_error_info i1 = {1, 1}, i2 = {2, 2};
+                mcrle_result r1 = mcrle_string_decode(s, len, df, y, n, &n1, &i1);
+                mcrle_result r2 = mcrle_string_decode_mt(s, len, df, z, n, &n2, &i2, nt);
+                CHECK_EQ_U(r1, r2);
+                if (r1 == MCRLE_OK) {
+                    CHECK_EQ_U(n1, n2);
+                    CHECK(memcmp(y, z, 8 * n1) == 0);
+                    if (corrupt == 0) CHECK(n1 == n && memcmp(x, y, 8 * n) == 0);
+                } else {
+                    CHECK_EQ_U(i1.index, i2.index);
+                    CHECK_EQ_U(i1.sum, i2.sum);
+                }
+                /* room for one number less: NOSPACE either way */
+                if (corrupt == 0) CHECK_EQ_U(mcrle_string_decode_mt(s, len, df, z, n - 1, &n2, NULL, nt),
+                                             MCRLE_ERR_NOSPACE);
+            }
+        }
+        free(x);
+        free(y);
+        free(z);
+        free(s);
+    }
+    case_end();
 }
 
 static void test_strings(void)
@@ -1658,6 +1892,9 @@ int main(void)
     test_args();
     test_check_counts();
     test_strings();
+    test_string_decode_mt();
+    test_distinct_values_mt();
+    test_rows_bands_large();
     test_mask_via_string();
     test_narrow();
     test_arrays();

@@ -12,15 +12,18 @@ from typing import Any, Literal
 
 import numpy as np
 
+from . import _core
 from .dtypes import cast_values, dtype_from_argument
+from .errors import RLEValueError
 from .forms import compact, form_of, packed
+from .limits import threads_for
 from .output import check_order, check_out_type
 from .runs import Runs, as_label_array
 
-__all__ = ["encode", "decode", "as_runs"]
+__all__ = ["encode", "decode", "as_runs", "decode_batch"]
 
 
-def encode(array: Any, *, packed: bool = False) -> dict[str, Any]:
+def encode(array: Any, *, packed: bool = False, threads: int | None = None) -> dict[str, Any]:
     """Encode a label map as a compact, JSON-safe RLE dict.
 
     Parameters
@@ -34,6 +37,11 @@ def encode(array: Any, *, packed: bool = False) -> dict[str, Any]:
         storage in JSON. Maps holding only 0s and 1s keep the plain form, so
         that ``counts`` stays pycocotools' string, and so do maps whose plain
         form is shorter.
+    threads : int, optional
+        Most threads to use: a large map is cut into bands, one per thread.
+        Default: the cores this process may run on (its CPU affinity); 1:
+        only the calling thread. Maps below about 2 MB always use one thread.
+        The result is the same for any number.
 
     Returns
     -------
@@ -57,8 +65,8 @@ def encode(array: Any, *, packed: bool = False) -> dict[str, Any]:
     """
     arr = as_label_array(array)
     if packed:
-        return _packed_form.encode(arr)
-    return compact.encode(arr)
+        return _packed_form.encode(arr, threads)
+    return compact.encode(arr, threads)
 
 
 _packed_form = packed   # the argument named packed hides the module inside encode
@@ -94,7 +102,7 @@ def as_runs(rle: Any, *, dtype: Any = None) -> Runs:
 
 
 def decode(rle: Any, *, order: Literal["C", "F"] = "C", out: np.ndarray | None = None,
-           dtype: Any = None) -> np.ndarray:
+           dtype: Any = None, threads: int | None = None) -> np.ndarray:
     """Decode an RLE into a label map.
 
     Parameters
@@ -118,6 +126,9 @@ def decode(rle: Any, *, order: Literal["C", "F"] = "C", out: np.ndarray | None =
         Dtype of the result. Default: ``out``'s, else the RLE's ``dtype``,
         else the smallest integer dtype holding every value (uint8 for the
         usual 0..255 maps). A value the dtype cannot hold is an error.
+    threads : int, optional
+        Most threads to use, as for :func:`encode` (default: the cores this
+        process may run on; 1: only the calling thread).
 
     Returns
     -------
@@ -146,4 +157,51 @@ def decode(rle: Any, *, order: Literal["C", "F"] = "C", out: np.ndarray | None =
     """
     check_order(order)
     check_out_type(out)
-    return form_of(rle).decode(rle, order, out, dtype)
+    return form_of(rle).decode(rle, order, out, dtype, threads)
+
+
+def _batch_items(rles: list[Any], shape: tuple[int, ...]) -> list[Any] | None:
+    """What the C batch decoder takes: every map a plain compact dict of ``shape`` (its
+    strings and whether its values are signed), or every map a bytes-form object; else None."""
+    first = rles[0]
+    if isinstance(first, (bytes, bytearray, memoryview)):
+        if all(type(r) is bytes for r in rles):
+            return rles
+        return None
+    items = []
+    for r in rles:
+        got = compact.fields(r)
+        if got is None or tuple(got[2]) != shape:
+            return None
+        items.append((got[0], got[1], got[4].kind == "i"))
+    return items
+
+
+def decode_batch(rles: Any, out: np.ndarray, *, threads: int | None = None) -> np.ndarray:
+    """Decode N maps of one shape into ``out[0]`` .. ``out[N-1]``, the maps spread over threads.
+
+    The batch path of the integrations (``to_tensor_batch``, the datasets):
+    when every map is a plain compact dict (or every one a bytes-form object)
+    one C call decodes them all without the GIL, one map per task on up to
+    ``threads`` threads (default: the cores of the process's CPU affinity,
+    as for :func:`decode`); anything else, or any map that fails, is decoded
+    map by map (which reports the failing map's error).
+    """
+    rles = list(rles)
+    check_out_type(out)
+    if out.ndim < 1 or out.shape[0] != len(rles):
+        raise RLEValueError(f"out has shape {out.shape}, {len(rles)} maps need a first axis "
+                            f"of {len(rles)}")
+    n_threads = threads_for(threads, out.nbytes)
+    if rles and out.ndim > 1 and out.dtype.isnative and out.dtype.kind in compact.KIND_CODES \
+            and len(rles) <= 4096:
+        items = _batch_items(rles, out.shape[1:])
+        if items is not None:
+            try:
+                _core.decode_batch(items, compact.KIND_CODES[out.dtype.kind], out, n_threads)
+                return out
+            except _core.CodecError:
+                pass   # decoded again below, one map at a time, for the exact error
+    for i, rle in enumerate(rles):
+        decode(rle, out=out[i], threads=1 if n_threads > 1 else threads)
+    return out

@@ -19,6 +19,7 @@ import numpy as np
 from . import _core
 from .dtypes import cast_values, check_array_dtype
 from .errors import MalformedRLEError, RLETypeError, RLEValueError
+from .limits import threads_for
 from .output import apart_from, check_order, new_output, resolve_target
 
 __all__ = ["Runs", "encode_runs", "as_label_array", "runs_to_array", "counts_error",
@@ -123,10 +124,10 @@ class Runs:
         return f"Runs(shape={self.shape}, dtype={self.dtype}, n_runs={len(self)})"
 
     def to_array(self, *, order: Literal["C", "F"] = "C", out: np.ndarray | None = None,
-                 dtype: Any = None) -> np.ndarray:
+                 dtype: Any = None, threads: int | None = None) -> np.ndarray:
         """Decode; same as :func:`decode` (``decode(runs, ...)``)."""
         check_order(order)
-        return runs_to_array(self, order=order, out=out, dtype=dtype)
+        return runs_to_array(self, order=order, out=out, dtype=dtype, threads=threads)
 
     def to_dict(self) -> dict[str, Any]:
         """The compact JSON-safe dict; same as :func:`encode` of the decoded array."""
@@ -181,7 +182,7 @@ def encode_call(kernel: Callable[..., Any], *args: Any) -> Any:
         raise   # pragma: no cover - the encoders fail in no other way
 
 
-def encode_runs(array: Any) -> Runs:
+def encode_runs(array: Any, *, threads: int | None = None) -> Runs:
     """Run-length encode a label map into :class:`Runs`.
 
     Parameters
@@ -189,6 +190,10 @@ def encode_runs(array: Any) -> Runs:
     array : array_like
         Integer or bool label map of 1 or more dimensions, in any memory
         layout (C, Fortran, strided views, read-only); it is not copied.
+    threads : int, optional
+        Most threads to use (default: the cores this process may run on;
+        1: only the calling thread). Small maps always use one; the result
+        is the same for any number.
 
     Returns
     -------
@@ -207,7 +212,7 @@ def encode_runs(array: Any) -> Runs:
     Runs(shape=(1, 3), dtype=int16, n_runs=2)
     """
     arr = as_label_array(array)
-    values, counts = encode_call(_core.encode, arr)
+    values, counts = encode_call(_core.encode, arr, threads_for(threads, arr.nbytes))
     return Runs(
         shape=tuple(int(d) for d in arr.shape),
         values=np.frombuffer(values, dtype=arr.dtype),
@@ -235,7 +240,7 @@ def counts_error(exc: Any, counts: np.ndarray, shape: tuple[int, ...]) -> Malfor
 
 
 def runs_to_array(runs: Runs, *, order: str = "C", out: np.ndarray | None = None,
-                  dtype: Any = None) -> np.ndarray:
+                  dtype: Any = None, threads: int | None = None) -> np.ndarray:
     """Expand :class:`Runs` into a new array (``order``) or into ``out``.
 
     The counts are validated while the kernel writes (positive, summing to
@@ -259,7 +264,7 @@ def runs_to_array(runs: Runs, *, order: str = "C", out: np.ndarray | None = None
     # an out that is a view of the values or counts would overwrite them first
     values, counts = apart_from(values, out), apart_from(counts, out)
     try:
-        _core.decode(values, counts, result)
+        _core.decode(values, counts, result, threads_for(threads, result.nbytes))
     except _core.CodecError as exc:
         raise counts_error(exc, counts, runs.shape) from None
     return result

@@ -70,12 +70,13 @@ def to_payload(array: Any) -> bytes:
     return bytes(encode_bytes(array))
 
 
-def from_payload(buf: Any, out: np.ndarray | None = None, dtype: Any = None) -> np.ndarray:
+def from_payload(buf: Any, out: np.ndarray | None = None, dtype: Any = None,
+                 threads: int | None = None) -> np.ndarray:
     """Decode a payload into a new C-ordered array, or into ``out`` (any memory layout)."""
     mv = _as_buffer(buf)
     if _magic(mv) == BYTES_MAGIC:
-        return decode_bytes(mv, out=out, dtype=dtype)
-    return decode(_json_dict(mv), out=out, dtype=dtype)
+        return decode_bytes(mv, order="C", out=out, dtype=dtype, threads=threads)
+    return decode(_json_dict(mv), out=out, dtype=dtype, threads=threads)
 
 
 def payload_runs(buf: Any) -> Runs:

@@ -33,7 +33,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without torch
         "pip install 'multiclass-rle[torch]'") from exc
 
 from .._codec import jsontext
-from .._codec.api import as_runs, decode
+from .._codec.api import as_runs, decode, decode_batch
 from .._codec.dtypes import dtype_from_argument
 from .._codec.errors import RLETypeError, RLEValueError
 from .._codec.output import overlaps_itself
@@ -80,12 +80,13 @@ def _torch_dtype(dtype: np.dtype) -> torch.dtype:
         raise RLETypeError(f"torch has no dtype for {dtype}") from None
 
 
-def _decode_np(rle: Any, *, out: np.ndarray | None = None, dtype: Any = None) -> np.ndarray:
-    """:func:`decode`, plus payloads (bytes form) for bytes-like input."""
+def _decode_np(rle: Any, *, out: np.ndarray | None = None, dtype: Any = None,
+               threads: int | None = None) -> np.ndarray:
+    """:func:`decode`, plus payloads (bytes form) for bytes-like input (C order)."""
     if isinstance(rle, _BYTES_LIKE):
         from .payload import from_payload
-        return from_payload(rle, out=out, dtype=dtype)
-    return decode(rle, out=out, dtype=dtype)
+        return from_payload(rle, out=out, dtype=dtype, threads=threads)
+    return decode(rle, out=out, dtype=dtype, threads=threads)
 
 
 def _runs(rle: Any, dtype: np.dtype | None) -> Runs:
@@ -174,7 +175,7 @@ def _check_out(out: Any, dtype: np.dtype | None, device: Any) -> np.dtype:
 
 
 def to_tensor(rle: Any, *, dtype: Any = None, device: Any = None,
-              out: torch.Tensor | None = None) -> torch.Tensor:
+              out: torch.Tensor | None = None, threads: int | None = None) -> torch.Tensor:
     """Decode an RLE into a :class:`torch.Tensor` (C order), without an extra copy.
 
     Parameters
@@ -192,6 +193,10 @@ def to_tensor(rle: Any, *, dtype: Any = None, device: Any = None,
         there (``torch.repeat_interleave``).
     out : torch.Tensor, optional
         Tensor of the map's shape to decode into (any strides); returned.
+    threads : int, optional
+        On the CPU, most threads to decode a large map with, as for
+        :func:`multiclass_rle.decode` (default: the cores of the process's
+        CPU affinity; small maps use one).
 
     Returns
     -------
@@ -209,15 +214,15 @@ def to_tensor(rle: Any, *, dtype: Any = None, device: Any = None,
     if out is not None:
         out_np = _check_out(out, target, device)
         if out.device.type == "cpu":
-            _decode_np(rle, out=out.detach().numpy())
+            _decode_np(rle, out=out.detach().numpy(), threads=threads)
             return out
         return _to_device(_runs(rle, out_np), out.device, out)
     dev = None if device is None else _device(device)
     if dev is None or dev.type == "cpu":
-        return torch.from_numpy(_decode_np(rle, dtype=target))
+        return torch.from_numpy(_decode_np(rle, dtype=target, threads=threads))
     if isinstance(rle, _BYTES_LIKE):
         # the bytes form has no runs to send: decode here, copy the map once
-        return torch.from_numpy(_decode_np(rle, dtype=target)).to(dev)
+        return torch.from_numpy(_decode_np(rle, dtype=target, threads=threads)).to(dev)
     return _to_device(_runs(rle, target), dev, None)
 
 
@@ -238,7 +243,8 @@ def _shape_dtype(rle: Any) -> tuple[tuple[int, ...], np.dtype | None]:
 
 
 def to_tensor_batch(rles: Sequence[Any], *, out: torch.Tensor | None = None,
-                    dtype: Any = None, device: Any = None) -> torch.Tensor:
+                    dtype: Any = None, device: Any = None,
+                    threads: int | None = None) -> torch.Tensor:
     """Decode RLEs of one shape into one (N, ...) tensor.
 
     Parameters
@@ -253,6 +259,10 @@ def to_tensor_batch(rles: Sequence[Any], *, out: torch.Tensor | None = None,
         Default: ``out``'s, else one dtype that holds every map's dtype.
     device : torch.device or str, optional
         Device of the new tensor when ``out`` is not given (default CPU).
+    threads : int, optional
+        On the CPU, the maps are spread over up to this many threads
+        (default: the cores of the process's CPU affinity; 1: the calling
+        thread alone). The result is the same for any number.
 
     Examples
     --------
@@ -283,8 +293,12 @@ def to_tensor_batch(rles: Sequence[Any], *, out: torch.Tensor | None = None,
         out = torch.empty((len(rles),) + shape, dtype=_torch_dtype(target), device=dev)
     if out.device.type == "cpu":
         arr = out.detach().numpy()
-        for i, rle in enumerate(rles):
-            _decode_np(rle, out=arr[i])
+        if rles and not any(isinstance(r, _BYTES_LIKE) and bytes(r[:4]) != b"MCRL"
+                            for r in rles):
+            decode_batch(rles, arr, threads=threads)   # the maps on threads, one C call
+        else:   # interim JSON payloads
+            for i, rle in enumerate(rles):
+                _decode_np(rle, out=arr[i], threads=threads)
         return out
     return _batch_to_device(rles, out, target)
 
@@ -338,6 +352,10 @@ class RLEMaskDataset(Dataset):
         and decode the batch with :func:`to_tensor_batch` in the training
         process, e.g. on the GPU, or into a reused pinned buffer: only the
         compact RLEs travel between processes).
+    threads : int, optional
+        Threads a batch (a list index) is spread over: default all the
+        cores of the process's CPU affinity in the main process, and one in
+        a DataLoader worker (the workers share the cores already).
 
     Notes
     -----
@@ -361,8 +379,9 @@ class RLEMaskDataset(Dataset):
 
     def __init__(self, source: Any, *, dtype: Any = None,
                  transform: Callable[[torch.Tensor], Any] | None = None,
-                 decode: bool = True) -> None:
+                 decode: bool = True, threads: int | None = None) -> None:
         self.dtype = _np_dtype(dtype)
+        self.threads = threads
         self.transform = transform
         self.decode = bool(decode)
         self._fd: int | None = None
@@ -455,7 +474,10 @@ class RLEMaskDataset(Dataset):
         dtype = self.dtype if self.dtype is not None else np.result_type(
             stored, *(_shape_dtype(r)[1] for r in rles[1:]))
         out = _new_batch_tensor((len(rles),) + tuple(shape), _torch_dtype(dtype))
-        t = to_tensor_batch(rles, out=out)
+        threads = getattr(self, "threads", None)   # None in datasets pickled before it existed
+        if threads is None and torch.utils.data.get_worker_info() is not None:
+            threads = 1   # DataLoader workers share the cores already
+        t = to_tensor_batch(rles, out=out, threads=threads)
         return t if self.transform is None else self.transform(t)
 
     def __getstate__(self) -> dict:

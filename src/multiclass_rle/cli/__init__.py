@@ -48,10 +48,14 @@ def build_parser(prog: str = "mcrle") -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def common(p: argparse.ArgumentParser, *, jobs: bool = True) -> None:
+    def common(p: argparse.ArgumentParser, *, jobs: bool = True, threads: bool = True) -> None:
         if jobs:
             p.add_argument("-j", "--jobs", type=_jobs, default=1, metavar="N",
                            help="worker processes (default 1; 0 = one per CPU core)")
+        if jobs and threads:
+            p.add_argument("--threads", type=_jobs, default=0, metavar="N",
+                           help="threads of one process, the maps spread over them (default 0: "
+                                "one per CPU core; 1: none; with -j N > 1, one per process)")
         p.add_argument("-q", "--quiet", action="store_true",
                        help="no progress bar or summary line (errors are still shown)")
 
@@ -212,7 +216,7 @@ def build_parser(prog: str = "mcrle") -> argparse.ArgumentParser:
                    help="missing or extra predictions do not make the exit status 1")
     p.add_argument("--json", action="store_true", help="print JSON for machines")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    common(p)
+    common(p, threads=False)   # its pairs go to processes (-j); one map pair is small work
 
     # bench
     p = sub.add_parser(

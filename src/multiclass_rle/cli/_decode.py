@@ -12,7 +12,7 @@ import numpy as np
 from ._console import Console, FailFast, InputError, UsageError, human_bytes, plural, reason, \
     seconds
 from ._files import write_atomic
-from ._pool import Pool, resolve_jobs
+from ._pool import Pool, resolve_jobs, resolve_threads
 from ._readers import have_pillow
 from ._records import FORMATS, format_of_file
 from ._writers import png_fits, save_png
@@ -82,6 +82,7 @@ def _final_files(args: argparse.Namespace, datasets: dict[str, Any],
 def cmd_decode(args: argparse.Namespace, con: Console) -> int:
     t0 = time.perf_counter()
     jobs = resolve_jobs(args.jobs)
+    threads = resolve_threads(args.threads, jobs)
     fmt = format_of_file(args.input)
     ext = {"nifti": ".nii.gz", "mgz": ".mgz", "coco-panoptic": ".png", "sa1b": ".json"}.get(
         args.format, "." + args.format)
@@ -144,7 +145,7 @@ def cmd_decode(args: argparse.Namespace, con: Console) -> int:
         n = written = 0
         parts: list[Any] = []
         con.start(len(tasks), "maps")
-        with Pool(jobs) as pool:
+        with Pool(jobs, threads) as pool:
             for res in pool.run(_decode_task, tasks, (args.format, fmt.name)):
                 con.advance()
                 if res[0] == "error":

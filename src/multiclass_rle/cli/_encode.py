@@ -11,7 +11,7 @@ from typing import Any
 from ._console import Console, FailFast, InputError, human_bytes, plural, reason, seconds
 from ._files import AtomicFile
 from ._inputs import InputFile, collect_inputs
-from ._pool import Pool, resolve_jobs
+from ._pool import Pool, resolve_jobs, resolve_threads
 from ._readers import FORMAT_KINDS, check_labels, have_pillow, map_name, pillow, read_maps, \
     read_format_file
 from ._records import FORMATS, format_for_output
@@ -122,6 +122,7 @@ def cmd_encode(args: argparse.Namespace, con: Console) -> int:
     t0 = time.perf_counter()
     fmt = format_for_output(args.format, args.output)
     jobs = resolve_jobs(args.jobs)
+    threads = resolve_threads(args.threads, jobs)
     to_stdout = args.output == "-"
     failures = 0
 
@@ -182,7 +183,7 @@ def cmd_encode(args: argparse.Namespace, con: Console) -> int:
         n_maps = n_files = bytes_in = bytes_out = raw = 0
         sources_done: set[str] = set()
         con.start(len(files), "files")
-        with Pool(jobs) as pool:
+        with Pool(jobs, threads) as pool:
             for item, results in pool.run(_encode_task, files,
                                           (fmt.name, args.verify, args.rgb_ids, options),
                                           weights=weights):

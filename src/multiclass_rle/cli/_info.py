@@ -14,7 +14,7 @@ import numpy as np
 
 from .._codec.api import decode
 from ._console import Console, human_bytes, plural, reason, shape_text
-from ._pool import Pool, resolve_jobs
+from ._pool import Pool, resolve_jobs, resolve_threads
 from ._readers import have_pillow, load_names
 from ._records import FORMATS, Record, format_of_file
 from ._writers import png_fits, save_png
@@ -74,6 +74,7 @@ def _info_task(rec: Record, want_png: bool, fmt_name: str) -> tuple[Any, ...]:
 
 def cmd_info(args: argparse.Namespace, con: Console) -> int:
     jobs = resolve_jobs(args.jobs)
+    threads = resolve_threads(args.threads, jobs)
     fmt = format_of_file(args.input)
     names = load_names(args.names)
     want_png = not args.no_png and have_pillow()
@@ -96,7 +97,7 @@ def cmd_info(args: argparse.Namespace, con: Console) -> int:
         else:
             records.append(rec)
     con.start(len(records), "maps")
-    with Pool(jobs) as pool:
+    with Pool(jobs, threads) as pool:
         for res in pool.run(_info_task, records, (want_png, fmt.name)):
             con.advance()
             if res[0] == "error":

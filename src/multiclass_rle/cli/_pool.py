@@ -1,9 +1,12 @@
-"""The worker pool: an ordered, chunked map over processes (``-j``)."""
+"""The worker pool: an ordered, chunked map over processes (``-j``), or over threads
+of this process (``--threads``, the default: the kernels release the GIL)."""
 
 from __future__ import annotations
 
 import os
+import queue
 import sys
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -14,13 +17,24 @@ if TYPE_CHECKING:
 from ._console import UsageError
 
 
+def _cores() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+               else (os.cpu_count() or 1))
+
+
 def resolve_jobs(jobs: int) -> int:
     if jobs < 0:
         raise UsageError(f"-j must be 0 (all cores) or a positive number, got {jobs}")
-    if jobs == 0:
-        return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-                   else (os.cpu_count() or 1))
-    return jobs
+    return _cores() if jobs == 0 else jobs
+
+
+def resolve_threads(threads: int, jobs: int) -> int:
+    """Threads of one process: all cores by default (0), one per process with -j N > 1."""
+    if threads < 0:
+        raise UsageError(f"--threads must be 0 (all cores) or a positive number, got {threads}")
+    if jobs > 1:
+        return 1   # the processes share the cores already
+    return _cores() if threads == 0 else threads
 
 
 #: Chunks submitted and not yet yielded, per worker: enough to keep every worker
@@ -43,19 +57,61 @@ def _mp_context() -> Any:
     return None
 
 
+class _DaemonThreads:
+    """A few daemon threads running submitted calls: unlike ThreadPoolExecutor's, they
+    are not joined at exit, so Ctrl-C during a blocked read (a named pipe) still ends
+    the command."""
+
+    def __init__(self, n: int) -> None:
+        self._q: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._n = n
+        for _ in range(n):
+            threading.Thread(target=self._work, daemon=True, name="mcrle").start()
+
+    def _work(self) -> None:
+        while True:
+            item = self._q.get()
+            if item is None:
+                return
+            fut, fn, args = item
+            if not fut.set_running_or_notify_cancel():
+                continue
+            try:
+                fut.set_result(fn(*args))
+            except BaseException as exc:  # handed to the caller, in task order
+                fut.set_exception(exc)
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        from concurrent.futures import Future
+
+        fut: Future[Any] = Future()
+        self._q.put((fut, fn, args))
+        return fut
+
+    def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
+        for _ in range(self._n):
+            self._q.put(None)
+
+
 class Pool:
-    """Ordered, chunked map over worker processes (or in-process for -j 1).
+    """Ordered, chunked map over worker processes (-j N), or over threads of this
+    process (-j 1, the default: ``threads`` of them).
 
     ``run`` yields each task's result in task order, so output is the same
-    for any -j. At most ``IN_FLIGHT * jobs`` chunks (of at most 16 tasks) are
-    submitted ahead of the one being yielded, so memory is bounded however
-    many tasks there are. Leaving the ``with`` block early (--fail-fast, an
-    error, Ctrl-C) cancels the chunks that have not started.
+    for any -j and --threads. Over processes, at most ``IN_FLIGHT * jobs``
+    chunks (of at most 16 tasks) are submitted ahead of the one being
+    yielded, so memory is bounded however many tasks there are; over threads,
+    ``4 * threads`` tasks. Leaving the ``with`` block early (--fail-fast, an
+    error, Ctrl-C) cancels the tasks that have not started. Threads work
+    because the heavy parts of a task (zlib, the PNG row filters, the codec's
+    kernels) release the GIL; they start at once and send nothing between
+    processes.
     """
 
-    def __init__(self, jobs: int) -> None:
+    def __init__(self, jobs: int, threads: int = 1) -> None:
         self.jobs = jobs
-        self.executor: ProcessPoolExecutor | None = None
+        self.threads = threads
+        self.executor: ProcessPoolExecutor | _DaemonThreads | None = None
 
     def __enter__(self) -> Pool:
         return self
@@ -72,9 +128,23 @@ class Pool:
 
     def run(self, fn: Callable[..., Any], tasks: Sequence[Any], args: tuple[Any, ...] = (),
             *, weights: Sequence[int] | None = None) -> Iterator[Any]:
-        if self.jobs <= 1 or len(tasks) <= 1:
+        if (self.jobs <= 1 and self.threads <= 1) or len(tasks) <= 1:
             for task in tasks:
                 yield fn(task, *args)
+            return
+        if self.jobs <= 1:   # threads: a window of tasks ahead, results in order
+            self.executor = _DaemonThreads(min(self.threads, len(tasks)))
+            waiting: deque[Future[Any]] = deque()
+            try:
+                for task in tasks:
+                    waiting.append(self.executor.submit(fn, task, *args))
+                    if len(waiting) >= 4 * self.threads:
+                        yield waiting.popleft().result()
+                while waiting:
+                    yield waiting.popleft().result()
+            finally:   # left early: the tasks not started are dropped
+                for fut in waiting:
+                    fut.cancel()
             return
         from concurrent.futures import ProcessPoolExecutor
 

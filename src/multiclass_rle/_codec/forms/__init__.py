@@ -10,9 +10,10 @@ A form is a module with four entries:
 ``to_runs(obj, target) -> Runs``
     read ``obj`` into :class:`Runs` (``target``: the dtype the caller asked
     for, or None; the result may still have another, which the caller casts);
-``decode(obj, order, out, dtype) -> ndarray``
+``decode(obj, order, out, dtype, threads) -> ndarray``
     expand ``obj``, straight into the output where the form has a faster
-    path than going through :class:`Runs`.
+    path than going through :class:`Runs` (``threads``: the caller's
+    ``threads=``, see :func:`.limits.threads_for`).
 
 Each module also holds that form's writer. Adding a form is one module and
 one line in :data:`FORMS`.
@@ -44,8 +45,9 @@ class _InMemory:
         return obj
 
     @staticmethod
-    def decode(obj: Runs, order: str, out: np.ndarray | None, dtype: Any) -> np.ndarray:
-        return runs_to_array(obj, order=order, out=out, dtype=dtype)
+    def decode(obj: Runs, order: str, out: np.ndarray | None, dtype: Any,
+               threads: int | None = None) -> np.ndarray:
+        return runs_to_array(obj, order=order, out=out, dtype=dtype, threads=threads)
 
 
 #: Every form, in the order they are tried: the first that matches reads the object.

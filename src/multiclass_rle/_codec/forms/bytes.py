@@ -1,9 +1,13 @@
 """The compact binary ("bytes") form of a label map.
 
 ``encode_bytes(array)`` returns ``bytes``: a self-delimiting header (magic
-``b"MCRL"``, format version, dtype, shape, number of distinct values, payload
-length, Adler-32 checksum) and a payload that models the map line by line
-(docs/format.md, section 4). Objects can be concatenated: :func:`iter_bytes`
+``b"MCRL"``, format version, dtype, line order, shape, number of distinct
+values, payload length, Adler-32 checksum) and a payload that models the map
+line by line (docs/format.md, section 4). Version 2, the default, runs the
+lines along the array's fastest axis in memory (a Fortran-ordered volume is
+coded along its first axis, so that it decodes into its own order without a
+strided copy) and cuts large maps into chunks that threads code and decode
+at once; version 1 objects are still read, and written on request. Objects can be concatenated: :func:`iter_bytes`
 and :func:`split_bytes` cut a concatenation apart without copying.
 
 The C kernels (csrc/bytesform.c) do all the work without the GIL; this module
@@ -24,7 +28,7 @@ import numpy as np
 
 from .. import _core
 from ..errors import MalformedRLEError, RLETypeError, RLEValueError
-from ..limits import get_max_elements
+from ..limits import get_max_elements, threads_for
 from ..output import check_limit, check_order, check_out, resolve_target
 from ..runs import Runs, as_label_array, encode_call, encode_runs
 
@@ -45,14 +49,18 @@ __all__ = [
     "is_bytes_like",
     "whole",
     "encode_with_table",
+    "distinct_values",
+    "BYTES_VERSIONS",
 ]
 
 NAME = "bytes"
 
 #: The first four bytes of every object of the bytes form.
 BYTES_MAGIC = b"MCRL"
-#: The format version this library writes (and the newest it reads).
-BYTES_VERSION = 1
+#: The format version this library writes by default (and the newest it reads).
+BYTES_VERSION = 2
+#: Every version this library reads.
+BYTES_VERSIONS = (1, 2)
 
 #: dtype of each header dtype code (csrc/mcrle_bytes.h, mcrle_bytes_dtype).
 _DTYPE_OF_CODE = tuple(np.dtype(n) for n in (
@@ -95,6 +103,7 @@ class BytesInfo(NamedTuple):
     header_bytes: int
     payload_bytes: int
     total_bytes: int     #: header + payload: where the next object starts
+    order: str = "C"     #: the lines' order: "C" (along the last axis) or "F" (the first)
 
 
 BytesInfo.__module__ = "multiclass_rle"   # pickles name the public path
@@ -129,7 +138,8 @@ def _error(exc: _core.CodecError, data: Any, base: int = 0,
     if code == _ERR_VERSION:
         return MalformedRLEError(
             f"bytes form version {extra}{where} is not supported: this library reads "
-            f"version {BYTES_VERSION}; a newer multiclass_rle may read it")
+            f"versions {BYTES_VERSIONS[0]} to {BYTES_VERSIONS[-1]}; a newer multiclass_rle "
+            f"may read it")
     if code == _ERR_TRUNCATED:
         return MalformedRLEError(
             f"bytes form truncated{where}: {index} bytes, the object needs at least {extra}")
@@ -273,10 +283,11 @@ def _info_lines(data: Any, base: int = 0) -> int:
 def _info_at(data: Any, base: int = 0) -> BytesInfo:
     buf = data if base == 0 else memoryview(data)[base:]
     try:
-        version, code, shape, n_values, hlen, plen, total = _core.bytes_header(buf)
+        version, code, shape, n_values, hlen, plen, total, order = _core.bytes_header(buf)
     except _core.CodecError as exc:
         raise _error(exc, data, base) from None
-    return BytesInfo(version, _DTYPE_OF_CODE[code], shape, n_values, hlen, plen, total)
+    return BytesInfo(version, _DTYPE_OF_CODE[code], shape, n_values, hlen, plen, total,
+                     "F" if order else "C")
 
 
 def bytes_info(data: Any) -> BytesInfo:
@@ -295,7 +306,9 @@ def bytes_info(data: Any) -> BytesInfo:
     --------
     >>> import numpy as np, multiclass_rle as mcr
     >>> mcr.bytes_info(mcr.encode_bytes(np.zeros((2, 3), np.int16)))[:4]
-    (1, dtype('int16'), (2, 3), 1)
+    (2, dtype('int16'), (2, 3), 1)
+    >>> mcr.bytes_info(mcr.encode_bytes(np.zeros((2, 3), np.int16, order="F"))).order
+    'F'
     """
     return _info_at(_as_buffer(data))
 
@@ -328,13 +341,22 @@ def split_bytes(data: Any) -> list[memoryview]:
     return list(iter_bytes(data))
 
 
-def encode_bytes(array: Any) -> bytes:
+def encode_bytes(array: Any, *, threads: int | None = None, version: int = BYTES_VERSION) -> bytes:
     """Encode a label map in the compact binary form.
 
     Parameters
     ----------
     array : array_like
         Integer or bool label map of 1 or more dimensions, any memory layout.
+    threads : int, optional
+        Most threads to use, as for :func:`multiclass_rle.encode`. The bytes
+        are the same for any number.
+    version : {2, 1}
+        Format version. 2 (the default) codes the lines along the array's
+        fastest axis in memory (a Fortran-ordered volume along its first
+        axis) and in chunks that threads code and decode at once; 1 is for
+        readers older than version 2 (multiclass_rle 0.2): lines along the
+        last axis, one stream.
 
     Returns
     -------
@@ -351,29 +373,53 @@ def encode_bytes(array: Any) -> bytes:
     (True, True)
     """
     arr = as_label_array(array)
+    if version not in BYTES_VERSIONS:
+        raise RLEValueError(f"version must be one of {BYTES_VERSIONS}, got {version!r}")
+    order = "F" if version >= 2 and _fortran_first(arr) else "C"
     if not arr.dtype.isnative:
-        arr = arr.astype(arr.dtype.newbyteorder("="))
-    elif not arr.flags.c_contiguous:
-        # the model reads lines along the last axis: gathering them from, say, a
-        # Fortran-ordered volume element by element is slower than numpy's copy
-        arr = np.ascontiguousarray(arr)
-    values, _counts = encode_call(_core.encode, arr)   # runs: their values: every distinct value
-    return encode_with_table(arr, np.frombuffer(values, dtype=arr.dtype))[0]
+        arr = arr.astype(arr.dtype.newbyteorder("="), order=order)
+    elif not arr.flags[order + "_CONTIGUOUS"]:
+        # the model reads lines along one axis: gathering them from a strided view
+        # element by element is slower than numpy's copy
+        arr = np.require(arr, requirements=order)
+    n_threads = threads_for(threads, arr.nbytes)
+    return encode_with_table(arr, distinct_values(arr, n_threads), order, version, n_threads)
 
 
-def encode_with_table(arr: np.ndarray, run_values: np.ndarray) -> tuple[bytes, np.ndarray]:
-    """The bytes form of a native, C-contiguous label array, and its distinct values.
+def _fortran_first(arr: np.ndarray) -> bool:
+    """Whether the array's first axis is its fastest in memory (code it in Fortran order)."""
+    if arr.flags.c_contiguous or arr.ndim < 2:
+        return False
+    if arr.flags.f_contiguous:
+        return True
+    return abs(arr.strides[0]) < abs(arr.strides[-1])
 
-    ``run_values``: the values of the array's runs (every distinct value occurs).
+
+def distinct_values(arr: np.ndarray, n_threads: int = 1) -> np.ndarray:
+    """The sorted distinct values of a native label array (for the value table).
+
+    One C pass: a presence table for 1- and 2-byte elements, else a hash set
+    of the values that start a run in memory order; arrays of 4 MiB and more
+    in pieces on ``n_threads`` threads, their lists merged.
     """
-    distinct = np.unique(run_values)
+    table = np.frombuffer(_core.distinct_values(arr, _KIND[arr.dtype.kind], n_threads), dtype=_U64)
+    if arr.dtype.kind == "i":
+        return table.view(np.int64).astype(arr.dtype)
+    return table.astype(arr.dtype)
+
+
+def encode_with_table(arr: np.ndarray, distinct: np.ndarray, order: str = "C",
+                      version: int = BYTES_VERSION, n_threads: int = 1) -> bytes:
+    """The bytes form of a native label array, contiguous in ``order``, with its sorted
+    distinct values ``distinct``."""
     if arr.dtype.kind == "i":
         table = distinct.astype(np.int64).view(_U64)
     else:
         table = distinct.astype(_U64)
     # an array changed since its runs were taken (another thread) is an error,
     # never a division by zero or a corrupt object (csrc/bytesform.c)
-    return encode_call(_core.bytes_encode, arr, _KIND[arr.dtype.kind], table), distinct
+    return encode_call(_core.bytes_encode, arr, _KIND[arr.dtype.kind], table,
+                       1 if order == "F" else 0, version, n_threads)
 
 
 def whole(data: Any) -> tuple[Any, BytesInfo]:
@@ -387,18 +433,26 @@ def whole(data: Any) -> tuple[Any, BytesInfo]:
     return buf, info
 
 
-def decode_bytes(data: Any, *, order: Literal["C", "F"] = "C", out: np.ndarray | None = None,
-                 dtype: Any = None) -> np.ndarray:
+def decode_bytes(data: Any, *, order: Literal["C", "F"] | None = None,
+                 out: np.ndarray | None = None,
+                 dtype: Any = None, threads: int | None = None) -> np.ndarray:
     """Decode one object of the bytes form into a label map.
 
     Parameters
     ----------
     data : bytes, bytearray or memoryview
         Exactly one object (use :func:`split_bytes` for concatenations).
-    order, out, dtype
-        As for :func:`multiclass_rle.decode`: memory order of a new array,
-        an array of the right shape to write into (any layout), the dtype of
-        the result (default: ``out``'s, else the stored one).
+    order : {None, "C", "F"}
+        Memory order of a new array. Default: the order the map was coded
+        in (``bytes_info(data).order``: "F" for a map that was Fortran-ordered
+        when encoded, from format version 2, else "C"), which is also the
+        fastest to decode, as ``np.load`` keeps a saved array's order.
+    out, dtype
+        As for :func:`multiclass_rle.decode`: an array of the right shape to
+        write into (any layout), the dtype of the result (default: ``out``'s,
+        else the stored one).
+    threads : int, optional
+        Most threads to use, as for :func:`multiclass_rle.decode`.
 
     Raises
     ------
@@ -409,23 +463,40 @@ def decode_bytes(data: Any, *, order: Literal["C", "F"] = "C", out: np.ndarray |
         The size exceeds :func:`get_max_elements` (checked before allocating).
     RLEValueError
         A value that does not fit ``dtype``; bad ``order`` or ``out``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import multiclass_rle as mcr
+    >>> vol = np.asfortranarray(np.arange(24, dtype=np.uint8).reshape(2, 3, 4) // 5)
+    >>> back = mcr.decode_bytes(mcr.encode_bytes(vol))
+    >>> bool((back == vol).all()), back.flags.f_contiguous
+    (True, True)
+    >>> mcr.decode_bytes(mcr.encode_bytes(vol), order="C").flags.c_contiguous
+    True
     """
-    if out is None and dtype is None and type(data) is bytes and (order == "C" or order == "F"):
+    threads_for(threads, 0)   # checks the argument
+    if out is None and dtype is None and type(data) is bytes and (
+            order is None or order == "C" or order == "F"):
         # the common case without building a BytesInfo (small maps decode in tens of
         # microseconds): anything unusual goes the general way below, which reports it
         try:
-            _, code, shape, _, _, _, total = _core.bytes_header(data)
+            _, code, shape, _, _, _, total, fortran = _core.bytes_header(data)
         except _core.CodecError:
             total = -1
         if total == len(data) and math.prod(shape) <= get_max_elements():
-            result = np.empty(shape, dtype=_DTYPE_OF_CODE[code], order=order)
+            result = np.empty(shape, dtype=_DTYPE_OF_CODE[code],
+                              order=("F" if fortran else "C") if order is None else order)
             try:
-                _core.bytes_decode(data, _KIND[result.dtype.kind], result)
+                _core.bytes_decode(data, _KIND[result.dtype.kind], result,
+                                   threads_for(threads, result.nbytes))
             except _core.CodecError as exc:
                 raise _error(exc, data, 0, result.dtype) from None
             return result
-    check_order(order)
+    if order is not None:
+        check_order(order)
     buf, info = whole(data)
+    order = info.order if order is None else order
     if not (type(buf) is bytes or (isinstance(buf, memoryview) and type(buf.obj) is bytes)):
         # the kernel reads the object twice (checksum, then payload): give it
         # a copy no other thread can write into (objects are small next to maps)
@@ -445,7 +516,7 @@ def decode_bytes(data: Any, *, order: Literal["C", "F"] = "C", out: np.ndarray |
         result = check_out(out, shape, target)
         dest = result if result.dtype.isnative else np.empty(shape, result.dtype.newbyteorder("="))
     try:
-        _core.bytes_decode(buf, _KIND[dest.dtype.kind], dest)
+        _core.bytes_decode(buf, _KIND[dest.dtype.kind], dest, threads_for(threads, dest.nbytes))
     except _core.CodecError as exc:
         raise _error(exc, buf, 0, dest.dtype) from None
     if dest is not result:
@@ -477,5 +548,6 @@ def to_runs(data: Any, target: np.dtype | None) -> Runs:
     return bytes_to_runs(data, dtype=target)
 
 
-def decode(data: Any, order: str, out: np.ndarray | None, dtype: Any) -> np.ndarray:
-    return decode_bytes(data, order=order, out=out, dtype=dtype)
+def decode(data: Any, order: str, out: np.ndarray | None, dtype: Any,
+           threads: int | None = None) -> np.ndarray:
+    return decode_bytes(data, order=order, out=out, dtype=dtype, threads=threads)

@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import _core
 from ..dtypes import LABEL_DTYPE_NAMES, dtype_from_argument
-from ..limits import get_max_elements
+from ..limits import get_max_elements, threads_for
 from ..output import check_out, resolve_target
 from ..runs import U64, Runs, encode_call, encode_runs, register_dict_writer, runs_to_array
 from ._fields import (
@@ -74,11 +74,12 @@ def write(runs: Runs) -> dict[str, Any]:
 register_dict_writer(write)
 
 
-def encode(arr: np.ndarray) -> dict[str, Any]:
+def encode(arr: np.ndarray, threads: int | None = None) -> dict[str, Any]:
     """The compact dict of a checked label array (:func:`as_label_array`), in one C pass."""
     if not arr.dtype.isnative:   # the one-call path reads values in native byte order
-        return write(encode_runs(arr))
-    values, counts = encode_call(_core.encode_compact, arr, KIND_CODES[arr.dtype.kind])
+        return write(encode_runs(arr, threads=threads))
+    values, counts = encode_call(_core.encode_compact, arr, KIND_CODES[arr.dtype.kind],
+                                threads_for(threads, arr.nbytes))
     return {"size": list(arr.shape), "values": values, "counts": counts,
             "dtype": arr.dtype.name}
 
@@ -148,7 +149,8 @@ def to_runs(rle: Mapping[str, Any], target: np.dtype | None) -> Runs:
     return typed_runs(shape, _values(rle["values"], stored), counts, stored)
 
 
-def _decode_fast(rle: Any, order: str, out: np.ndarray | None, dtype: Any) -> np.ndarray | None:
+def _decode_fast(rle: Any, order: str, out: np.ndarray | None, dtype: Any,
+                 threads: int | None) -> np.ndarray | None:
     """Decode a well-formed compact dict in a single C call, or return None.
 
     The C call parses, range-checks and expands without the GIL. Anything
@@ -176,15 +178,18 @@ def _decode_fast(rle: Any, order: str, out: np.ndarray | None, dtype: Any) -> np
     if kind is None or not result.dtype.isnative:
         return None
     try:
-        _core.decode_compact(values, counts, stored_dt.kind == "i", kind, result)
+        _core.decode_compact(values, counts, stored_dt.kind == "i", kind, result,
+                             threads_for(threads, result.nbytes))
     except _core.CodecError:
         return None
     return result
 
 
-def decode(rle: Mapping[str, Any], order: str, out: np.ndarray | None, dtype: Any) -> np.ndarray:
-    fast = _decode_fast(rle, order, out, dtype)
+def decode(rle: Mapping[str, Any], order: str, out: np.ndarray | None, dtype: Any,
+           threads: int | None = None) -> np.ndarray:
+    fast = _decode_fast(rle, order, out, dtype, threads)
     if fast is not None:
         return fast
     target = resolve_target(dtype, out, None)
-    return runs_to_array(to_runs(rle, target), order=order, out=out, dtype=target)
+    return runs_to_array(to_runs(rle, target), order=order, out=out, dtype=target,
+                         threads=threads)

@@ -39,9 +39,11 @@ def to_runs(rle: Mapping[str, Any], target: np.dtype | None) -> Runs:
     return typed_runs(shape, int_array(rle["values"], "'values'"), counts, stored)
 
 
-def decode(rle: Mapping[str, Any], order: str, out: np.ndarray | None, dtype: Any) -> np.ndarray:
+def decode(rle: Mapping[str, Any], order: str, out: np.ndarray | None, dtype: Any,
+           threads: int | None = None) -> np.ndarray:
     target = resolve_target(dtype, out, None)
-    return runs_to_array(to_runs(rle, target), order=order, out=out, dtype=target)
+    return runs_to_array(to_runs(rle, target), order=order, out=out, dtype=target,
+                         threads=threads)
 
 
 def write(array: Any) -> dict[str, tuple[int, ...]]:

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import MalformedRLEError
+from ..limits import threads_for
 from ..runs import Runs, encode_runs
 from . import bytes as bytes_form
 from . import compact
@@ -31,19 +32,22 @@ def matches(obj: Any) -> bool:
     return isinstance(obj, Mapping) and "packed" in obj
 
 
-def encode(arr: np.ndarray) -> dict[str, Any]:
+def encode(arr: np.ndarray, threads: int | None = None) -> dict[str, Any]:
     """The packed dict of a checked label array, or its compact dict where that is better."""
     # one run-length pass gives both the plain dict (the fallback) and the
     # distinct values the bytes form's value table needs
-    runs = encode_runs(arr)
+    runs = encode_runs(arr, threads=threads)
     plain = compact.write(runs)
     run_values = runs.values
+    order = "F" if bytes_form._fortran_first(arr) else "C"
     if not arr.dtype.isnative:
-        arr = arr.astype(arr.dtype.newbyteorder("="))
+        arr = arr.astype(arr.dtype.newbyteorder("="), order=order)
         run_values = run_values.astype(arr.dtype)
-    elif not arr.flags.c_contiguous:
-        arr = np.ascontiguousarray(arr)
-    blob, distinct = bytes_form.encode_with_table(arr, run_values)
+    elif not arr.flags[order + "_CONTIGUOUS"]:
+        arr = np.require(arr, requirements=order)
+    distinct = np.unique(run_values)
+    blob = bytes_form.encode_with_table(arr, distinct, order,
+                                        n_threads=threads_for(threads, arr.nbytes))
     if distinct.size == 0 or (int(distinct[0]) >= 0 and int(distinct[-1]) <= 1):
         return plain
     import base64   # stdlib, loaded on first use: `import multiclass_rle` stays small
@@ -84,5 +88,7 @@ def to_runs(rle: Mapping[str, Any], target: np.dtype | None) -> Runs:
     return bytes_form.bytes_to_runs(packed_bytes(rle), dtype=target)
 
 
-def decode(rle: Mapping[str, Any], order: str, out: np.ndarray | None, dtype: Any) -> np.ndarray:
-    return bytes_form.decode_bytes(packed_bytes(rle), order=order, out=out, dtype=dtype)
+def decode(rle: Mapping[str, Any], order: str, out: np.ndarray | None, dtype: Any,
+           threads: int | None = None) -> np.ndarray:
+    return bytes_form.decode_bytes(packed_bytes(rle), order=order, out=out, dtype=dtype,
+                                   threads=threads)
