@@ -136,6 +136,7 @@ static mcrle_result seq_refill(pair_seq *s, uint64_t size, mcrle_error_info *inf
             return c ? MCRLE_ERR_COUNTS_LONG : MCRLE_ERR_ZERO_COUNT;
         }
         total += c;
+        s->cnt[k] = total;   /* from here on the run's end: the merge compares ends */
     }
     s->total = total;
     for (size_t k = 0; k < nc; k++) {
@@ -151,22 +152,6 @@ static mcrle_result seq_refill(pair_seq *s, uint64_t size, mcrle_error_info *inf
     return MCRLE_OK;
 }
 
-/* The next run (*got = 0 at the end of the map). */
-MCRLE_INLINE mcrle_result seq_next(pair_seq *s, uint64_t size, uint64_t *c, size_t *gr, int *got,
-                                   mcrle_error_info *info)
-{
-    if (MCRLE_UNLIKELY(s->i == s->n)) {
-        mcrle_result r = seq_refill(s, size, info);
-        if (r != MCRLE_OK) return r;
-        if (s->n == 0) { *got = 0; return MCRLE_OK; }
-    }
-    *c = s->cnt[s->i];
-    *gr = s->grp[s->i];
-    s->i++;
-    *got = 1;
-    return MCRLE_OK;
-}
-
 static mcrle_result short_counts(const pair_seq *s, mcrle_error_info *info)
 {
     if (info) { info->index = s->base + s->n; info->sum = s->total; }
@@ -175,48 +160,62 @@ static mcrle_result short_counts(const pair_seq *s, mcrle_error_info *info)
 
 #define B_ERR(r) ((mcrle_result)((r) + MCRLE_PAIR_B))
 
-/* The merge walk of two initialised sequences (sums zeroed). */
+/*
+ * The merge walk of two initialised sequences (sums zeroed). Within a pair
+ * of chunks it is branch-free: the runs' ends are compared, the shorter
+ * step is added to the pair of groups, and each side moves on when its run
+ * ends there (both at a shared end). A branch on "which run ends first" is
+ * a coin toss for the predictor on label maps and cost half the walk.
+ */
 static mcrle_result pair_walk_strings(pair_seq *A, pair_seq *B, uint64_t size, uint64_t *sums,
                                       mcrle_error_info *info)
 {
     const size_t nb = B->g->n_groups;
-    uint64_t ra = 0, rb = 0;
-    size_t ga = 0, gb = 0;
-    int ha, hb;
-    mcrle_result r = seq_next(A, size, &ra, &ga, &ha, info);
+    mcrle_result r = seq_refill(A, size, info);
     if (r != MCRLE_OK) return r;
-    r = seq_next(B, size, &rb, &gb, &hb, info);
+    r = seq_refill(B, size, info);
     if (r != MCRLE_OK) return B_ERR(r);
-    if (!ha) {
+    if (A->n == 0) {
         if (size) return short_counts(A, info);
-        if (hb) return B_ERR(MCRLE_ERR_COUNTS_LONG);   /* not reached: refill refuses it */
+        if (B->n) return B_ERR(MCRLE_ERR_COUNTS_LONG);   /* not reached: refill refuses it */
         return MCRLE_OK;
     }
-    if (!hb) return B_ERR(short_counts(B, info));
+    if (B->n == 0) return B_ERR(short_counts(B, info));
+    uint64_t pos = 0;
     for (;;) {
-        uint64_t m = ra < rb ? ra : rb;
-        sums[ga * nb + gb] += m;
-        ra -= m;
-        rb -= m;
-        if (ra == 0) {
-            r = seq_next(A, size, &ra, &ga, &ha, info);
-            if (r != MCRLE_OK) return r;
-            if (!ha) break;
+        size_t ia = A->i, ib = B->i;
+        const size_t na = A->n, nbr = B->n;
+        const uint64_t *ea = A->cnt, *eb = B->cnt;
+        const uint32_t *ga = A->grp, *gb = B->grp;
+        while (ia < na && ib < nbr) {
+            uint64_t x = ea[ia], y = eb[ib];
+            uint64_t e = x < y ? x : y;
+            sums[(size_t)ga[ia] * nb + gb[ib]] += e - pos;
+            pos = e;
+            ia += x == e;
+            ib += y == e;
         }
-        if (rb == 0) {
-            r = seq_next(B, size, &rb, &gb, &hb, info);
+        A->i = ia;
+        B->i = ib;
+        if (ia == na) {
+            r = seq_refill(A, size, info);
+            if (r != MCRLE_OK) return r;
+            if (A->n == 0) break;
+        }
+        if (ib == nbr) {
+            r = seq_refill(B, size, info);
             if (r != MCRLE_OK) return B_ERR(r);
             /* B ends inside A's runs: B covers less than A, at most size */
-            if (!hb) return B_ERR(short_counts(B, info));
+            if (B->n == 0) return B_ERR(short_counts(B, info));
         }
     }
     /* A ended at A->total elements; B has covered as many, and a run of B
      * left over, or another one, means B covers more (at most size) */
     if (A->total < size) return short_counts(A, info);
-    if (rb == 0) {
-        r = seq_next(B, size, &rb, &gb, &hb, info);   /* any further run of B is too long */
+    if (B->i == B->n) {
+        r = seq_refill(B, size, info);   /* any further run of B is too long */
         if (r != MCRLE_OK) return B_ERR(r);
-        if (hb) return B_ERR(MCRLE_ERR_COUNTS_LONG);  /* not reached: refill refuses it */
+        if (B->n) return B_ERR(MCRLE_ERR_COUNTS_LONG);  /* not reached: refill refuses it */
     }
     return MCRLE_OK;
 }
