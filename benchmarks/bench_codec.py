@@ -560,6 +560,25 @@ def fmt_ratio(x: float) -> str:
     return f"{x:.2f}x"
 
 
+#: The README's summary tables: (column, row of the per-group table).
+README_DECODE = [("ours dict", "ours decode(dict) -> C"), ("ours Runs", "ours decode(Runs) -> C"),
+                 ("np.copyto", "np.copyto C->C (memory yardstick)"),
+                 ("COCO 1 mask", "pycocotools decode ONE binary mask"),
+                 ("COCO all labels", "pycocotools decode all labels -> label map"),
+                 ("seed numpy", "original numpy decode (seed algorithm)"),
+                 ("PNG Pillow", "PNG Pillow open"), ("PNG cv2", "PNG cv2.imdecode"),
+                 ("rlemasklib", "rlemasklib merge_to_label_map + LUT"),
+                 ("crackle", "crackle decompress")]
+README_ENCODE = [("ours dict", "ours encode(C array) -> dict"),
+                 ("ours Runs", "ours encode_runs(C array)"),
+                 ("COCO 1 F mask", "pycocotools encode ONE prebuilt F mask"),
+                 ("COCO all labels", "pycocotools encode all labels (masks built)"),
+                 ("seed numpy", "original numpy encode (seed algorithm)"),
+                 ("PNG cv2", "PNG cv2.imencode"),
+                 ("rlemasklib", "rlemasklib from_label_map (RLEMask objs)"),
+                 ("crackle", "crackle compress")]
+
+
 def fmt_bytes(n: int | None) -> str:
     if n is None:
         return "-"
@@ -694,6 +713,14 @@ def main(argv: list[str] | None = None) -> int:
                    ["op", "method", "GB/s", "ms/map", "vs ours"], table, md, align="llrrr")
         all_sizes.append((g.name, sizes(g)))
         g.prep.clear()
+
+    # the README's two summary tables: GB/s of each group for the main rows
+    for title, cols in (("Decode, GB/s of label-map bytes (README)", README_DECODE),
+                        ("Encode, GB/s (README)", README_ENCODE)):
+        emit_table(title, ["map group", *(c for c, _ in cols)],
+                   [[g.name, *(fmt_gbps(g.nbytes / results[g.name][row] / 1e9)
+                               if row in results[g.name] else "-" for _, row in cols)]
+                    for g in groups], md)
 
     # sizes
     keys = ["raw", "ours JSON", "tuples JSON", "PNG Pillow", "COCO strings", "crackle", "npz"]
