@@ -433,10 +433,12 @@ class SemanticEvaluator:
     def _take(self, sums: np.ndarray, true_runs: Callable[[], Runs]) -> None:
         """Add one pair's ``(n + 2, n + 1)`` table (rows: classes, ignored, unknown)."""
         n = len(self._classes)
-        if sums[n + 1].any():
+        ignored, unknown = sums[n:].sum(axis=1).tolist()   # one numpy call for both rows
+        if unknown:
             self._unknown_true(true_runs())
-        np.add(self._cm, sums[:n], out=self._cm, casting="unsafe")   # counts < 2**63
-        self._ignored += int(sums[n].sum())
+        # counts < 2**63: the uint64 table viewed as int64 adds without a casting loop
+        np.add(self._cm, sums[:n].view(np.int64), out=self._cm)
+        self._ignored += ignored
         self._n_images += 1
 
     def _unknown_true(self, t: Runs) -> None:
