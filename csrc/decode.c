@@ -157,6 +157,24 @@ MCRLE_INLINE void fill(unsigned char *p, size_t n, ptrdiff_t s, uint64_t v, size
 }
 
 /*
+ * Writes c elements of value v down the columns (axis 0, H rows of stride
+ * s) from row r of the column the odometer o is at, moving o to the next
+ * column at each column's end; returns the row it stopped at.
+ */
+MCRLE_INLINE size_t fill_down(unsigned char *out, mcrle_odometer *o, size_t r, size_t H,
+                              ptrdiff_t s, uint64_t c, uint64_t v, size_t E)
+{
+    while (c) {
+        size_t take = (uint64_t)(H - r) < c ? H - r : (size_t)c;
+        fill(out + o->offset + (ptrdiff_t)r * s, take, s, v, E, (H - r) * E);
+        c -= take;
+        r += take;
+        if (r == H) { r = 0; mcrle_odometer_next(o); }
+    }
+    return r;
+}
+
+/*
  * The one-thread column walk over the caller's runs; each count checked as
  * it is read (out may be partly written on error), each value read once.
  */
@@ -186,14 +204,7 @@ MCRLE_INLINE mcrle_result column_decode(const unsigned char *values, const uint6
         uint64_t c = counts[k];
         if (MCRLE_COUNT_BAD(c, left)) return mcrle_count_error(counts, n_runs, k, c, size - left, info);
         left -= c;   /* so the columns below end at or before the last one */
-        uint64_t v = mcrle_load(values + k * E, E);
-        while (c) {
-            size_t take = (uint64_t)(H - r) < c ? H - r : (size_t)c;
-            fill(out + o.offset + (ptrdiff_t)r * s, take, s, v, E, (H - r) * E);
-            c -= take;
-            r += take;
-            if (r == H) { r = 0; mcrle_odometer_next(&o); }
-        }
+        r = fill_down(out, &o, r, H, s, c, mcrle_load(values + k * E, E), E);
     }
     if (left) return mcrle_counts_short(n_runs, size - left, info);
     return MCRLE_OK;
@@ -243,13 +254,7 @@ MCRLE_INLINE void band_column_decode(const unsigned char *values, const uint64_t
     for (size_t j = 0; j < b->n_runs && left; j++) {
         uint64_t v = mcrle_load(values + j * E, E), c = band_count(counts, b, j, left);
         left -= c;
-        while (c) {
-            size_t take = (uint64_t)(H - r) < c ? H - r : (size_t)c;
-            fill(out + o.offset + (ptrdiff_t)r * s, take, s, v, E, (H - r) * E);
-            c -= take;
-            r += take;
-            if (r == H) { r = 0; mcrle_odometer_next(&o); }
-        }
+        r = fill_down(out, &o, r, H, s, c, v, E);
     }
 }
 
