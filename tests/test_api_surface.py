@@ -17,7 +17,8 @@ import pytest
 import multiclass_rle as mcr
 
 EXPECTED_ALL = {
-    "array_to_multi_class_rle", "multi_class_rle_to_array", "encode", "decode", "encode_runs",
+    "array_to_multi_class_rle", "multi_class_rle_to_array", "encode", "decode", "decode_batch",
+    "encode_runs",
     "as_runs", "Runs", "get_max_elements", "set_max_elements", "RLEError", "RLEValueError",
     "RLETypeError", "MalformedRLEError", "LimitExceededError", "__version__",
     "labels", "area", "bbox", "confusion_matrix", "iou", "miou", "remap", "decode_window",

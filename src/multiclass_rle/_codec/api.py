@@ -180,12 +180,44 @@ def _batch_items(rles: list[Any], shape: tuple[int, ...]) -> list[Any] | None:
 def decode_batch(rles: Any, out: np.ndarray, *, threads: int | None = None) -> np.ndarray:
     """Decode N maps of one shape into ``out[0]`` .. ``out[N-1]``, the maps spread over threads.
 
-    The batch path of the integrations (``to_tensor_batch``, the datasets):
-    when every map is a plain compact dict (or every one a bytes-form object)
-    one C call decodes them all without the GIL, one map per task on up to
-    ``threads`` threads (default: the cores of the process's CPU affinity,
-    as for :func:`decode`); anything else, or any map that fails, is decoded
-    map by map (which reports the failing map's error).
+    A batch for a training step (what ``to_tensor_batch`` and the datasets
+    use): when every map is a plain compact dict (or every one a bytes-form
+    object) one C call decodes them all without the GIL, one map per task on
+    up to ``threads`` threads; anything else, or any map that fails, is
+    decoded map by map, which reports the failing map's error.
+
+    Parameters
+    ----------
+    rles : sequence
+        N maps in any form :func:`decode` takes, all of ``out.shape[1:]``.
+    out : numpy.ndarray
+        Writable, of shape ``(N, *map shape)`` and any integer or bool dtype
+        that holds every map's values.
+    threads : int, optional
+        Most threads to use (default: the cores of the process's CPU
+        affinity, as for :func:`decode`; small batches use one).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``out``. After an error its maps are unspecified.
+
+    Raises
+    ------
+    RLEValueError
+        ``out``'s first axis is not N, or a map does not fit it.
+    MalformedRLEError
+        A malformed map (the first one, with its numbers).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import multiclass_rle as mcr
+    >>> maps = [np.full((2, 3), k, np.uint8) for k in range(4)]
+    >>> out = np.empty((4, 2, 3), np.uint8)
+    >>> got = mcr.decode_batch([mcr.encode(m) for m in maps], out)
+    >>> got is out, out[:, 0, 0].tolist()
+    (True, [0, 1, 2, 3])
     """
     rles = list(rles)
     check_out_type(out)
