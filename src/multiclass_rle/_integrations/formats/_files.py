@@ -4,7 +4,6 @@ renamed into place when complete, so an error never leaves a half-written file."
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable
 from typing import IO
 
@@ -20,6 +19,8 @@ def atomic_write(target: str, write: Callable[[str], None], *, keep_suffix: bool
     folder = os.path.dirname(target) or "."
     base = os.path.basename(target)
     suffix = base[base.index("."):] if keep_suffix and "." in base else ".tmp"
+    import tempfile   # here: reading (mcrle eval, read_labels) never pays for it
+
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{base}.", suffix=suffix)
     os.close(fd)
     try:

@@ -44,13 +44,21 @@ tool's own numbering (1, 2, ... in label order).
 from __future__ import annotations
 
 import os
-import xml.etree.ElementTree as ET
 from typing import Any
 
 import numpy as np
 
 from ._base import FormatError, LabelMap, OneFileWriter, Plan, Task, Writer, check_options, \
     dataset_of, jsonable, read_json
+
+
+def _et() -> Any:
+    """xml.etree.ElementTree, imported when CVAT XML is read or written (not by every
+    command that loads the format registry)."""
+    import xml.etree.ElementTree as ET
+
+    return ET
+
 
 __all__ = ["LABEL_STUDIO", "CVAT", "SA1B", "decode_brush", "encode_brush"]
 
@@ -290,10 +298,10 @@ class _Cvat:
         tasks = []
         meta_xml = None
         try:
-            for _, elem in ET.iterparse(_no_dtd(path), events=("end",)):
+            for _, elem in _et().iterparse(_no_dtd(path), events=("end",)):
                 if elem.tag == "meta" and meta_xml is None:
                     elem.tail = None
-                    meta_xml = ET.tostring(elem, encoding="unicode")
+                    meta_xml = _et().tostring(elem, encoding="unicode")
                 elif elem.tag == "label" and elem.find("name") is not None:
                     if (elem.findtext("type") or "") not in ("skeleton", "points", "tag") \
                             and elem.find("parent") is None:
@@ -301,9 +309,9 @@ class _Cvat:
                 elif elem.tag == "image":
                     a = elem.attrib
                     tasks.append(Task(self.name, path, a.get("name", f"image-{a.get('id')}"),
-                                      ET.tostring(elem), len(ET.tostring(elem))))
+                                      _et().tostring(elem), len(_et().tostring(elem))))
                     elem.clear()
-        except ET.ParseError as exc:
+        except _et().ParseError as exc:
             raise FormatError(path, f"not well-formed XML ({exc})") from None
         except OSError as exc:
             raise FormatError(path, f"cannot read ({exc.strerror or exc})") from None
@@ -317,7 +325,7 @@ class _Cvat:
 
     def read(self, task: Task, options: dict[str, Any]) -> list[LabelMap | FormatError]:
         xml, class_ids = task.data
-        image = ET.fromstring(xml)
+        image = _et().fromstring(xml)
         where = f"{task.path} (image {image.get('id')} {task.name!r})"
         try:
             return [self._read(task, image, class_ids, options, where)]
@@ -335,7 +343,7 @@ class _Cvat:
         for k, el in enumerate(image):
             if el.tag not in ("mask", "polygon"):
                 el.tail = None
-                others.append(ET.tostring(el, encoding="unicode"))
+                others.append(_et().tostring(el, encoding="unicode"))
                 continue
             label = el.get("label", "")
             what = f"{el.tag} {len(objects) + 1} (label {label!r})"
@@ -577,7 +585,7 @@ class _CvatWriter(OneFileWriter):
         if len(objects) != len(values):
             raise FormatError(item.name, f"its meta has {len(objects)} shapes and "
                                          f"{len(values)} values")
-        image = ET.Element("image", {"id": str(meta.get("image_id", "0")),
+        image = _et().Element("image", {"id": str(meta.get("image_id", "0")),
                                      "name": str(meta.get("name", item.name)),
                                      "width": str(w), "height": str(h),
                                      **meta.get("image_attributes", {})})
@@ -601,12 +609,12 @@ class _CvatWriter(OneFileWriter):
                                                  f"leaves the {w}x{h} map")
                 attrib.update(rle=_cvat_counts(box), left=str(left), top=str(top),
                               width=str(bw), height=str(bh))
-            el = ET.SubElement(image, obj["shape"], attrib)
+            el = _et().SubElement(image, obj["shape"], attrib)
             for name, text in (obj.get("attributes") or {}).items():
-                ET.SubElement(el, "attribute", {"name": str(name)}).text = text
+                _et().SubElement(el, "attribute", {"name": str(name)}).text = text
         for xml in meta.get("other_shapes", []):
-            image.append(ET.fromstring(xml))
-        return {"xml": ET.tostring(image, encoding="unicode"), "dataset": meta.get("dataset", "")}
+            image.append(_et().fromstring(xml))
+        return {"xml": _et().tostring(image, encoding="unicode"), "dataset": meta.get("dataset", "")}
 
     def finish(self, parts: list[Any], datasets: dict[str, dict[str, Any]], target: str
                ) -> list[str]:
@@ -615,14 +623,14 @@ class _CvatWriter(OneFileWriter):
         ds = dataset_of(parts, datasets)
         meta_xml = ds.get("meta_xml")
         if meta_xml is None:
-            meta = ET.Element("meta")
-            labels = ET.SubElement(ET.SubElement(meta, "task"), "labels")
+            meta = _et().Element("meta")
+            labels = _et().SubElement(_et().SubElement(meta, "task"), "labels")
             names = (ds.get("classes") or {}).values() or dict.fromkeys(
                 o.get("label") for p in parts
-                for o in ET.fromstring(p["xml"]) if o.get("label") is not None)
+                for o in _et().fromstring(p["xml"]) if o.get("label") is not None)
             for name in names:
-                ET.SubElement(ET.SubElement(labels, "label"), "name").text = name
-            meta_xml = ET.tostring(meta, encoding="unicode")
+                _et().SubElement(_et().SubElement(labels, "label"), "name").text = name
+            meta_xml = _et().tostring(meta, encoding="unicode")
         text = "".join(['<?xml version="1.0" encoding="utf-8"?>\n<annotations>\n',
                         "<version>1.1</version>\n", meta_xml, "\n",
                         *(p["xml"] + "\n" for p in parts), "</annotations>\n"])
