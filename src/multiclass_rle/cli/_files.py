@@ -7,7 +7,6 @@ never replaced without ``--force``.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable
 from typing import IO, Any
 
@@ -37,6 +36,8 @@ class AtomicFile:
         if not os.path.isdir(folder):
             raise UsageError(f"cannot write {target}: folder {folder} does not exist")
         try:
+            import tempfile   # here: a run that writes nothing never imports it
+
             fd, self.tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(target)}.",
                                             suffix=".tmp")
         except OSError as exc:
