@@ -57,16 +57,30 @@ def _mp_context() -> Any:
     return None
 
 
+#: Seconds ``_DaemonThreads.shutdown`` waits for the tasks still running.
+JOIN_SECONDS = 5.0
+
+
 class _DaemonThreads:
-    """A few daemon threads running submitted calls: unlike ThreadPoolExecutor's, they
-    are not joined at exit, so Ctrl-C during a blocked read (a named pipe) still ends
-    the command."""
+    """A few daemon threads running submitted calls.
+
+    ``shutdown`` lets the running tasks finish (the ones not started are
+    cancelled): a daemon thread still inside a task when the interpreter
+    exits is stopped where it next takes the GIL, which aborts the process
+    ("terminate called without an active exception") when that is inside C++
+    code such as numpy's; --fail-fast and errors leave the pool early. The
+    wait is bounded, and the threads are daemons, so a task blocked for good
+    (a read from a named pipe that never comes) cannot keep Ctrl-C from
+    ending the command.
+    """
 
     def __init__(self, n: int) -> None:
         self._q: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._n = n
-        for _ in range(n):
-            threading.Thread(target=self._work, daemon=True, name="mcrle").start()
+        self._threads = [threading.Thread(target=self._work, daemon=True, name="mcrle")
+                         for _ in range(n)]
+        for t in self._threads:
+            t.start()
 
     def _work(self) -> None:
         while True:
@@ -89,8 +103,22 @@ class _DaemonThreads:
         return fut
 
     def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
+        if cancel_futures:   # the tasks no thread has taken yet
+            while True:
+                try:
+                    item = self._q.get_nowait()
+                except queue.Empty:
+                    break
+                if item is not None:
+                    item[0].cancel()
         for _ in range(self._n):
             self._q.put(None)
+        if wait:
+            import time
+
+            deadline = time.monotonic() + JOIN_SECONDS
+            for t in self._threads:
+                t.join(max(0.0, deadline - time.monotonic()))
 
 
 class Pool:
