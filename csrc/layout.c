@@ -234,6 +234,35 @@ static int cmp_u64(const void *a, const void *b)
     } while (0)
 
 /*
+ * Appends to values[*n..] the patterns x in [lo, hi) (multiples of 64) that a
+ * presence table marks: one byte per pattern (1-byte elements) or one bit
+ * (2-byte elements, bit x & 7 of byte x >> 3), in increasing order,
+ * sign-extended from 64 - shift bits when shift is not 0. Reads eight table
+ * bytes at a time and skips them when all are zero: a label map holds a few of
+ * the 65,536 patterns, and one pattern at a time was most of the work on
+ * small maps. Returns 0 (after capacity values) when there are more.
+ */
+static int distinct_read_table(const unsigned char *seen, size_t E, size_t lo, size_t hi,
+                               unsigned shift, uint64_t *values, size_t capacity, size_t *n)
+{
+    size_t per_byte = E == 1 ? 1 : 8;
+    for (size_t g = lo / per_byte; g < hi / per_byte; g += 8) {
+        if (mcrle_load64(seen + g) == 0) continue;
+        for (size_t b = g; b < g + 8; b++) {
+            unsigned bits = E == 1 ? (seen[b] != 0) : seen[b];
+            while (bits) {
+                uint64_t u = (uint64_t)b * per_byte + mcrle_ctz64(bits);
+                bits &= bits - 1;
+                if (*n == capacity) return 0;
+                if (shift) u = ~(~(u << shift) >> shift);   /* sign-extended */
+                values[(*n)++] = u;
+            }
+        }
+    }
+    return 1;
+}
+
+/*
  * The distinct values of one layout (normalized, not empty) into values
  * (capacity entries), sorted, as mcrle_distinct_values says.
  */
@@ -258,19 +287,12 @@ static mcrle_result distinct_layout(const unsigned char *d, const mcrle_layout *
                 seen[x >> 3] |= (unsigned char)(1u << (x & 7));
             });
         }
-        size_t span = E == 1 ? 256 : 65536;
         /* signed: the negative patterns (top bit set) come first */
-        for (size_t pass = 0; pass < 2; pass++)
-            for (size_t x = 0; x < span; x++) {
-                int neg = (x >> (8 * E - 1)) & 1;
-                if (sgn ? neg != (pass == 0) : pass == 1) continue;
-                int present = E == 1 ? seen[x] : (seen[x >> 3] >> (x & 7)) & 1;
-                if (!present) continue;
-                if (n == capacity) { *n_values = n; return MCRLE_ERR_NOSPACE; }
-                uint64_t u = x;
-                if (sgn && neg) u = ~(~(u << shift) >> shift);   /* sign-extended */
-                values[n++] = u;
-            }
+        size_t span = E == 1 ? 256 : 65536, half = span / 2;
+        int ok = sgn ? distinct_read_table(seen, E, half, span, shift, values, capacity, &n) &&
+                           distinct_read_table(seen, E, 0, half, 0, values, capacity, &n)
+                     : distinct_read_table(seen, E, 0, span, 0, values, capacity, &n);
+        if (!ok) { *n_values = n; return MCRLE_ERR_NOSPACE; }
         *n_values = n;
         return MCRLE_OK;
     }
