@@ -211,39 +211,64 @@ mcrle_result mcrle_str_read(mcrle_str_reader *rd, uint64_t *numbers, size_t cap,
              * the checked scalar code below, which also makes every error.
              */
             uint64_t term, bad = ~classify64(s + p, &term);
+            if (MCRLE_LIKELY(term == ~(uint64_t)0) && m >= df) {
+                /*
+                 * Densest: 64 numbers of one character each (the values
+                 * string of a label map, where most differences two back
+                 * are small, is nearly all of them): no ends to find, one
+                 * add per number.
+                 */
+                size_t n = cap - k < 64 ? cap - k : 64;
+                for (size_t i = 0; i < n; i++) {
+                    uint64_t x = (((uint64_t)s[p + i] - 48u) ^ 16u) - 16u;   /* signed 5 bits */
+                    x += back2;
+                    numbers[k + i] = x;
+                    back2 = back1;
+                    back1 = x;
+                }
+                p += n;
+                k += n;
+                m += n;
+                continue;
+            }
             if (bad) term &= (bad & (0 - bad)) - 1;   /* ends before the first bad character */
             if (term && m >= df) {
-                /* each number here is a difference; stop when out of room */
+                /* each number here is a difference; stop when out of room.
+                 * pl is p in a register: p's address goes to decode_long,
+                 * which kept it in memory, a store and a reload per number */
                 const size_t q = p;
+                size_t pl = p;
                 uint64_t *o = numbers + k, *const o_end = numbers + cap;
                 do {
                     size_t e = q + mcrle_ctz64(term);
                     term &= term - 1;
                     uint64_t x;
-                    if (MCRLE_LIKELY(e - p < 2)) {
-                        /* one or two characters; s[p + 1] < s + q + 64 < s + len */
+                    if (MCRLE_LIKELY(e - pl < 2)) {
+                        /* one or two characters; s[pl + 1] < s + q + 64 < s + len */
                         /* the last character's 5 bits are the top ones, signed;
                          * a first character adds its 5 bits below them */
-                        uint64_t two = (uint64_t)(e - p);
-                        uint64_t t = (uint64_t)s[e] - 48u, c0 = (uint64_t)s[p] - 48u;
+                        uint64_t two = (uint64_t)(e - pl);
+                        uint64_t t = (uint64_t)s[e] - 48u, c0 = (uint64_t)s[pl] - 48u;
                         t = (t ^ 16u) - 16u;   /* sign-extend 5 bits */
                         x = (t << (5u * two)) + (c0 & 31u & (0 - two));
-                        p = e + 1;
-                    } else if (e - p < 13) {
+                        pl = e + 1;
+                    } else if (e - pl < 13) {
                         /* 3..13 characters, all good ones (the block is
                          * checked up to here): the groups below, then the
                          * last one's signed bits on top (past bit 63 they
                          * drop, as in decode_long) */
                         unsigned sh = 0;
                         x = 0;
-                        for (size_t i = p; i < e; i++, sh += 5)
+                        for (size_t i = pl; i < e; i++, sh += 5)
                             x |= (((uint64_t)s[i] - 48u) & 31u) << sh;
                         uint64_t t = (uint64_t)s[e] - 48u;
                         t = (t ^ 16u) - 16u;
                         x |= t << sh;
-                        p = e + 1;
+                        pl = e + 1;
                     } else {
+                        p = pl;
                         r = decode_long(rd->s, len, &p, &x, info);
+                        pl = p;
                         if (r != MCRLE_OK) {
                             m += (size_t)(o - numbers) - k;
                             k = (size_t)(o - numbers);
@@ -255,6 +280,7 @@ mcrle_result mcrle_str_read(mcrle_str_reader *rd, uint64_t *numbers, size_t cap,
                     back2 = back1;
                     back1 = x;
                 } while (term && o < o_end);
+                p = pl;
                 m += (size_t)(o - numbers) - k;
                 k = (size_t)(o - numbers);
                 continue;
