@@ -436,3 +436,32 @@ def test_property_equals_reference(pairs, dtype):
     np.testing.assert_array_equal(res.confusion_matrix, cm[:, :-1])
     np.testing.assert_array_equal(res.pred_other, cm[:, -1])
     assert res.ignored_pixels == ignored
+
+
+def _long_map(draw, n_runs: int, labels: int) -> np.ndarray:
+    """A 1D map of n_runs runs: mostly short (counts of one character in the
+    compact string), some long, labels from a few (values of one character)."""
+    lengths = draw(st.lists(st.one_of(st.integers(1, 15), st.integers(16, 3000)),
+                            min_size=n_runs, max_size=n_runs))
+    values = draw(st.lists(st.integers(0, labels - 1), min_size=n_runs, max_size=n_runs))
+    return np.repeat(np.array(values, np.uint8), lengths)
+
+
+@given(st.data())
+def test_property_long_compact_pairs_equal_reference(data):
+    """Maps of hundreds of runs: the fused kernel reads their strings in chunks
+    (runs of one-character numbers in 64-character blocks) and walks each pair
+    of chunks as two interleaved halves; the table must not depend on it."""
+    n_runs = data.draw(st.integers(64, 1500))
+    t = _long_map(data.draw, n_runs, 7)
+    p = _long_map(data.draw, data.draw(st.integers(1, 1500)), 7)
+    size = min(t.size, p.size)
+    t, p = t[:size].reshape(1, -1), p[:size].reshape(1, -1)
+    ev = mcr.SemanticEvaluator(labels=[0, 1, 2, 3, 4, 5], ignore_index=6)
+    ev.update(mcr.encode(t), mcr.encode(p))
+    assert mcr.as_runs(mcr.encode(t)) == mcr.encode_runs(t)
+    cm, ignored = reference([(t, p)], [0, 1, 2, 3, 4, 5], ignore=[6])
+    res = ev.compute()
+    np.testing.assert_array_equal(res.confusion_matrix, cm[:, :-1])
+    np.testing.assert_array_equal(res.pred_other, cm[:, -1])
+    assert res.ignored_pixels == ignored
