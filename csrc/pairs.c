@@ -54,18 +54,16 @@ static uint32_t search_group(const mcrle_group_map *g, uint64_t v)
 }
 
 /*
- * The group of value v: the table for small values, else a direct-mapped
- * cache in front of a binary search of the keys. A map has few distinct
- * labels (classes, segments), so after the first run of each the cache
- * answers; the binary search's unpredictable branches are paid once per label.
+ * The group of a value at or past the table: a direct-mapped cache in front
+ * of a binary search of the keys. A map has few distinct labels (classes,
+ * segments), so after the first run of each the cache answers; the binary
+ * search's unpredictable branches are paid once per label.
  */
-MCRLE_INLINE uint32_t group_of(pair_seq *s, uint64_t v)
+static uint32_t group_past_table(pair_seq *s, uint64_t v)
 {
-    const mcrle_group_map *g = s->g;
-    if (v < g->table_len) return g->table[v];
     size_t h = (size_t)((v * UINT64_C(0x9E3779B97F4A7C15)) >> 56) & (PAIR_CACHE - 1);
     if (s->ckey[h] == v) return s->cgrp[h];
-    uint32_t gr = search_group(g, v);
+    uint32_t gr = search_group(s->g, v);
     s->ckey[h] = v;
     s->cgrp[h] = gr;
     return gr;
@@ -150,14 +148,31 @@ static mcrle_result seq_refill(pair_seq *s, uint64_t size, mcrle_error_info *inf
         s->cnt[k] = total;   /* from here on the run's end: the merge compares ends */
     }
     s->total = total;
-    for (size_t k = 0; k < nc; k++) {
-        uint64_t v = s->val[k];
-        int ok = s->is_signed ? ((int64_t)v >= s->smin && (int64_t)v <= s->smax) : v <= s->umax;
-        if (MCRLE_UNLIKELY(!ok)) {
-            if (info) { info->index = s->base + k; info->sum = v; }
-            return MCRLE_ERR_VALUE_RANGE;
+    /* the map's fields in locals: stores to grp[] would otherwise make the
+     * compiler reload them for every value */
+    const uint32_t *table = s->g->table;
+    const uint64_t table_len = s->g->table_len;
+    const uint64_t *val = s->val;
+    uint32_t *grp = s->grp;
+    size_t bad = nc;
+    if (s->is_signed) {
+        const int64_t lo = s->smin, hi = s->smax;
+        for (size_t k = 0; k < nc; k++) {
+            uint64_t v = val[k];
+            if (MCRLE_UNLIKELY((int64_t)v < lo || (int64_t)v > hi)) { bad = k; break; }
+            grp[k] = v < table_len ? table[v] : group_past_table(s, v);
         }
-        s->grp[k] = group_of(s, v);
+    } else {
+        const uint64_t hi = s->umax;
+        for (size_t k = 0; k < nc; k++) {
+            uint64_t v = val[k];
+            if (MCRLE_UNLIKELY(v > hi)) { bad = k; break; }
+            grp[k] = v < table_len ? table[v] : group_past_table(s, v);
+        }
+    }
+    if (MCRLE_UNLIKELY(bad < nc)) {
+        if (info) { info->index = s->base + bad; info->sum = val[bad]; }
+        return MCRLE_ERR_VALUE_RANGE;
     }
     s->n = nc;
     return MCRLE_OK;
