@@ -503,6 +503,24 @@ static void own_runs_chunk(const unsigned char *values, const uint64_t *counts,
  */
 #define ROWS_RUNS_PER_CHUNK 4096   /* fewer runs a thread: steps 1-3 on one thread */
 
+/*
+ * Where each chunk's elements start (pos), from the element counts its
+ * runs summed (part; part_ok 0 where a count was bad): 1 when every chunk
+ * was good and they cover size elements, else 0 (the caller then checks
+ * the counts again to name the problem).
+ */
+static int chunk_starts(const uint64_t *part, const int *part_ok, unsigned chunks, uint64_t *pos,
+                        uint64_t size)
+{
+    uint64_t total = 0;
+    int ok = 1;
+    for (unsigned c = 0; c < chunks; c++) {
+        pos[c] = total;
+        total += part[c];
+        ok &= part_ok[c];
+    }
+    return ok && total == size;
+}
 typedef struct rows_par {
     const unsigned char *values;   /* after step 1: the private copies below */
     const uint64_t *counts;
@@ -751,14 +769,8 @@ static mcrle_result rows_decode(const unsigned char *values, const uint64_t *cou
         memset(t.band_of + t.row0[b], (int)b, t.row0[b + 1] - t.row0[b]);
     /* 1. */
     rows_pass(&t, n_threads, rows_sum_chunk);
-    uint64_t total = 0;
-    int ok = 1;
-    for (unsigned c = 0; c < t.chunks; c++) {
-        t.pos[c] = total;
-        total += t.part[c];
-        ok &= t.part_ok[c];
-    }
-    if (!ok || total != L->size) {   /* the precise check, on what was read */
+    if (!chunk_starts(t.part, t.part_ok, t.chunks, t.pos, L->size)) {
+        /* the precise check, on what was read */
         mcrle_result r = check_counts_slow(t.own_counts, n_runs, L->size, info);
         if (r != MCRLE_OK) return r;
     }
@@ -918,14 +930,8 @@ mcrle_result mcrle_decode_mt(const void *values, const uint64_t *counts, size_t 
     t.chunks = n;
     /* 1. the private copy, summed */
     mcrle_parallel_for(n_threads, t.chunks, dec_sum_chunk, &t);
-    uint64_t total = 0;
-    int ok = 1;
-    for (unsigned c = 0; c < t.chunks; c++) {
-        t.pos[c] = total;
-        total += t.part[c];
-        ok &= t.part_ok[c];
-    }
-    if (!ok || total != L.size) {   /* the precise check, on what was read */
+    if (!chunk_starts(t.part, t.part_ok, t.chunks, t.pos, L.size)) {
+        /* the precise check, on what was read */
         r = check_counts_slow(t.own_counts, n_runs, L.size, info);
         if (r != MCRLE_OK) return r;
     }

@@ -126,6 +126,23 @@ static void unfilter_row(unsigned type, const unsigned char *restrict x,
     }
 }
 
+/*
+ * Unfilters row r of the filtered data (rows of a filter-type byte and
+ * row_bytes bytes) into dst, below prev (NULL for the first row). 0 (with
+ * info.index = r) when its filter type is not one of PNG's five.
+ */
+static int unfilter_at(const unsigned char *in, size_t r, size_t row_bytes, size_t bpp,
+                       const unsigned char *prev, unsigned char *dst, mcrle_error_info *info)
+{
+    const unsigned char *src = in + r * (row_bytes + 1);
+    if (src[0] > 4) {
+        if (info) info->index = r;
+        return 0;
+    }
+    unfilter_row(src[0], src + 1, prev, dst, row_bytes, bpp);
+    return 1;
+}
+
 int mcrle_png_unfilter(const unsigned char *in, size_t in_len, size_t rows, size_t row_bytes,
                        unsigned bpp, unsigned char *out, size_t out_len,
                        mcrle_error_info *info)
@@ -141,14 +158,8 @@ int mcrle_png_unfilter(const unsigned char *in, size_t in_len, size_t rows, size
     SAFETY_CHECK(rows == 0 || (in != NULL && out != NULL), MCRLE_ERR_ARG);
     const unsigned char *prev = NULL;
     for (size_t r = 0; r < rows; r++) {
-        const unsigned char *src = in + r * (row_bytes + 1);
-        unsigned type = src[0];
-        if (type > 4) {
-            if (info) info->index = r;
-            return MCRLE_PNG_ERR_FILTER;
-        }
         unsigned char *dst = out + r * row_bytes;
-        unfilter_row(type, src + 1, prev, dst, row_bytes, bpp);
+        if (!unfilter_at(in, r, row_bytes, bpp, prev, dst, info)) return MCRLE_PNG_ERR_FILTER;
         prev = dst;
     }
     return MCRLE_OK;
@@ -211,13 +222,7 @@ int mcrle_png_id_runs(const unsigned char *in, size_t in_len, size_t rows, size_
     unsigned char *prev = NULL, *cur = work;
     size_t n = 0;   /* changes seen (those past cap are counted, not stored) */
     for (size_t r = 0; r < rows; r++) {
-        const unsigned char *src = in + r * (row_bytes + 1);
-        unsigned type = src[0];
-        if (type > 4) {
-            if (info) info->index = r;
-            return MCRLE_PNG_ERR_FILTER;
-        }
-        unfilter_row(type, src + 1, prev, cur, row_bytes, bpp);
+        if (!unfilter_at(in, r, row_bytes, bpp, prev, cur, info)) return MCRLE_PNG_ERR_FILTER;
         for (size_t c = 0; c < width; c++) {
             size_t i = c * bpp;
             if (prev) {
