@@ -334,6 +334,30 @@ static inline int fz_next_c(size_t *idx, const size_t *shape, int ndim)
     return 0;
 }
 
+/*
+ * Fills A (any layout) in C order from the input: each byte a label (low 3
+ * bits, fz_label_value; 7: the next 8 bytes are a raw element) repeated
+ * (high 5 bits + 1) times; when the input ends the last label repeats.
+ * is_bool keeps bit 0 of each value.
+ */
+static inline void fz_fill_labels(fz_in *in, fz_arr *A, size_t E, int is_bool)
+{
+    if (!A->size) return;
+    size_t idx[FZ_MAXD] = {0}, rep = 0;
+    uint64_t v = 0;
+    do {
+        if (rep == 0 && in->n > 0) {
+            uint8_t c = fz_u8(in);
+            unsigned lab = c & 7u;
+            v = lab == 7 ? fz_bytes(in, 8) : fz_label_value(lab, E);
+            if (is_bool) v &= 1;
+            rep = (size_t)(c >> 3) + 1;
+        }
+        fz_store(fz_at(A, idx), v, E);
+        if (rep) rep--;
+    } while (fz_next_c(idx, A->shape, A->ndim));
+}
+
 /* Reference encoder: returns the number of runs; stores at most cap. */
 static inline size_t fz_ref_encode(const fz_arr *A, uint64_t *vals, uint64_t *cnts, size_t cap)
 {

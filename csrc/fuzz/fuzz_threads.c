@@ -50,22 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fz_arr_make(&in, &A, E, ndim, shape, 0);
     fz_arr_make(&in, &B, E, ndim, shape, 0);
 
-    /* fill the source in C order */
-    if (A.size) {
-        size_t idx[FZ_MAXD] = {0}, rep = 0;
-        uint64_t v = 0;
-        do {
-            if (rep == 0 && in.n > 0) {
-                uint8_t c = fz_u8(&in);
-                unsigned lab = c & 7u;
-                v = lab == 7 ? fz_bytes(&in, 8) : fz_label_value(lab, E);
-                if (is_bool) v &= 1;
-                rep = (size_t)(c >> 3) + 1;
-            }
-            fz_store(fz_at(&A, idx), v, E);
-            if (rep) rep--;
-        } while (fz_next_c(idx, A.shape, ndim));
-    }
+    fz_fill_labels(&in, &A, E, is_bool);   /* the source, in C order */
     unsigned char *snapshot = (unsigned char *)fz_malloc(A.buf_len);
     memcpy(snapshot, A.buf, A.buf_len);
 
