@@ -11,6 +11,9 @@
 # csrc/fuzz/regressions/<harness>/ once the kernel is fixed.
 # Each run's log (with libFuzzer's final cov/ft/exec lines) is kept in
 # csrc/fuzz/out/logs/<harness>.log (tail -f it to watch a run). JOBS=2 adds -jobs/-workers.
+# TIMEOUT=1000 raises the per-input limit (10 s): libFuzzer measures it in wall
+# time, so pausing a campaign (kill -STOP, e.g. while benchmarks run) longer
+# than the limit reports a timeout on whatever input was running.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 secs="${1:?usage: run.sh SECONDS [harness...]}"
@@ -25,7 +28,7 @@ for h in "${harnesses[@]}"; do
     [ -x "$bin" ] || { echo "$bin missing: run build.sh first" >&2; exit 2; }
     work="$here/corpus-work/$h"
     mkdir -p "$work" "$here/corpus/$h"
-    args=(-max_total_time="$secs" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048
+    args=(-max_total_time="$secs" -print_final_stats=1 -timeout="${TIMEOUT:-10}" -rss_limit_mb=2048
           -max_len=4096 -artifact_prefix="$here/out/artifacts/$h-")
     [ -n "${RUNS:-}" ] && args+=(-runs="$RUNS")
     [ -n "${JOBS:-}" ] && args+=(-jobs="$JOBS" -workers="$JOBS")
