@@ -408,7 +408,11 @@ typedef struct mcrle_group_map {
  * values as counts; every value fits the kind; good characters): MCRLE_OK
  * exactly when decoding both maps would succeed. A problem of B is
  * reported + MCRLE_PAIR_B; problems may come in another order than two
- * decodes report them, and sums is then undefined. Cost: O(characters +
+ * decodes report them, and sums is then undefined. MCRLE_ERR_CHANGED (+
+ * MCRLE_PAIR_B for B) when a group read from a map's table or key groups
+ * during the walk is not below n_groups although the check at
+ * the start found all of them so: another thread wrote the map's arrays
+ * meanwhile (no sum is written out of bounds). Cost: O(characters +
  * runs), plus a binary search of the keys for each distinct value outside
  * the table (a 256-entry cache per map answers repeats).
  */

@@ -155,24 +155,38 @@ static mcrle_result seq_refill(pair_seq *s, uint64_t size, mcrle_error_info *inf
     const uint64_t *val = s->val;
     uint32_t *grp = s->grp;
     size_t bad = nc;
+    uint32_t top = 0;   /* the largest group met */
     if (s->is_signed) {
         const int64_t lo = s->smin, hi = s->smax;
         for (size_t k = 0; k < nc; k++) {
             uint64_t v = val[k];
             if (MCRLE_UNLIKELY((int64_t)v < lo || (int64_t)v > hi)) { bad = k; break; }
-            grp[k] = v < table_len ? table[v] : group_past_table(s, v);
+            uint32_t g = v < table_len ? table[v] : group_past_table(s, v);
+            grp[k] = g;
+            top = g > top ? g : top;
         }
     } else {
         const uint64_t hi = s->umax;
         for (size_t k = 0; k < nc; k++) {
             uint64_t v = val[k];
             if (MCRLE_UNLIKELY(v > hi)) { bad = k; break; }
-            grp[k] = v < table_len ? table[v] : group_past_table(s, v);
+            uint32_t g = v < table_len ? table[v] : group_past_table(s, v);
+            grp[k] = g;
+            top = g > top ? g : top;
         }
     }
     if (MCRLE_UNLIKELY(bad < nc)) {
         if (info) { info->index = s->base + bad; info->sum = val[bad]; }
         return MCRLE_ERR_VALUE_RANGE;
+    }
+    /*
+     * check_map found every group of the map below n_groups, but the map's
+     * arrays are the caller's and another thread may write them while this
+     * runs: the groups as read now index the sums, so they are checked again.
+     */
+    if (MCRLE_UNLIKELY(top >= s->g->n_groups)) {
+        if (info) { info->index = s->base; info->sum = top; }
+        return MCRLE_ERR_CHANGED;
     }
     s->n = nc;
     return MCRLE_OK;

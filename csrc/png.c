@@ -144,11 +144,12 @@ static int unfilter_at(const unsigned char *in, size_t r, size_t row_bytes, size
                        const unsigned char *prev, unsigned char *dst, mcrle_error_info *info)
 {
     const unsigned char *src = in + r * (row_bytes + 1);
-    if (src[0] > 4) {
+    unsigned type = src[0];   /* read once: the caller's buffer may change meanwhile */
+    if (type > 4) {
         if (info) info->index = r;
         return 0;
     }
-    unfilter_row(src[0], src + 1, prev, dst, row_bytes, bpp);
+    unfilter_row(type, src + 1, prev, dst, row_bytes, bpp);
     return 1;
 }
 

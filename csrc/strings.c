@@ -209,8 +209,13 @@ mcrle_result mcrle_str_read(mcrle_str_reader *rd, uint64_t *numbers, size_t cap,
              * so most numbers (one or two characters) are read without a
              * data-dependent branch. Longer ones, and anything unusual, take
              * the checked scalar code below, which also makes every error.
+             * The block is copied first and everything below reads the copy:
+             * the caller's buffer may be written by another thread meanwhile,
+             * and the ends found must be those of the characters parsed.
              */
-            uint64_t term, bad = ~classify64(s + p, &term);
+            unsigned char blk[64];
+            memcpy(blk, s + p, 64);
+            uint64_t term, bad = ~classify64(blk, &term);
             if (MCRLE_LIKELY(term == ~(uint64_t)0) && m >= df) {
                 /*
                  * Densest: 64 numbers of one character each (the values
@@ -220,7 +225,7 @@ mcrle_result mcrle_str_read(mcrle_str_reader *rd, uint64_t *numbers, size_t cap,
                  */
                 size_t n = cap - k < 64 ? cap - k : 64;
                 for (size_t i = 0; i < n; i++) {
-                    uint64_t x = (((uint64_t)s[p + i] - 48u) ^ 16u) - 16u;   /* signed 5 bits */
+                    uint64_t x = (((uint64_t)blk[i] - 48u) ^ 16u) - 16u;   /* signed 5 bits */
                     x += back2;
                     numbers[k + i] = x;
                     back2 = back1;
@@ -244,11 +249,11 @@ mcrle_result mcrle_str_read(mcrle_str_reader *rd, uint64_t *numbers, size_t cap,
                     term &= term - 1;
                     uint64_t x;
                     if (MCRLE_LIKELY(e - pl < 2)) {
-                        /* one or two characters; s[pl + 1] < s + q + 64 < s + len */
+                        /* one or two characters, in the block: q <= pl <= e < q + 64 */
                         /* the last character's 5 bits are the top ones, signed;
                          * a first character adds its 5 bits below them */
                         uint64_t two = (uint64_t)(e - pl);
-                        uint64_t t = (uint64_t)s[e] - 48u, c0 = (uint64_t)s[pl] - 48u;
+                        uint64_t t = (uint64_t)blk[e - q] - 48u, c0 = (uint64_t)blk[pl - q] - 48u;
                         t = (t ^ 16u) - 16u;   /* sign-extend 5 bits */
                         x = (t << (5u * two)) + (c0 & 31u & (0 - two));
                         pl = e + 1;
@@ -260,8 +265,8 @@ mcrle_result mcrle_str_read(mcrle_str_reader *rd, uint64_t *numbers, size_t cap,
                         unsigned sh = 0;
                         x = 0;
                         for (size_t i = pl; i < e; i++, sh += 5)
-                            x |= (((uint64_t)s[i] - 48u) & 31u) << sh;
-                        uint64_t t = (uint64_t)s[e] - 48u;
+                            x |= (((uint64_t)blk[i - q] - 48u) & 31u) << sh;
+                        uint64_t t = (uint64_t)blk[e - q] - 48u;
                         t = (t ^ 16u) - 16u;
                         x |= t << sh;
                         pl = e + 1;

@@ -241,6 +241,35 @@ def test_values_changed_during_a_bool_decode():
          errors="^bool label maps hold only 0 and 1$")
 
 
+def test_group_map_changed_during_pair_sums_compact():
+    """The fused evaluation kernel checks its group map first, then looks groups up
+    as it walks: a group written out of range in between must not index the sums."""
+    from multiclass_rle._codec import _core
+    from multiclass_rle._ops.evaluate._maps import GroupMap
+
+    true, pred = _label_map(), np.roll(_label_map(), 3, axis=0)
+    t, p = mcr.encode(true), mcr.encode(pred)
+    gm = GroupMap(np.dtype(np.uint8), [0, 1, 2, 3, 4], [0, 1, 2, 3, 4], 5, 6)
+    table = gm.arg[2]
+    expected = np.zeros((6, 6), np.uint64)
+    np.add.at(expected, (true.ravel(order="F"), pred.ravel(order="F")), 1)
+
+    def call() -> None:
+        sums = np.empty(36, np.uint64)
+        try:
+            _core.pair_sums_compact(t["values"], t["counts"], gm.arg, p["values"],
+                                    p["counts"], gm.arg, true.size, sums)
+        except _core.CodecError as exc:
+            # found at the start (MCRLE_ERR_ARG, 1) or on the walk (MCRLE_ERR_CHANGED, 11),
+            # in A's map or B's (+ 100)
+            assert exc.args[0] % 100 in (1, 11), exc.args
+            raise mcr.RLEValueError(exc.args[1]) from None
+        assert np.array_equal(sums.reshape(6, 6), expected)
+
+    seen = race(call, _toggle(table, 3, 3, 1_000_000))
+    assert seen["ok"] > 0
+
+
 # ---------------------------------------------------------------------------
 # an array changed while it is encoded (finding 2: the bytes encoder)
 
