@@ -292,26 +292,28 @@ class _Cvat:
         return path.lower().endswith(".xml") and b"<annotations" in head
 
     def plan(self, path: str, options: dict[str, Any], name: str | None = None) -> Plan:
+        ET = _et()
         check_options(options, self.options, self.name)
         _overlap(options, self.name)
         labels: list[str] = []
         tasks = []
         meta_xml = None
         try:
-            for _, elem in _et().iterparse(_no_dtd(path), events=("end",)):
+            for _, elem in ET.iterparse(_no_dtd(path), events=("end",)):
                 if elem.tag == "meta" and meta_xml is None:
                     elem.tail = None
-                    meta_xml = _et().tostring(elem, encoding="unicode")
+                    meta_xml = ET.tostring(elem, encoding="unicode")
                 elif elem.tag == "label" and elem.find("name") is not None:
                     if (elem.findtext("type") or "") not in ("skeleton", "points", "tag") \
                             and elem.find("parent") is None:
                         labels.append(elem.findtext("name") or "")
                 elif elem.tag == "image":
                     a = elem.attrib
+                    xml = ET.tostring(elem)
                     tasks.append(Task(self.name, path, a.get("name", f"image-{a.get('id')}"),
-                                      _et().tostring(elem), len(_et().tostring(elem))))
+                                      xml, len(xml)))
                     elem.clear()
-        except _et().ParseError as exc:
+        except ET.ParseError as exc:
             raise FormatError(path, f"not well-formed XML ({exc})") from None
         except OSError as exc:
             raise FormatError(path, f"cannot read ({exc.strerror or exc})") from None
@@ -324,8 +326,9 @@ class _Cvat:
                               for t in tasks])
 
     def read(self, task: Task, options: dict[str, Any]) -> list[LabelMap | FormatError]:
+        ET = _et()
         xml, class_ids = task.data
-        image = _et().fromstring(xml)
+        image = ET.fromstring(xml)
         where = f"{task.path} (image {image.get('id')} {task.name!r})"
         try:
             return [self._read(task, image, class_ids, options, where)]
@@ -334,6 +337,7 @@ class _Cvat:
 
     def _read(self, task: Task, image: Any, class_ids: dict[str, int],
               options: dict[str, Any], where: str) -> LabelMap:
+        ET = _et()
         instances = bool(options.get("instances", False))
         try:
             h, w = int(image.get("height")), int(image.get("width"))
@@ -343,7 +347,7 @@ class _Cvat:
         for k, el in enumerate(image):
             if el.tag not in ("mask", "polygon"):
                 el.tail = None
-                others.append(_et().tostring(el, encoding="unicode"))
+                others.append(ET.tostring(el, encoding="unicode"))
                 continue
             label = el.get("label", "")
             what = f"{el.tag} {len(objects) + 1} (label {label!r})"
@@ -575,6 +579,7 @@ class _CvatWriter(OneFileWriter):
     polygons and the other shapes as they were."""
 
     def write(self, item: LabelMap, target: str | None = None) -> dict[str, Any]:
+        ET = _et()
         arr, values, classes = _regions(item, "a CVAT image")
         h, w = arr.shape
         meta = item.meta
@@ -585,10 +590,10 @@ class _CvatWriter(OneFileWriter):
         if len(objects) != len(values):
             raise FormatError(item.name, f"its meta has {len(objects)} shapes and "
                                          f"{len(values)} values")
-        image = _et().Element("image", {"id": str(meta.get("image_id", "0")),
-                                     "name": str(meta.get("name", item.name)),
-                                     "width": str(w), "height": str(h),
-                                     **meta.get("image_attributes", {})})
+        image = ET.Element("image", {"id": str(meta.get("image_id", "0")),
+                                 "name": str(meta.get("name", item.name)),
+                                 "width": str(w), "height": str(h),
+                                 **meta.get("image_attributes", {})})
         for obj, value in zip(objects, values):
             attrib = {"label": obj["label"]}
             attrib.update({k: str(v) for k, v in obj.items()
@@ -609,28 +614,29 @@ class _CvatWriter(OneFileWriter):
                                                  f"leaves the {w}x{h} map")
                 attrib.update(rle=_cvat_counts(box), left=str(left), top=str(top),
                               width=str(bw), height=str(bh))
-            el = _et().SubElement(image, obj["shape"], attrib)
+            el = ET.SubElement(image, obj["shape"], attrib)
             for name, text in (obj.get("attributes") or {}).items():
-                _et().SubElement(el, "attribute", {"name": str(name)}).text = text
+                ET.SubElement(el, "attribute", {"name": str(name)}).text = text
         for xml in meta.get("other_shapes", []):
-            image.append(_et().fromstring(xml))
-        return {"xml": _et().tostring(image, encoding="unicode"), "dataset": meta.get("dataset", "")}
+            image.append(ET.fromstring(xml))
+        return {"xml": ET.tostring(image, encoding="unicode"), "dataset": meta.get("dataset", "")}
 
     def finish(self, parts: list[Any], datasets: dict[str, dict[str, Any]], target: str
                ) -> list[str]:
+        ET = _et()
         from ._files import atomic_stream
 
         ds = dataset_of(parts, datasets)
         meta_xml = ds.get("meta_xml")
         if meta_xml is None:
-            meta = _et().Element("meta")
-            labels = _et().SubElement(_et().SubElement(meta, "task"), "labels")
+            meta = ET.Element("meta")
+            labels = ET.SubElement(ET.SubElement(meta, "task"), "labels")
             names = (ds.get("classes") or {}).values() or dict.fromkeys(
                 o.get("label") for p in parts
-                for o in _et().fromstring(p["xml"]) if o.get("label") is not None)
+                for o in ET.fromstring(p["xml"]) if o.get("label") is not None)
             for name in names:
-                _et().SubElement(_et().SubElement(labels, "label"), "name").text = name
-            meta_xml = _et().tostring(meta, encoding="unicode")
+                ET.SubElement(ET.SubElement(labels, "label"), "name").text = name
+            meta_xml = ET.tostring(meta, encoding="unicode")
         text = "".join(['<?xml version="1.0" encoding="utf-8"?>\n<annotations>\n',
                         "<version>1.1</version>\n", meta_xml, "\n",
                         *(p["xml"] + "\n" for p in parts), "</annotations>\n"])
