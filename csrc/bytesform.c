@@ -20,8 +20,11 @@
  * Entropy coding: rANS with 32-bit state, 16-bit renormalisation and static
  * per-map frequency tables (at most 9-bit precision), one per symbol
  * context. The encoder counts the symbols in a first pass, then codes them
- * in blocks of BLOCK_OPS operations (rANS runs backwards within a block), so
- * that its memory does not grow with the map.
+ * in blocks of BLOCK_OPS operations (rANS runs backwards within a block).
+ * The first pass also records its operations while they fit a store of
+ * bounded size (a quarter of the input's bytes over the tasks): a chunk whose
+ * operations were all recorded is coded from the store; the others are walked
+ * again, so memory does not grow beyond that bound on any map.
  *
  * Decoding keeps the line being built in the output's element type (each
  * line starts as a copy of the one before, then its segments are filled),
@@ -788,6 +791,9 @@ typedef struct enc {
     ftab tabs[N_TABLES];
     uint32_t *ops;
     size_t nops;
+    uint32_t *rec;             /* pass 1: the operations recorded (NULL: none) */
+    size_t rec_n, rec_cap;
+    int rec_full;              /* the store filled up: nothing more is recorded */
     uint16_t *words;           /* ops_cap + 2 words (at most one per op, + the state) */
     size_t ops_cap;            /* ops the buffer holds: BLOCK_OPS, or all a small map emits */
     unsigned char *out;
@@ -796,13 +802,14 @@ typedef struct enc {
     int err;
 } enc;
 
-static void enc_flush(enc *e)
+/* rANS-codes one block of operations (at most ops_cap) into the output. */
+static void enc_block(enc *e, const uint32_t *ops, size_t nops)
 {
-    if (e->nops == 0) return;
+    if (nops == 0) return;
     uint32_t x = RANS_L;
     uint16_t *wend = e->words + e->ops_cap + 2, *w = wend;
-    for (size_t i = e->nops; i-- > 0;) {
-        uint32_t op = e->ops[i];
+    for (size_t i = nops; i-- > 0;) {
+        uint32_t op = ops[i];
         if (op & OP_RAW) {
             unsigned k = (op >> 16) & 31;
             uint32_t v = op & 0xffff;
@@ -819,14 +826,26 @@ static void enc_flush(enc *e)
         }
     }
     size_t need = 4 + 2 * (size_t)(wend - w);
-    if (e->cap - e->olen < need) { e->over = 1; e->nops = 0; return; }
+    if (e->cap - e->olen < need) { e->over = 1; return; }
     unsigned char *o = e->out + e->olen;
     o[0] = (unsigned char)x; o[1] = (unsigned char)(x >> 8);
     o[2] = (unsigned char)(x >> 16); o[3] = (unsigned char)(x >> 24);
     o += 4;
     for (; w < wend; w++) { *o++ = (unsigned char)*w; *o++ = (unsigned char)(*w >> 8); }
     e->olen += need;
+}
+
+static void enc_flush(enc *e)
+{
+    enc_block(e, e->ops, e->nops);
     e->nops = 0;
+}
+
+/* Pass 1: appends an operation to the store while it has room. */
+MCRLE_INLINE void record(enc *e, uint32_t op)
+{
+    if (e->rec_n < e->rec_cap) e->rec[e->rec_n++] = op;
+    else e->rec_full = 1;
 }
 
 /*
@@ -838,7 +857,11 @@ static void enc_flush(enc *e)
  */
 MCRLE_INLINE void emit(enc *e, unsigned t, unsigned s)
 {
-    if (e->counting) { e->counts[t][s]++; return; }
+    if (e->counting) {
+        e->counts[t][s]++;
+        record(e, (uint32_t)(t << 8) | s);
+        return;
+    }
     if (MCRLE_UNLIKELY(e->counts[t][s] == 0)) { e->err = MCRLE_ERR_CHANGED; return; }
     e->counts[t][s]--;
     e->ops[e->nops++] = (uint32_t)(t << 8) | s;
@@ -847,13 +870,15 @@ MCRLE_INLINE void emit(enc *e, unsigned t, unsigned s)
 
 static void emit_raw(enc *e, unsigned k, uint64_t v)   /* 0 <= k <= 32 */
 {
-    if (e->counting || k == 0) return;
+    if (k == 0) return;
     if (k > 16) {
         emit_raw(e, k - 16, v >> 16);
         k = 16;
         v &= 0xffff;
     }
-    e->ops[e->nops++] = OP_RAW | (uint32_t)k << 16 | (uint32_t)v;
+    uint32_t op = OP_RAW | (uint32_t)k << 16 | (uint32_t)v;
+    if (e->counting) { record(e, op); return; }
+    e->ops[e->nops++] = op;
     if (e->nops == BLOCK_OPS) enc_flush(e);
 }
 
@@ -1156,8 +1181,8 @@ size_t mcrle_bytes_bound(size_t elem_size, int ndim, const size_t *shape)
  */
 typedef struct enc_layout {
     size_t keys, lut8, hash, tasks;
-    size_t il, eb, lines, cache, ops, words, per_task;   /* offsets within a task's piece */
-    size_t ops_cap, chunks, n_tasks, total;
+    size_t il, eb, lines, cache, ops, words, rec, per_task;   /* offsets within a task's piece */
+    size_t ops_cap, rec_cap, chunks, n_tasks, total;
     unsigned hash_bits;
 } enc_layout;
 
@@ -1175,6 +1200,29 @@ static size_t ops_capacity(size_t W, size_t lines)
     if (W == 0 || lines == 0) return 0;   /* raw payload or no element: no model */
     if (lines > (BLOCK_OPS - 1) / 11 || W > (BLOCK_OPS - lines) / (10 * lines)) return BLOCK_OPS;
     return lines + 10 * W * lines;
+}
+
+/*
+ * Operations pass 1 records per task: at most what all the lines can emit,
+ * and at most a quarter of the input's bytes over all tasks (at least one
+ * block each). A label map emits a few operations per segment (the 3D Voronoi
+ * volume of uint32 ids in the benchmarks: one per 57 bytes); a map that emits more
+ * (noise) walks its unrecorded chunks again, and so does a 1D map (one line:
+ * nothing recorded, its scratch stays a few blocks).
+ */
+#ifndef MCRLE_BYTES_REC_MIN   /* lowered by the fuzzers' builds: small maps fill the store */
+#define MCRLE_BYTES_REC_MIN BLOCK_OPS
+#endif
+
+static size_t rec_capacity(size_t bytes, size_t W, size_t lines, size_t n_tasks)
+{
+    if (lines < 2) return 0;
+    size_t cap = bytes / 16 / n_tasks;
+    if (cap < MCRLE_BYTES_REC_MIN) cap = MCRLE_BYTES_REC_MIN;
+    if (W <= (SIZE_MAX / 16 - 1) / 10 && lines <= SIZE_MAX / 16 / (1 + 10 * W) &&
+        lines * (1 + 10 * W) < cap)
+        cap = lines * (1 + 10 * W);   /* each line: its end, and <= W segments of <= 10 */
+    return cap;
 }
 
 /*
@@ -1217,6 +1265,8 @@ static int enc_plan(size_t elem_size, int ndim, const size_t *shape, const ptrdi
     Lo->ops_cap = ops_capacity(W, per_chunk);
     TAKE(ops, Lo->ops_cap * 4);
     TAKE(words, W ? (Lo->ops_cap + 2) * 2 : 0);
+    Lo->rec_cap = W ? rec_capacity(size * elem_size, W, lines, Lo->n_tasks) : 0;
+    TAKE(rec, Lo->rec_cap * 4);
 #undef TAKE
     Lo->per_task = off;
     /* a task beyond the first only where the scratch of the others stays within the
@@ -1279,6 +1329,8 @@ typedef struct enc_par {
     size_t region[MAX_CHUNKS_WRITTEN + 1];
     size_t len[MAX_CHUNKS_WRITTEN];
     int over[MAX_CHUNKS_WRITTEN];
+    size_t rec_end[MAX_CHUNKS_WRITTEN];   /* pass 1: the end of chunk c's operations in its
+                                            task's store; 0 if they were not all recorded */
 } enc_par;
 
 /* Lines of chunk c of K over `lines` lines: [lines * c / K, lines * (c + 1) / K). */
@@ -1294,11 +1346,28 @@ static void enc_count_task(void *ctx, unsigned t)
     size_t c0 = P->chunks * t / P->n_tasks, c1 = P->chunks * (t + 1) / P->n_tasks;
     e->counting = 1;
     memset(e->counts, 0, sizeof e->counts);
+    e->rec_n = 0;
+    e->rec_full = e->rec_cap == 0;
     for (size_t c = c0; c < c1 && !e->err; c++) {
         e->first_line = chunk_line(P->lines, P->chunks, c);
         e->n_lines = chunk_line(P->lines, P->chunks, c + 1) - e->first_line;
         enc_walk(e);
+        P->rec_end[c] = e->rec_full ? 0 : e->rec_n;
     }
+}
+
+/*
+ * Pass 2 of a chunk whose operations pass 1 recorded (rec[from, to)): their
+ * symbols taken back from the counts, then coded block by block.
+ */
+static void enc_recorded(enc *e, size_t from, size_t to)
+{
+    for (size_t i = from; i < to; i++) {
+        uint32_t op = e->rec[i];
+        if (!(op & OP_RAW)) e->counts[op >> 8][op & 0xff]--;
+    }
+    for (size_t i = from; i < to && !e->over; i += BLOCK_OPS)
+        enc_block(e, e->rec + i, to - i < BLOCK_OPS ? to - i : BLOCK_OPS);
 }
 
 static void enc_code_task(void *ctx, unsigned t)
@@ -1315,8 +1384,12 @@ static void enc_code_task(void *ctx, unsigned t)
         e->olen = 0;
         e->nops = 0;
         e->over = 0;
-        enc_walk(e);
-        enc_flush(e);
+        if (P->rec_end[c]) {
+            enc_recorded(e, c > c0 ? P->rec_end[c - 1] : 0, P->rec_end[c]);
+        } else {
+            enc_walk(e);
+            enc_flush(e);
+        }
         P->len[c] = e->olen;
         P->over[c] = e->over;
     }
@@ -1413,6 +1486,8 @@ int mcrle_bytes_encode_mt(const void *data, mcrle_kind kind, size_t elem_size, i
                 P.tasks[t].cache = (uint32_t *)(void *)(T + Lo.cache);
                 P.tasks[t].ops = (uint32_t *)(void *)(T + Lo.ops);
                 P.tasks[t].words = (uint16_t *)(void *)(T + Lo.words);
+                P.tasks[t].rec = (uint32_t *)(void *)(T + Lo.rec);
+                P.tasks[t].rec_cap = Lo.rec_cap;
             }
             /* pass 1: count the symbols (each task its chunks), then add the counts up */
             if (P.n_tasks > 1) mcrle_parallel_for(n_threads, P.n_tasks, enc_count_task, &P);

@@ -514,6 +514,24 @@ def test_modeled_map_is_small_and_noise_falls_back_to_raw():
     assert payload[0] == 1 and payload[1:] == noise.astype("<u2").tobytes()
 
 
+def test_chunks_coded_from_the_record_and_walked_again_agree():
+    """Pass 1 records its operations while they fit a store of a quarter of the input's
+    bytes (split over the tasks); chunks past that point are walked again. A map of four
+    chunks (2**20 elements each) whose second chunk is noise overflows the store there:
+    on one task chunks 0 is coded from the record and 1-3 walked again; on four tasks
+    (threads=2) only chunk 1 is walked again. The streams must be the same bytes."""
+    rng = np.random.default_rng(5)
+    a = np.zeros((2048, 2048), dtype=np.uint8)
+    a[:, 300:900] = 1
+    a[1100:1700, :] = 2
+    a[512:1024] = rng.integers(0, 4, size=(512, 2048), dtype=np.uint8)   # chunk 1
+    one = bf.encode_bytes(a, threads=1)
+    assert bf.bytes_info(one).payload_bytes < a.nbytes // 2   # modelled, not raw
+    for threads in (2, 3):
+        assert bf.encode_bytes(a, threads=threads) == one
+    assert np.array_equal(bf.decode_bytes(one), a)
+
+
 def test_decode_options():
     a = np.array([[0, 300], [7, 7]], dtype=np.uint16)
     b = bf.encode_bytes(a)
