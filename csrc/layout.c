@@ -262,6 +262,62 @@ static int distinct_read_table(const unsigned char *seen, size_t E, size_t lo, s
     return 1;
 }
 
+/* Elements gathered at a time before they are added to the set. */
+#define DISTINCT_BATCH 256
+#define DISTINCT_RECENT 256
+
+/* The hash set of distinct_layout's wide elements. */
+typedef struct distinct_set {
+    uint64_t *table;     /* keys; 0: empty */
+    unsigned bits, max_bits;
+    size_t used, n;      /* keys in the table; distinct values (key 0 included) */
+    int has_zero, full;
+    uint64_t *values;    /* room for capacity keys: the table's keys wait here while it doubles */
+    size_t capacity;
+    uint64_t flip;       /* signed: the sign bit, so that keys sort as the values */
+    uint64_t sext;       /* signed elements below 8 bytes: their sign bit; else 0 */
+    uint64_t recent[DISTINCT_RECENT];   /* a pattern added lately, by its low bits (L1-sized:
+                                           a run's value was mostly seen a few lines before) */
+} distinct_set;
+
+/* Adds the elements x[0..n) (raw patterns) to the set; stops adding when it is full. */
+static void distinct_add(distinct_set *S, const uint64_t *x, size_t n)
+{
+    size_t mask = ((size_t)1 << S->bits) - 1;
+    for (size_t i = 0; i < n && !S->full; i++) {
+        uint64_t v = x[i];
+        uint64_t *r = &S->recent[v & (DISTINCT_RECENT - 1)];
+        if (*r == v) continue;
+        *r = v;
+        v = (v ^ S->sext) - S->sext;   /* sign-extended: the table holds 64-bit patterns */
+        uint64_t key = v ^ S->flip;
+        if (key == 0) {
+            if (!S->has_zero) { S->has_zero = 1; S->n++; }
+        } else {
+            size_t h = (size_t)((key * 0x9E3779B97F4A7C15u) >> (64 - S->bits));
+            while (S->table[h] != 0 && S->table[h] != key) h = (h + 1) & mask;
+            if (S->table[h] != 0) continue;
+            S->table[h] = key;
+            S->n++;
+            if (2 * ++S->used > mask + 1 && S->bits < S->max_bits && S->used <= S->capacity) {
+                /* double it: the keys wait in values (room for capacity) meanwhile */
+                size_t m = 0;
+                for (size_t slot = 0; slot <= mask; slot++)
+                    if (S->table[slot]) S->values[m++] = S->table[slot];
+                S->bits++;
+                mask = ((size_t)1 << S->bits) - 1;
+                memset(S->table, 0, (mask + 1) * sizeof(uint64_t));
+                for (size_t k = 0; k < m; k++) {
+                    size_t g = (size_t)((S->values[k] * 0x9E3779B97F4A7C15u) >> (64 - S->bits));
+                    while (S->table[g] != 0) g = (g + 1) & mask;
+                    S->table[g] = S->values[k];
+                }
+            }
+        }
+        if (S->n > S->capacity) S->full = 1;
+    }
+}
+
 /*
  * The distinct values of one layout (normalized, not empty) into values
  * (capacity entries), sorted, as mcrle_distinct_values says.
@@ -298,57 +354,47 @@ static mcrle_result distinct_layout(const unsigned char *d, const mcrle_layout *
     }
     /*
      * Wider elements: a hash set of the values as keys (signed ones with the
-     * sign bit flipped, so that keys sort as the values do); an element
-     * equal to the one before in memory is skipped. Slot 0 of the key space
-     * is "empty"; the key 0 itself is remembered aside. The table starts
-     * small (label maps hold a few thousand values: it stays in L1) and
-     * doubles, within the scratch, when half full.
+     * sign bit flipped, so that keys sort as the values do). The walk only
+     * gathers the elements that differ from the one before in memory (the
+     * first of each run), without a branch: a run's end is unpredictable, and
+     * branching there cost more than the compares. Each batch is then added to
+     * the set. Slot 0 of the key space is "empty"; the key 0 itself is
+     * remembered aside. The table starts small (label maps hold a few thousand
+     * values: it stays in L1) and doubles, within the scratch, when half full.
      */
-    unsigned max_bits = distinct_bits(capacity);
-    unsigned bits = distinct_bits(capacity < MCRLE_DISTINCT_FIRST ? capacity : MCRLE_DISTINCT_FIRST);
-    size_t mask = ((size_t)1 << bits) - 1, used = 0;
-    uint64_t *table = (uint64_t *)scratch;
-    memset(table, 0, (mask + 1) * sizeof(uint64_t));
-    int has_zero = 0;
-    uint64_t last = 0;
-    int first = 1, full = 0;
-    const uint64_t flip = sgn ? (uint64_t)1 << 63 : 0;
+    distinct_set set;
+    set.max_bits = distinct_bits(capacity);
+    set.bits = distinct_bits(capacity < MCRLE_DISTINCT_FIRST ? capacity : MCRLE_DISTINCT_FIRST);
+    set.used = 0;
+    set.table = (uint64_t *)scratch;
+    memset(set.table, 0, ((size_t)1 << set.bits) * sizeof(uint64_t));
+    set.has_zero = 0;
+    set.n = 0;
+    set.full = 0;
+    set.values = values;
+    set.capacity = capacity;
+    set.flip = sgn ? (uint64_t)1 << 63 : 0;
+    set.sext = sgn && E < 8 ? (uint64_t)1 << (8 * E - 1) : 0;
+    for (size_t i = 0; i < DISTINCT_RECENT; i++) set.recent[i] = i + 1;   /* none: not in its slot */
+    uint64_t batch[DISTINCT_BATCH];
+    size_t nb = 0;
+    uint64_t last = mcrle_load(d, E) ^ 1;   /* the first element starts a run */
     MCRLE_DISPATCH_ELEM(E, DISTINCT_WALK(E_, {
         uint64_t x = mcrle_load(q, E_);
-        if (!first && x == last) continue;   /* most elements: inside a run */
-        first = 0;
+        batch[nb] = x;
+        nb += x != last;
         last = x;
-        if (full) continue;
-        if (sgn && E_ < 8) {   /* sign-extend: the table holds 64-bit patterns */
-            uint64_t m = (uint64_t)1 << (8 * E_ - 1);
-            x = (x ^ m) - m;
+        if (MCRLE_UNLIKELY(nb == DISTINCT_BATCH)) {
+            distinct_add(&set, batch, nb);
+            nb = 0;
         }
-        uint64_t key = x ^ flip;
-        if (key == 0) { if (!has_zero) { has_zero = 1; n++; } }
-        else {
-            size_t h = (size_t)((key * 0x9E3779B97F4A7C15u) >> (64 - bits));
-            while (table[h] != 0 && table[h] != key) h = (h + 1) & mask;
-            if (table[h] == 0) {
-                table[h] = key;
-                n++;
-                if (2 * ++used > mask + 1 && bits < max_bits && used <= capacity) {
-                    /* double it: the keys wait in values (room for capacity) meanwhile */
-                    size_t m = 0;
-                    for (size_t slot = 0; slot <= mask; slot++)
-                        if (table[slot]) values[m++] = table[slot];
-                    bits++;
-                    mask = ((size_t)1 << bits) - 1;
-                    memset(table, 0, (mask + 1) * sizeof(uint64_t));
-                    for (size_t k2 = 0; k2 < m; k2++) {
-                        size_t g = (size_t)((values[k2] * 0x9E3779B97F4A7C15u) >> (64 - bits));
-                        while (table[g] != 0) g = (g + 1) & mask;
-                        table[g] = values[k2];
-                    }
-                }
-            }
-        }
-        if (n > capacity) full = 1;
     }));
+    distinct_add(&set, batch, nb);
+    int full = set.full;
+    uint64_t *table = set.table;
+    size_t mask = ((size_t)1 << set.bits) - 1;
+    const uint64_t flip = set.flip;
+    int has_zero = set.has_zero;
     if (full) { *n_values = capacity; return MCRLE_ERR_NOSPACE; }
     size_t k = 0;
     if (has_zero) values[k++] = 0;
