@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import importlib.metadata
 import json
 import os
 import platform
@@ -97,7 +98,7 @@ def main() -> int:
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     version = mcr.bytes_info(mcr.encode_bytes(np.zeros((2, 2, 2), np.uint8))).version
     print(f"### The bytes form (version {version}) against crackle-codec "
-          f"{getattr(crackle, '__version__', '')}, {now}\n")
+          f"{importlib.metadata.version('crackle-codec')}, {now}\n")   # no __version__
     print(f"{platform.processor() or platform.machine()}, {cores} cores; best of {reps}, "
           "interleaved; times in ms; ratios are crackle's time (or size) over ours.\n")
     print("| map | order | MB | size: ours / crackle | decode: crackle | ours | ours 1 thread "
