@@ -129,7 +129,7 @@ def test_bytes_encode_record_is_bounded():
     blob, peak = _traced_peak(lambda: mcr.encode_bytes(a))
     assert np.array_equal(mcr.decode(blob), a)
     # measured 1.85x: the output buffer, the record (0.25x), the result (0.39x)
-    # and a little; a record of half the input would pass 2x
+    # and a little; a record of half the input would make it 2.1x
     assert peak <= 2.0 * a.nbytes + (64 << 10), peak / a.nbytes
 
 
