@@ -542,12 +542,33 @@ static int normalise(const uint32_t *count, unsigned A, unsigned k, uint32_t *f)
         f[s] = q ? (uint32_t)q : 1;
         sum += f[s];
     }
-    while (sum > T) {   /* rounding up small symbols overshot: take from the largest > 1 */
-        unsigned m = A;
+    if (sum > T) {
+        /*
+         * Rounding up small symbols overshot by d: take one from the largest
+         * frequency (the first of equals) d times. Done at once, with the same
+         * result: every frequency above a level L comes down to L, where L is
+         * the lowest level whose excess sum(f - L) is at most d; the r
+         * decrements left take the first r symbols at L (in order) to L - 1.
+         * L >= 2 unless every frequency ends at 1 (present == T, r == 0).
+         */
+        uint64_t d = sum - T;
+        uint32_t lo = 1, hi = f[big];
         for (unsigned s = 0; s < A; s++)
-            if (f[s] > 1 && (m == A || f[s] > f[m])) m = s;
-        f[m]--;
-        sum--;
+            if (f[s] > hi) hi = f[s];
+        while (lo < hi) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            uint64_t excess = 0;
+            for (unsigned s = 0; s < A; s++)
+                if (f[s] > mid) excess += f[s] - mid;
+            if (excess <= d) hi = mid;
+            else lo = mid + 1;
+        }
+        uint64_t r = d;
+        for (unsigned s = 0; s < A; s++)
+            if (f[s] > lo) { r -= f[s] - lo; f[s] = lo; }
+        for (unsigned s = 0; s < A && r; s++)
+            if (f[s] == lo) { f[s]--; r--; }
+        sum = T;
     }
     f[big] += (uint32_t)(T - sum);
     return 1;
@@ -561,9 +582,18 @@ static int normalise(const uint32_t *count, unsigned A, unsigned k, uint32_t *f)
  */
 static void write_table(bitw *b, const uint32_t *count, unsigned A, ftab *t)
 {
+    /* the present symbols and their counts, in increasing order: the loops below run
+     * over them alone (a table has up to 106 symbols, a map uses a few; with 10
+     * precisions to try, the absent ones were most of the work of a small map) */
+    unsigned sym[MAX_ALPHA], np = 0;
+    uint32_t cnt[MAX_ALPHA];
     uint64_t N = 0;
-    unsigned np = 0;
-    for (unsigned s = 0; s < A; s++) { N += count[s]; np += count[s] != 0; }
+    for (unsigned s = 0; s < A; s++) {
+        if (!count[s]) continue;
+        sym[np] = s;
+        cnt[np++] = count[s];
+        N += count[s];
+    }
     memset(t->freq, 0, sizeof t->freq);
     memset(t->cum, 0, sizeof t->cum);
     if (N == 0) { bw_put(b, 0, 1); return; }
@@ -571,44 +601,30 @@ static void write_table(bitw *b, const uint32_t *count, unsigned A, ftab *t)
     uint64_t best_cost = UINT64_MAX;
     unsigned best_k = SCALE_BITS;
     uint64_t fixed = 1 + 4 + eg0_len(np - 1);
-    for (unsigned s = 0, prev = 0, first = 1; s < A; s++) {
-        if (!count[s]) continue;
-        fixed += eg0_len(first ? s : s - prev - 1);
-        prev = s;
-        first = 0;
-    }
+    for (unsigned i = 0; i < np; i++) fixed += eg0_len(i ? sym[i] - sym[i - 1] - 1 : sym[0]);
     for (unsigned k = 0; k <= SCALE_BITS; k++) {
-        if (!normalise(count, A, k, f)) continue;
+        if (!normalise(cnt, np, k, f)) continue;
         uint64_t cost = fixed << 8;
-        unsigned seen = 0;
-        for (unsigned s = 0; s < A; s++) {
-            if (!count[s]) continue;
-            if (++seen < np) cost += (uint64_t)eg0_len(f[s] - 1) << 8;
-            cost += (uint64_t)count[s] * (((uint64_t)k << 8) - log2_fx(f[s]));
+        for (unsigned i = 0; i < np; i++) {
+            if (i + 1 < np) cost += (uint64_t)eg0_len(f[i] - 1) << 8;
+            cost += (uint64_t)cnt[i] * (((uint64_t)k << 8) - log2_fx(f[i]));
         }
         if (cost < best_cost) {
             best_cost = cost;
             best_k = k;
-            memcpy(best_f, f, sizeof f);
+            memcpy(best_f, f, np * sizeof *f);
         }
     }
     bw_put(b, 1, 1);
     bw_put(b, best_k, 4);
     bw_eg0(b, np - 1);
-    for (unsigned s = 0, prev = 0, first = 1; s < A; s++) {
-        if (!count[s]) continue;
-        bw_eg0(b, first ? s : s - prev - 1);
-        prev = s;
-        first = 0;
-    }
-    unsigned seen = 0;
-    for (unsigned s = 0; s < A; s++)
-        if (count[s] && ++seen < np) bw_eg0(b, best_f[s] - 1);
+    for (unsigned i = 0; i < np; i++) bw_eg0(b, i ? sym[i] - sym[i - 1] - 1 : sym[0]);
+    for (unsigned i = 0; i + 1 < np; i++) bw_eg0(b, best_f[i] - 1);
     uint32_t c = 0;
-    for (unsigned s = 0; s < A; s++) {
-        t->freq[s] = (uint16_t)(best_f[s] << (SCALE_BITS - best_k));
-        t->cum[s] = (uint16_t)c;
-        c += t->freq[s];
+    for (unsigned i = 0; i < np; i++) {   /* absent symbols keep 0 */
+        t->freq[sym[i]] = (uint16_t)(best_f[i] << (SCALE_BITS - best_k));
+        t->cum[sym[i]] = (uint16_t)c;
+        c += t->freq[sym[i]];
     }
 }
 
