@@ -236,7 +236,11 @@ mcrle_result mcrle_pair_sums(const void *index_a, const uint64_t *counts_a, size
 /* Most characters encoding n numbers can take (13 per number). */
 size_t mcrle_string_bound(size_t n);
 
-/* Encodes n numbers into out (capacity bytes, no terminator written). */
+/*
+ * Encodes n numbers into out (capacity bytes, no terminator written). The
+ * string is out[0, *out_len); bytes of out after it (up to 8, within
+ * capacity) may be overwritten with scratch.
+ */
 mcrle_result mcrle_string_encode(const uint64_t *numbers, size_t n, size_t delta_from,
                                  char *out, size_t capacity, size_t *out_len);
 

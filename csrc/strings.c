@@ -57,54 +57,157 @@ MCRLE_INLINE unsigned clz64(uint64_t x)   /* x != 0 */
 #endif
 }
 
+/*
+ * Writes u (a number or a difference, as a signed 64-bit value) at out[*p];
+ * 0 if out is full.
+ */
+MCRLE_INLINE int put_number(uint64_t u, char *out, size_t capacity, size_t *pp)
+{
+    size_t p = *pp;   /* <= capacity */
+    /*
+     * Most counts and label differences take one or two characters
+     * (-512..511): both are written with one 2-byte store, and a
+     * one-character number's second byte is overwritten by the next number
+     * (or lies past the end), so that a mix of the two, as counts have it,
+     * costs no branch on it.
+     */
+    if (MCRLE_LIKELY(u + 512 < 1024 && capacity - p >= 2)) {
+        uint64_t two = u + 16 >= 32;   /* outside -16..15 */
+        uint64_t x = (u & 31) | ((u & 0x3e0) << 3);   /* the two groups, one per byte */
+        x += 0x3030u + (two << 5);    /* '0' to both; the continuation bit to the first */
+        if (MCRLE_LITTLE_ENDIAN) {
+            uint16_t w = (uint16_t)x;
+            memcpy(out + p, &w, 2);
+        } else {
+            out[p] = (char)x;
+            out[p + 1] = (char)(x >> 8);
+        }
+        *pp = p + 1 + two;
+        return 1;
+    }
+    if (u + 16 < 32 && p < capacity) {   /* one character in the last byte of out */
+        out[p] = (char)((u & 31) + 48);
+        *pp = p + 1;
+        return 1;
+    }
+    /*
+     * Longer: the bits of u as a signed number (sign bit included), then
+     * characters of 5 bits. Up to 8 characters (|u| < 2^39: large ids)
+     * are written with one 8-byte store and no branch on their number:
+     * the 5-bit groups spread into bytes, '0' added to all, the
+     * continuation bit to all but the last; the bytes past the number
+     * are overwritten by the next one.
+     */
+    uint64_t mag = u ^ (0 - (u >> 63));   /* u, or ~u when negative */
+    /* | 1: 0 and -1 take one character like 1 (and no branch on them) */
+    unsigned bits = 65 - clz64(mag | 1), chars = (bits + 4) / 5;
+    if (MCRLE_LIKELY(chars <= 8 && capacity - p >= 8)) {
+        uint64_t x = u & 0xffffffffffu;   /* the low 40 bits: 8 groups */
+        x = (x & 0xfffffu) | ((x & 0xffffff00000u) << 12);
+        x = (x & 0x000003ff000003ffu) | ((x & 0x000ffc00000ffc00u) << 6);
+        x = (x & 0x001f001f001f001fu) | ((x & 0x03e003e003e003e0u) << 3);
+        x += 0x3030303030303030u + (0x2020202020202020u & (((uint64_t)1 << (8 * (chars - 1))) - 1));
+        store_le(out + p, x, 8);
+        *pp = p + chars;
+        return 1;
+    }
+    return encode_long((int64_t)u, out, capacity, pp);
+}
+
+/* One or two characters of u (in -512..511) as the 2 bytes of a store; *two: 1 if two. */
+MCRLE_INLINE uint64_t short_chars(uint64_t u, uint64_t *two)
+{
+    *two = u + 16 >= 32;   /* outside -16..15 */
+    uint64_t x = (u & 31) | ((u & 0x3e0) << 3);   /* the two groups, one per byte */
+    return x + 0x3030u + (*two << 5);   /* '0' to both; the continuation bit to the first */
+}
+
+MCRLE_INLINE void store2(char *p, uint64_t x)
+{
+    if (MCRLE_LITTLE_ENDIAN) {
+        uint16_t w = (uint16_t)x;
+        memcpy(p, &w, 2);
+    } else {
+        p[0] = (char)x;
+        p[1] = (char)(x >> 8);
+    }
+}
+
 mcrle_result mcrle_string_encode(const uint64_t *numbers, size_t n, size_t delta_from,
                                  char *out, size_t capacity, size_t *out_len)
 {
     SAFETY_CHECK(out_len != NULL && (n == 0 || (numbers != NULL && out != NULL)),
                  MCRLE_ERR_ARG);
     size_t p = 0;
+    /* the numbers before the first difference (index 2 at the earliest), then the rest:
+     * two loops, so that the one that runs has no test of the index */
+    size_t first = delta_from < 2 ? 2 : delta_from;
+    if (first > n) first = n;
     /* each number is read once: the ones two places back are kept here, so
      * that a buffer another thread writes into cannot give a difference to a
      * number other than the one written two numbers before */
     uint64_t back1 = 0, back2 = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint64_t cur = numbers[i], u = cur;
-        if (i >= delta_from && i >= 2) u -= back2;
+    for (size_t i = 0; i < first; i++) {
+        uint64_t cur = numbers[i];
+        SAFETY_CHECK(put_number(cur, out, capacity, &p), MCRLE_ERR_NOSPACE);
         back2 = back1;
         back1 = cur;
-        /* Most counts and label differences take one or two characters. */
-        if (u + 16 < 32 && p < capacity) {   /* -16..15 */
-            out[p++] = (char)((u & 31) + 48);
+    }
+    size_t i = first;
+    for (; i + 4 <= n; i += 4) {
+        uint64_t c0 = numbers[i], c1 = numbers[i + 1], c2 = numbers[i + 2], c3 = numbers[i + 3];
+        uint64_t u0 = c0 - back2, u1 = c1 - back1, u2 = c2 - c0, u3 = c3 - c1;
+        back2 = c2;
+        back1 = c3;
+        if (MCRLE_LIKELY(((u0 + 16) | (u1 + 16) | (u2 + 16) | (u3 + 16)) < 32 &&
+                         capacity - p >= 4)) {
+            /* four one-character numbers (a values string is mostly those): one store */
+            uint64_t x = (u0 & 31) | (u1 & 31) << 8 | (u2 & 31) << 16 | (u3 & 31) << 24;
+            store_le(out + p, x + 0x30303030u, 4);
+            p += 4;
             continue;
         }
-        if (u + 512 < 1024 && capacity - p >= 2 && p <= capacity) {   /* -512..511 */
-            out[p] = (char)((u & 31) + 48 + 32);
-            out[p + 1] = (char)(((u >> 5) & 31) + 48);
-            p += 2;
+        if (MCRLE_LIKELY(((u0 + 512) | (u1 + 512) | (u2 + 512) | (u3 + 512)) < 1024 &&
+                         capacity - p >= 8)) {
+            /* four of one or two characters (most counts): no branch on their lengths */
+            uint64_t t0, t1, t2, t3;
+            uint64_t x0 = short_chars(u0, &t0), x1 = short_chars(u1, &t1);
+            uint64_t x2 = short_chars(u2, &t2), x3 = short_chars(u3, &t3);
+            store2(out + p, x0);
+            p += 1 + t0;
+            store2(out + p, x1);
+            p += 1 + t1;
+            store2(out + p, x2);
+            p += 1 + t2;
+            store2(out + p, x3);
+            p += 1 + t3;
             continue;
         }
-        /*
-         * Longer: the bits of u as a signed number (sign bit included), then
-         * characters of 5 bits. Up to 8 characters (|u| < 2^39: large ids)
-         * are written with one 8-byte store and no branch on their number:
-         * the 5-bit groups spread into bytes, '0' added to all, the
-         * continuation bit to all but the last; the bytes past the number
-         * are overwritten by the next one.
-         */
-        uint64_t mag = u ^ (0 - (u >> 63));   /* u, or ~u when negative */
-        /* | 1: 0 and -1 take one character like 1 (and no branch on them) */
-        unsigned bits = 65 - clz64(mag | 1), chars = (bits + 4) / 5;
-        if (MCRLE_LIKELY(chars <= 8 && capacity - p >= 8 && p <= capacity)) {
-            uint64_t x = u & 0xffffffffffu;   /* the low 40 bits: 8 groups */
-            x = (x & 0xfffffu) | ((x & 0xffffff00000u) << 12);
-            x = (x & 0x000003ff000003ffu) | ((x & 0x000ffc00000ffc00u) << 6);
-            x = (x & 0x001f001f001f001fu) | ((x & 0x03e003e003e003e0u) << 3);
-            x += 0x3030303030303030u + (0x2020202020202020u & (((uint64_t)1 << (8 * (chars - 1))) - 1));
-            store_le(out + p, x, 8);
-            p += chars;
+        SAFETY_CHECK(put_number(u0, out, capacity, &p), MCRLE_ERR_NOSPACE);
+        SAFETY_CHECK(put_number(u1, out, capacity, &p), MCRLE_ERR_NOSPACE);
+        SAFETY_CHECK(put_number(u2, out, capacity, &p), MCRLE_ERR_NOSPACE);
+        SAFETY_CHECK(put_number(u3, out, capacity, &p), MCRLE_ERR_NOSPACE);
+    }
+    for (; i + 1 < n; i += 2) {
+        uint64_t c0 = numbers[i], c1 = numbers[i + 1];
+        uint64_t u0 = c0 - back2, u1 = c1 - back1;
+        if (MCRLE_UNLIKELY((u0 + 512 >= 1024) | (u1 + 512 >= 1024) | (capacity - p < 4))) {
+            SAFETY_CHECK(put_number(u0, out, capacity, &p), MCRLE_ERR_NOSPACE);
+            SAFETY_CHECK(put_number(u1, out, capacity, &p), MCRLE_ERR_NOSPACE);
         } else {
-            SAFETY_CHECK(encode_long((int64_t)u, out, capacity, &p), MCRLE_ERR_NOSPACE);
+            uint64_t t0, t1, x0 = short_chars(u0, &t0), x1 = short_chars(u1, &t1);
+            store2(out + p, x0);
+            store2(out + p + 1 + t0, x1);
+            p += 2 + t0 + t1;
         }
+        back2 = c0;
+        back1 = c1;
+    }
+    for (; i < n; i++) {
+        uint64_t cur = numbers[i];
+        SAFETY_CHECK(put_number(cur - back2, out, capacity, &p), MCRLE_ERR_NOSPACE);
+        back2 = back1;
+        back1 = cur;
     }
     *out_len = p;
     return MCRLE_OK;

@@ -1228,15 +1228,21 @@ static void test_strings(void)
                                             (uint64_t)INT64_MAX, (uint64_t)1 << 63,
                                             ((uint64_t)1 << 63) + 1, UINT64_MAX, UINT64_MAX - 1};
         const size_t NE = sizeof extremes / sizeof extremes[0];
-        for (int t = 0; t < 200; t++) {
+        for (int t = 0; t < 400; t++) {
             uint64_t nums[40];
             size_t n = rnd_below(40);
+            /* half the lists mostly near the number two back (label maps: the
+             * encoder's paths for runs of one- and two-character differences) */
+            unsigned near = t % 2 ? 6 : 0;
             for (size_t i = 0; i < n; i++) {
-                switch (rnd_below(4)) {
+                uint64_t two_back = i >= 2 ? nums[i - 2] : 0;
+                switch (rnd_below(4 + near)) {
                 case 0: nums[i] = extremes[rnd_below(NE)]; break;
                 case 1: nums[i] = rnd(); break;
                 case 2: nums[i] = rnd() >> rnd_below(64); break;
-                default: nums[i] = rnd_below(1000); break;
+                case 3: nums[i] = rnd_below(1000); break;
+                case 4: case 5: case 6: nums[i] = two_back + rnd_below(32) - 16; break;
+                default: nums[i] = two_back + rnd_below(1024) - 512; break;
                 }
             }
             size_t delta_from = t % 3 == 0 ? 3 : (t % 3 == 1 ? SIZE_MAX : rnd_below(5));
