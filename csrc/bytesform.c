@@ -807,7 +807,7 @@ typedef struct enc {
     ftab tabs[N_TABLES];
     uint32_t *ops;
     size_t nops;
-    uint32_t *rec;             /* pass 1: the operations recorded (NULL: none) */
+    uint32_t *rec;             /* pass 1: the operations recorded (rec_cap 0: none) */
     size_t rec_n, rec_cap;
     int rec_full;              /* the store filled up: nothing more is recorded */
     uint16_t *words;           /* ops_cap + 2 words (at most one per op, + the state) */
