@@ -293,6 +293,7 @@ def prepare(g: Group) -> None:
     p["F"] = [np.asfortranarray(a) for a in g.maps]
     p["rle"] = [mcr.encode(a) for a in p["C"]]
     p["runs"] = [mcr.encode_runs(a) for a in p["C"]]
+    p["bytes"] = [mcr.encode_bytes(a) for a in p["C"]]
     p["tup"] = [mcr.array_to_multi_class_rle(a) for a in p["C"]]
     p["out"] = [np.empty_like(a) for a in p["C"]]
     p["dst"] = [np.empty_like(a) for a in p["C"]]
@@ -369,6 +370,7 @@ def build_rows(g: Group) -> list[Row]:
         list(zip(p["rle"], p["out"])))
     dec("ours decode(dict) -> F", lambda r: mcr.decode(r, order="F"), p["rle"])
     dec("ours decode(Runs) -> C", mcr.decode, p["runs"])
+    dec("ours decode_bytes -> C (bytes form)", mcr.decode_bytes, p["bytes"])
     dec("ours legacy multi_class_rle_to_array(tuples)", mcr.multi_class_rle_to_array, p["tup"])
     # a step of the reference, to show where its time goes: string parsing alone
     rows.append(Row("decode", "ours as_runs(dict) only (part of ref)", mcr.as_runs, p["rle"],
@@ -401,6 +403,7 @@ def build_rows(g: Group) -> list[Row]:
     # --- encode
     enc("ours encode(C array) -> dict", mcr.encode, C, mcr.decode, ref=True)
     enc("ours encode_runs(C array)", mcr.encode_runs, C, mcr.decode)
+    enc("ours encode_bytes(C array) (bytes form)", mcr.encode_bytes, C, mcr.decode_bytes)
     enc("ours encode(F array) -> dict", mcr.encode, F, mcr.decode)
     enc("ours legacy array_to_multi_class_rle", mcr.array_to_multi_class_rle, C, mcr.decode)
     # a step of the reference: building the compact strings from ready Runs
@@ -562,6 +565,7 @@ def fmt_ratio(x: float) -> str:
 
 #: The README's summary tables: (column, row of the per-group table).
 README_DECODE = [("ours dict", "ours decode(dict) -> C"), ("ours Runs", "ours decode(Runs) -> C"),
+                 ("ours bytes", "ours decode_bytes -> C (bytes form)"),
                  ("np.copyto", "np.copyto C->C (memory yardstick)"),
                  ("COCO 1 mask", "pycocotools decode ONE binary mask"),
                  ("COCO all labels", "pycocotools decode all labels -> label map"),
@@ -571,6 +575,7 @@ README_DECODE = [("ours dict", "ours decode(dict) -> C"), ("ours Runs", "ours de
                  ("crackle", "crackle decompress")]
 README_ENCODE = [("ours dict", "ours encode(C array) -> dict"),
                  ("ours Runs", "ours encode_runs(C array)"),
+                 ("ours bytes", "ours encode_bytes(C array) (bytes form)"),
                  ("COCO 1 F mask", "pycocotools encode ONE prebuilt F mask"),
                  ("COCO all labels", "pycocotools encode all labels (masks built)"),
                  ("seed numpy", "original numpy encode (seed algorithm)"),
