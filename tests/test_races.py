@@ -76,15 +76,26 @@ def race(call: Callable[[], object], flip: Callable[[], None],
 HOLD = float(os.environ.get("MCRLE_RACE_HOLD", "0.0001"))
 
 
-def _toggle(arr: np.ndarray, index: int, good, bad) -> Callable[[], None]:
+def _toggle(arr: np.ndarray, index: int, good, bad, hold: float = HOLD) -> Callable[[], None]:
     """Writes bad, then good, each held a moment (a kernel call lasts about a millisecond):
     the states change inside calls even when the two threads share one core."""
     def flip() -> None:
         arr[index] = bad
-        time.sleep(HOLD)
+        time.sleep(hold)
         arr[index] = good
-        time.sleep(HOLD)
+        time.sleep(hold)
     return flip
+
+
+def _hold_for(call: Callable[[], object]) -> float:
+    """A hold of several calls' time (at least HOLD): some calls then run whole inside a
+    good state, so a test that needs successes gets them on a slow build (ASan) too."""
+    times = []
+    for _ in range(5):
+        t = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - t)
+    return max(HOLD, 5 * sorted(times)[2])
 
 
 def _runs_2d(n: int = 200_000, shape=(1000, 200)) -> tuple[mcr.Runs, np.ndarray]:
@@ -266,8 +277,10 @@ def test_group_map_changed_during_pair_sums_compact():
             raise mcr.RLEValueError(exc.args[1]) from None
         assert np.array_equal(sums.reshape(6, 6), expected)
 
-    seen = race(call, _toggle(table, 3, 3, 1_000_000))
-    assert seen["ok"] > 0
+    # held long enough that some calls see only the good table (under ASan a call outlasted
+    # the default hold, and every call met the bad value: no success to compare)
+    seen = race(call, _toggle(table, 3, 3, 1_000_000, _hold_for(call)))
+    assert seen["ok"] > 0 and seen["error"] > 0
 
 
 # ---------------------------------------------------------------------------
