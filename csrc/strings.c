@@ -57,6 +57,25 @@ MCRLE_INLINE unsigned clz64(uint64_t x)   /* x != 0 */
 #endif
 }
 
+/* One or two characters of u (in -512..511) as the 2 bytes of a store; *two: 1 if two. */
+MCRLE_INLINE uint64_t short_chars(uint64_t u, uint64_t *two)
+{
+    *two = u + 16 >= 32;   /* outside -16..15 */
+    uint64_t x = (u & 31) | ((u & 0x3e0) << 3);   /* the two groups, one per byte */
+    return x + 0x3030u + (*two << 5);   /* '0' to both; the continuation bit to the first */
+}
+
+MCRLE_INLINE void store2(char *p, uint64_t x)
+{
+    if (MCRLE_LITTLE_ENDIAN) {
+        uint16_t w = (uint16_t)x;
+        memcpy(p, &w, 2);
+    } else {
+        p[0] = (char)x;
+        p[1] = (char)(x >> 8);
+    }
+}
+
 /*
  * Writes u (a number or a difference, as a signed 64-bit value) at out[*p];
  * 0 if out is full.
@@ -72,16 +91,8 @@ MCRLE_INLINE int put_number(uint64_t u, char *out, size_t capacity, size_t *pp)
      * costs no branch on it.
      */
     if (MCRLE_LIKELY(u + 512 < 1024 && capacity - p >= 2)) {
-        uint64_t two = u + 16 >= 32;   /* outside -16..15 */
-        uint64_t x = (u & 31) | ((u & 0x3e0) << 3);   /* the two groups, one per byte */
-        x += 0x3030u + (two << 5);    /* '0' to both; the continuation bit to the first */
-        if (MCRLE_LITTLE_ENDIAN) {
-            uint16_t w = (uint16_t)x;
-            memcpy(out + p, &w, 2);
-        } else {
-            out[p] = (char)x;
-            out[p + 1] = (char)(x >> 8);
-        }
+        uint64_t two;
+        store2(out + p, short_chars(u, &two));
         *pp = p + 1 + two;
         return 1;
     }
@@ -112,25 +123,6 @@ MCRLE_INLINE int put_number(uint64_t u, char *out, size_t capacity, size_t *pp)
         return 1;
     }
     return encode_long((int64_t)u, out, capacity, pp);
-}
-
-/* One or two characters of u (in -512..511) as the 2 bytes of a store; *two: 1 if two. */
-MCRLE_INLINE uint64_t short_chars(uint64_t u, uint64_t *two)
-{
-    *two = u + 16 >= 32;   /* outside -16..15 */
-    uint64_t x = (u & 31) | ((u & 0x3e0) << 3);   /* the two groups, one per byte */
-    return x + 0x3030u + (*two << 5);   /* '0' to both; the continuation bit to the first */
-}
-
-MCRLE_INLINE void store2(char *p, uint64_t x)
-{
-    if (MCRLE_LITTLE_ENDIAN) {
-        uint16_t w = (uint16_t)x;
-        memcpy(p, &w, 2);
-    } else {
-        p[0] = (char)x;
-        p[1] = (char)(x >> 8);
-    }
 }
 
 mcrle_result mcrle_string_encode(const uint64_t *numbers, size_t n, size_t delta_from,
@@ -188,22 +180,7 @@ mcrle_result mcrle_string_encode(const uint64_t *numbers, size_t n, size_t delta
         SAFETY_CHECK(put_number(u2, out, capacity, &p), MCRLE_ERR_NOSPACE);
         SAFETY_CHECK(put_number(u3, out, capacity, &p), MCRLE_ERR_NOSPACE);
     }
-    for (; i + 1 < n; i += 2) {
-        uint64_t c0 = numbers[i], c1 = numbers[i + 1];
-        uint64_t u0 = c0 - back2, u1 = c1 - back1;
-        if (MCRLE_UNLIKELY((u0 + 512 >= 1024) | (u1 + 512 >= 1024) | (capacity - p < 4))) {
-            SAFETY_CHECK(put_number(u0, out, capacity, &p), MCRLE_ERR_NOSPACE);
-            SAFETY_CHECK(put_number(u1, out, capacity, &p), MCRLE_ERR_NOSPACE);
-        } else {
-            uint64_t t0, t1, x0 = short_chars(u0, &t0), x1 = short_chars(u1, &t1);
-            store2(out + p, x0);
-            store2(out + p + 1 + t0, x1);
-            p += 2 + t0 + t1;
-        }
-        back2 = c0;
-        back1 = c1;
-    }
-    for (; i < n; i++) {
+    for (; i < n; i++) {   /* the last up to 3 */
         uint64_t cur = numbers[i];
         SAFETY_CHECK(put_number(cur - back2, out, capacity, &p), MCRLE_ERR_NOSPACE);
         back2 = back1;

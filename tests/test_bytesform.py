@@ -518,7 +518,7 @@ def test_chunks_coded_from_the_record_and_walked_again_agree():
     """Pass 1 records its operations while they fit a store of a quarter of the input's
     bytes (split over the tasks); chunks past that point are walked again. A map of four
     chunks (2**20 elements each) whose second chunk is noise overflows the store there:
-    on one task chunks 0 is coded from the record and 1-3 walked again; on four tasks
+    on one task chunk 0 is coded from the record and 1-3 walked again; on four tasks
     (threads=2) only chunk 1 is walked again. The streams must be the same bytes."""
     rng = np.random.default_rng(5)
     a = np.zeros((2048, 2048), dtype=np.uint8)
