@@ -505,7 +505,10 @@ static void test_arrays(void)
 {
     static const size_t shapes1[][1] = {{0}, {1}, {2}, {7}, {33}, {100}, {257}};
     static const size_t shapes2[][2] = {{1, 1}, {3, 5},  {5, 3},  {1, 9},  {9, 1},
-                                        {17, 9}, {40, 33}, {2, 64}, {0, 4}, {64, 2}};
+                                        {17, 9}, {40, 33}, {2, 64}, {0, 4}, {64, 2},
+                                        /* the strip encoder (SSE2, W >= 16): one strip, an
+                                           overlapping last strip, rows past a 64-row word */
+                                        {64, 16}, {65, 17}, {127, 18}, {129, 31}};
     static const size_t shapes3[][3] = {{2, 3, 4}, {4, 3, 5}, {7, 1, 9}, {9, 8, 7},
                                         {1, 1, 1}, {3, 0, 2}, {1, 16, 5}, {33, 2, 3}};
     static const size_t shapes4[][4] = {{3, 2, 4, 2}, {2, 1, 3, 5}, {5, 4, 1, 1}};
@@ -533,6 +536,9 @@ static void test_arrays(void)
         for (int mode = 0; mode < 5; mode += 1) {
             check_array(Es[ei], 2, big2, &LAYOUTS[0], mode);
             check_array(Es[ei], 2, big2, &LAYOUTS[1], mode);
+            check_array(Es[ei], 2, big2, &LAYOUTS[2], mode);    /* C-crop: row stride > W */
+            check_array(Es[ei], 2, big2, &LAYOUTS[5], mode);    /* C-neg0: rows upwards */
+            check_array(Es[ei], 2, big2, &LAYOUTS[12], mode);   /* C-misaligned */
             check_array(Es[ei], 3, big3, &LAYOUTS[2], mode);
             check_array(Es[ei], 3, big3, &LAYOUTS[9], mode);
         }
