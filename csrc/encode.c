@@ -266,121 +266,186 @@ MCRLE_INLINE mcrle_result slab_encode(const unsigned char *data, const mcrle_lay
 #define MCRLE_STRIP_OK(L) ((L)->ndim == 2 && (L)->strides[1] == (ptrdiff_t)(L)->elem && \
                            (L)->shape[1] >= MCRLE_STRIP)
 
-/* Per 16 elements (16 E bytes) at a and b: byte k is 0xFF where element k is equal. */
-MCRLE_INLINE __m128i strip_eq(const unsigned char *a, const unsigned char *b, size_t E)
+/* One row of a strip: its 16 elements (16 E bytes), as vectors. */
+typedef struct strip_row {
+    __m128i v[8];
+} strip_row;
+
+MCRLE_INLINE void strip_load(strip_row *row, const unsigned char *p, size_t E)
 {
-#define LD_(p, k) _mm_loadu_si128((const __m128i *)(const void *)((p) + 16 * (k)))
-    if (E == 1) return _mm_cmpeq_epi8(LD_(a, 0), LD_(b, 0));
+    for (size_t h = 0; h < E; h++)
+        row->v[h] = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * h));
+}
+
+/* Byte k is 0xFF where element k of the two rows is equal. */
+MCRLE_INLINE __m128i strip_eq(const strip_row *a, const strip_row *b, size_t E)
+{
+    if (E == 1) return _mm_cmpeq_epi8(a->v[0], b->v[0]);
     if (E == 2)
-        return _mm_packs_epi16(_mm_cmpeq_epi16(LD_(a, 0), LD_(b, 0)),
-                               _mm_cmpeq_epi16(LD_(a, 1), LD_(b, 1)));
+        return _mm_packs_epi16(_mm_cmpeq_epi16(a->v[0], b->v[0]),
+                               _mm_cmpeq_epi16(a->v[1], b->v[1]));
     __m128i q[4];
     for (int h = 0; h < 4; h++) {
         if (E == 4) {
-            q[h] = _mm_cmpeq_epi32(LD_(a, h), LD_(b, h));
+            q[h] = _mm_cmpeq_epi32(a->v[h], b->v[h]);
         } else {   /* two 8-byte elements per vector: both halves equal; then 4 lanes from 2 vectors */
-            __m128i e0 = _mm_cmpeq_epi32(LD_(a, 2 * h), LD_(b, 2 * h));
-            __m128i e1 = _mm_cmpeq_epi32(LD_(a, 2 * h + 1), LD_(b, 2 * h + 1));
+            __m128i e0 = _mm_cmpeq_epi32(a->v[2 * h], b->v[2 * h]);
+            __m128i e1 = _mm_cmpeq_epi32(a->v[2 * h + 1], b->v[2 * h + 1]);
             e0 = _mm_and_si128(e0, _mm_shuffle_epi32(e0, _MM_SHUFFLE(2, 3, 0, 1)));
             e1 = _mm_and_si128(e1, _mm_shuffle_epi32(e1, _MM_SHUFFLE(2, 3, 0, 1)));
             q[h] = _mm_castps_si128(_mm_shuffle_ps(_mm_castsi128_ps(e0), _mm_castsi128_ps(e1),
                                                    _MM_SHUFFLE(2, 0, 2, 0)));
         }
     }
+    /* signed saturation keeps 0 and -1 */
     return _mm_packs_epi16(_mm_packs_epi32(q[0], q[1]), _mm_packs_epi32(q[2], q[3]));
-#undef LD_
 }
 
 /*
- * Rows [i0, i0 + 8) of the strip at column byte offset x: byte k, bit r set
- * when row i0 + r differs from the row above in column k. Rows 0 and >= H
- * count as equal (full: all 8 rows are in [1, H)).
+ * Rows [i0, i0 + 8) of the strip whose first column is at col: byte k, bit r
+ * set when row i0 + r differs from the row above in column k. Each row is
+ * loaded once, from the last up (each doubling moves the rows before up a
+ * bit). Rows are clamped to [0, H - 1], so that row 0 and rows past the end
+ * compare equal to the row above (full: all of i0 - 1 .. i0 + 7 are rows).
  */
 MCRLE_INLINE __m128i strip_byte(const unsigned char *col, ptrdiff_t s0, size_t i0, size_t H,
                                 int full, size_t E)
 {
+#define ROW_(i) (col + (ptrdiff_t)(full ? (i) : ((i) < H ? (i) : H - 1)) * s0)
+    strip_row cur, prev;
     __m128i acc = _mm_setzero_si128();
-    /* rows from the last to the first: each doubling moves the earlier rows up a bit */
+    strip_load(&cur, ROW_(i0 + 7), E);
     for (int r = 7; r >= 0; r--) {
-        size_t i = i0 + (size_t)r;
-        __m128i eq;
-        if (full || (i >= 1 && i < H))
-            eq = strip_eq(col + (ptrdiff_t)i * s0, col + (ptrdiff_t)(i - 1) * s0, E);
-        else
-            eq = _mm_set1_epi8(-1);
-        acc = _mm_sub_epi8(_mm_add_epi8(acc, acc), eq);   /* 2 acc + 1 where equal */
+        size_t up = i0 + (size_t)r;
+        up = up ? up - 1 : 0;
+        strip_load(&prev, ROW_(up), E);
+        acc = _mm_sub_epi8(_mm_add_epi8(acc, acc), strip_eq(&cur, &prev, E));   /* 2 acc + eq */
+        cur = prev;
     }
+#undef ROW_
     return _mm_xor_si128(acc, _mm_set1_epi8(-1));
 }
 
-/* Fills words[k * n_words + w] (k < 16): column k's boundary bits of rows [64 w, 64 w + 64). */
-MCRLE_INLINE void strip_bits(const unsigned char *col, ptrdiff_t s0, size_t H, size_t n_words,
-                             uint64_t *words, size_t E)
+/*
+ * Word w of the 16 columns of the strip at col: words[k * n_words + w] gets
+ * column k's boundary bits of rows [64 w, 64 w + 64).
+ */
+MCRLE_INLINE void strip_word(const unsigned char *col, ptrdiff_t s0, size_t H, size_t w,
+                             size_t n_words, uint64_t *words, size_t E)
 {
-    for (size_t w = 0; w < n_words; w++) {
-        size_t i0 = 64 * w;
-        int full = i0 >= 1 && i0 + 64 <= H;
-        __m128i g[8], any = _mm_setzero_si128();
-        for (int b = 0; b < 8; b++) {
-            g[b] = full ? strip_byte(col, s0, i0 + 8 * (size_t)b, H, 1, E)
-                        : strip_byte(col, s0, i0 + 8 * (size_t)b, H, 0, E);
-            any = _mm_or_si128(any, g[b]);
-        }
-        if (_mm_movemask_epi8(_mm_cmpeq_epi8(any, _mm_setzero_si128())) == 0xFFFF) {
-            for (int k = 0; k < MCRLE_STRIP; k++) words[(size_t)k * n_words + w] = 0;
-            continue;
-        }
-        /* 8 x 16 bytes -> 16 x 8 bytes: column k's word holds g[0][k] .. g[7][k] */
-        __m128i t0 = _mm_unpacklo_epi8(g[0], g[1]), t1 = _mm_unpackhi_epi8(g[0], g[1]);
-        __m128i t2 = _mm_unpacklo_epi8(g[2], g[3]), t3 = _mm_unpackhi_epi8(g[2], g[3]);
-        __m128i t4 = _mm_unpacklo_epi8(g[4], g[5]), t5 = _mm_unpackhi_epi8(g[4], g[5]);
-        __m128i t6 = _mm_unpacklo_epi8(g[6], g[7]), t7 = _mm_unpackhi_epi8(g[6], g[7]);
-        __m128i u[8] = {_mm_unpacklo_epi16(t0, t2), _mm_unpackhi_epi16(t0, t2),
-                        _mm_unpacklo_epi16(t1, t3), _mm_unpackhi_epi16(t1, t3),
-                        _mm_unpacklo_epi16(t4, t6), _mm_unpackhi_epi16(t4, t6),
-                        _mm_unpacklo_epi16(t5, t7), _mm_unpackhi_epi16(t5, t7)};
-        for (int q = 0; q < 4; q++) {   /* u[q]: columns 4q..4q+3, rows 0-31; u[q + 4]: rows 32-63 */
-            __m128i lo = _mm_unpacklo_epi32(u[q], u[q + 4]), hi = _mm_unpackhi_epi32(u[q], u[q + 4]);
-            uint64_t *d = words + (size_t)(4 * q) * n_words + w;
-            _mm_storel_epi64((__m128i *)(void *)d, lo);
-            _mm_storel_epi64((__m128i *)(void *)(d + n_words), _mm_unpackhi_epi64(lo, lo));
-            _mm_storel_epi64((__m128i *)(void *)(d + 2 * n_words), hi);
-            _mm_storel_epi64((__m128i *)(void *)(d + 3 * n_words), _mm_unpackhi_epi64(hi, hi));
-        }
+    size_t i0 = 64 * w;
+    int full = i0 >= 1 && i0 + 64 <= H;
+    __m128i g[8], any = _mm_setzero_si128();
+    for (int b = 0; b < 8; b++) {
+        g[b] = full ? strip_byte(col, s0, i0 + 8 * (size_t)b, H, 1, E)
+                    : strip_byte(col, s0, i0 + 8 * (size_t)b, H, 0, E);
+        any = _mm_or_si128(any, g[b]);
     }
+    if (_mm_movemask_epi8(_mm_cmpeq_epi8(any, _mm_setzero_si128())) == 0xFFFF) {
+        for (int k = 0; k < MCRLE_STRIP; k++) words[(size_t)k * n_words + w] = 0;
+        return;
+    }
+    /* 8 x 16 bytes -> 16 x 8 bytes: column k's word holds g[0][k] .. g[7][k] */
+    __m128i t0 = _mm_unpacklo_epi8(g[0], g[1]), t1 = _mm_unpackhi_epi8(g[0], g[1]);
+    __m128i t2 = _mm_unpacklo_epi8(g[2], g[3]), t3 = _mm_unpackhi_epi8(g[2], g[3]);
+    __m128i t4 = _mm_unpacklo_epi8(g[4], g[5]), t5 = _mm_unpackhi_epi8(g[4], g[5]);
+    __m128i t6 = _mm_unpacklo_epi8(g[6], g[7]), t7 = _mm_unpackhi_epi8(g[6], g[7]);
+    __m128i u[8] = {_mm_unpacklo_epi16(t0, t2), _mm_unpackhi_epi16(t0, t2),
+                    _mm_unpacklo_epi16(t1, t3), _mm_unpackhi_epi16(t1, t3),
+                    _mm_unpacklo_epi16(t4, t6), _mm_unpackhi_epi16(t4, t6),
+                    _mm_unpacklo_epi16(t5, t7), _mm_unpackhi_epi16(t5, t7)};
+    for (int q = 0; q < 4; q++) {   /* u[q]: columns 4q..4q+3, rows 0-31; u[q + 4]: rows 32-63 */
+        __m128i lo = _mm_unpacklo_epi32(u[q], u[q + 4]), hi = _mm_unpackhi_epi32(u[q], u[q + 4]);
+        uint64_t *d = words + (size_t)(4 * q) * n_words + w;
+        _mm_storel_epi64((__m128i *)(void *)d, lo);
+        _mm_storel_epi64((__m128i *)(void *)(d + n_words), _mm_unpackhi_epi64(lo, lo));
+        _mm_storel_epi64((__m128i *)(void *)(d + 2 * n_words), hi);
+        _mm_storel_epi64((__m128i *)(void *)(d + 3 * n_words), _mm_unpackhi_epi64(hi, hi));
+    }
+}
+
+/*
+ * Strips are taken in groups about MCRLE_STRIP_GROUP_BYTES of a row wide, and
+ * a group's words 64 rows at a time across all its strips: the map is read
+ * in blocks of 64 consecutive rows, whose lines the prefetcher follows
+ * (strip after strip down the whole map, a line per row, it does not: a
+ * cold CamVid map took 1.7x as long as a cache-hot one). The scratch holds a
+ * group's words.
+ */
+#ifndef MCRLE_STRIP_GROUP_BYTES
+#define MCRLE_STRIP_GROUP_BYTES 2048
+#endif
+
+MCRLE_INLINE size_t strip_group(size_t W, size_t E)
+{
+    size_t n_strips = (W + MCRLE_STRIP - 1) / MCRLE_STRIP;
+    size_t group = MCRLE_STRIP_GROUP_BYTES / (MCRLE_STRIP * E);
+    if (group < 1) group = 1;
+    return group < n_strips ? group : n_strips;
 }
 
 static size_t strip_scratch(const mcrle_layout *L)
 {
     size_t n_words = L->shape[0] / 64 + 1;
-    return MCRLE_STRIP * n_words * sizeof(uint64_t);
+    return strip_group(L->shape[1], L->elem) * MCRLE_STRIP * n_words * sizeof(uint64_t);
 }
 
+/*
+ * The runs are written here without emit(): counts[] first holds each run's
+ * start, and becomes the lengths at the end (the last one is the caller's,
+ * from em->start, as with emit). The capacity is checked once per word when
+ * 64 more runs fit.
+ */
 MCRLE_INLINE mcrle_result strip_encode(const unsigned char *data, const mcrle_layout *L,
                                        size_t E, emitter *em, uint64_t *words)
 {
     size_t H = L->shape[0], W = L->shape[1], n_words = (H + 63) / 64;
+    size_t n_strips = (W + MCRLE_STRIP - 1) / MCRLE_STRIP, group = strip_group(W, E);
+    size_t slot = MCRLE_STRIP * n_words;
     ptrdiff_t s0 = L->strides[0];
+    unsigned char *values = em->values;
+    uint64_t *starts = em->counts;
+    size_t n = 0, cap = em->cap;
     const unsigned char *prev_bottom = NULL;
-    for (size_t x = 0; x < W; x += MCRLE_STRIP) {
-        /* the last strip ends at W (overlapping the one before); its columns before x are done */
-        size_t x0 = x + MCRLE_STRIP <= W ? x : W - MCRLE_STRIP;
-        const unsigned char *col0 = data + x0 * E;
-        strip_bits(col0, s0, H, n_words, words, E);
-        for (size_t k = x - x0; k < MCRLE_STRIP; k++) {
-            const unsigned char *top = col0 + k * E;
-            uint64_t f = (uint64_t)(x0 + k) * H;
-            if (!prev_bottom || mcrle_load(top, E) != mcrle_load(prev_bottom, E))
-                SAFETY_CHECK(emit(em, f, top, E), MCRLE_ERR_NOSPACE);
-            const uint64_t *cw = words + k * n_words;
-            for (size_t w = 0; w < n_words; w++) {
-                for (uint64_t m = cw[w]; m; m &= m - 1) {
-                    size_t r = 64 * w + mcrle_ctz64(m);
-                    SAFETY_CHECK(emit(em, f + r, top + (ptrdiff_t)r * s0, E), MCRLE_ERR_NOSPACE);
+    /* strip s starts at column 16 s, the last at W - 16 (overlapping the one before) */
+#define STRIP_X0_(s) ((s) * MCRLE_STRIP + MCRLE_STRIP <= W ? (s) * MCRLE_STRIP : W - MCRLE_STRIP)
+    for (size_t g0 = 0; g0 < n_strips; g0 += group) {
+        size_t g1 = g0 + group < n_strips ? g0 + group : n_strips;
+        for (size_t w = 0; w < n_words; w++)
+            for (size_t s = g0; s < g1; s++)
+                strip_word(data + STRIP_X0_(s) * E, s0, H, w, n_words, words + (s - g0) * slot, E);
+        for (size_t s = g0; s < g1; s++) {
+            size_t x0 = STRIP_X0_(s);
+            const unsigned char *col0 = data + x0 * E;
+            for (size_t k = s * MCRLE_STRIP - x0; k < MCRLE_STRIP; k++) {   /* its new columns */
+                const unsigned char *top = col0 + k * E;
+                uint64_t f = (uint64_t)(x0 + k) * H;
+                if (!prev_bottom || mcrle_load(top, E) != mcrle_load(prev_bottom, E)) {
+                    SAFETY_CHECK(n < cap, MCRLE_ERR_NOSPACE);
+                    memcpy(values + n * E, top, E);
+                    starts[n++] = f;
                 }
+                const uint64_t *cw = words + (s - g0) * slot + k * n_words;
+                for (size_t w = 0; w < n_words; w++) {
+                    uint64_t m = cw[w];
+                    if (!m) continue;
+                    int room = cap - n >= 64;
+                    for (; m; m &= m - 1) {
+                        size_t r = 64 * w + mcrle_ctz64(m);
+                        if (!room) SAFETY_CHECK(n < cap, MCRLE_ERR_NOSPACE);
+                        memcpy(values + n * E, top + (ptrdiff_t)r * s0, E);
+                        starts[n++] = f + r;
+                    }
+                }
+                prev_bottom = top + (ptrdiff_t)(H - 1) * s0;
             }
-            prev_bottom = top + (ptrdiff_t)(H - 1) * s0;
         }
+    }
+#undef STRIP_X0_
+    em->n = n;
+    if (n) {
+        em->start = starts[n - 1];
+        for (size_t i = 0; i + 1 < n; i++) starts[i] = starts[i + 1] - starts[i];
     }
     return MCRLE_OK;
 }

@@ -532,6 +532,7 @@ static void test_arrays(void)
     /* larger arrays: the 32-byte fast paths and runs spanning many columns */
     static const size_t big2[] = {300, 257};
     static const size_t big3[] = {70, 33, 21};
+    static const size_t wide2[] = {40, 2100};   /* strip groups: 2 for bytes, 9 for 8-byte */
     for (size_t ei = 0; ei < 4; ei++) {
         for (int mode = 0; mode < 5; mode += 1) {
             check_array(Es[ei], 2, big2, &LAYOUTS[0], mode);
@@ -539,6 +540,7 @@ static void test_arrays(void)
             check_array(Es[ei], 2, big2, &LAYOUTS[2], mode);    /* C-crop: row stride > W */
             check_array(Es[ei], 2, big2, &LAYOUTS[5], mode);    /* C-neg0: rows upwards */
             check_array(Es[ei], 2, big2, &LAYOUTS[12], mode);   /* C-misaligned */
+            check_array(Es[ei], 2, wide2, &LAYOUTS[0], mode);
             check_array(Es[ei], 3, big3, &LAYOUTS[2], mode);
             check_array(Es[ei], 3, big3, &LAYOUTS[9], mode);
         }
