@@ -93,37 +93,58 @@ static int trim_runs(PyObject *values, PyObject *counts, size_t n, size_t elem)
     return 0;
 }
 
+/* Runs an encoder wrote into a private block (runs, then its scratch). */
+typedef struct raw_runs {
+    unsigned char *block;   /* PyMem_RawFree */
+    unsigned char *values;
+    uint64_t *counts;
+    size_t n, elem;
+} raw_runs;
+
 /*
  * Runs an encode with room for `capacity` runs (split among the bands as caps
- * says, or in proportion); 0 on success, 1 if too small (band_runs then holds
- * each band's run count), -1 on error.
+ * says, or in proportion) into a new block; 0 on success, 1 if too small
+ * (band_runs then holds each band's run count), -1 on error.
+ *
+ * A guessed capacity is mostly unused, so the runs go to a private block and
+ * are copied from there into what the caller returns (bytearrays of their
+ * size, or strings). Bytearrays of the guessed size, cut down after, cost
+ * more: a block that large is a fresh mmap on every call (glibc keeps its
+ * mmap threshold when the block it frees has been cut down), and the page
+ * faults on the pages the kernel writes took up to a third of the time of a
+ * COCO panoptic map.
  */
-static int encode_into(const Py_buffer *v, const size_t *shape, const ptrdiff_t *strides,
-                       size_t capacity, const size_t *caps, size_t *band_runs,
-                       unsigned n_threads, PyObject **values, PyObject **counts)
+static int encode_block(const Py_buffer *v, const size_t *shape, const ptrdiff_t *strides,
+                        size_t capacity, const size_t *caps, size_t *band_runs,
+                        unsigned n_threads, raw_runs *out)
 {
-    size_t written = 0, scratch_size;
-    void *scratch = NULL;
+    size_t elem = (size_t)v->itemsize, runs_bytes, scratch_size;
     mcrle_result r;
-    if (new_runs(capacity, (size_t)v->itemsize, values, counts) < 0) goto fail;
-    scratch_size = mcrle_encode_scratch_size_mt((size_t)v->itemsize, v->ndim, shape, strides,
-                                                capacity, caps, n_threads);
-    if (scratch_size == SIZE_MAX) { PyErr_NoMemory(); goto fail; }
-    if (scratch_size && !(scratch = PyMem_RawMalloc(scratch_size))) { PyErr_NoMemory(); goto fail; }
+    out->block = NULL;
+    out->n = 0;
+    out->elem = elem;
+    scratch_size = mcrle_encode_scratch_size_mt(elem, v->ndim, shape, strides, capacity, caps,
+                                                n_threads);
+    if (scratch_size == SIZE_MAX || capacity > (size_t)PY_SSIZE_T_MAX / 32) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    runs_bytes = (capacity * (sizeof(uint64_t) + elem) + 15) & ~(size_t)15;
+    if (scratch_size > (size_t)PY_SSIZE_T_MAX - runs_bytes) { PyErr_NoMemory(); return -1; }
+    out->block = (unsigned char *)PyMem_RawMalloc(runs_bytes + scratch_size ? runs_bytes + scratch_size : 1);
+    if (!out->block) { PyErr_NoMemory(); return -1; }
+    out->counts = (uint64_t *)(void *)out->block;
+    out->values = out->block + capacity * sizeof(uint64_t);
     Py_BEGIN_ALLOW_THREADS
-    r = mcrle_encode_mt(v->buf, (size_t)v->itemsize, v->ndim, shape, strides,
-                        PyByteArray_AS_STRING(*values),
-                        (uint64_t *)(void *)PyByteArray_AS_STRING(*counts),
-                        capacity, &written, scratch, scratch_size, caps, band_runs, n_threads);
+    r = mcrle_encode_mt(v->buf, elem, v->ndim, shape, strides, out->values, out->counts, capacity,
+                        &out->n, scratch_size ? out->block + runs_bytes : NULL, scratch_size, caps,
+                        band_runs, n_threads);
     Py_END_ALLOW_THREADS
-    PyMem_RawFree(scratch);
-    if (r == MCRLE_ERR_NOSPACE) { Py_CLEAR(*values); Py_CLEAR(*counts); return 1; }
-    if (r != MCRLE_OK) { raise_result(r, NULL); goto fail; }
-    if (trim_runs(*values, *counts, written, (size_t)v->itemsize) < 0) goto fail;
-    return 0;
-fail:
-    Py_CLEAR(*values);
-    Py_CLEAR(*counts);
+    if (r == MCRLE_OK) return 0;
+    PyMem_RawFree(out->block);
+    out->block = NULL;
+    if (r == MCRLE_ERR_NOSPACE) return 1;
+    raise_result(r, NULL);
     return -1;
 }
 
@@ -132,21 +153,21 @@ fail:
  * capacity usually suffices; only when it does not are the runs counted
  * (the kernel counts the bands that ran out of room) and the encode redone
  * at the exact size of every band. The guess is capped so that a huge
- * volume does not reserve huge buffers.
+ * volume does not reserve huge buffers. 0 on success (out->block to free).
  */
 #define GUESS_MAX_RUNS ((size_t)1 << 18)
 
-static PyObject *encode_runs_of(PyObject *arg, unsigned n_threads)
+static int encode_raw(PyObject *arg, unsigned n_threads, raw_runs *out)
 {
     Py_buffer v;
     size_t shape[MCRLE_MAX_NDIM];
     ptrdiff_t strides[MCRLE_MAX_NDIM];
     size_t band_runs[MCRLE_MAX_BANDS] = {0};
-    PyObject *values = NULL, *counts = NULL, *result = NULL;
     size_t size = 1, n_runs = 0, guess;
-    int status;
+    int status = -1;
 
-    if (PyObject_GetBuffer(arg, &v, PyBUF_RECORDS_RO) < 0) return NULL;
+    out->block = NULL;
+    if (PyObject_GetBuffer(arg, &v, PyBUF_RECORDS_RO) < 0) return -1;
     if (buffer_layout(&v, shape, strides) < 0) goto done;
     for (int a = 0; a < v.ndim; a++) size *= shape[a];
     guess = size / 8 + 16;
@@ -156,22 +177,32 @@ static PyObject *encode_runs_of(PyObject *arg, unsigned n_threads)
         guess = GUESS_MAX_RUNS * 2 * (size_t)(n_threads ? n_threads : 1);
     if (n_threads <= 1 && guess > GUESS_MAX_RUNS) guess = GUESS_MAX_RUNS;
     if (guess > size) guess = size;
-    status = encode_into(&v, shape, strides, guess, NULL, band_runs, n_threads, &values, &counts);
+    status = encode_block(&v, shape, strides, guess, NULL, band_runs, n_threads, out);
     if (status == 1) {
         for (unsigned b = 0; b < MCRLE_MAX_BANDS; b++) n_runs += band_runs[b];
-        status = encode_into(&v, shape, strides, n_runs, band_runs, NULL, n_threads, &values,
-                             &counts);
+        status = encode_block(&v, shape, strides, n_runs, band_runs, NULL, n_threads, out);
         if (status == 1) {   /* more runs than counted: another thread wrote into the array */
             raise_result(MCRLE_ERR_CHANGED, NULL);
-            goto done;
+            status = -1;
         }
     }
-    if (status < 0) goto done;
-    result = PyTuple_Pack(2, values, counts);
 done:
+    PyBuffer_Release(&v);
+    return status;
+}
+
+static PyObject *encode_runs_of(PyObject *arg, unsigned n_threads)
+{
+    raw_runs rr;
+    PyObject *values = NULL, *counts = NULL, *result = NULL;
+    if (encode_raw(arg, n_threads, &rr) < 0) return NULL;
+    values = PyByteArray_FromStringAndSize((const char *)rr.values, (Py_ssize_t)(rr.n * rr.elem));
+    counts = PyByteArray_FromStringAndSize((const char *)(void *)rr.counts,
+                                           (Py_ssize_t)(rr.n * sizeof(uint64_t)));
+    PyMem_RawFree(rr.block);
+    if (values && counts) result = PyTuple_Pack(2, values, counts);
     Py_XDECREF(values);
     Py_XDECREF(counts);
-    PyBuffer_Release(&v);
     return result;
 }
 
@@ -222,10 +253,10 @@ PyDoc_STRVAR(encode_compact_doc,
 
 static PyObject *py_encode_compact(PyObject *self, PyObject *args)
 {
-    PyObject *arr, *pair = NULL, *vs = NULL, *cs = NULL, *result = NULL;
+    PyObject *arr, *vs = NULL, *cs = NULL, *result = NULL;
     int kind;
     uint64_t *wide = NULL;
-    size_t n;
+    raw_runs rr;
     mcrle_result r;
     unsigned int n_threads = 1;
     if (!PyArg_ParseTuple(args, "Oi|I:encode_compact", &arr, &kind, &n_threads)) return NULL;
@@ -233,24 +264,20 @@ static PyObject *py_encode_compact(PyObject *self, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "kind must be 0, 1 or 2");
         return NULL;
     }
-    pair = encode_runs_of(arr, n_threads);
-    if (!pair) return NULL;
-    PyObject *values = PyTuple_GET_ITEM(pair, 0), *counts = PyTuple_GET_ITEM(pair, 1);
-    n = (size_t)PyByteArray_GET_SIZE(counts) / sizeof(uint64_t);
-    size_t elem = n ? (size_t)PyByteArray_GET_SIZE(values) / n : 1;
-    if (!(wide = PyMem_RawMalloc((n ? n : 1) * sizeof(uint64_t)))) { PyErr_NoMemory(); goto done; }
+    if (encode_raw(arr, n_threads, &rr) < 0) return NULL;
+    if (!(wide = PyMem_RawMalloc((rr.n ? rr.n : 1) * sizeof(uint64_t)))) { PyErr_NoMemory(); goto done; }
     Py_BEGIN_ALLOW_THREADS
-    r = mcrle_widen_values(PyByteArray_AS_STRING(values), n, (mcrle_kind)kind, elem, wide);
+    r = mcrle_widen_values(rr.values, rr.n, (mcrle_kind)kind, rr.elem, wide);
     Py_END_ALLOW_THREADS
     if (r != MCRLE_OK) { raise_result(r, NULL); goto done; }
-    if (!(vs = ascii_from(wide, n, 2))) goto done;
-    if (!(cs = ascii_from((const uint64_t *)(void *)PyByteArray_AS_STRING(counts), n, 3))) goto done;
+    if (!(vs = ascii_from(wide, rr.n, 2))) goto done;
+    if (!(cs = ascii_from(rr.counts, rr.n, 3))) goto done;
     result = PyTuple_Pack(2, vs, cs);
 done:
     PyMem_RawFree(wide);
+    PyMem_RawFree(rr.block);
     Py_XDECREF(vs);
     Py_XDECREF(cs);
-    Py_DECREF(pair);
     return result;
 }
 
