@@ -412,128 +412,6 @@ MCRLE_INLINE mcrle_result slab_decode(const unsigned char *values, const uint64_
     return MCRLE_OK;
 }
 
-/* ---- tiles (SSE2, 2D) -------------------------------------------------------- */
-
-#if MCRLE_SSE2
-/*
- * 2D byte outputs whose rows are contiguous (C order and its crops), W >= 16.
- * The slab decoder above buckets the run starts by row (a counting sort);
- * here the output is written 16 columns (a strip) at a time instead: the
- * strip's runs are laid down its columns in a tile (16 columns of H
- * elements, column-major, like a Fortran-ordered output: a few vector
- * stores per run), then the tile is transposed into the output's rows,
- * 16 x 16 bytes at a time. No sort, no per-element branch. A last strip
- * narrower than 16 overlaps the one before: the tile keeps the shared
- * columns (moved to its front) and only the new ones are laid down.
- *
- * The runs are first copied into scratch, each count read once and checked
- * (out stays untouched on error, as with the slab decoder), and the strips
- * are laid down from that copy.
- */
-#define MCRLE_TILE 16
-#define MCRLE_TILE_SLACK 64   /* after the tile: fill_run's vector stores may pass a run's end */
-/* Bytes only: a 16 x 16 byte transpose costs 0.4 operations an element; the same
-   for 4-byte elements (4 x 4 blocks) costs 1, and the slab decoder's row copies
-   win (CamVid maps as uint32: 38 us against 22) */
-#define MCRLE_TILE_OK(L) ((L)->ndim == 2 && (L)->elem == 1 && (L)->strides[1] == 1 && \
-                          (L)->shape[1] >= MCRLE_TILE)
-
-static size_t tile_scratch(const mcrle_layout *L, size_t n_runs)
-{
-    size_t H = L->shape[0];
-    if (n_runs > SIZE_MAX / 64 || H > SIZE_MAX / 64 / MCRLE_TILE) return SIZE_MAX;
-    return n_runs * sizeof(uint64_t) + ((n_runs + 7) & ~(size_t)7) + MCRLE_TILE * H +
-           MCRLE_TILE_SLACK;
-}
-
-/*
- * Rows [r, r + 16) of the tile's 16 columns to the output rows at dst (byte
- * stride s0): 16 vectors read down the columns, transposed by 4 rounds of
- * pairing vector i with vector i + 8 (the perfect shuffle), 16 vectors
- * stored along the rows.
- */
-MCRLE_INLINE void tile_block(const unsigned char *tile, size_t H, size_t r, unsigned char *dst,
-                             ptrdiff_t s0)
-{
-    __m128i x[16], y[16];
-    for (size_t i = 0; i < 16; i++)
-        x[i] = _mm_loadu_si128((const __m128i *)(const void *)(tile + i * H + r));
-    for (int round = 0; round < 4; round++) {
-        for (size_t i = 0; i < 8; i++) {
-            y[2 * i] = _mm_unpacklo_epi8(x[i], x[i + 8]);
-            y[2 * i + 1] = _mm_unpackhi_epi8(x[i], x[i + 8]);
-        }
-        for (size_t i = 0; i < 16; i++) x[i] = y[i];
-    }
-    for (size_t i = 0; i < 16; i++)
-        _mm_storeu_si128((__m128i *)(void *)(dst + (ptrdiff_t)i * s0), x[i]);
-}
-
-/* The tile (16 columns of H rows) into the output's columns at col (rows of byte stride s0). */
-MCRLE_INLINE void tile_out(const unsigned char *tile, size_t H, unsigned char *col, ptrdiff_t s0)
-{
-    if (H >= 16) {
-        for (size_t r = 0;; r += 16) {
-            if (r + 16 > H) r = H - 16;   /* the last block overlaps the one before: same values */
-            tile_block(tile, H, r, col + (ptrdiff_t)r * s0, s0);
-            if (r + 16 == H) break;
-        }
-    } else {
-        for (size_t r = 0; r < H; r++)
-            for (size_t c = 0; c < MCRLE_TILE; c++) col[(ptrdiff_t)r * s0 + (ptrdiff_t)c] = tile[c * H + r];
-    }
-}
-
-static mcrle_result tile_decode(const unsigned char *values, const uint64_t *counts,
-                                size_t n_runs, const mcrle_layout *L, unsigned char *out,
-                                mcrle_error_info *info, void *scratch)
-{
-    const size_t E = 1;
-    size_t H = L->shape[0], W = L->shape[1];
-    const uint64_t size = (uint64_t)L->size;
-    ptrdiff_t s0 = L->strides[0];
-    uint64_t *own_counts = (uint64_t *)scratch;
-    unsigned char *own_values = (unsigned char *)(own_counts + n_runs);
-    unsigned char *tile = own_values + ((n_runs * E + 7) & ~(size_t)7);
-    /* 1. the private copy: each count read once and checked */
-    uint64_t left = size;
-    for (size_t k = 0; k < n_runs; k++) {
-        uint64_t c = counts[k];
-        if (MCRLE_COUNT_BAD(c, left)) return mcrle_count_error(counts, n_runs, k, c, size - left, info);
-        left -= c;
-        own_counts[k] = c;
-        memcpy(own_values + k * E, values + k * E, E);
-    }
-    if (left) return mcrle_counts_short(n_runs, size - left, info);
-    /* 2. the strips: strip s starts at column 16 s, the last at W - 16 */
-    size_t n_strips = (W + MCRLE_TILE - 1) / MCRLE_TILE, k = 0;
-    uint64_t rem = own_counts[0];   /* what is left of run k (the counts sum to H W: k < n_runs) */
-    size_t column_bytes = H * E;
-    for (size_t s = 0; s < n_strips; s++) {
-        size_t x = s * MCRLE_TILE, x0 = x + MCRLE_TILE <= W ? x : W - MCRLE_TILE, kept = x - x0;
-        if (kept)   /* the columns this strip shares with the one before */
-            memmove(tile, tile + (MCRLE_TILE - kept) * column_bytes, kept * column_bytes);
-        for (size_t c = kept; c < MCRLE_TILE; c++) {
-            unsigned char *col = tile + c * column_bytes;
-            size_t room = (MCRLE_TILE - c) * column_bytes + MCRLE_TILE_SLACK;
-            size_t r = 0;
-            while (r < H) {
-                size_t take = rem < (uint64_t)(H - r) ? (size_t)rem : H - r;
-                fill_run(col + r * E, take * E, mcrle_load(own_values + k * E, E), E, room - r * E);
-                r += take;
-                rem -= take;
-                if (!rem && ++k < n_runs) rem = own_counts[k];
-            }
-        }
-        tile_out(tile, H, out + x0, s0);
-    }
-    return MCRLE_OK;
-}
-#else
-#define MCRLE_TILE_OK(L) 0
-static size_t tile_scratch(const mcrle_layout *L, size_t n_runs) { (void)L; (void)n_runs; return 0; }
-#endif
-
 /* ---- bands for several threads --------------------------------------------- */
 
 /*
@@ -919,10 +797,7 @@ static mcrle_result rows_decode(const unsigned char *values, const uint64_t *cou
 /* Scratch of n decoding bands of L (n_runs runs in all). */
 static size_t bands_scratch(const mcrle_layout *L, size_t n_runs, unsigned n)
 {
-    if (n == 1) {
-        if (MCRLE_TILE_OK(L)) return tile_scratch(L, n_runs);
-        return slab_like(L) ? slab_scratch(L, n_runs) : 0;
-    }
+    if (n == 1) return slab_like(L) ? slab_scratch(L, n_runs) : 0;
     if (n_runs > SIZE_MAX / 64) return SIZE_MAX;
     return slab_like(L) ? rows_scratch(L, n_runs, n) : own_runs_bytes(n_runs, L->elem);
 }
@@ -1032,17 +907,8 @@ mcrle_result mcrle_decode_mt(const void *values, const uint64_t *counts, size_t 
     unsigned n = plan_bands(&L, n_threads);
     size_t need = bands_scratch(&L, n_runs, n);   /* what mcrle_decode_scratch_size_mt said */
     SAFETY_CHECK(need == 0 || (scratch != NULL && scratch_size >= need), MCRLE_ERR_NOSPACE);
-    if (n > 1 && n_runs < 2) {   /* one run: nothing to share */
-        n = 1;
-        need = bands_scratch(&L, n_runs, 1);
-        SAFETY_CHECK(need == 0 || (scratch != NULL && scratch_size >= need), MCRLE_ERR_NOSPACE);
-    }
+    if (n > 1 && n_runs < 2) n = 1;   /* one run: nothing to share (needs less scratch) */
     if (n == 1) {   /* the caller's runs, each read once and checked there */
-#if MCRLE_SSE2
-        if (MCRLE_TILE_OK(&L)) {
-            return tile_decode(v, counts, n_runs, &L, o, info, scratch);
-        }
-#endif
         if (slab_like(&L)) {
             MCRLE_DISPATCH_ELEM(L.elem, r = slab_decode(v, counts, n_runs, &L, o, info, scratch, E_));
         } else {
