@@ -14,6 +14,10 @@
 #include "internal.h"
 #include "mcrle_threads.h"
 
+#if defined(MCRLE_AVX2_DISPATCH)
+int mcrle_avx2_off = 0;
+#endif
+
 /* Runs being written: value of the open run and where it started. */
 typedef struct emitter {
     unsigned char *values;
@@ -327,6 +331,59 @@ MCRLE_INLINE __m128i strip_byte(const unsigned char *col, ptrdiff_t s0, size_t i
 }
 
 /*
+ * AVX2 (x86-64 with GCC or clang, chosen at run time): the same bytes for 2-,
+ * 4- and 8-byte elements, whose 16 elements of a row are 1, 2 or 4 whole
+ * 256-bit vectors: 5-12 operations a row where SSE2 takes 8-30. COCO panoptic
+ * uint32 maps 26.6 -> 23.8 us (C, -O3), CamVid maps as uint16 25 -> 21 us,
+ * as int64 116-131 -> 57-75 us. Bytes keep the SSE2 code: their row of a
+ * strip is one 128-bit vector.
+ */
+#if defined(MCRLE_AVX2_DISPATCH)
+#define MCRLE_AVX2_INLINE static inline __attribute__((always_inline, target("avx2")))
+
+MCRLE_AVX2_INLINE __m128i strip_eq_avx2(const __m256i *a, const __m256i *b, size_t E)
+{
+    if (E == 2) {
+        __m256i e = _mm256_cmpeq_epi16(a[0], b[0]);
+        return _mm_packs_epi16(_mm256_castsi256_si128(e), _mm256_extracti128_si256(e, 1));
+    }
+    if (E == 4) {
+        /* in-lane pack: [a 0-3, b 0-3 | a 4-7, b 4-7]; the 64-bit swap puts a before b */
+        __m256i e = _mm256_packs_epi32(_mm256_cmpeq_epi32(a[0], b[0]), _mm256_cmpeq_epi32(a[1], b[1]));
+        e = _mm256_permute4x64_epi64(e, _MM_SHUFFLE(3, 1, 2, 0));
+        return _mm_packs_epi16(_mm256_castsi256_si128(e), _mm256_extracti128_si256(e, 1));
+    }
+    /* 8-byte elements: the low 32 bits of each 64-bit mask, 4 elements to a 128-bit half */
+    const __m256i low = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+    __m128i d[4];
+    for (int h = 0; h < 4; h++)
+        d[h] = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(_mm256_cmpeq_epi64(a[h], b[h]), low));
+    return _mm_packs_epi16(_mm_packs_epi32(d[0], d[1]), _mm_packs_epi32(d[2], d[3]));
+}
+
+MCRLE_AVX2_INLINE __m128i strip_byte_avx2(const unsigned char *col, ptrdiff_t s0, size_t i0,
+                                          size_t H, int full, size_t E)
+{
+#define ROW_(i) (col + (ptrdiff_t)(full ? (i) : ((i) < H ? (i) : H - 1)) * s0)
+    __m256i cur[4], prev[4];
+    const size_t nv = E / 2;   /* 256-bit vectors in a row of the strip */
+    __m128i acc = _mm_setzero_si128();
+    for (size_t h = 0; h < nv; h++)
+        cur[h] = _mm256_loadu_si256((const __m256i *)(const void *)(ROW_(i0 + 7) + 32 * h));
+    for (int r = 7; r >= 0; r--) {
+        size_t up = i0 + (size_t)r;
+        up = up ? up - 1 : 0;
+        for (size_t h = 0; h < nv; h++)
+            prev[h] = _mm256_loadu_si256((const __m256i *)(const void *)(ROW_(up) + 32 * h));
+        acc = _mm_sub_epi8(_mm_add_epi8(acc, acc), strip_eq_avx2(cur, prev, E));
+        for (size_t h = 0; h < nv; h++) cur[h] = prev[h];
+    }
+#undef ROW_
+    return _mm_xor_si128(acc, _mm_set1_epi8(-1));
+}
+#endif
+
+/*
  * Word w of a strip's 16 columns from its 8 bytes g[0..7] (strip_byte of rows
  * 64 w + 8 b): words[k * n_words + w] gets column k's boundary bits of rows
  * [64 w, 64 w + 64).
@@ -397,9 +454,48 @@ static size_t strip_scratch(const mcrle_layout *L)
  * from em->start, as with emit). The capacity is checked once per word when
  * 64 more runs fit.
  */
+/* Strip s starts at column 16 s, the last at W - 16 (overlapping the one before). */
+#define STRIP_X0_(s) ((s) * MCRLE_STRIP + MCRLE_STRIP <= W ? (s) * MCRLE_STRIP : W - MCRLE_STRIP)
+
+/* The bytes of rows [i0, i0 + 64) of strips [g0, g1): gbytes, 8 of 16 bytes per strip. */
+#define STRIP_ROWS_BODY(BYTE)                                                    \
+    do {                                                                         \
+        int full = i0 >= 1 && i0 + 64 <= H;                                      \
+        for (size_t b = 0; b < 8; b++)                                           \
+            for (size_t s = g0; s < g1; s++) {                                   \
+                const unsigned char *col = data + STRIP_X0_(s) * E;              \
+                __m128i g = full ? BYTE(col, s0, i0 + 8 * b, H, 1, E)            \
+                                 : BYTE(col, s0, i0 + 8 * b, H, 0, E);           \
+                _mm_storeu_si128((__m128i *)(void *)(gbytes + ((s - g0) * 8 + b) * 16), g); \
+            }                                                                    \
+    } while (0)
+
+MCRLE_INLINE void strip_rows(const unsigned char *data, size_t W, ptrdiff_t s0, size_t H,
+                             size_t i0, size_t g0, size_t g1, unsigned char *gbytes, size_t E)
+{
+    STRIP_ROWS_BODY(strip_byte);
+}
+
+#if defined(MCRLE_AVX2_DISPATCH)
+__attribute__((target("avx2"))) static void strip_rows_avx2(const unsigned char *data, size_t W,
+                                                            ptrdiff_t s0, size_t H, size_t i0,
+                                                            size_t g0, size_t g1,
+                                                            unsigned char *gbytes, size_t E_any)
+{
+    switch (E_any) {   /* a constant element size in each copy */
+    case 2: { const size_t E = 2; STRIP_ROWS_BODY(strip_byte_avx2); } break;
+    case 4: { const size_t E = 4; STRIP_ROWS_BODY(strip_byte_avx2); } break;
+    default: { const size_t E = 8; STRIP_ROWS_BODY(strip_byte_avx2); } break;
+    }
+}
+#endif
+
 MCRLE_INLINE mcrle_result strip_encode(const unsigned char *data, const mcrle_layout *L,
                                        size_t E, emitter *em, uint64_t *words)
 {
+#if defined(MCRLE_AVX2_DISPATCH)
+    int avx2 = E >= 2 && mcrle_use_avx2();
+#endif
     size_t H = L->shape[0], W = L->shape[1], n_words = (H + 63) / 64;
     size_t n_strips = (W + MCRLE_STRIP - 1) / MCRLE_STRIP, group = strip_group(W, E);
     size_t slot = MCRLE_STRIP * n_words;
@@ -409,23 +505,17 @@ MCRLE_INLINE mcrle_result strip_encode(const unsigned char *data, const mcrle_la
     uint64_t *starts = em->counts;
     size_t n = 0, cap = em->cap;
     const unsigned char *prev_bottom = NULL;
-    /* strip s starts at column 16 s, the last at W - 16 (overlapping the one before) */
-#define STRIP_X0_(s) ((s) * MCRLE_STRIP + MCRLE_STRIP <= W ? (s) * MCRLE_STRIP : W - MCRLE_STRIP)
     for (size_t g0 = 0; g0 < n_strips; g0 += group) {
         size_t g1 = g0 + group < n_strips ? g0 + group : n_strips;
         for (size_t w = 0; w < n_words; w++) {
             /* 8 rows across the group at a time: each row's lines are read once while in L1
                (a strip at a time down 64 rows, a row stride of 2 KB kept 24 of the 65 lines in
                L1, and the next strip read them again from L2) */
-            size_t i0 = 64 * w;
-            int full = i0 >= 1 && i0 + 64 <= H;
-            for (size_t b = 0; b < 8; b++)
-                for (size_t s = g0; s < g1; s++) {
-                    const unsigned char *col = data + STRIP_X0_(s) * E;
-                    __m128i g = full ? strip_byte(col, s0, i0 + 8 * b, H, 1, E)
-                                     : strip_byte(col, s0, i0 + 8 * b, H, 0, E);
-                    _mm_storeu_si128((__m128i *)(void *)(gbytes + ((s - g0) * 8 + b) * 16), g);
-                }
+#if defined(MCRLE_AVX2_DISPATCH)
+            if (avx2) strip_rows_avx2(data, W, s0, H, 64 * w, g0, g1, gbytes, E);
+            else
+#endif
+            strip_rows(data, W, s0, H, 64 * w, g0, g1, gbytes, E);
             for (size_t s = g0; s < g1; s++)
                 strip_word(gbytes + (s - g0) * 8 * 16, w, n_words, words + (s - g0) * slot);
         }
@@ -457,6 +547,7 @@ MCRLE_INLINE mcrle_result strip_encode(const unsigned char *data, const mcrle_la
         }
     }
 #undef STRIP_X0_
+#undef STRIP_ROWS_BODY
     em->n = n;
     if (n) {
         em->start = starts[n - 1];

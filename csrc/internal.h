@@ -34,6 +34,22 @@
 #define MCRLE_SSE2 0
 #endif
 
+/*
+ * AVX2 kernels, chosen at run time where the CPU has AVX2: GNU compilers on
+ * x86-64 (MinGW included; their target attribute compiles one function for
+ * AVX2 without compiling the rest for it). -DMCRLE_NO_AVX2 leaves them out;
+ * mcrle_avx2_off (nonzero: the SSE2 paths) lets the C tests run both.
+ */
+#if MCRLE_SSE2 && MCRLE_GNU && defined(__x86_64__) && !defined(MCRLE_NO_AVX2)
+#define MCRLE_AVX2_DISPATCH 1
+#include <immintrin.h>
+extern int mcrle_avx2_off;
+static inline int mcrle_use_avx2(void)
+{
+    return !mcrle_avx2_off && __builtin_cpu_supports("avx2");
+}
+#endif
+
 #if MCRLE_GNU
 #define MCRLE_INLINE static inline __attribute__((always_inline))
 #define MCRLE_LIKELY(x) __builtin_expect(!!(x), 1)

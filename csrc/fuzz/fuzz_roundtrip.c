@@ -4,7 +4,8 @@
  * Input:
  *   byte 0: bits 0-1 element size (1, 2, 4, 8); bits 2-4 labels - 1
  *           (1..8 distinct values, so runs are long); bit 5 raw values
- *           (full-width element bytes from the input instead of labels)
+ *           (full-width element bytes from the input instead of labels);
+ *           bit 6 the SSE2 paths of the kernels that have AVX2 ones
  *   ndim and shape (fz_shape), the source layout (fz_arr_make, stride-0
  *   broadcast allowed), the target layout (no broadcast), then the data:
  *   each byte gives a label (low 3 bits) and a repeat count (high 5 bits
@@ -17,6 +18,7 @@
  * source's elements and nothing between them.
  */
 #include "fuzz_common.h"
+#include "internal.h"   /* MCRLE_AVX2_DISPATCH, mcrle_avx2_off */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -27,6 +29,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t E = fz_elem_size(b0);
     unsigned n_labels = 1u + ((b0 >> 2) & 7u);
     int raw = (b0 >> 5) & 1;
+#if defined(MCRLE_AVX2_DISPATCH)
+    mcrle_avx2_off = (b0 >> 6) & 1;
+#endif
     size_t shape[FZ_MAXD];
     int ndim = fz_shape(&in, shape);
     fz_arr A, B;

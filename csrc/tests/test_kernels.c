@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "mcrle.h"
+#include "internal.h"   /* MCRLE_AVX2_DISPATCH, mcrle_avx2_off: both paths of the AVX2 kernels */
 
 /* ---- tiny test framework ---------------------------------------------------- */
 
@@ -1912,6 +1913,13 @@ int main(void)
     test_mask_via_string();
     test_narrow();
     test_arrays();
+#if defined(MCRLE_AVX2_DISPATCH)
+    if (__builtin_cpu_supports("avx2")) {   /* that was the AVX2 path: now the SSE2 one */
+        mcrle_avx2_off = 1;
+        test_arrays();
+        mcrle_avx2_off = 0;
+    }
+#endif
     test_ops();
     test_string_fast_path();
     test_compact_kernels();
