@@ -93,34 +93,54 @@ static int trim_runs(PyObject *values, PyObject *counts, size_t n, size_t elem)
     return 0;
 }
 
-/* Runs an encoder wrote into a private block (runs, then its scratch). */
+/*
+ * Runs an encoder wrote: into a private block (runs, then the scratch), or
+ * into bytearrays (values_obj and counts_obj set, cut to the runs written).
+ */
 typedef struct raw_runs {
     unsigned char *block;   /* PyMem_RawFree */
+    PyObject *values_obj, *counts_obj;
     unsigned char *values;
     uint64_t *counts;
     size_t n, elem;
 } raw_runs;
 
+static void raw_runs_free(raw_runs *rr)
+{
+    PyMem_RawFree(rr->block);
+    rr->block = NULL;
+    Py_CLEAR(rr->values_obj);
+    Py_CLEAR(rr->counts_obj);
+}
+
+/* Most bytes of runs a one-thread encode with a guessed capacity writes into a private block. */
+#define PRIVATE_RUNS_MAX ((size_t)4 << 20)
+
 /*
  * Runs an encode with room for `capacity` runs (split among the bands as caps
- * says, or in proportion) into a new block; 0 on success, 1 if too small
- * (band_runs then holds each band's run count), -1 on error.
+ * says, or in proportion); 0 on success, 1 if too small (band_runs then holds
+ * each band's run count), -1 on error.
  *
- * A guessed capacity is mostly unused, so the runs go to a private block and
- * are copied from there into what the caller returns (bytearrays of their
- * size, or strings). Bytearrays of the guessed size, cut down after, cost
- * more: a block that large is a fresh mmap on every call (glibc keeps its
- * mmap threshold when the block it frees has been cut down), and the page
+ * A guessed capacity is mostly unused. On one thread (maps below a few MB)
+ * the runs go to a private block and are copied from there into what the
+ * caller returns (bytearrays of their size, or strings): bytearrays of the
+ * guessed size, cut down after, are a fresh mmap on every call (glibc keeps
+ * its mmap threshold when the block it frees has been cut down), and the page
  * faults on the pages the kernel writes took up to a third of the time of a
- * COCO panoptic map.
+ * COCO panoptic map. Larger guesses (several threads) are written into the
+ * bytearrays, then cut: there the faults are a small part of the work, and a
+ * block of the guessed size with its copy made a 3D volume's encode on two
+ * threads twice as slow (the Digimouse atlas, 9.8 MB: 2.3 -> 4.4 ms).
  */
 static int encode_block(const Py_buffer *v, const size_t *shape, const ptrdiff_t *strides,
                         size_t capacity, const size_t *caps, size_t *band_runs,
                         unsigned n_threads, raw_runs *out)
 {
     size_t elem = (size_t)v->itemsize, runs_bytes, scratch_size;
+    unsigned char *scratch;
     mcrle_result r;
     out->block = NULL;
+    out->values_obj = out->counts_obj = NULL;
     out->n = 0;
     out->elem = elem;
     scratch_size = mcrle_encode_scratch_size_mt(elem, v->ndim, shape, strides, capacity, caps,
@@ -130,21 +150,43 @@ static int encode_block(const Py_buffer *v, const size_t *shape, const ptrdiff_t
         return -1;
     }
     runs_bytes = (capacity * (sizeof(uint64_t) + elem) + 15) & ~(size_t)15;
-    if (scratch_size > (size_t)PY_SSIZE_T_MAX - runs_bytes) { PyErr_NoMemory(); return -1; }
-    out->block = (unsigned char *)PyMem_RawMalloc(runs_bytes + scratch_size ? runs_bytes + scratch_size : 1);
-    if (!out->block) { PyErr_NoMemory(); return -1; }
-    out->counts = (uint64_t *)(void *)out->block;
-    out->values = out->block + capacity * sizeof(uint64_t);
+    int private_runs = !caps && n_threads <= 1 && capacity > 0 && runs_bytes <= PRIVATE_RUNS_MAX;
+    if (!private_runs) {
+        if (new_runs(capacity, elem, &out->values_obj, &out->counts_obj) < 0) goto fail;
+        out->values = (unsigned char *)PyByteArray_AS_STRING(out->values_obj);
+        out->counts = (uint64_t *)(void *)PyByteArray_AS_STRING(out->counts_obj);
+        runs_bytes = 0;
+    }
+    if (scratch_size > (size_t)PY_SSIZE_T_MAX - runs_bytes) { PyErr_NoMemory(); goto fail; }
+    if (runs_bytes + scratch_size) {
+        out->block = (unsigned char *)PyMem_RawMalloc(runs_bytes + scratch_size);
+        if (!out->block) { PyErr_NoMemory(); goto fail; }
+    }
+    if (private_runs) {
+        out->counts = (uint64_t *)(void *)out->block;
+        out->values = out->block + capacity * sizeof(uint64_t);
+    }
+    scratch = scratch_size ? out->block + runs_bytes : NULL;
     Py_BEGIN_ALLOW_THREADS
     r = mcrle_encode_mt(v->buf, elem, v->ndim, shape, strides, out->values, out->counts, capacity,
-                        &out->n, scratch_size ? out->block + runs_bytes : NULL, scratch_size, caps,
-                        band_runs, n_threads);
+                        &out->n, scratch, scratch_size, caps, band_runs, n_threads);
     Py_END_ALLOW_THREADS
-    if (r == MCRLE_OK) return 0;
-    PyMem_RawFree(out->block);
-    out->block = NULL;
+    if (r == MCRLE_OK) {
+        if (!private_runs) {   /* the scratch is no longer needed; the bytearrays cut to size */
+            PyMem_RawFree(out->block);
+            out->block = NULL;
+            if (trim_runs(out->values_obj, out->counts_obj, out->n, elem) < 0) goto fail;
+            out->values = (unsigned char *)PyByteArray_AS_STRING(out->values_obj);
+            out->counts = (uint64_t *)(void *)PyByteArray_AS_STRING(out->counts_obj);
+        }
+        return 0;
+    }
+    raw_runs_free(out);
     if (r == MCRLE_ERR_NOSPACE) return 1;
     raise_result(r, NULL);
+    return -1;
+fail:
+    raw_runs_free(out);
     return -1;
 }
 
@@ -167,6 +209,7 @@ static int encode_raw(PyObject *arg, unsigned n_threads, raw_runs *out)
     int status = -1;
 
     out->block = NULL;
+    out->values_obj = out->counts_obj = NULL;
     if (PyObject_GetBuffer(arg, &v, PyBUF_RECORDS_RO) < 0) return -1;
     if (buffer_layout(&v, shape, strides) < 0) goto done;
     for (int a = 0; a < v.ndim; a++) size *= shape[a];
@@ -196,10 +239,15 @@ static PyObject *encode_runs_of(PyObject *arg, unsigned n_threads)
     raw_runs rr;
     PyObject *values = NULL, *counts = NULL, *result = NULL;
     if (encode_raw(arg, n_threads, &rr) < 0) return NULL;
-    values = PyByteArray_FromStringAndSize((const char *)rr.values, (Py_ssize_t)(rr.n * rr.elem));
-    counts = PyByteArray_FromStringAndSize((const char *)(void *)rr.counts,
-                                           (Py_ssize_t)(rr.n * sizeof(uint64_t)));
-    PyMem_RawFree(rr.block);
+    if (rr.values_obj) {   /* written in place */
+        values = Py_NewRef(rr.values_obj);
+        counts = Py_NewRef(rr.counts_obj);
+    } else {
+        values = PyByteArray_FromStringAndSize((const char *)rr.values, (Py_ssize_t)(rr.n * rr.elem));
+        counts = PyByteArray_FromStringAndSize((const char *)(void *)rr.counts,
+                                               (Py_ssize_t)(rr.n * sizeof(uint64_t)));
+    }
+    raw_runs_free(&rr);
     if (values && counts) result = PyTuple_Pack(2, values, counts);
     Py_XDECREF(values);
     Py_XDECREF(counts);
@@ -275,7 +323,7 @@ static PyObject *py_encode_compact(PyObject *self, PyObject *args)
     result = PyTuple_Pack(2, vs, cs);
 done:
     PyMem_RawFree(wide);
-    PyMem_RawFree(rr.block);
+    raw_runs_free(&rr);
     Py_XDECREF(vs);
     Py_XDECREF(cs);
     return result;
