@@ -755,6 +755,8 @@ static unsigned rowenc_band_count(const mcrle_layout *L, unsigned n_threads)
 {
     size_t H = L->shape[0], W = mcrle_slab_width(L);
     if (n_threads <= 1 || !slab_like(L) || H < 2 || W < 16) return 1;
+    /* 2D maps in strips: bands of columns (mcrle_band_count), each band strip-encoded */
+    if (MCRLE_STRIP_OK(L) && W / mcrle_band_count(L, n_threads) >= MCRLE_STRIP) return 1;
     size_t n = n_threads > MCRLE_MAX_THREADS ? MCRLE_MAX_THREADS : n_threads;
     if (n > MCRLE_MAX_BANDS) n = MCRLE_MAX_BANDS;
     if (n > H / 2) n = H / 2;

@@ -72,3 +72,20 @@ def test_views_with_contiguous_rows(dtype, view):
     runs = mcr.encode_runs(a, threads=1)
     np.testing.assert_array_equal(runs.values, values)
     np.testing.assert_array_equal(runs.counts, counts)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.uint32, np.int64])
+@pytest.mark.parametrize("threads", [2, 3, 4])
+def test_bands_of_columns_on_several_threads(dtype, threads, monkeypatch):
+    # on several threads a 2D map is cut into bands of columns, each strip-encoded, then
+    # joined where a band's first run continues the run before (maps of a few MB get
+    # threads; here every map does)
+    from multiclass_rle._codec import limits
+    monkeypatch.setattr(limits, "MIN_BYTES_PER_THREAD", 1)
+    for seed, shape in enumerate([(90, 130), (200, 257), (33, 70)]):
+        a = label_map(shape, dtype, seed=seed, noise=seed == 2)
+        values, counts = reference_runs(a)
+        runs = mcr.encode_runs(a, threads=threads)
+        np.testing.assert_array_equal(runs.values, values)
+        np.testing.assert_array_equal(runs.counts, counts)
+        assert mcr.encode(a, threads=threads) == mcr.encode(a, threads=1)
