@@ -1,15 +1,21 @@
 /*
  * encode.c - array -> runs in Fortran order.
  *
- * Two strategies, chosen from the layout:
+ * Three strategies, chosen from the layout:
  *   column: each column (axis 0) is scanned on its own, 32 bytes at a time
  *           when contiguous; Fortran-ordered arrays are one long column.
- *   slab:   C-ordered arrays (2+ dims). Reading down a column would stride
- *           through memory, so each slab (row, for 2D) is compared with the
- *           previous one, 32 bytes at a time; the positions that differ are
- *           the run boundaries. They are found row-major and then sorted by
- *           column (a counting sort, O(runs + columns)) to emit the runs.
- * Both touch each input element once per pass and do O(1) work per run.
+ *   strip:  2D maps with contiguous rows (C order and its crops) on x86-64:
+ *           16 columns at a time, their boundary bits gathered 64 rows to a
+ *           word per column and read off in Fortran order (below).
+ *   slab:   other C-ordered arrays (3+ dims, and 2D without SSE2). Reading
+ *           down a column would stride through memory, so each slab (row,
+ *           for 2D) is compared with the previous one, 32 bytes at a time;
+ *           the positions that differ are the run boundaries. They are found
+ *           row-major and then sorted by column (a counting sort, O(runs +
+ *           columns)) to emit the runs.
+ * Each touches each input element once per pass and does O(1) work per run.
+ * On several threads: bands of columns for column and strip layouts, bands
+ * of rows for slab layouts (rowenc below).
  */
 #include "internal.h"
 #include "mcrle_threads.h"
