@@ -257,6 +257,8 @@ MCRLE_INLINE mcrle_result slab_encode(const unsigned char *data, const mcrle_lay
 
 /* ---- strip strategy (SSE2, 2D) ----------------------------------------------- */
 
+#define MCRLE_STRIP 16   /* columns of a strip */
+
 #if MCRLE_SSE2
 /*
  * 2D maps whose rows are contiguous (C order and its crops), W >= 16. The
@@ -272,7 +274,6 @@ MCRLE_INLINE mcrle_result slab_encode(const unsigned char *data, const mcrle_lay
  * bytes share a line). A last strip narrower than 16 overlaps the one
  * before and emits only its new columns.
  */
-#define MCRLE_STRIP 16
 #define MCRLE_STRIP_OK(L) ((L)->ndim == 2 && (L)->strides[1] == (ptrdiff_t)(L)->elem && \
                            (L)->shape[1] >= MCRLE_STRIP)
 
