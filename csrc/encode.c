@@ -269,10 +269,9 @@ MCRLE_INLINE mcrle_result slab_encode(const unsigned char *data, const mcrle_lay
  * r of the 8), 64 rows into one word per column (an 8x16 byte transpose).
  * Each column's boundaries are then the set bits of its words, already in
  * Fortran order: no event lists, no sort, O(1) work per boundary and a few
- * vector operations per 16 x 8 elements. The rows of a strip are read with
- * the row stride (the lines stay in cache for the next strips: 4 strips of
- * bytes share a line). A last strip narrower than 16 overlaps the one
- * before and emits only its new columns.
+ * vector operations per 16 x 8 elements. The rows are read 8 at a time
+ * across a group of strips (below). A last strip narrower than 16 overlaps
+ * the one before and emits only its new columns.
  */
 #define MCRLE_STRIP_OK(L) ((L)->ndim == 2 && (L)->strides[1] == (ptrdiff_t)(L)->elem && \
                            (L)->shape[1] >= MCRLE_STRIP)
