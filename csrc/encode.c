@@ -342,7 +342,9 @@ MCRLE_INLINE __m128i strip_byte(const unsigned char *col, ptrdiff_t s0, size_t i
  * 256-bit vectors: 5-12 operations a row where SSE2 takes 8-30. COCO panoptic
  * uint32 maps 26.6 -> 23.8 us (C, -O3), CamVid maps as uint16 25 -> 21 us,
  * as int64 116-131 -> 57-75 us. Bytes keep the SSE2 code: their row of a
- * strip is one 128-bit vector.
+ * strip is one 128-bit vector. strip_byte_avx2 repeats strip_byte's loop over
+ * 256-bit rows: one body for both (a macro over the row type) made COCO
+ * panoptic maps 7% slower (24 -> 25.7 us).
  */
 #if defined(MCRLE_AVX2_DISPATCH)
 #define MCRLE_AVX2_INLINE static inline __attribute__((always_inline, target("avx2")))
@@ -454,12 +456,6 @@ static size_t strip_scratch(const mcrle_layout *L)
     return group * (MCRLE_STRIP * n_words * sizeof(uint64_t) + 8 * 16);
 }
 
-/*
- * The runs are written here without emit(): counts[] first holds each run's
- * start, and becomes the lengths at the end (the last one is the caller's,
- * from em->start, as with emit). The capacity is checked once per word when
- * 64 more runs fit.
- */
 /* Strip s starts at column 16 s, the last at W - 16 (overlapping the one before). */
 #define STRIP_X0_(s) ((s) * MCRLE_STRIP + MCRLE_STRIP <= W ? (s) * MCRLE_STRIP : W - MCRLE_STRIP)
 
@@ -496,6 +492,12 @@ __attribute__((target("avx2"))) static void strip_rows_avx2(const unsigned char 
 }
 #endif
 
+/*
+ * The runs are written here without emit(): counts[] first holds each run's
+ * start, and becomes the lengths at the end (the last one is the caller's,
+ * from em->start, as with emit). The capacity is checked once per word when
+ * 64 more runs fit.
+ */
 MCRLE_INLINE mcrle_result strip_encode(const unsigned char *data, const mcrle_layout *L,
                                        size_t E, emitter *em, uint64_t *words)
 {
@@ -514,9 +516,6 @@ MCRLE_INLINE mcrle_result strip_encode(const unsigned char *data, const mcrle_la
     for (size_t g0 = 0; g0 < n_strips; g0 += group) {
         size_t g1 = g0 + group < n_strips ? g0 + group : n_strips;
         for (size_t w = 0; w < n_words; w++) {
-            /* 8 rows across the group at a time: each row's lines are read once while in L1
-               (a strip at a time down 64 rows, a row stride of 2 KB kept 24 of the 65 lines in
-               L1, and the next strip read them again from L2) */
 #if defined(MCRLE_AVX2_DISPATCH)
             if (avx2) strip_rows_avx2(data, W, s0, H, 64 * w, g0, g1, gbytes, E);
             else

@@ -36,8 +36,9 @@
 
 /*
  * AVX2 kernels, chosen at run time where the CPU has AVX2: GNU compilers on
- * x86-64 (MinGW included; their target attribute compiles one function for
- * AVX2 without compiling the rest for it). -DMCRLE_NO_AVX2 leaves them out;
+ * x86-64 (their target attribute compiles one function for AVX2 without
+ * compiling the rest for it; MinGW's GCC too, though the cross build checked
+ * here uses the MSVC intrinsics, which leave them out). -DMCRLE_NO_AVX2 leaves them out;
  * mcrle_avx2_off (nonzero: the SSE2 paths) lets the C tests run both.
  */
 #if MCRLE_SSE2 && MCRLE_GNU && defined(__x86_64__) && !defined(MCRLE_NO_AVX2)
