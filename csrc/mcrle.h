@@ -248,6 +248,8 @@ mcrle_result mcrle_string_encode(const uint64_t *numbers, size_t n, size_t delta
  * Decodes a string of len bytes (need not be NUL-terminated) into at most
  * capacity numbers; len numbers always suffice. On error info->index is
  * the offset of the offending character (or len for a truncated string).
+ * numbers after the *n_out decoded (up to 7, within capacity) may be
+ * overwritten with scratch.
  */
 mcrle_result mcrle_string_decode(const char *s, size_t len, size_t delta_from,
                                  uint64_t *numbers, size_t capacity, size_t *n_out,

@@ -1,8 +1,10 @@
 /*
  * fuzz_string_decode.c - arbitrary bytes into mcrle_string_decode.
  *
- * Input: byte 0 picks delta_from (0..6, or 7 -> SIZE_MAX: no deltas); the
- * rest is the string (not NUL-terminated; the buffer is exactly its size).
+ * Input: byte 0 picks delta_from (bits 0-2: 0..6, or 7 -> SIZE_MAX: no
+ * deltas), the SSE2 path instead of the AVX2 one (bit 3) and the pieces the
+ * reader check takes (bits 4-7: 1..16 numbers a call); the rest is the string
+ * (not NUL-terminated; the buffer is exactly its size).
  * Checks:
  *   - the result, the numbers and the error info agree with an independent
  *     reference decoder written below, and mcrle_string_decode_mt (2 to 4
@@ -10,9 +12,11 @@
  *   - on success: re-encoding gives at most mcrle_string_bound(n) bytes,
  *     decoding that again gives the same numbers, and encoding is a fixed
  *     point (encode(decode(encode(x))) == encode(x));
- *   - one number of capacity less gives MCRLE_ERR_NOSPACE.
+ *   - one number of capacity less gives MCRLE_ERR_NOSPACE;
+ *   - the reader (mcrle_str_read) in pieces of 1..16 numbers gives the same numbers.
  */
 #include "fuzz_common.h"
+#include "internal.h"   /* MCRLE_AVX2_DISPATCH, mcrle_avx2_off, the reader */
 
 /* Reference: pycocotools' rleFrString with every read bounded. */
 static mcrle_result ref_decode(const unsigned char *s, size_t len, size_t delta_from,
@@ -51,6 +55,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1) return 0;
     size_t delta_from = (data[0] & 7) == 7 ? SIZE_MAX : (size_t)(data[0] & 7);
+#if defined(MCRLE_AVX2_DISPATCH)
+    mcrle_avx2_off = (data[0] >> 3) & 1;
+#endif
     size_t len = size - 1;
     char *s = (char *)fz_malloc(len);
     memcpy(s, data + 1, len);
@@ -92,6 +99,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t n2 = 0;
         FZ_ASSERT(mcrle_string_decode(s, len, delta_from, ref, n - 1, &n2, NULL) ==
                   MCRLE_ERR_NOSPACE);
+    }
+
+    /* the reader in pieces (its room ends inside the AVX2 path's 8-number stores) */
+    {
+        size_t step = 1 + (size_t)(data[0] >> 4), got = 0;
+        mcrle_str_reader rd;
+        mcrle_str_reader_init(&rd, s, len, delta_from);
+        while (got < n) {
+            size_t k = 0, want = n - got < step ? n - got : step;
+            FZ_ASSERT(mcrle_str_read(&rd, ref + got, want, &k, NULL) == MCRLE_OK && k == want);
+            got += k;
+        }
+        FZ_ASSERT(rd.p == len && (n == 0 || memcmp(ref, nums, n * sizeof(uint64_t)) == 0));
     }
 
     /* re-encode, decode again */

@@ -1729,6 +1729,78 @@ static void test_string_fast_path(void)
     case_end();
 }
 
+/*
+ * The string reader in pieces: numbers of every length (runs of one and two
+ * characters, which the AVX2 path reads 8 characters at a time, mixed with
+ * 3..13), read with capacities of 1..17 numbers a call, equal the whole decode
+ * and the numbers encoded; a number of 14 characters anywhere is reported at
+ * its start.
+ */
+static void test_string_reader_pieces(void)
+{
+    case_begin("string: reader in pieces, lengths 1..13, too long at any place");
+    uint32_t x = 4242;
+    for (int t = 0; t < 72; t++) {
+        size_t n = 40 + (size_t)t * 29;
+        uint64_t *nums = (uint64_t *)xmalloc(n * 8);
+        /* short runs, long runs, alternating, random; then walks whose differences two
+           back are one character (-16..15: the densest blocks) or one or two */
+        unsigned style = (unsigned)t % 6;
+        for (size_t i = 0; i < n; i++) {
+            x = x * 1103515245u + 12345u;
+            if (style >= 4) {
+                uint64_t step = style == 4 ? (x >> 16) % 32 : (x >> 16) % 1024;
+                uint64_t before = i >= 2 ? nums[i - 2] : (uint64_t)x << 30;
+                nums[i] = before + step - (style == 4 ? 16 : 512);
+                continue;
+            }
+            unsigned bits;
+            if (style == 0) bits = (x >> 28) < 12 ? 4 + (x >> 20) % 6 : 12 + (x >> 20) % 50;
+            else if (style == 1) bits = (x >> 28) < 12 ? 14 + (x >> 20) % 50 : 4;
+            else if (style == 2) bits = i % 2 ? 4 : 20 + (x >> 20) % 8;
+            else bits = 1 + (x >> 20) % 64;
+            uint64_t v = ((uint64_t)x << 32 | (x * 2654435761u)) >> (64 - bits);
+            nums[i] = (x & 1) ? 0 - v : v;   /* both signs, as differences are */
+        }
+        size_t df = (size_t)t % 5, cap = mcrle_string_bound(n), len = 0;
+        char *s = (char *)xmalloc(cap);
+        CHECK_EQ_U(mcrle_string_encode(nums, n, df, s, cap, &len), MCRLE_OK);
+        uint64_t *back = (uint64_t *)xmalloc(n * 8), *piece = (uint64_t *)xmalloc(n * 8);
+        size_t m = 0;
+        CHECK_EQ_U(mcrle_string_decode(s, len, df, back, n, &m, NULL), MCRLE_OK);
+        CHECK(m == n && memcmp(back, nums, n * 8) == 0);
+        mcrle_str_reader rd;
+        mcrle_str_reader_init(&rd, s, len, df);
+        size_t got = 0, step = 1 + (size_t)t % 17;
+        while (got < n) {
+            size_t k = 0, want = n - got < step ? n - got : step;
+            CHECK_EQ_U(mcrle_str_read(&rd, piece + got, want, &k, NULL), MCRLE_OK);
+            CHECK(k == want);
+            if (k != want) break;
+            got += k;
+            step = 1 + (step * 7 + 3) % 17;
+        }
+        CHECK(got == n && memcmp(piece, nums, n * 8) == 0 && rd.p == len);
+        /* 14 characters put over any number: NUMBER_TOO_LONG at its start */
+        char *bad = (char *)xmalloc(len + 14);
+        size_t at = 0, which = (x >> 5) % n;
+        for (size_t i = 0; i < which; i++) while ((unsigned char)s[at++] - 48u >= 32u) {}
+        memcpy(bad, s, at);
+        memcpy(bad + at, "ooooooooooooo0", 14);
+        memcpy(bad + at + 14, s + at, len - at);
+        mcrle_error_info info = {0, 0};
+        CHECK_EQ_U(mcrle_string_decode(bad, len + 14, df, back, n + 1, &m, &info),
+                   MCRLE_ERR_NUMBER_TOO_LONG);
+        CHECK_EQ_U(info.index, at);
+        free(bad);
+        free(piece);
+        free(back);
+        free(s);
+        free(nums);
+    }
+    case_end();
+}
+
 /* ---- kernels on the compact strings ---------------------------------------------- */
 
 static void test_compact_kernels(void)
@@ -1913,15 +1985,20 @@ int main(void)
     test_mask_via_string();
     test_narrow();
     test_arrays();
+    test_string_fast_path();
+    test_string_reader_pieces();
 #if defined(MCRLE_AVX2_DISPATCH)
     if (__builtin_cpu_supports("avx2")) {   /* that was the AVX2 path: now the SSE2 one */
         mcrle_avx2_off = 1;
         test_arrays();
+        test_strings();
+        test_string_decode_mt();
+        test_string_fast_path();
+        test_string_reader_pieces();
         mcrle_avx2_off = 0;
     }
 #endif
     test_ops();
-    test_string_fast_path();
     test_compact_kernels();
     printf("%d passed, %d failed\n", n_passed, n_failed);
     return n_failed ? 1 : 0;
