@@ -1414,6 +1414,23 @@ static void test_narrow(void)
             CHECK_EQ_U(mcrle_narrow_values(wide, 64, kinds[ki] == MCRLE_KIND_SIGNED, kinds[ki], E,
                                            back, NULL), MCRLE_OK);
             CHECK(memcmp(back, elems, 64 * E) == 0);
+            /* in place (out is wide itself), and one number out of range anywhere
+               (-2^63 for signed kinds, 2^64 - 1 else): found */
+            uint64_t same[64];
+            memcpy(same, wide, sizeof same);
+            CHECK_EQ_U(mcrle_narrow_values(same, 64, kinds[ki] == MCRLE_KIND_SIGNED, kinds[ki], E,
+                                           same, NULL), MCRLE_OK);
+            CHECK(memcmp(same, elems, 64 * E) == 0);
+            if (E < 8) {   /* (every number fits an 8-byte element read as its kind) */
+                for (size_t at = 0; at < 64; at += 9) {
+                    memcpy(same, wide, sizeof same);
+                    same[at] = kinds[ki] == MCRLE_KIND_SIGNED ? (uint64_t)1 << 63 : ~(uint64_t)0;
+                    mcrle_error_info info = {0, 0};
+                    CHECK_EQ_U(mcrle_narrow_values(same, 64, kinds[ki] == MCRLE_KIND_SIGNED, kinds[ki], E, at % 2 ? (void *)same : (void *)back,
+                                                   &info), MCRLE_ERR_VALUE_RANGE);
+                    CHECK_EQ_U(info.index, at);
+                }
+            }
             case_end();
         }
     }

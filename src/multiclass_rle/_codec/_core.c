@@ -425,17 +425,20 @@ static mcrle_result decode_compact_one(const char *sv, size_t lv, const char *sc
                                        mcrle_error_info *info, unsigned n_threads)
 {
     size_t nv = 0, nc = 0;
-    if (lv + lc > (SIZE_MAX - 8) / sizeof(uint64_t)) return MCRLE_ERR_NOMEM;
-    uint64_t *numbers = PyMem_RawMalloc((lv + lc + 1) * sizeof(uint64_t));
+    /* the numbers (at most one per character), then the values narrowed (a
+       separate place: narrowing in place ran at half the speed) */
+    if (lv + lc > (SIZE_MAX - 8) / (2 * sizeof(uint64_t))) return MCRLE_ERR_NOMEM;
+    uint64_t *numbers = PyMem_RawMalloc((lv + lc + 1) * sizeof(uint64_t) + lv * E);
     if (!numbers) return MCRLE_ERR_NOMEM;
+    unsigned char *narrowed = (unsigned char *)(numbers + lv + lc + 1);
     mcrle_result r = mcrle_string_decode_mt(sc, lc, 3, numbers, lc, &nc, info, n_threads);
     if (r == MCRLE_OK) r = mcrle_string_decode_mt(sv, lv, 2, numbers + nc, lv, &nv, info, n_threads);
     if (r == MCRLE_OK && nv != nc) r = MCRLE_ERR_ARG;
     if (r == MCRLE_OK)
-        r = mcrle_narrow_values(numbers + nc, nv, values_signed, (mcrle_kind)kind, E, numbers + nc,
+        r = mcrle_narrow_values(numbers + nc, nv, values_signed, (mcrle_kind)kind, E, narrowed,
                                 info);
     if (r == MCRLE_OK)
-        r = decode_runs(numbers + nc, numbers, nc, E, ndim, shape, strides, out, info, n_threads);
+        r = decode_runs(narrowed, numbers, nc, E, ndim, shape, strides, out, info, n_threads);
     PyMem_RawFree(numbers);
     return r;
 }
