@@ -343,6 +343,18 @@ MCRLE_INLINE void add_two_back(uint64_t *d, size_t n, uint64_t *back2, uint64_t 
     *back1 = b1;
 }
 
+/* How many numbers end in a block (bits of term). */
+MCRLE_INLINE unsigned block_ends(uint64_t term)
+{
+#if MCRLE_GNU
+    return (unsigned)__builtin_popcountll(term);
+#else
+    unsigned n = 0;
+    for (; term; term &= term - 1) n++;
+    return n;
+#endif
+}
+
 #if defined(MCRLE_AVX2_DISPATCH)
 #include "string_table.h"
 
@@ -437,6 +449,29 @@ __attribute__((target("avx2"))) static uint64_t *block_numbers_avx2(const unsign
 {
     const __m128i c48 = _mm_set1_epi8(48), c31 = _mm_set1_epi16(31), one = _mm_set1_epi16(1);
     size_t at = *off;
+    if (MCRLE_LITTLE_ENDIAN && block_ends(term) < 24) {
+        /*
+         * Fewer than 24 numbers end in the block (more than 2.6 characters
+         * each: label ids, mostly of several characters): no shuffles, each
+         * number gathered, with no branch on its length (a values string of
+         * panoptic ids mixes 5 characters and 1: a branch on it, or on
+         * whether the shuffles apply, mispredicts at every change).
+         */
+        uint64_t rest = term;
+        while (rest && o != o_end) {
+            size_t e = mcrle_ctz64(rest);
+            rest &= rest - 1;
+            if (MCRLE_UNLIKELY(e - at >= 8)) {
+                if (e - at >= 13) { *too_long = 1; break; }
+                *o++ = block_number(blk, at, e);
+            } else {
+                *o++ = gathered_number(blk + at, e - at + 1);
+            }
+            at = e + 1;
+        }
+        *off = at;
+        return o;
+    }
     for (;;) {
         while (at <= 56 && o_end - o >= 8) {
             const struct short_shuffle *sh = &short_table[(term >> at) & 0xff];
