@@ -442,6 +442,18 @@ def test_confusion_matrix_of_a_million_labels_is_refused_before_allocating():
         mcr.set_max_elements(old)
 
 
+@pytest.mark.parametrize("shape, strides", [((1, 8), (0, 1)), ((6, 1), (1, 0)), ((6, 8), (8, 1)),
+                                             ((6, 8), (1, 6))])
+def test_out_contiguous_by_its_flags_is_taken_as_it_is(shape, strides):
+    # check_out skips the element-by-element overlap test for arrays numpy flags as
+    # contiguous; axes of length 1 may have any stride there
+    want = (np.arange(np.prod(shape), dtype=np.uint8).reshape(shape) * 7) % 5
+    out = np.lib.stride_tricks.as_strided(np.zeros(64, np.uint8), shape, strides)
+    assert out.flags.c_contiguous or out.flags.f_contiguous
+    assert mcr.decode(mcr.encode(want), out=out) is out
+    np.testing.assert_array_equal(out, want)
+
+
 def test_unusable_torch_devices_and_outputs():
     torch = pytest.importorskip("torch")
     rle = mcr.encode(np.arange(48, dtype=np.uint8).reshape(6, 8) % 5)

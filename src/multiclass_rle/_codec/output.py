@@ -85,7 +85,9 @@ def check_out(out: Any, shape: tuple[int, ...], dtype: np.dtype | None) -> np.nd
     check_array_dtype(out.dtype)
     if not out.flags.writeable:
         raise RLEValueError("out is read-only")
-    if overlaps_itself(out.shape, out.strides, out.itemsize):
+    # a contiguous array (numpy's flags, O(1)) has its own memory for every element
+    contiguous = out.flags.c_contiguous or out.flags.f_contiguous
+    if not contiguous and overlaps_itself(out.shape, out.strides, out.itemsize):
         raise RLEValueError(
             f"out has elements that share memory (shape {out.shape}, strides {out.strides}, "
             f"as a broadcast or expanded view has): a decode into it would keep only the "
