@@ -212,3 +212,15 @@ def test_every_dtype_name_decodes(name):
     back = mcr.decode(json.loads(json.dumps(rle)))
     assert back.dtype == dt
     assert np.array_equal(back, a)
+
+
+@pytest.mark.parametrize("name", ["bool", "uint8", "int8", "uint16", "int16", "uint32", "int32",
+                                  "uint64", "int64"])
+@pytest.mark.parametrize("order", ["<", ">"])
+def test_dicts_name_the_dtype_as_numpy_does_in_either_byte_order(name, order):
+    # encode writes the name from a lookup (numpy's dtype.name is slow to build)
+    dt = np.dtype(name).newbyteorder(order)
+    a = np.array([0, 1, 1, 0], dtype=dt)
+    assert mcr.encode(a)["dtype"] == dt.name == name
+    assert mcr.encode(a, packed=True)["dtype"] == name
+    assert mcr.encode_runs(a).to_dict()["dtype"] == name

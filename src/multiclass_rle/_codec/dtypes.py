@@ -19,6 +19,17 @@ LABEL_DTYPE_NAMES = (
     "int64",
 )
 _BY_NAME = {name: np.dtype(name) for name in LABEL_DTYPE_NAMES}
+_NAME_BY_KIND_SIZE = {(dt.kind, dt.itemsize): name for name, dt in _BY_NAME.items()}
+
+
+def dtype_name(dtype: np.dtype) -> str:
+    """``dtype.name`` of a label dtype (either byte order), in a dict lookup.
+
+    NumPy builds ``dtype.name`` anew on every call (about 4.6 us, a tenth of
+    encoding a 640x480 map); an encode writes it into every dict.
+    """
+    name = _NAME_BY_KIND_SIZE.get((dtype.kind, dtype.itemsize))
+    return name if name is not None else dtype.name
 
 
 def is_label_dtype(dtype: np.dtype) -> bool:

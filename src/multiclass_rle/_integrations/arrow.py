@@ -50,6 +50,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without pyarrow
                       "pip install 'multiclass-rle[arrow]'") from exc
 
 from .._codec import jsontext
+from .._codec.dtypes import dtype_name
 from .._codec.errors import RLETypeError, RLEValueError
 from .._codec.runs import encode_runs
 from .._ops.summary import area
@@ -126,7 +127,7 @@ def map_row(name: str, array: Any, meta: Mapping[str, Any] | None = None) -> tup
         text = json.dumps(dict(meta), separators=(",", ":"), allow_nan=False) if meta else None
     except (TypeError, ValueError) as exc:
         raise RLEValueError(f"the metadata of map {name!r} is not JSON ({exc})") from None
-    return (name, to_payload(arr), [int(d) for d in arr.shape], arr.dtype.name, labels, areas,
+    return (name, to_payload(arr), [int(d) for d in arr.shape], dtype_name(arr.dtype), labels, areas,
             text)
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from .. import _core
-from ..dtypes import LABEL_DTYPE_NAMES, dtype_from_argument
+from ..dtypes import LABEL_DTYPE_NAMES, dtype_from_argument, dtype_name
 from ..limits import get_max_elements, threads_for
 from ..output import check_out, resolve_target
 from ..runs import U64, Runs, encode_call, encode_runs, register_dict_writer, runs_to_array
@@ -67,7 +67,7 @@ def write(runs: Runs) -> dict[str, Any]:
         "values": _core.string_encode(_values_as_u64(runs.values), VALUES_DELTA_FROM),
         "counts": _core.string_encode(np.ascontiguousarray(runs.counts, dtype=U64),
                                       COUNTS_DELTA_FROM),
-        "dtype": runs.dtype.name,
+        "dtype": dtype_name(runs.dtype),
     }
 
 
@@ -81,7 +81,7 @@ def encode(arr: np.ndarray, threads: int | None = None) -> dict[str, Any]:
     values, counts = encode_call(_core.encode_compact, arr, KIND_CODES[arr.dtype.kind],
                                 threads_for(threads, arr.nbytes))
     return {"size": list(arr.shape), "values": values, "counts": counts,
-            "dtype": arr.dtype.name}
+            "dtype": dtype_name(arr.dtype)}
 
 
 # ---------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ..dtypes import dtype_name
 from ..errors import MalformedRLEError
 from ..limits import threads_for
 from ..runs import Runs, encode_runs
@@ -55,7 +56,7 @@ def encode(arr: np.ndarray, threads: int | None = None) -> dict[str, Any]:
     text = base64.b64encode(blob).decode("ascii")
     if len(text) >= len(plain["values"]) + len(plain["counts"]):
         return plain
-    return {"size": list(arr.shape), "dtype": arr.dtype.name, "packed": text}
+    return {"size": list(arr.shape), "dtype": dtype_name(arr.dtype), "packed": text}
 
 
 def packed_bytes(rle: Mapping[str, Any]) -> bytes:
@@ -78,7 +79,7 @@ def packed_bytes(rle: Mapping[str, Any]) -> bytes:
         if size != info.shape:
             raise MalformedRLEError(
                 f"'size' is {size} but the packed map has shape {info.shape}")
-    if "dtype" in rle and rle["dtype"] != info.dtype.name:
+    if "dtype" in rle and rle["dtype"] != dtype_name(info.dtype):
         raise MalformedRLEError(
             f"'dtype' is {rle['dtype']!r} but the packed map holds {info.dtype.name}")
     return blob
