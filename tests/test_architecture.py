@@ -260,3 +260,13 @@ def test_meson_installs_every_module():
         listed.add(rel)
         assert f"'{rel}'" in text, f"{rel} is not in src/multiclass_rle/meson.build"
     assert "__init__.py" in listed
+
+
+def test_generated_string_table_matches_its_generator():
+    # csrc/string_table.h is checked in; it must be exactly what its script writes
+    root = Path(__file__).resolve().parents[1]
+    script, table = root / "tools" / "gen_string_table.py", root / "csrc" / "string_table.h"
+    if not (script.exists() and table.exists()):
+        pytest.skip("not a source checkout (tools/ and csrc/ absent)")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True)
+    assert out.stdout == table.read_text()
