@@ -118,10 +118,24 @@ static void narrow_apart(const uint64_t *restrict numbers, size_t n, size_t elem
                          unsigned char *restrict o)
 {
     switch (elem_size) {
-    case 1: for (size_t i = 0; i < n; i++) o[i] = (unsigned char)numbers[i]; break;
-    case 2: for (size_t i = 0; i < n; i++) { uint16_t w = (uint16_t)numbers[i]; memcpy(o + 2 * i, &w, 2); } break;
-    case 4: for (size_t i = 0; i < n; i++) { uint32_t w = (uint32_t)numbers[i]; memcpy(o + 4 * i, &w, 4); } break;
-    default: memcpy(o, numbers, n * 8); break;
+    case 1:
+        for (size_t i = 0; i < n; i++) o[i] = (unsigned char)numbers[i];
+        break;
+    case 2:
+        for (size_t i = 0; i < n; i++) {
+            uint16_t w = (uint16_t)numbers[i];
+            memcpy(o + 2 * i, &w, 2);
+        }
+        break;
+    case 4:
+        for (size_t i = 0; i < n; i++) {
+            uint32_t w = (uint32_t)numbers[i];
+            memcpy(o + 4 * i, &w, 4);
+        }
+        break;
+    default:
+        memcpy(o, numbers, n * 8);
+        break;
     }
 }
 
@@ -161,20 +175,26 @@ mcrle_result mcrle_narrow_values(const uint64_t *numbers, size_t n, int numbers_
     uint64_t span = (numbers_signed ? (uint64_t)smax : umax) - lo;
     uint64_t outside = 0;
     for (size_t k = 0; k < n; k++) outside |= (numbers[k] - lo) & ~span;
-    size_t i = 0;
     if (!outside) {
         int apart = (uintptr_t)(o + n * elem_size) <= (uintptr_t)numbers ||
                     (uintptr_t)(numbers + n) <= (uintptr_t)o;
-        if (apart) narrow_apart(numbers, n, elem_size, o);   /* vectorised */
-        else switch (elem_size) {
-        case 1: for (; i < n; i++) o[i] = (unsigned char)numbers[i]; break;
-        case 2: for (; i < n; i++) { uint16_t w = (uint16_t)numbers[i]; memcpy(o + 2 * i, &w, 2); } break;
-        case 4: for (; i < n; i++) { uint32_t w = (uint32_t)numbers[i]; memcpy(o + 4 * i, &w, 4); } break;
-        default: if ((const void *)numbers != out) memmove(o, numbers, n * 8); break;
+        if (apart) {
+            narrow_apart(numbers, n, elem_size, o);   /* vectorised (restrict) */
+        } else if (elem_size == 8) {
+            if ((const void *)numbers != out) memmove(o, numbers, n * 8);
+        } else {
+            /* in place: 256 numbers at a time through a copy, whose narrowed
+               elements land below the numbers not yet copied */
+            uint64_t chunk[256];
+            for (size_t k = 0; k < n; k += 256) {
+                size_t m = n - k < 256 ? n - k : 256;
+                memcpy(chunk, numbers + k, m * sizeof(uint64_t));
+                narrow_apart(chunk, m, elem_size, o + k * elem_size);
+            }
         }
         return MCRLE_OK;
     }
-    for (; i < n; i++) {
+    for (size_t i = 0; i < n; i++) {
         uint64_t u = numbers[i];
         int ok = numbers_signed ? ((int64_t)u >= smin && (int64_t)u <= smax) : u <= umax;
         if (MCRLE_UNLIKELY(!ok)) {

@@ -1434,6 +1434,19 @@ static void test_narrow(void)
             case_end();
         }
     }
+    case_begin("narrow in place: 1000 numbers (several of its 256-number chunks)");
+    {
+        static uint64_t big[1000], want[1000];
+        for (size_t E = 1; E <= 4; E *= 2) {
+            for (size_t i = 0; i < 1000; i++) want[i] = big[i] = rnd() & elem_mask(E);
+            CHECK_EQ_U(mcrle_narrow_values(big, 1000, 0, MCRLE_KIND_UNSIGNED, E, big, NULL), MCRLE_OK);
+            int same = 1;
+            for (size_t i = 0; i < 1000; i++)
+                if (load((const unsigned char *)big + i * E, E) != want[i]) same = 0;
+            CHECK(same);
+        }
+    }
+    case_end();
     case_begin("widen: known values and arguments");
     {
         unsigned char b[8] = {0x80, 0xFF, 0x7F, 0x01, 0, 0, 0, 0x80};
