@@ -113,30 +113,42 @@ void mcrle_odometer_init(mcrle_odometer *o, const mcrle_layout *L, int slab_elem
     }
 }
 
-/* Numbers (all in range) into elements, to an out that does not overlap them. */
-static void narrow_apart(const uint64_t *restrict numbers, size_t n, size_t elem_size,
-                         unsigned char *restrict o)
+/*
+ * A block of numbers into elements at o (not overlapping the block), in one
+ * vectorised pass that also ORs together (u - lo) & ~span: nonzero when a
+ * number is out of range (its element is then written anyway, cut short).
+ */
+static uint64_t narrow_block(const uint64_t *restrict block, size_t m, size_t elem_size,
+                             uint64_t lo, uint64_t span, unsigned char *restrict o)
 {
+    uint64_t outside = 0;
     switch (elem_size) {
     case 1:
-        for (size_t i = 0; i < n; i++) o[i] = (unsigned char)numbers[i];
+        for (size_t i = 0; i < m; i++) {
+            outside |= (block[i] - lo) & ~span;
+            o[i] = (unsigned char)block[i];
+        }
         break;
     case 2:
-        for (size_t i = 0; i < n; i++) {
-            uint16_t w = (uint16_t)numbers[i];
+        for (size_t i = 0; i < m; i++) {
+            uint16_t w = (uint16_t)block[i];
+            outside |= (block[i] - lo) & ~span;
             memcpy(o + 2 * i, &w, 2);
         }
         break;
     case 4:
-        for (size_t i = 0; i < n; i++) {
-            uint32_t w = (uint32_t)numbers[i];
+        for (size_t i = 0; i < m; i++) {
+            uint32_t w = (uint32_t)block[i];
+            outside |= (block[i] - lo) & ~span;
             memcpy(o + 4 * i, &w, 4);
         }
         break;
     default:
-        memcpy(o, numbers, n * 8);
+        for (size_t i = 0; i < m; i++) outside |= (block[i] - lo) & ~span;
+        memcpy(o, block, m * 8);
         break;
     }
+    return outside;
 }
 
 mcrle_result mcrle_narrow_values(const uint64_t *numbers, size_t n, int numbers_signed,
@@ -162,46 +174,31 @@ mcrle_result mcrle_narrow_values(const uint64_t *numbers, size_t n, int numbers_
     }
     unsigned char *o = (unsigned char *)out;
     /*
-     * Every accepted range is lo .. lo + span with span + 1 a power of two,
-     * so the check of all numbers is one OR of (u - lo) & ~span, with no
-     * branch (compilers vectorise it); a number out of range is then found
-     * by the loop below. The narrowing loop has one element size each, and
-     * runs forward: out may be numbers itself, and element i is written
-     * below number i. (A check and store per number of variable size took
-     * 4 cycles each.) Another thread writing numbers between the two passes
-     * can only make the stored element its low bytes, never a write past n.
+     * 256 numbers at a time are copied to a block of their own, and only
+     * the copy is read after that: each number is read once (another
+     * thread may write numbers meanwhile; a number checked and then read
+     * again could be stored out of range), and the narrowed elements land
+     * below the numbers not yet copied, so out may be numbers itself. Every
+     * accepted range is lo .. lo + span with span + 1 a power of two, so a
+     * block's check is an OR of (u - lo) & ~span with no branch, in the
+     * loop of one element size that narrows it (vectorised; on an error out
+     * holds some elements cut short). A check and a store of variable size
+     * per number took 4 cycles each.
      */
     uint64_t lo = numbers_signed ? (uint64_t)smin : 0;
     uint64_t span = (numbers_signed ? (uint64_t)smax : umax) - lo;
-    uint64_t outside = 0;
-    for (size_t k = 0; k < n; k++) outside |= (numbers[k] - lo) & ~span;
-    if (!outside) {
-        int apart = (uintptr_t)(o + n * elem_size) <= (uintptr_t)numbers ||
-                    (uintptr_t)(numbers + n) <= (uintptr_t)o;
-        if (apart) {
-            narrow_apart(numbers, n, elem_size, o);   /* vectorised (restrict) */
-        } else if (elem_size == 8) {
-            if ((const void *)numbers != out) memmove(o, numbers, n * 8);
-        } else {
-            /* in place: 256 numbers at a time through a copy, whose narrowed
-               elements land below the numbers not yet copied */
-            uint64_t chunk[256];
-            for (size_t k = 0; k < n; k += 256) {
-                size_t m = n - k < 256 ? n - k : 256;
-                memcpy(chunk, numbers + k, m * sizeof(uint64_t));
-                narrow_apart(chunk, m, elem_size, o + k * elem_size);
+    uint64_t block[256];
+    for (size_t k = 0; k < n; k += 256) {
+        size_t m = n - k < 256 ? n - k : 256;
+        memcpy(block, numbers + k, m * sizeof(uint64_t));
+        if (MCRLE_UNLIKELY(narrow_block(block, m, elem_size, lo, span, o + k * elem_size))) {
+            for (size_t j = 0; j < m; j++) {
+                if ((block[j] - lo) & ~span) {
+                    if (info) { info->index = k + j; info->sum = block[j]; }
+                    return MCRLE_ERR_VALUE_RANGE;
+                }
             }
         }
-        return MCRLE_OK;
-    }
-    for (size_t i = 0; i < n; i++) {
-        uint64_t u = numbers[i];
-        int ok = numbers_signed ? ((int64_t)u >= smin && (int64_t)u <= smax) : u <= umax;
-        if (MCRLE_UNLIKELY(!ok)) {
-            if (info) { info->index = i; info->sum = u; }
-            return MCRLE_ERR_VALUE_RANGE;
-        }
-        mcrle_store(o + i * elem_size, u, elem_size);
     }
     return MCRLE_OK;
 }

@@ -282,6 +282,7 @@ typedef enum mcrle_kind {
  * elements of the given kind and size, native byte order, refusing any value
  * that the element cannot hold (MCRLE_ERR_VALUE_RANGE, info.index = which).
  * out may alias numbers (the conversion runs forward and never widens).
+ * Each number is read once. On an error, out holds some elements cut short.
  */
 mcrle_result mcrle_narrow_values(const uint64_t *numbers, size_t n, int numbers_signed,
                                  mcrle_kind kind, size_t elem_size, void *out,

@@ -1444,6 +1444,14 @@ static void test_narrow(void)
             for (size_t i = 0; i < 1000; i++)
                 if (load((const unsigned char *)big + i * E, E) != want[i]) same = 0;
             CHECK(same);
+            /* one out of range in the third chunk: found there */
+            for (size_t i = 0; i < 1000; i++) big[i] = want[i];
+            big[700] = elem_mask(E) + 1;
+            mcrle_error_info info = {0, 0};
+            CHECK_EQ_U(mcrle_narrow_values(big, 1000, 0, MCRLE_KIND_UNSIGNED, E, big, &info),
+                       MCRLE_ERR_VALUE_RANGE);
+            CHECK_EQ_U(info.index, 700);
+            CHECK_EQ_U(info.sum, elem_mask(E) + 1);
         }
     }
     case_end();
