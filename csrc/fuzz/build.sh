@@ -19,7 +19,7 @@ flags=(-std=c99 -g -O1 -fno-omit-frame-pointer
        # small arrays take the paths of large ones (chunks, tables, pieces, split merge walks)
        -DMCRLE_BYTES_CHUNK_ELEMS=64 -DMCRLE_STR_MIN_CHUNK=16 -DMCRLE_PAIR_CHUNK=16
        -DMCRLE_PAIR_SPLIT_MIN=2 -DMCRLE_DISTINCT_FIRST=4 -DMCRLE_DISTINCT_MIN_BYTES=64
-       -DMCRLE_ROWS_MIN_BYTES=1 -DMCRLE_BYTES_REC_MIN=24 -DMCRLE_STRIP_GROUP_BYTES=32)
+       -DMCRLE_ROWS_MIN_BYTES=1 -DMCRLE_DEC_RUNS_PER_CHUNK=2 -DMCRLE_BYTES_REC_MIN=24 -DMCRLE_STRIP_GROUP_BYTES=32)
 if [ "$#" -gt 0 ]; then srcs=(); for h in "$@"; do srcs+=("$here/${h%.c}.c"); done
 else srcs=("$here"/fuzz_*.c); fi
 # The kernels are compiled twice: with full coverage feedback (edge counters

@@ -16,7 +16,7 @@ kernels=("$csrc"/*.c)
 flags=(-std=c99 -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined
        -fno-sanitize-recover=all -Wall -Wextra -I"$csrc" -I"$here"
        -DMCRLE_BYTES_CHUNK_ELEMS=64 -DMCRLE_STR_MIN_CHUNK=16 -DMCRLE_PAIR_CHUNK=16 -DMCRLE_PAIR_SPLIT_MIN=2
-       -DMCRLE_DISTINCT_FIRST=4 -DMCRLE_DISTINCT_MIN_BYTES=64 -DMCRLE_ROWS_MIN_BYTES=1)   # as build.sh: small arrays, large paths
+       -DMCRLE_DISTINCT_FIRST=4 -DMCRLE_DISTINCT_MIN_BYTES=64 -DMCRLE_ROWS_MIN_BYTES=1 -DMCRLE_DEC_RUNS_PER_CHUNK=2)   # as build.sh: small arrays, large paths
 variants=(default)
 # x86-64: also build the portable scan (MCRLE_SCAN_DIFF without SSE2)
 if [ "$(uname -m)" = x86_64 ] && echo 'int main(void){return 0;}' | \

@@ -42,6 +42,7 @@ static void case_end(void)
 
 static void check_fail(const char *file, int line, const char *what)
 {
+    if (!case_open) n_failed++;   /* a check outside any case counts on its own */
     case_failed = 1;
     if (fail_lines++ < 200)
         fprintf(stderr, "FAIL [%s] %s:%d: %s\n", case_name, file, line, what);
@@ -1086,6 +1087,65 @@ static void test_rows_bands_large(void)
     }
 }
 
+/*
+ * Column layouts on several threads: bands share the work (runs and bytes),
+ * so their boundaries fall anywhere, inside runs and inside columns. Runs
+ * long in the first half and short in the second (bands of equal elements
+ * would be far from equal work), one run over most of the map, into a
+ * contiguous column and into columns with a gap below each (the rows past H
+ * must stay as they were: a band's room ends where the next band begins),
+ * on 2, 3 and 5 threads against one, for every element size.
+ */
+static void test_column_bands_large(void)
+{
+    const size_t H = 301, W = 203, n = H * W, pad = 5;
+    case_begin("column bands by work, boundaries inside runs and columns");
+    uint64_t *cnts = (uint64_t *)xmalloc(n * sizeof(uint64_t));
+    for (int kind = 0; kind < 2; kind++) {
+        size_t n_runs = 0, total = 0;
+        uint32_t x = 4242u + (uint32_t)kind;
+        while (total < n) {
+            x = x * 1103515245u + 12345u;
+            uint64_t c = kind == 1 && n_runs == 3 ? n - total - 100   /* one run: most of the map */
+                         : total < n / 2 ? 1 + (x >> 16) % 900 : 1 + (x >> 16) % 4;
+            if (c > n - total) c = n - total;
+            cnts[n_runs++] = c;
+            total += c;
+        }
+        for (size_t E = 1; E <= 8; E *= 2) {
+            unsigned char *vals = (unsigned char *)xmalloc(n_runs * E);
+            for (size_t k = 0; k < n_runs; k++) {
+                uint64_t v = (k * 2654435761u) ^ (k << 9);
+                memcpy(vals + k * E, &v, E);
+            }
+            for (int gap = 0; gap < 2; gap++) {
+                size_t shape[2] = {H, W}, rows = H + (gap ? pad : 0), len = rows * W * E;
+                ptrdiff_t st[2] = {(ptrdiff_t)E, (ptrdiff_t)(rows * E)};
+                unsigned char *want = (unsigned char *)xmalloc(len), *got = (unsigned char *)xmalloc(len);
+                memset(want, 0x5A, len);
+                size_t ss = mcrle_decode_scratch_size(E, 2, shape, st, n_runs);
+                void *scr = xmalloc(ss ? ss : 1);
+                CHECK_EQ_U(mcrle_decode(vals, cnts, n_runs, E, 2, shape, st, want, scr, ss, NULL), MCRLE_OK);
+                free(scr);
+                for (unsigned nt = 2; nt <= 5; nt += nt == 2 ? 1 : 2) {
+                    memset(got, 0x5A, len);
+                    ss = mcrle_decode_scratch_size_mt(E, 2, shape, st, n_runs, nt);
+                    scr = xmalloc(ss ? ss : 1);
+                    CHECK_EQ_U(mcrle_decode_mt(vals, cnts, n_runs, E, 2, shape, st, got, scr, ss, NULL, nt),
+                               MCRLE_OK);
+                    CHECK(memcmp(got, want, len) == 0);
+                    free(scr);
+                }
+                free(want);
+                free(got);
+            }
+            free(vals);
+        }
+    }
+    free(cnts);
+    case_end();
+}
+
 static int cmp_i64(const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -2020,6 +2080,7 @@ int main(void)
     test_string_decode_mt();
     test_distinct_values_mt();
     test_rows_bands_large();
+    test_column_bands_large();
     test_mask_via_string();
     test_narrow();
     test_arrays();
