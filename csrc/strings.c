@@ -858,9 +858,19 @@ static void str_parse(void *ctx, unsigned c)
 static void str_carry(void *ctx, unsigned c)
 {
     str_par *t = (str_par *)ctx;
-    uint64_t *d = t->numbers + t->base[c];
-    size_t i0 = t->base[c];
-    for (size_t k = 0; k < t->count[c]; k++) d[k] += t->carry[c][(i0 + k) & 1];
+    if (c == 0) return;   /* read as one thread would: nothing to carry */
+    uint64_t *restrict d = t->numbers + t->base[c];
+    size_t n = t->count[c], odd = t->base[c] & 1;
+    /* the carries in the order of d's first two numbers, added pair by pair: a
+       vectorised loop (indexing them by parity was not, and took two thirds of the
+       time of the parsing pass) */
+    const uint64_t c0 = t->carry[c][odd], c1 = t->carry[c][odd ^ 1];
+    size_t k = 0;
+    for (; k + 2 <= n; k += 2) {
+        d[k] += c0;
+        d[k + 1] += c1;
+    }
+    if (k < n) d[k] += c0;
 }
 
 mcrle_result mcrle_string_decode_mt(const char *s, size_t len, size_t delta_from,
