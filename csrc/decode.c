@@ -891,7 +891,7 @@ static size_t bands_scratch(const mcrle_layout *L, size_t n_runs, unsigned n)
     return slab_like(L) ? rows_scratch(L, n_runs, n) : own_runs_bytes(n_runs, L->elem);
 }
 
-/* Bands for L: of rows for slab layouts, else of the slowest axis. */
+/* Bands for L: of rows for slab layouts, else of the run sequence (two a thread). */
 static unsigned plan_bands(const mcrle_layout *L, unsigned n_threads)
 {
     if (!L->size) return 1;

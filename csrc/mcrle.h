@@ -120,9 +120,10 @@ mcrle_result mcrle_decode(const void *values, const uint64_t *counts, size_t n_r
 
 /*
  * The _mt variants do the same work on a team of up to n_threads threads
- * (mcrle_threads.h; 1: the calling thread alone): each thread takes a band
- * of the array's slowest axis in Fortran order (its last axis), which is a
- * contiguous piece of the run sequence. Results, error codes and error info
+ * (mcrle_threads.h; 1: the calling thread alone): each thread takes a band,
+ * a contiguous piece of the run sequence (the encoder: of the array's
+ * slowest axis in Fortran order, its last axis; the decoder: of about equal
+ * work, runs and bytes, cut anywhere, or rows of a C-ordered output). Results, error codes and error info
  * are the same for every n_threads; only the scratch sizes depend on it.
  * The plain functions are the _mt ones with n_threads = 1.
  */

@@ -76,7 +76,7 @@ def test_threads_share_one_input_array():
 
 
 # ---------------------------------------------------------------------------
-# threads=: one map on several threads (bands of its slowest axis)
+# threads=: one map on several threads (bands of the run sequence or of rows)
 
 
 @pytest.fixture

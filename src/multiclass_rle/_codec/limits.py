@@ -56,7 +56,7 @@ def set_max_elements(n: int) -> int:
 
 
 #: Bytes of a map below which another thread does not pay: the kernels split
-#: a map into bands of its slowest axis, one per thread, and waking a thread
+#: a map into bands (pieces of the run sequence, or rows), and waking a thread
 #: costs about 10 us, what about 1 MB of a typical map takes to decode
 #: (``benchmarks/bench_threads.py`` measures the crossover).
 MIN_BYTES_PER_THREAD = 1 << 20
