@@ -159,15 +159,20 @@ MCRLE_INLINE void fill(unsigned char *p, size_t n, ptrdiff_t s, uint64_t v, size
 /*
  * Writes c elements of value v down the columns (axis 0, H rows of stride
  * s) from row r of the column the odometer o is at, moving o to the next
- * column at each column's end; returns the row it stopped at.
+ * column at each column's end; returns the row it stopped at. avail: the
+ * elements from there on that the caller may write (>= c; a band on
+ * several threads ends inside a column, and a contiguous fill must not
+ * write past it), UINT64_MAX for the rest of the array.
  */
 MCRLE_INLINE size_t fill_down(unsigned char *out, mcrle_odometer *o, size_t r, size_t H,
-                              ptrdiff_t s, uint64_t c, uint64_t v, size_t E)
+                              ptrdiff_t s, uint64_t c, uint64_t v, size_t E, uint64_t avail)
 {
     while (c) {
         size_t take = (uint64_t)(H - r) < c ? H - r : (size_t)c;
-        fill(out + o->offset + (ptrdiff_t)r * s, take, s, v, E, (H - r) * E);
+        size_t room = (uint64_t)(H - r) < avail ? H - r : (size_t)avail;
+        fill(out + o->offset + (ptrdiff_t)r * s, take, s, v, E, room * E);
         c -= take;
+        avail -= take;
         r += take;
         if (r == H) { r = 0; mcrle_odometer_next(o); }
     }
@@ -258,7 +263,7 @@ MCRLE_INLINE mcrle_result column_decode(const unsigned char *values, const uint6
         uint64_t c = counts[k];
         if (MCRLE_COUNT_BAD(c, left)) return mcrle_count_error(counts, n_runs, k, c, size - left, info);
         left -= c;   /* so the columns below end at or before the last one */
-        r = fill_down(out, &o, r, H, s, c, mcrle_load(values + k * E, E), E);
+        r = fill_down(out, &o, r, H, s, c, mcrle_load(values + k * E, E), E, UINT64_MAX);
     }
     if (left) return mcrle_counts_short(n_runs, size - left, info);
     return MCRLE_OK;
@@ -330,17 +335,10 @@ MCRLE_INLINE void band_column_decode(const unsigned char *values, const uint64_t
     mcrle_odometer_init(&o, L, 0);
     size_t r = odometer_seek(&o, L, e0);
     for (uint64_t skip = b->skip; left; k++, skip = 0) {
-        uint64_t c = counts[k] - skip, v = mcrle_load(values + k * E, E);
+        uint64_t c = counts[k] - skip;
         if (c > left) c = left;
-        while (c) {   /* fill_down, but a contiguous column's room ends with the band */
-            size_t take = (uint64_t)(H - r) < c ? H - r : (size_t)c;
-            size_t room = (uint64_t)(H - r) < left ? H - r : (size_t)left;
-            fill(out + o.offset + (ptrdiff_t)r * s, take, s, v, E, room * E);
-            c -= take;
-            left -= take;
-            r += take;
-            if (r == H) { r = 0; mcrle_odometer_next(&o); }
-        }
+        r = fill_down(out, &o, r, H, s, c, mcrle_load(values + k * E, E), E, left);
+        left -= c;
     }
 }
 
