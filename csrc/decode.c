@@ -388,26 +388,47 @@ static void slab_copy_out(unsigned char *dst, const unsigned char *slab, const m
 }
 
 /*
- * Scratch, in 8-byte words: each run's value (n) and the values of the run
- * starts bucketed by slab (n), then row starts (H+1), run start row and
- * column (n each) and the bucketed starts' columns (n), then one slab of
- * elements (the running copy of the current slab).
+ * Packed records: when an element has at most 4 bytes and a slab, the rows
+ * and the runs each number fewer than 2^32, a run start is one 64-bit record
+ * (its offset in the slab, its value << 32) and its slab a 32-bit number, so
+ * the sort moves half the bytes of the general layout (C bench, Zen 4, into
+ * C order with the functions split as below: CamVid 20.3 -> 14.9 us a map,
+ * ADE20K 23.0 -> 18.7, COCO panoptic 30.0 -> 25.8, the 1024x2048 map 91 -> 70).
+ */
+MCRLE_INLINE int slab_packed(const mcrle_layout *L, size_t n_runs)
+{
+    return L->elem <= 4 && (uint64_t)mcrle_slab_width(L) <= UINT32_MAX &&
+           (uint64_t)n_runs < UINT32_MAX && (uint64_t)L->shape[0] < UINT32_MAX;
+}
+
+/*
+ * Scratch. Packed: the records of the runs (n) and of the run starts
+ * bucketed by slab (n), 8 bytes each; then slab starts (H + 1) and each
+ * run's slab (n), 4 bytes each. General, in 8-byte words: each run's value
+ * (n) and the values of the run starts bucketed by slab (n), then slab
+ * starts (H+1), run start slab and offset (n each) and the bucketed starts'
+ * offsets (n). Both end with one slab of elements (the running copy of the
+ * current slab).
  */
 static size_t slab_scratch(const mcrle_layout *L, size_t n_runs)
 {
     size_t H = L->shape[0], slab_bytes = mcrle_slab_width(L) * L->elem;
     if (n_runs > SIZE_MAX / 64 || H > SIZE_MAX / 32 || slab_bytes > SIZE_MAX / 4) return SIZE_MAX;
-    return 2 * n_runs * sizeof(uint64_t) + (H + 1 + 3 * n_runs) * sizeof(size_t) +
-           ((slab_bytes + 7) & ~(size_t)7);
+    slab_bytes = (slab_bytes + 7) & ~(size_t)7;
+    if (slab_packed(L, n_runs))
+        return 2 * n_runs * sizeof(uint64_t) +
+               (((H + 1 + n_runs) * sizeof(uint32_t) + 7) & ~(size_t)7) + slab_bytes;
+    return 2 * n_runs * sizeof(uint64_t) + (H + 1 + 3 * n_runs) * sizeof(size_t) + slab_bytes;
 }
 
 /*
- * Step 1 of slab_decode, with NEXT_COL advancing and COL reading the column
- * offset. Each count is checked as it is read, against what is left of the
- * size, so the walk never passes the last column (or row H) whatever the
- * buffer holds by now; each value is read once, into run_val.
+ * Step 1 of slab_decode, with NEXT_COL advancing, COL reading the column's
+ * offset in the slab and RECORD keeping run k (value v, starting in slab r
+ * at offset `at`) for the sort. Each count is checked as it is read, against
+ * what is left of the size, so the walk never passes the last column (or row
+ * H) whatever the buffer holds by now; each value is read once, into v.
  */
-#define WALK_SLAB_RUNS(NEXT_COL, COL)                                          \
+#define WALK_SLAB_RUNS(NEXT_COL, COL, RECORD)                                  \
     do {                                                                       \
         size_t r = 0, col = 0;                                                 \
         (void)col;                                                             \
@@ -417,11 +438,10 @@ static size_t slab_scratch(const mcrle_layout *L, size_t n_runs)
                 return mcrle_count_error(counts, n_runs, k, c, size - left, info); \
             left -= c;                                                         \
             uint64_t v = mcrle_load(values + k * E, E);                        \
-            run_val[k] = v;                                                    \
-            run_row[k] = r;                                                    \
-            run_col[k] = (COL);                                                \
-            if (r == 0) mcrle_store(slab + (COL) * E, v, E);                   \
-            else row_start[r + 1]++;                                           \
+            size_t at = (COL);                                                 \
+            RECORD;                                                            \
+            row_start[r + 1]++;                                                \
+            if (r == 0) mcrle_store(slab + at * E, v, E);                      \
             if (c < (uint64_t)(H - r)) { r += (size_t)c; continue; }           \
             c -= H - r;                                                        \
             r = 0;                                                             \
@@ -435,19 +455,73 @@ static size_t slab_scratch(const mcrle_layout *L, size_t n_runs)
         }                                                                      \
     } while (0)
 
+/* The walk for L: the column's offset is its number when there is one column axis (two_d). */
+#define WALK_SLAB(RECORD)                                                      \
+    do {                                                                       \
+        if (two_d) {                                                           \
+            WALK_SLAB_RUNS(col++, col, RECORD);                                \
+        } else {                                                               \
+            mcrle_odometer o;                                                  \
+            mcrle_odometer_init(&o, &S, 1);                                    \
+            WALK_SLAB_RUNS(mcrle_odometer_next(&o), (size_t)o.offset, RECORD); \
+        }                                                                      \
+    } while (0)
+
+/*
+ * Step 3 of slab_decode, with row_start[i] the end of slab i's run starts
+ * and PATCH writing start e into the scratch slab. The scratch slab stays in
+ * L1/L2: it is patched where runs start, then copied out. Copying from the
+ * output's previous slab instead would read what was just written, which is
+ * twice as slow.
+ */
+#define PATCH_SLABS(PATCH)                                                     \
+    do {                                                                       \
+        size_t e = row_start[0];   /* slab 0 was written by the walk */        \
+        slab_copy_out(out, slab, L, W, contiguous);                            \
+        for (size_t i = 1; i < H; i++) {                                       \
+            for (; e < row_start[i]; e++) PATCH;                               \
+            slab_copy_out(out + (ptrdiff_t)i * s0, slab, L, W, contiguous);    \
+        }                                                                      \
+    } while (0)
+
 /*
  * The whole array on one thread: walk, sort and patch as the comment of the
  * scratch says (on several threads rows_decode). Writes out only when every
  * count was good: out is untouched on error.
+ *   1. One walk over the runs: slab 0 is written from the runs covering the
+ *      top of each column; each run start is recorded and counted for its slab.
+ *   2. The run starts are bucketed by slab (a counting sort; stable).
+ *   3. Each slab is the one above it patched where runs start (PATCH_SLABS).
  */
 MCRLE_INLINE mcrle_result slab_decode(const unsigned char *values, const uint64_t *counts,
                                       size_t n_runs, const mcrle_layout *L, unsigned char *out,
-                                      mcrle_error_info *info, void *scratch, size_t E)
+                                      mcrle_error_info *info, void *scratch, size_t E,
+                                      int two_d)
 {
     size_t H = L->shape[0], W = mcrle_slab_width(L);
     const uint64_t size = (uint64_t)L->size;
     uint64_t left = size;
     ptrdiff_t s0 = L->strides[0];
+    mcrle_layout S;
+    slab_scratch_layout(L, &S);
+    int contiguous = 1;
+    for (int a = 1; a < L->ndim; a++) contiguous &= S.strides[a] == L->strides[a];
+
+    if (E <= 4 && slab_packed(L, n_runs)) {
+        uint64_t *run_rec = (uint64_t *)scratch;     /* n_runs: offset | value << 32 */
+        uint64_t *ev_rec = run_rec + n_runs;         /* n_runs: the records by slab */
+        uint32_t *row_start = (uint32_t *)(void *)(ev_rec + n_runs);   /* H + 1 */
+        uint32_t *run_row = row_start + H + 1;       /* n_runs: slab where run k starts */
+        unsigned char *slab = (unsigned char *)(ev_rec + n_runs) +
+                              (((H + 1 + n_runs) * sizeof(uint32_t) + 7) & ~(size_t)7);
+        memset(row_start, 0, (H + 1) * sizeof(uint32_t));
+        WALK_SLAB(run_rec[k] = (uint64_t)at | v << 32; run_row[k] = (uint32_t)r);
+        if (left) return mcrle_counts_short(n_runs, size - left, info);
+        for (size_t i = 0; i < H; i++) row_start[i + 1] += row_start[i];
+        for (size_t k = 0; k < n_runs; k++) ev_rec[row_start[run_row[k]]++] = run_rec[k];
+        PATCH_SLABS(mcrle_store(slab + (size_t)(uint32_t)ev_rec[e] * E, ev_rec[e] >> 32, E));
+        return MCRLE_OK;
+    }
     uint64_t *run_val = (uint64_t *)scratch;     /* n_runs: the value of run k */
     uint64_t *ev_val = run_val + n_runs;         /* n_runs: run starts' values, by slab */
     size_t *row_start = (size_t *)(void *)(ev_val + n_runs);   /* H + 1 */
@@ -455,46 +529,40 @@ MCRLE_INLINE mcrle_result slab_decode(const unsigned char *values, const uint64_
     size_t *run_col = run_row + n_runs;          /* n_runs: its offset inside the slab */
     size_t *ev_col = run_col + n_runs;           /* n_runs: run starts bucketed by slab */
     unsigned char *slab = (unsigned char *)(ev_col + n_runs);  /* W * E */
-    mcrle_layout S;
-    slab_scratch_layout(L, &S);
-    int contiguous = 1;
-    for (int a = 1; a < L->ndim; a++) contiguous &= S.strides[a] == L->strides[a];
     memset(row_start, 0, (H + 1) * sizeof(size_t));
-
-    /*
-     * 1. One walk over the runs: slab 0 is written from the runs covering
-     * the top of each column; every other run start is counted for its slab.
-     */
-    if (L->ndim == 2) {   /* one column axis: the column offset is the column number */
-        WALK_SLAB_RUNS(col++, col);
-    } else {
-        mcrle_odometer o;
-        mcrle_odometer_init(&o, &S, 1);
-        WALK_SLAB_RUNS(mcrle_odometer_next(&o), (size_t)o.offset);
-    }
+    WALK_SLAB(run_val[k] = v; run_row[k] = r; run_col[k] = at);
     if (left) return mcrle_counts_short(n_runs, size - left, info);
-    /* 2. bucket the run starts by slab (counting sort; stable) */
     for (size_t i = 0; i < H; i++) row_start[i + 1] += row_start[i];
     for (size_t k = 0; k < n_runs; k++) {
-        if (run_row[k] == 0) continue;
         size_t slot = row_start[run_row[k]]++;
         ev_col[slot] = run_col[k];
         ev_val[slot] = run_val[k];
     }
-    /* row_start[i] is now the end of slab i's events, the start of slab i+1's */
-    /*
-     * 3. Keep the current slab in scratch (it stays in L1/L2): patch it where
-     * runs start, then copy it out. Copying from the output's previous slab
-     * instead would read what was just written, which is twice as slow.
-     */
-    size_t e = row_start[0];
-    slab_copy_out(out, slab, L, W, contiguous);
-    for (size_t i = 1; i < H; i++) {
-        for (; e < row_start[i]; e++) mcrle_store(slab + ev_col[e] * E, ev_val[e], E);
-        slab_copy_out(out + (ptrdiff_t)i * s0, slab, L, W, contiguous);
-    }
+    PATCH_SLABS(mcrle_store(slab + ev_col[e] * E, ev_val[e], E));
     return MCRLE_OK;
 }
+
+/*
+ * slab_decode for each element size, 2D or not, each its own function: all
+ * inlined into mcrle_decode_mt, the loops ran out of registers (the sort
+ * reloaded three pointers from the stack for each run; C bench, CamVid into
+ * C order, packed: 18.5 -> 14.9 us a map).
+ */
+#define SLAB_DECODE_FOR(E_, SUFFIX, TWO_D)                                      \
+    MCRLE_NOINLINE mcrle_result slab_decode_##E_##SUFFIX(                      \
+        const unsigned char *values, const uint64_t *counts, size_t n_runs,     \
+        const mcrle_layout *L, unsigned char *out, mcrle_error_info *info, void *scratch) \
+    {                                                                          \
+        return slab_decode(values, counts, n_runs, L, out, info, scratch, E_, TWO_D); \
+    }
+SLAB_DECODE_FOR(1, _2d, 1)
+SLAB_DECODE_FOR(2, _2d, 1)
+SLAB_DECODE_FOR(4, _2d, 1)
+SLAB_DECODE_FOR(8, _2d, 1)
+SLAB_DECODE_FOR(1, _nd, 0)
+SLAB_DECODE_FOR(2, _nd, 0)
+SLAB_DECODE_FOR(4, _nd, 0)
+SLAB_DECODE_FOR(8, _nd, 0)
 
 /* ---- bands for several threads --------------------------------------------- */
 
@@ -1054,7 +1122,13 @@ mcrle_result mcrle_decode_mt(const void *values, const uint64_t *counts, size_t 
     if (n > 1 && n_runs < 2) n = 1;   /* one run: nothing to share (needs less scratch) */
     if (n == 1) {   /* the caller's runs, each read once and checked there */
         if (slab_like(&L)) {
-            MCRLE_DISPATCH_ELEM(L.elem, r = slab_decode(v, counts, n_runs, &L, o, info, scratch, E_));
+            static mcrle_result (*const by_size[2][4])(
+                const unsigned char *, const uint64_t *, size_t, const mcrle_layout *,
+                unsigned char *, mcrle_error_info *, void *) = {
+                {slab_decode_1_nd, slab_decode_2_nd, slab_decode_4_nd, slab_decode_8_nd},
+                {slab_decode_1_2d, slab_decode_2_2d, slab_decode_4_2d, slab_decode_8_2d}};
+            size_t e = L.elem == 1 ? 0 : L.elem == 2 ? 1 : L.elem == 4 ? 2 : 3;
+            r = by_size[L.ndim == 2][e](v, counts, n_runs, &L, o, info, scratch);
         } else {
             MCRLE_DISPATCH_ELEM(L.elem, r = column_decode(v, counts, n_runs, &L, o, info, E_));
         }

@@ -53,14 +53,17 @@ static inline int mcrle_use_avx2(void)
 
 #if MCRLE_GNU
 #define MCRLE_INLINE static inline __attribute__((always_inline))
+#define MCRLE_NOINLINE static __attribute__((noinline))
 #define MCRLE_LIKELY(x) __builtin_expect(!!(x), 1)
 #define MCRLE_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #elif defined(_MSC_VER)
 #define MCRLE_INLINE static __forceinline
+#define MCRLE_NOINLINE static __declspec(noinline)
 #define MCRLE_LIKELY(x) (x)
 #define MCRLE_UNLIKELY(x) (x)
 #else
 #define MCRLE_INLINE static inline
+#define MCRLE_NOINLINE static
 #define MCRLE_LIKELY(x) (x)
 #define MCRLE_UNLIKELY(x) (x)
 #endif
