@@ -696,8 +696,11 @@ typedef struct rows_par {
     unsigned char *dense;      /* bands x W elements: first rows by column number (step 2) */
     unsigned char *init;       /* bands x W elements: the same by slab offset (step 4) */
     unsigned char *band_of;    /* H: the band of each row */
-    size_t *run_row, *run_col; /* step 2: each run's start (row H: none) */
-    size_t *srt_col, *srt_run; /* step 3: the starts sorted by row */
+    int packed;                /* slab_packed: a record holds the value too */
+    size_t *run_row;           /* step 2: the row where each run starts (H: none) */
+    uint64_t *run_rec;         /* step 2: its slab offset (| value << 32 when packed) */
+    uint64_t *srt_rec;         /* step 3: the records sorted by row */
+    size_t *srt_run;           /* step 3: their runs (not packed: where the value is) */
 } rows_par;
 
 /*
@@ -736,7 +739,8 @@ static size_t rows_scratch(const mcrle_layout *L, size_t n_runs, unsigned bands)
         W > SIZE_MAX / 4 / MCRLE_MAX_BANDS)
         return SIZE_MAX;
     return ((size_t)chunks * H + H + 1) * sizeof(size_t) + 2 * bands * ((W + 7) & ~(size_t)7) +
-           4 * n_runs * sizeof(size_t) + ((H + 7) & ~(size_t)7) + own_runs_bytes(n_runs, L->elem);
+           2 * n_runs * (sizeof(size_t) + sizeof(uint64_t)) + ((H + 7) & ~(size_t)7) +
+           own_runs_bytes(n_runs, L->elem);
 }
 
 /* An odometer over the slab's columns (Fortran order, offsets in slab elements) at column jf. */
@@ -773,12 +777,14 @@ MCRLE_INLINE void rows_walk(rows_par *t, unsigned c, size_t E)
     memset(rc, 0, H * sizeof(size_t));
     unsigned b = t->band_of[row];
     size_t b_end = row0[b + 1];
+    int packed = E <= 4 && t->packed;
     for (k = lo; k < hi && left; k++) {
         uint64_t n = t->counts[k];
         if (n > left) n = left;   /* only if the counts changed meanwhile */
         left -= n;
         t->run_row[k] = row;
-        t->run_col[k] = (size_t)o.offset;
+        t->run_rec[k] = packed ? (uint64_t)o.offset | mcrle_load(t->values + k * E, E) << 32
+                               : (uint64_t)o.offset;
         if (row != row0[b]) rc[row]++;   /* a start inside a band */
         else mcrle_store(first + (size_t)b * slab_bytes + col * E,
                          mcrle_load(t->values + k * E, E), E);   /* a band's first row */
@@ -830,8 +836,8 @@ static void rows_place(void *ctx, unsigned c)
         size_t r = t->run_row[k];
         if (r >= H || t->row0[t->band_of[r]] == r) continue;
         size_t at = rc[r]++;
-        t->srt_col[at] = t->run_col[k];
-        t->srt_run[at] = k;
+        t->srt_rec[at] = t->run_rec[k];
+        if (!t->packed) t->srt_run[at] = k;
     }
 }
 
@@ -864,9 +870,15 @@ MCRLE_INLINE void rows_band_decode(rows_par *t, unsigned b, size_t E)
     }
     ptrdiff_t s0 = L->strides[0];
     slab_copy_out(t->out + (ptrdiff_t)r0 * s0, slab, L, W, contiguous);
+    const uint64_t *rec = t->srt_rec;
+    int packed = E <= 4 && t->packed;
     for (size_t i = r0 + 1; i < r1; i++) {
-        for (size_t e = t->row_begin[i], end = t->row_begin[i + 1]; e < end; e++)
-            mcrle_store(slab + t->srt_col[e] * E, mcrle_load(t->values + t->srt_run[e] * E, E), E);
+        size_t e = t->row_begin[i], end = t->row_begin[i + 1];
+        if (packed)
+            for (; e < end; e++) mcrle_store(slab + (size_t)(uint32_t)rec[e] * E, rec[e] >> 32, E);
+        else
+            for (; e < end; e++)
+                mcrle_store(slab + (size_t)rec[e] * E, mcrle_load(t->values + t->srt_run[e] * E, E), E);
         slab_copy_out(t->out + (ptrdiff_t)i * s0, slab, L, W, contiguous);
     }
 }
@@ -903,12 +915,13 @@ static mcrle_result rows_decode(const unsigned char *values, const uint64_t *cou
     for (unsigned b = 0; b <= bands; b++) t.row0[b] = H * b / bands;
     /* scratch (rows_scratch) */
     unsigned char *p = scratch;
-    t.rowcnt = (size_t *)(void *)p;
+    t.packed = slab_packed(L, n_runs);
+    t.run_rec = (uint64_t *)(void *)p;   /* first: 8-byte aligned where size_t has 4 */
+    t.srt_rec = t.run_rec + n_runs;
+    t.rowcnt = (size_t *)(void *)(t.srt_rec + n_runs);
     t.row_begin = t.rowcnt + (size_t)t.chunks * H;
     t.run_row = t.row_begin + H + 1;
-    t.run_col = t.run_row + n_runs;
-    t.srt_col = t.run_col + n_runs;
-    t.srt_run = t.srt_col + n_runs;
+    t.srt_run = t.run_row + n_runs;
     p = (unsigned char *)(t.srt_run + n_runs);
     t.dense = p;
     p += bands * slab_bytes;
