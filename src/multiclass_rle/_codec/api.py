@@ -157,6 +157,10 @@ def decode(rle: Any, *, order: Literal["C", "F"] = "C", out: np.ndarray | None =
     """
     check_order(order)
     check_out_type(out)
+    if type(rle) is dict:   # the usual compact dict: its one-call decoder before any form test
+        fast = compact.decode_fast(rle, order, out, dtype, threads)
+        if fast is not None:
+            return fast
     return form_of(rle).decode(rle, order, out, dtype, threads)
 
 

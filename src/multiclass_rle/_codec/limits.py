@@ -89,6 +89,8 @@ def threads_for(threads: Any, nbytes: int) -> int:
     for threads it cannot use. The result is the same whatever the count.
     """
     if threads is None:
+        if nbytes < 2 * MIN_BYTES_PER_THREAD:   # the usual small map, before anything else
+            return 1
         limit = None
     elif isinstance(threads, bool) or not isinstance(threads, int):
         try:

@@ -83,10 +83,11 @@ def check_out(out: Any, shape: tuple[int, ...], dtype: np.dtype | None) -> np.nd
     if dtype is not None and out.dtype != dtype:
         raise RLEValueError(f"out has dtype {out.dtype}, but dtype={dtype} was requested")
     check_array_dtype(out.dtype)
-    if not out.flags.writeable:
+    flags = out.flags   # (a new object at each access)
+    if not flags.writeable:
         raise RLEValueError("out is read-only")
     # a contiguous array (numpy's flags, O(1)) has its own memory for every element
-    contiguous = out.flags.c_contiguous or out.flags.f_contiguous
+    contiguous = flags.c_contiguous or flags.f_contiguous
     if not contiguous and overlaps_itself(out.shape, out.strides, out.itemsize):
         raise RLEValueError(
             f"out has elements that share memory (shape {out.shape}, strides {out.strides}, "

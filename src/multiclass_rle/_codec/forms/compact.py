@@ -35,7 +35,8 @@ from ._fields import (
     typed_runs,
 )
 
-__all__ = ["NAME", "matches", "to_runs", "decode", "encode", "write", "fields", "KIND_CODES"]
+__all__ = ["NAME", "matches", "to_runs", "decode", "decode_fast", "encode", "write", "fields",
+           "KIND_CODES"]
 
 NAME = "compact"
 
@@ -149,8 +150,8 @@ def to_runs(rle: Mapping[str, Any], target: np.dtype | None) -> Runs:
     return typed_runs(shape, _values(rle["values"], stored), counts, stored)
 
 
-def _decode_fast(rle: Any, order: str, out: np.ndarray | None, dtype: Any,
-                 threads: int | None) -> np.ndarray | None:
+def decode_fast(rle: Any, order: str, out: np.ndarray | None, dtype: Any,
+                threads: int | None) -> np.ndarray | None:
     """Decode a well-formed compact dict in a single C call, or return None.
 
     The C call parses, range-checks and expands without the GIL. Anything
@@ -187,7 +188,7 @@ def _decode_fast(rle: Any, order: str, out: np.ndarray | None, dtype: Any,
 
 def decode(rle: Mapping[str, Any], order: str, out: np.ndarray | None, dtype: Any,
            threads: int | None = None) -> np.ndarray:
-    fast = _decode_fast(rle, order, out, dtype, threads)
+    fast = decode_fast(rle, order, out, dtype, threads)
     if fast is not None:
         return fast
     target = resolve_target(dtype, out, None)
