@@ -700,7 +700,7 @@ typedef struct rows_par {
     size_t *run_row;           /* step 2: the row where each run starts (H: none) */
     uint64_t *run_rec;         /* step 2: its slab offset (| value << 32 when packed) */
     uint64_t *srt_rec;         /* step 3: the records sorted by row */
-    size_t *srt_run;           /* step 3: their runs (not packed: where the value is) */
+    size_t *srt_run;           /* step 3: their runs (not packed, where the value is) */
 } rows_par;
 
 /*
@@ -738,9 +738,9 @@ static size_t rows_scratch(const mcrle_layout *L, size_t n_runs, unsigned bands)
     if (n_runs > SIZE_MAX / 64 || H > SIZE_MAX / 8 / (MCRLE_MAX_BANDS + 2) ||
         W > SIZE_MAX / 4 / MCRLE_MAX_BANDS)
         return SIZE_MAX;
+    size_t per_run = 2 * sizeof(uint64_t) + (slab_packed(L, n_runs) ? 1 : 2) * sizeof(size_t);
     return ((size_t)chunks * H + H + 1) * sizeof(size_t) + 2 * bands * ((W + 7) & ~(size_t)7) +
-           2 * n_runs * (sizeof(size_t) + sizeof(uint64_t)) + ((H + 7) & ~(size_t)7) +
-           own_runs_bytes(n_runs, L->elem);
+           n_runs * per_run + ((H + 7) & ~(size_t)7) + own_runs_bytes(n_runs, L->elem);
 }
 
 /* An odometer over the slab's columns (Fortran order, offsets in slab elements) at column jf. */
@@ -921,8 +921,8 @@ static mcrle_result rows_decode(const unsigned char *values, const uint64_t *cou
     t.rowcnt = (size_t *)(void *)(t.srt_rec + n_runs);
     t.row_begin = t.rowcnt + (size_t)t.chunks * H;
     t.run_row = t.row_begin + H + 1;
-    t.srt_run = t.run_row + n_runs;
-    p = (unsigned char *)(t.srt_run + n_runs);
+    t.srt_run = t.run_row + n_runs;   /* packed: none (the records hold the values) */
+    p = (unsigned char *)(t.srt_run + (t.packed ? 0 : n_runs));
     t.dense = p;
     p += bands * slab_bytes;
     t.init = p;
