@@ -49,6 +49,19 @@ static inline int mcrle_use_avx2(void)
 {
     return !mcrle_avx2_off && __builtin_cpu_supports("avx2");
 }
+
+/*
+ * BMI2's pext where it is fast: Intel (every CPU with BMI2) and AMD family
+ * 19h (Zen 3 and 4). On AMD's Zen 1 and 2 it is microcoded (hundreds of
+ * cycles), and families the compiler does not know are left out too.
+ * mcrle_pext_off (nonzero: without it) lets the C tests run both.
+ */
+extern int mcrle_pext_off;
+static inline int mcrle_use_pext(void)
+{
+    return !mcrle_pext_off && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi2") &&
+           (__builtin_cpu_is("intel") || __builtin_cpu_is("amdfam19h"));
+}
 #endif
 
 #if MCRLE_GNU

@@ -2087,6 +2087,14 @@ int main(void)
     test_string_fast_path();
     test_string_reader_pieces();
 #if defined(MCRLE_AVX2_DISPATCH)
+    if (mcrle_use_pext()) {   /* that was the string decoder with pext: now without */
+        mcrle_pext_off = 1;
+        test_strings();
+        test_string_decode_mt();
+        test_string_fast_path();
+        test_string_reader_pieces();
+        mcrle_pext_off = 0;
+    }
     if (__builtin_cpu_supports("avx2")) {   /* that was the AVX2 path: now the SSE2 one */
         mcrle_avx2_off = 1;
         test_arrays();
