@@ -4,7 +4,8 @@
  * Input: byte 0 picks delta_from (bits 0-2: 0..6, or 7 -> SIZE_MAX: no
  * deltas), the SSE2 path instead of the AVX2 one (bit 3) and the pieces the
  * reader check takes (bits 4-7: 1..16 numbers a call); the rest is the string
- * (not NUL-terminated; the buffer is exactly its size).
+ * (not NUL-terminated; the buffer is exactly its size). An input of odd
+ * length leaves pext out where the CPU has it fast (the AVX2 path's gather).
  * Checks:
  *   - the result, the numbers and the error info agree with an independent
  *     reference decoder written below, and mcrle_string_decode_mt (2 to 4
@@ -57,6 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t delta_from = (data[0] & 7) == 7 ? SIZE_MAX : (size_t)(data[0] & 7);
 #if defined(MCRLE_AVX2_DISPATCH)
     mcrle_avx2_off = (data[0] >> 3) & 1;
+    mcrle_pext_off = (int)(size & 1);
 #endif
     size_t len = size - 1;
     char *s = (char *)fz_malloc(len);
