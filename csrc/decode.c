@@ -410,14 +410,19 @@ MCRLE_INLINE int slab_packed(const mcrle_layout *L, size_t n_runs)
  * offsets (n). Both end with one slab of elements (the running copy of the
  * current slab).
  */
+/* Bytes of the packed layout's 4-byte numbers (slab starts, each run's slab), rounded to 8. */
+MCRLE_INLINE size_t packed_ints_bytes(size_t H, size_t n_runs)
+{
+    return ((H + 1 + n_runs) * sizeof(uint32_t) + 7) & ~(size_t)7;
+}
+
 static size_t slab_scratch(const mcrle_layout *L, size_t n_runs)
 {
     size_t H = L->shape[0], slab_bytes = mcrle_slab_width(L) * L->elem;
     if (n_runs > SIZE_MAX / 64 || H > SIZE_MAX / 32 || slab_bytes > SIZE_MAX / 4) return SIZE_MAX;
     slab_bytes = (slab_bytes + 7) & ~(size_t)7;
     if (slab_packed(L, n_runs))
-        return 2 * n_runs * sizeof(uint64_t) +
-               (((H + 1 + n_runs) * sizeof(uint32_t) + 7) & ~(size_t)7) + slab_bytes;
+        return 2 * n_runs * sizeof(uint64_t) + packed_ints_bytes(H, n_runs) + slab_bytes;
     return 2 * n_runs * sizeof(uint64_t) + (H + 1 + 3 * n_runs) * sizeof(size_t) + slab_bytes;
 }
 
@@ -512,8 +517,7 @@ MCRLE_INLINE mcrle_result slab_decode(const unsigned char *values, const uint64_
         uint64_t *ev_rec = run_rec + n_runs;         /* n_runs: the records by slab */
         uint32_t *row_start = (uint32_t *)(void *)(ev_rec + n_runs);   /* H + 1 */
         uint32_t *run_row = row_start + H + 1;       /* n_runs: slab where run k starts */
-        unsigned char *slab = (unsigned char *)(ev_rec + n_runs) +
-                              (((H + 1 + n_runs) * sizeof(uint32_t) + 7) & ~(size_t)7);
+        unsigned char *slab = (unsigned char *)(ev_rec + n_runs) + packed_ints_bytes(H, n_runs);
         memset(row_start, 0, (H + 1) * sizeof(uint32_t));
         WALK_SLAB(run_rec[k] = (uint64_t)at | v << 32; run_row[k] = (uint32_t)r);
         if (left) return mcrle_counts_short(n_runs, size - left, info);

@@ -161,7 +161,10 @@ def decode(rle: Any, *, order: Literal["C", "F"] = "C", out: np.ndarray | None =
         fast = compact.decode_fast(rle, order, out, dtype, threads)
         if fast is not None:
             return fast
-    return form_of(rle).decode(rle, order, out, dtype, threads)
+    form = form_of(rle)
+    if form is compact and type(rle) is dict:   # declined above: not parsed again in C
+        return compact.decode_general(rle, order, out, dtype, threads)
+    return form.decode(rle, order, out, dtype, threads)
 
 
 def _batch_items(rles: list[Any], shape: tuple[int, ...]) -> list[Any] | None:

@@ -35,8 +35,8 @@ from ._fields import (
     typed_runs,
 )
 
-__all__ = ["NAME", "matches", "to_runs", "decode", "decode_fast", "encode", "write", "fields",
-           "KIND_CODES"]
+__all__ = ["NAME", "matches", "to_runs", "decode", "decode_fast", "decode_general", "encode",
+           "write", "fields", "KIND_CODES"]
 
 NAME = "compact"
 
@@ -191,6 +191,13 @@ def decode(rle: Mapping[str, Any], order: str, out: np.ndarray | None, dtype: An
     fast = decode_fast(rle, order, out, dtype, threads)
     if fast is not None:
         return fast
+    return decode_general(rle, order, out, dtype, threads)
+
+
+def decode_general(rle: Mapping[str, Any], order: str, out: np.ndarray | None, dtype: Any,
+                   threads: int | None = None) -> np.ndarray:
+    """What :func:`decode_fast` declined: parsed to :class:`Runs`, then expanded
+    (bad input gets its detailed error here)."""
     target = resolve_target(dtype, out, None)
     return runs_to_array(to_runs(rle, target), order=order, out=out, dtype=target,
                          threads=threads)
